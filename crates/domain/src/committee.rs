@@ -1,0 +1,141 @@
+//! Committees (Gremien) of a network: members (organisations or contact persons) and
+//! meetings with their outcomes.
+
+use crate::error::{Collector, Reason, ValidationErrors};
+use crate::values::{self, DESCRIPTION_MAX, NAME_MAX};
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+/// A committee member: an organisation, or a contact person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Member {
+    Organisation(Uuid),
+    Contact(Uuid),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CommitteeInput {
+    pub network_id: Uuid,
+    pub name: String,
+    pub purpose: Option<String>,
+    pub member_organisations: Vec<Uuid>,
+    pub member_contacts: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Committee {
+    pub network_id: Uuid,
+    pub name: String,
+    pub purpose: Option<String>,
+    pub members: Vec<Member>,
+}
+
+impl Committee {
+    pub fn parse(input: CommitteeInput) -> Result<Committee, ValidationErrors> {
+        let mut c = Collector::new();
+        let name = c.check("name", values::text(&input.name, NAME_MAX));
+        let purpose = c.check(
+            "purpose",
+            values::optional_text(input.purpose.as_deref(), DESCRIPTION_MAX),
+        );
+        let mut members = Vec::new();
+        for (field, ids, make) in [
+            (
+                "memberOrganisations",
+                &input.member_organisations,
+                Member::Organisation as fn(Uuid) -> Member,
+            ),
+            ("memberContacts", &input.member_contacts, Member::Contact),
+        ] {
+            for id in ids {
+                let m = make(*id);
+                if members.contains(&m) {
+                    c.push(field, Reason::Duplicate);
+                } else {
+                    members.push(m);
+                }
+            }
+        }
+        c.finish(|| {
+            Some(Committee {
+                network_id: input.network_id,
+                name: name?,
+                purpose: purpose?,
+                members,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MeetingInput {
+    pub committee_id: Uuid,
+    pub held_on: Option<NaiveDate>,
+    pub topic: String,
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meeting {
+    pub committee_id: Uuid,
+    pub held_on: NaiveDate,
+    pub topic: String,
+    pub outcome: Option<String>,
+}
+
+impl Meeting {
+    pub fn parse(input: MeetingInput) -> Result<Meeting, ValidationErrors> {
+        let mut c = Collector::new();
+        let held_on = c.check("heldOn", input.held_on.ok_or(Reason::Missing));
+        let topic = c.check("topic", values::text(&input.topic, NAME_MAX));
+        let outcome = c.check(
+            "outcome",
+            values::optional_text(input.outcome.as_deref(), DESCRIPTION_MAX),
+        );
+        c.finish(|| {
+            Some(Meeting {
+                committee_id: input.committee_id,
+                held_on: held_on?,
+                topic: topic?,
+                outcome: outcome?,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committee_rules() {
+        let ok = CommitteeInput {
+            name: "Runder Tisch Patenschaften".into(),
+            member_organisations: vec![Uuid::from_u128(1)],
+            member_contacts: vec![Uuid::from_u128(1)],
+            ..Default::default()
+        };
+        // The same id as organisation and as contact are two different members.
+        assert_eq!(
+            Committee::parse(ok.clone()).expect("valid").members.len(),
+            2
+        );
+        let mut dup = ok;
+        dup.member_organisations.push(Uuid::from_u128(1));
+        dup.name = String::new();
+        let e = Committee::parse(dup).unwrap_err();
+        assert_eq!(e.reason("memberOrganisations"), Some(&Reason::Duplicate));
+        assert_eq!(e.reason("name"), Some(&Reason::Empty));
+    }
+
+    #[test]
+    fn meeting_rules() {
+        let e = Meeting::parse(MeetingInput {
+            topic: "".into(),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.reason("heldOn"), Some(&Reason::Missing));
+        assert_eq!(e.reason("topic"), Some(&Reason::Empty));
+    }
+}

@@ -1,0 +1,364 @@
+//! Mentorships (Patenschaften, Tandems) and their status machine:
+//! requested → matched → active ⇄ paused → ended | cancelled.
+
+use crate::error::{Collector, Reason, ValidationErrors};
+use crate::offering::TargetGroup;
+use crate::organisation::nonblank;
+use crate::string_enum;
+use crate::values;
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+string_enum!(MentorshipStatus {
+    Requested => "requested",
+    Matched => "matched",
+    Active => "active",
+    Paused => "paused",
+    Ended => "ended",
+    Cancelled => "cancelled",
+});
+
+string_enum!(MentorshipFormat { OneToOne => "one_to_one", Group => "group" });
+
+string_enum!(EndReason {
+    GoalReached => "goal_reached",
+    MovedAway => "moved_away",
+    Mismatch => "mismatch",
+    Overload => "overload",
+    Other => "other",
+});
+
+impl MentorshipStatus {
+    /// The arrows of the status machine.
+    pub fn can_move_to(self, to: MentorshipStatus) -> bool {
+        use MentorshipStatus::*;
+        matches!(
+            (self, to),
+            (Requested, Matched)
+                | (Requested, Cancelled)
+                | (Matched, Active)
+                | (Matched, Cancelled)
+                | (Active, Paused)
+                | (Paused, Active)
+                | (Active, Ended)
+                | (Paused, Ended)
+        )
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, MentorshipStatus::Ended | MentorshipStatus::Cancelled)
+    }
+}
+
+/// A move the status machine does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("a mentorship cannot move from `{from}` to `{to}`")]
+    NotAllowed {
+        from: MentorshipStatus,
+        to: MentorshipStatus,
+    },
+    #[error("a mentorship needs a mentor before it moves to `matched`")]
+    NoMentor,
+    #[error("the date of the move ({on}) is before the mentorship's last change ({last})")]
+    DateBeforeLast { on: NaiveDate, last: NaiveDate },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MentorshipInput {
+    pub organisation_id: Uuid,
+    pub offering_id: Option<Uuid>,
+    pub mentor_id: Option<Uuid>,
+    /// The organisation's pseudonymous reference for the mentee; never a name.
+    pub mentee_ref: String,
+    pub format: String,
+    pub target_group: String,
+    pub status: Option<String>,
+    pub requested_on: Option<NaiveDate>,
+    pub matched_on: Option<NaiveDate>,
+    pub started_on: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+    pub end_reason: Option<String>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mentorship {
+    pub organisation_id: Uuid,
+    pub offering_id: Option<Uuid>,
+    pub mentor_id: Option<Uuid>,
+    pub mentee_ref: Option<String>,
+    pub format: MentorshipFormat,
+    pub target_group: TargetGroup,
+    pub status: MentorshipStatus,
+    pub requested_on: NaiveDate,
+    pub matched_on: Option<NaiveDate>,
+    pub started_on: Option<NaiveDate>,
+    /// When it ended or was cancelled.
+    pub ended_on: Option<NaiveDate>,
+    pub end_reason: Option<EndReason>,
+    pub external_id: Option<String>,
+}
+
+impl Mentorship {
+    /// Validates a new or imported mentorship. A new one is `requested` unless the input
+    /// names a status (imports of running mentorships); the dates must then fit the status.
+    pub fn parse(input: MentorshipInput, today: NaiveDate) -> Result<Mentorship, ValidationErrors> {
+        let mut c = Collector::new();
+        let mentee_ref = c.check("menteeRef", values::text(&input.mentee_ref, 100));
+        let format = c.check("format", MentorshipFormat::parse(&input.format));
+        let target_group = c.check("targetGroup", TargetGroup::parse(&input.target_group));
+        let status = c.check_opt("status", nonblank(input.status), |s| {
+            MentorshipStatus::parse(&s)
+        });
+        let end_reason = c.check_opt("endReason", nonblank(input.end_reason), |r| {
+            EndReason::parse(&r)
+        });
+        let external_id = c.check_opt("externalId", nonblank(input.external_id), |e| {
+            values::external_id(&e)
+        });
+        let requested_on = input.requested_on.unwrap_or(today);
+        let status = status.map(|s| s.unwrap_or(MentorshipStatus::Requested));
+        if let Some(status) = status {
+            use MentorshipStatus::*;
+            let needs_matched = matches!(status, Matched | Active | Paused | Ended);
+            let needs_started = matches!(status, Active | Paused | Ended);
+            let needs_ended = matches!(status, Ended | Cancelled);
+            let dates = [
+                ("matchedOn", input.matched_on, needs_matched),
+                ("startedOn", input.started_on, needs_started),
+                ("endedOn", input.ended_on, needs_ended),
+            ];
+            for (field, value, needed) in dates {
+                match (value, needed) {
+                    (None, true) => c.push(field, Reason::Rule("is required for this status")),
+                    (Some(_), false) if !(field == "matchedOn" && status == Cancelled) => {
+                        c.push(field, Reason::Rule("must be empty for this status"))
+                    }
+                    _ => {}
+                }
+            }
+            if needs_matched && input.mentor_id.is_none() {
+                c.push(
+                    "mentorId",
+                    Reason::Rule("is required once a mentorship is matched"),
+                );
+            }
+            // Dates must run in order: requested ≤ matched ≤ started ≤ ended.
+            let mut last = ("requestedOn", requested_on);
+            for (field, value) in [
+                ("matchedOn", input.matched_on),
+                ("startedOn", input.started_on),
+                ("endedOn", input.ended_on),
+            ] {
+                if let Some(v) = value {
+                    if v < last.1 {
+                        c.push(field, Reason::EndBeforeStart);
+                    }
+                    last = (field, v);
+                }
+            }
+            if end_reason.flatten().is_some() && status != Ended {
+                c.push(
+                    "endReason",
+                    Reason::Rule("only an ended mentorship has an end reason"),
+                );
+            }
+        }
+        c.finish(|| {
+            Some(Mentorship {
+                organisation_id: input.organisation_id,
+                offering_id: input.offering_id,
+                mentor_id: input.mentor_id,
+                mentee_ref: Some(mentee_ref?),
+                format: format?,
+                target_group: target_group?,
+                status: status?,
+                requested_on,
+                matched_on: input.matched_on,
+                started_on: input.started_on,
+                ended_on: input.ended_on,
+                end_reason: end_reason?,
+                external_id: external_id?,
+            })
+        })
+    }
+
+    /// The date of the last status change.
+    pub fn last_change(&self) -> NaiveDate {
+        self.ended_on
+            .or(self.started_on)
+            .or(self.matched_on)
+            .unwrap_or(self.requested_on)
+    }
+
+    /// Moves the mentorship along one arrow of the status machine, on day `on`. Moving to
+    /// `ended` records the reason (`other` if none is given).
+    pub fn transition(
+        &mut self,
+        to: MentorshipStatus,
+        on: NaiveDate,
+        reason: Option<EndReason>,
+    ) -> Result<(), TransitionError> {
+        let from = self.status;
+        if !from.can_move_to(to) {
+            return Err(TransitionError::NotAllowed { from, to });
+        }
+        if to == MentorshipStatus::Matched && self.mentor_id.is_none() {
+            return Err(TransitionError::NoMentor);
+        }
+        let last = self.last_change();
+        if on < last {
+            return Err(TransitionError::DateBeforeLast { on, last });
+        }
+        match to {
+            MentorshipStatus::Matched => self.matched_on = Some(on),
+            // Resuming after a pause keeps the original start.
+            MentorshipStatus::Active => {
+                self.started_on.get_or_insert(on);
+            }
+            MentorshipStatus::Ended => {
+                self.ended_on = Some(on);
+                self.end_reason = Some(reason.unwrap_or(EndReason::Other));
+            }
+            MentorshipStatus::Cancelled => self.ended_on = Some(on),
+            MentorshipStatus::Paused | MentorshipStatus::Requested => {}
+        }
+        self.status = to;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use MentorshipStatus::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    fn new_input() -> MentorshipInput {
+        MentorshipInput {
+            organisation_id: Uuid::nil(),
+            mentor_id: Some(Uuid::nil()),
+            mentee_ref: "T-2024-017".into(),
+            format: "one_to_one".into(),
+            target_group: "refugees".into(),
+            requested_on: Some(day("2024-01-10")),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn exactly_the_arrows_are_allowed() {
+        let allowed = [
+            (Requested, Matched),
+            (Requested, Cancelled),
+            (Matched, Active),
+            (Matched, Cancelled),
+            (Active, Paused),
+            (Paused, Active),
+            (Active, Ended),
+            (Paused, Ended),
+        ];
+        for &from in MentorshipStatus::ALL {
+            for &to in MentorshipStatus::ALL {
+                assert_eq!(
+                    from.can_move_to(to),
+                    allowed.contains(&(from, to)),
+                    "{from} -> {to}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_full_life() {
+        let mut m = Mentorship::parse(new_input(), day("2024-01-10")).expect("valid");
+        assert_eq!(m.status, Requested);
+        m.transition(Matched, day("2024-01-20"), None)
+            .expect("match");
+        m.transition(Active, day("2024-02-01"), None)
+            .expect("start");
+        m.transition(Paused, day("2024-06-01"), None)
+            .expect("pause");
+        m.transition(Active, day("2024-07-01"), None)
+            .expect("resume");
+        assert_eq!(m.started_on, Some(day("2024-02-01")));
+        m.transition(Ended, day("2024-12-01"), Some(EndReason::GoalReached))
+            .expect("end");
+        assert_eq!(m.end_reason, Some(EndReason::GoalReached));
+        assert!(m.status.is_final());
+    }
+
+    #[test]
+    fn an_illegal_move_names_both_states() {
+        let mut m = Mentorship::parse(new_input(), day("2024-01-10")).expect("valid");
+        let e = m.transition(Ended, day("2024-02-01"), None).unwrap_err();
+        assert_eq!(
+            e,
+            TransitionError::NotAllowed {
+                from: Requested,
+                to: Ended
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "a mentorship cannot move from `requested` to `ended`"
+        );
+        assert_eq!(m.status, Requested, "a refused move changes nothing");
+    }
+
+    #[test]
+    fn matching_needs_a_mentor_and_dates_run_forward() {
+        let mut i = new_input();
+        i.mentor_id = None;
+        let mut m = Mentorship::parse(i, day("2024-01-10")).expect("valid");
+        assert_eq!(
+            m.transition(Matched, day("2024-02-01"), None),
+            Err(TransitionError::NoMentor)
+        );
+        m.mentor_id = Some(Uuid::nil());
+        assert!(matches!(
+            m.transition(Matched, day("2023-12-01"), None),
+            Err(TransitionError::DateBeforeLast { .. })
+        ));
+    }
+
+    #[test]
+    fn imported_status_needs_matching_dates() {
+        let mut i = new_input();
+        i.status = Some("active".into());
+        let e = Mentorship::parse(i.clone(), day("2024-05-01")).unwrap_err();
+        assert!(e.has("matchedOn") && e.has("startedOn"));
+        i.matched_on = Some(day("2024-01-20"));
+        i.started_on = Some(day("2024-01-15"));
+        let e = Mentorship::parse(i.clone(), day("2024-05-01")).unwrap_err();
+        assert_eq!(e.reason("startedOn"), Some(&Reason::EndBeforeStart));
+        i.started_on = Some(day("2024-02-01"));
+        i.end_reason = Some("moved_away".into());
+        let e = Mentorship::parse(i.clone(), day("2024-05-01")).unwrap_err();
+        assert!(e.has("endReason"));
+        i.end_reason = None;
+        assert_eq!(
+            Mentorship::parse(i, day("2024-05-01"))
+                .expect("valid")
+                .status,
+            Active
+        );
+    }
+
+    #[test]
+    fn bad_enums_and_empty_ref() {
+        let mut i = new_input();
+        i.format = "trio".into();
+        i.target_group = "aliens".into();
+        i.mentee_ref = String::new();
+        i.status = Some("done".into());
+        let e = Mentorship::parse(i, day("2024-05-01")).unwrap_err();
+        for f in ["format", "targetGroup", "menteeRef", "status"] {
+            assert!(e.has(f), "{f}");
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Organisations: programme partners, their member organisations, coordination offices,
+//! welcome centres and administrations.
+
+use crate::error::{Collector, Reason, ValidationErrors};
+use crate::string_enum;
+use crate::values::{self, DESCRIPTION_MAX, NAME_MAX};
+use uuid::Uuid;
+
+string_enum!(OrganisationKind {
+    ProgrammePartner => "programme_partner",
+    Member => "member",
+    CoordinationOffice => "coordination_office",
+    WelcomeCentre => "welcome_centre",
+    Administration => "administration",
+    Other => "other",
+});
+
+string_enum!(Sector { CivilSociety => "civil_society", Public => "public", Business => "business" });
+
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationInput {
+    pub kind: String,
+    pub sector: String,
+    pub network_id: Uuid,
+    pub parent_organisation_id: Option<Uuid>,
+    pub name: String,
+    pub street: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub description: Option<String>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organisation {
+    pub kind: OrganisationKind,
+    pub sector: Sector,
+    pub network_id: Uuid,
+    pub parent_organisation_id: Option<Uuid>,
+    pub name: String,
+    pub street: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    /// Public description, shown in the directory.
+    pub description: Option<String>,
+    pub external_id: Option<String>,
+}
+
+impl Organisation {
+    /// Validates the input. `parent_kind` is the stored kind of `parent_organisation_id`
+    /// (`None` if there is none or it does not exist).
+    pub fn parse(
+        input: OrganisationInput,
+        parent_kind: Option<OrganisationKind>,
+    ) -> Result<Organisation, ValidationErrors> {
+        let mut c = Collector::new();
+        let kind = c.check("kind", OrganisationKind::parse(&input.kind));
+        let sector = c.check("sector", Sector::parse(&input.sector));
+        let name = c.check("name", values::text(&input.name, NAME_MAX));
+        let street = c.check(
+            "street",
+            values::optional_text(input.street.as_deref(), NAME_MAX),
+        );
+        let postcode = c.check_opt("postcode", nonblank(input.postcode), |p| {
+            values::postcode(&p)
+        });
+        let city = c.check(
+            "city",
+            values::optional_text(input.city.as_deref(), NAME_MAX),
+        );
+        let email = c.check_opt("email", nonblank(input.email), |e| values::email(&e));
+        let phone = c.check_opt("phone", nonblank(input.phone), |p| values::phone(&p));
+        let website = c.check_opt("website", nonblank(input.website), |w| values::url(&w));
+        let description = c.check(
+            "description",
+            values::optional_text(input.description.as_deref(), DESCRIPTION_MAX),
+        );
+        let external_id = c.check_opt("externalId", nonblank(input.external_id), |e| {
+            values::external_id(&e)
+        });
+        if input.parent_organisation_id.is_some() {
+            match parent_kind {
+                None => c.push(
+                    "parentOrganisationId",
+                    Reason::Rule("the parent organisation does not exist"),
+                ),
+                Some(OrganisationKind::ProgrammePartner) => {}
+                Some(_) => c.push(
+                    "parentOrganisationId",
+                    Reason::Rule("a parent organisation must be a programme partner"),
+                ),
+            }
+            if kind == Some(OrganisationKind::ProgrammePartner) {
+                c.push(
+                    "parentOrganisationId",
+                    Reason::Rule("a programme partner has no parent organisation"),
+                );
+            }
+        }
+        c.finish(|| {
+            Some(Organisation {
+                kind: kind?,
+                sector: sector?,
+                network_id: input.network_id,
+                parent_organisation_id: input.parent_organisation_id,
+                name: name?,
+                street: street?,
+                postcode: postcode?,
+                city: city?,
+                email: email?,
+                phone: phone?,
+                website: website?,
+                description: description?,
+                external_id: external_id?,
+            })
+        })
+    }
+}
+
+/// Blank optional strings count as absent.
+pub(crate) fn nonblank(raw: Option<String>) -> Option<String> {
+    raw.filter(|s| !s.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn valid() -> OrganisationInput {
+        OrganisationInput {
+            kind: "member".into(),
+            sector: "civil_society".into(),
+            network_id: Uuid::nil(),
+            name: "Patenschaften Leipzig e. V.".into(),
+            postcode: Some("04109".into()),
+            email: Some("kontakt@patenschaften-leipzig.example".into()),
+            phone: Some("0341 1234567".into()),
+            website: Some("https://patenschaften-leipzig.example".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn valid_member_parses() {
+        let o = Organisation::parse(valid(), None).expect("valid");
+        assert_eq!(o.kind, OrganisationKind::Member);
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let mut i = valid();
+        i.kind = "club".into();
+        i.sector = "private".into();
+        i.name = String::new();
+        i.postcode = Some("1234".into());
+        i.email = Some("no-at-sign".into());
+        i.phone = Some("abc".into());
+        i.website = Some("verein.de".into());
+        i.external_id = Some("has space".into());
+        let e = Organisation::parse(i, None).unwrap_err();
+        for f in [
+            "kind",
+            "sector",
+            "name",
+            "postcode",
+            "email",
+            "phone",
+            "website",
+            "externalId",
+        ] {
+            assert!(e.has(f), "{f} missing in {e}");
+        }
+    }
+
+    #[test]
+    fn over_long_name() {
+        let mut i = valid();
+        i.name = "x".repeat(NAME_MAX + 1);
+        let e = Organisation::parse(i, None).unwrap_err();
+        assert_eq!(e.reason("name"), Some(&Reason::TooLong { max: NAME_MAX }));
+    }
+
+    #[test]
+    fn parent_must_exist_and_be_a_programme_partner() {
+        let mut i = valid();
+        i.parent_organisation_id = Some(Uuid::nil());
+        assert!(Organisation::parse(i.clone(), Some(OrganisationKind::ProgrammePartner)).is_ok());
+        assert!(
+            Organisation::parse(i.clone(), Some(OrganisationKind::Member))
+                .unwrap_err()
+                .has("parentOrganisationId")
+        );
+        assert!(
+            Organisation::parse(i.clone(), None)
+                .unwrap_err()
+                .has("parentOrganisationId")
+        );
+        i.kind = "programme_partner".into();
+        assert!(
+            Organisation::parse(i, Some(OrganisationKind::ProgrammePartner))
+                .unwrap_err()
+                .has("parentOrganisationId")
+        );
+    }
+
+    #[test]
+    fn blank_optionals_are_absent() {
+        let mut i = valid();
+        i.email = Some("  ".into());
+        i.postcode = Some(String::new());
+        let o = Organisation::parse(i, None).expect("valid");
+        assert_eq!(o.email, None);
+        assert_eq!(o.postcode, None);
+    }
+}
