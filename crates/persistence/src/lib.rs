@@ -1,1 +1,141 @@
-//! placeholder
+//! Verbund's storage: sea-orm entities and migrations, and the scoped repositories through
+//! which every read and write passes. Runs the same code on SQLite and PostgreSQL.
+//!
+//! The entry point is [`Store`]; callers bind themselves with [`Store::scoped`] and get a
+//! [`Scoped`] handle. There is no other public way to reach a record, so no handler can
+//! forget the caller's scope.
+
+mod entities;
+pub mod error;
+mod migration;
+pub mod seed;
+mod store;
+pub mod tables;
+
+pub use error::{Conflict, StoreError};
+pub use store::{MAX_PAGE, Page, PageRequest, Scoped, Store, Table, decode_cursor, encode_cursor};
+
+use chrono::NaiveDate;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use uuid::Uuid;
+use verbund_domain::Record;
+use verbund_domain::audit::{AuditAction, AuditEvent};
+use verbund_domain::mentorship::{EndReason, Mentorship, MentorshipStatus};
+use verbund_domain::policy::{EntityKind, ReadScope};
+
+impl Scoped {
+    /// Moves a mentorship along its status machine, if its version is still
+    /// `expected_version`.
+    pub async fn transition_mentorship(
+        &self,
+        id: Uuid,
+        expected_version: i32,
+        to: MentorshipStatus,
+        on: NaiveDate,
+        reason: Option<EndReason>,
+    ) -> Result<Record<Mentorship>, StoreError> {
+        if !self.scope().writes_anything() {
+            return Err(StoreError::Forbidden);
+        }
+        let txn = self.conn().begin().await?;
+        let old = self.get_in_txn::<tables::Mentorships>(&txn, id).await?;
+        let mut data = old.data.clone();
+        data.transition(to, on, reason)?;
+        let r = self
+            .replace_in::<tables::Mentorships>(
+                &txn,
+                &old,
+                expected_version,
+                data,
+                AuditAction::Transition,
+            )
+            .await?;
+        txn.commit().await?;
+        Ok(r)
+    }
+
+    /// Audit events the caller may see, newest first.
+    pub async fn audit_events(
+        &self,
+        entity_id: Option<Uuid>,
+        page: &PageRequest,
+    ) -> Result<Page<Record<AuditEvent>>, StoreError> {
+        use entities::audit_event::{Column as C, Entity};
+        let mut q = Entity::find();
+        q = match self.scope().read(EntityKind::AuditEvent) {
+            ReadScope::All => q,
+            ReadScope::Subtree(p) => q.filter(store::subtree(C::NetworkPath, &p)),
+            ReadScope::Organisation(id) => q.filter(store::owned_by_visible_organisation(
+                C::OrganisationId,
+                &ReadScope::Organisation(id),
+            )),
+            ReadScope::Published | ReadScope::Nothing => q.filter(store::nothing()),
+        };
+        if let Some(e) = entity_id {
+            q = q.filter(C::EntityId.eq(e));
+        }
+        if let Some(after) = &page.after {
+            q = q.filter(C::Id.lt(decode_cursor(after)?));
+        }
+        let first = page.first.clamp(1, MAX_PAGE);
+        let mut rows = q
+            .order_by_desc(C::Id)
+            .limit(first + 1)
+            .all(self.conn())
+            .await?;
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                Ok(Record {
+                    id: r.id,
+                    version: 1,
+                    created_at: r.at,
+                    updated_at: r.at,
+                    data: AuditEvent {
+                        actor: r.actor,
+                        role: r.role,
+                        entity: EntityKind::parse(&r.entity)
+                            .map_err(|_| error::corrupt("audit_events", "entity"))?
+                            .as_str(),
+                        entity_id: r.entity_id,
+                        action: AuditAction::parse(&r.action)
+                            .map_err(|_| error::corrupt("audit_events", "action"))?,
+                        fields: tables::split_list(&format!(",{},", r.fields)),
+                        at: r.at,
+                    },
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Page { items, has_next })
+    }
+}
+
+impl Store {
+    /// A server-wide setting, e.g. the development signing secret.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(entities::setting::Entity::find_by_id(key.to_owned())
+            .one(self.conn())
+            .await?
+            .map(|s| s.value))
+    }
+
+    /// Stores `value` under `key` unless a value is there already; returns the stored value,
+    /// so that replicas starting at once agree on the first one written.
+    pub async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        use sea_orm::ActiveModelTrait;
+        if let Some(v) = self.setting(key).await? {
+            return Ok(v);
+        }
+        let row = entities::setting::ActiveModel {
+            key: sea_orm::Set(key.to_owned()),
+            value: sea_orm::Set(value.to_owned()),
+        };
+        match row.insert(self.conn()).await {
+            Ok(_) => Ok(value.to_owned()),
+            // Another replica won the race: use its value.
+            Err(_) => self.setting(key).await?.ok_or(StoreError::Internal),
+        }
+    }
+}

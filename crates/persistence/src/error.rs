@@ -1,0 +1,126 @@
+//! Storage errors. A `DbErr` never leaves this crate: it is logged here and turned into one
+//! of a few outcomes a caller can act on.
+
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+use verbund_domain::ValidationErrors;
+use verbund_domain::mentorship::TransitionError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error(
+        "the record was changed meanwhile: expected version {expected}, current version {current}"
+    )]
+    StaleVersion { expected: i32, current: i32 },
+    #[error("a record with the same {0} already exists")]
+    Duplicate(&'static str),
+    #[error("the record is still referenced by other records")]
+    InUse,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist, or lies outside the caller's scope.
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Conflict(Conflict),
+    /// The caller may see the record but not make this change.
+    #[error("this role may not make this change")]
+    Forbidden,
+    #[error(transparent)]
+    Invalid(ValidationErrors),
+    #[error(transparent)]
+    Transition(TransitionError),
+    /// The network or organisation a token is anchored to does not exist (or does not fit
+    /// the role).
+    #[error("the token's {0} does not exist or does not fit its role")]
+    UnknownAnchor(&'static str),
+    #[error("the database is unavailable")]
+    Unavailable,
+    /// A bug or a corrupt row; the detail is in the log, never in a response.
+    #[error("internal storage error")]
+    Internal,
+}
+
+impl From<ValidationErrors> for StoreError {
+    fn from(e: ValidationErrors) -> Self {
+        StoreError::Invalid(e)
+    }
+}
+
+impl From<TransitionError> for StoreError {
+    fn from(e: TransitionError) -> Self {
+        StoreError::Transition(e)
+    }
+}
+
+/// The kind of constraint a driver error reports, read from sqlx's portable error kind (the
+/// SQLSTATE on PostgreSQL, the extended result code on SQLite).
+fn constraint_kind(e: &DbErr) -> Option<(sea_orm::sqlx::error::ErrorKind, String)> {
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
+            match s.as_ref() {
+                sea_orm::sqlx::Error::Database(d) => Some((d.kind(), d.message().to_owned())),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+impl From<DbErr> for StoreError {
+    fn from(e: DbErr) -> Self {
+        use sea_orm::sqlx::error::ErrorKind;
+        match (constraint_kind(&e), e.sql_err()) {
+            (Some((ErrorKind::UniqueViolation, detail)), _)
+            | (_, Some(SqlErr::UniqueConstraintViolation(detail))) => {
+                tracing::debug!(%detail, "unique constraint");
+                let field = if detail.contains("external_id") {
+                    "external_id"
+                } else {
+                    "key"
+                };
+                return StoreError::Conflict(Conflict::Duplicate(field));
+            }
+            // SQLite reports ON DELETE RESTRICT with the trigger result code, hence the message.
+            (Some((ErrorKind::ForeignKeyViolation, detail)), _)
+            | (_, Some(SqlErr::ForeignKeyConstraintViolation(detail))) => {
+                tracing::debug!(%detail, "foreign key constraint");
+                return StoreError::Conflict(Conflict::InUse);
+            }
+            (Some((_, detail)), _) if detail.contains("FOREIGN KEY constraint failed") => {
+                tracing::debug!(%detail, "foreign key constraint");
+                return StoreError::Conflict(Conflict::InUse);
+            }
+            _ => {}
+        }
+        match &e {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+                tracing::warn!(error = %e, "database unavailable");
+                StoreError::Unavailable
+            }
+            DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s))
+                if matches!(
+                    s.as_ref(),
+                    sea_orm::sqlx::Error::Io(_)
+                        | sea_orm::sqlx::Error::PoolTimedOut
+                        | sea_orm::sqlx::Error::PoolClosed
+                ) =>
+            {
+                tracing::warn!(error = %e, "database unavailable");
+                StoreError::Unavailable
+            }
+            DbErr::RecordNotFound(_) => StoreError::NotFound,
+            _ => {
+                tracing::error!(error = %e, "database error");
+                StoreError::Internal
+            }
+        }
+    }
+}
+
+/// A stored value that no longer parses: a corrupt row or a bug, never the caller's fault.
+pub(crate) fn corrupt(table: &str, column: &str) -> StoreError {
+    tracing::error!(table, column, "stored value does not parse");
+    StoreError::Internal
+}

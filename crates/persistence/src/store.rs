@@ -1,0 +1,763 @@
+//! The store and its only door for callers: [`Scoped`], a database handle bound to one
+//! caller's [`Scope`]. Every read goes through [`Table::visible`], so the scope is part of
+//! the SQL; every write asks the policy in the domain crate before it touches a row, and
+//! writes its audit event in the same transaction.
+
+use crate::entities::{audit_event, network, organisation};
+use crate::error::{Conflict, StoreError};
+use crate::migration::Migrator;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, ConnectionTrait,
+    DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult, IdenStatic,
+    IntoActiveModel, Iterable, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use std::future::Future;
+use std::time::Duration;
+use uuid::Uuid;
+use verbund_domain::audit::AuditAction;
+use verbund_domain::network::{NetworkLevel, child_path, path_upper_bound};
+use verbund_domain::policy::{
+    Anchor, AnchorKind, Caller, EntityKind, Location, ReadScope, Role, Scope,
+};
+use verbund_domain::{Reason, Record, ValidationErrors};
+
+/// The database. Cheap to clone (a pool inside).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://file.db`, `sqlite::memory:`, `postgres://…`). A SQLite
+    /// file is created if missing.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let url =
+            if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            } else {
+                url.to_owned()
+            };
+        let mut opts = ConnectOptions::new(url.clone());
+        opts.connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false);
+        if url.contains(":memory:") {
+            // One connection, so that every query sees the same in-memory database.
+            opts.max_connections(1).min_connections(1);
+        } else if url.starts_with("sqlite:") {
+            opts.max_connections(8);
+        } else {
+            opts.max_connections(16);
+        }
+        let db = sea_orm::Database::connect(opts).await.map_err(|e| {
+            tracing::warn!(error = %e, "cannot connect to the database");
+            StoreError::Unavailable
+        })?;
+        if db.get_database_backend() == DbBackend::Sqlite {
+            // WAL lets readers run beside a writer; busy_timeout waits for a lock instead of
+            // failing at once.
+            for pragma in [
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA busy_timeout=5000",
+                "PRAGMA foreign_keys=ON",
+            ] {
+                db.execute_unprepared(pragma).await?;
+            }
+        }
+        Ok(Store { db })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await.map_err(|e| {
+            tracing::error!(error = %e, "migration failed");
+            StoreError::Unavailable
+        })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        self.db.ping().await.is_ok()
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// The raw connection, for crate-internal maintenance (seeding) only.
+    pub(crate) fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Binds a caller: looks up its anchor once and returns the handle through which it may
+    /// read and write. A coordinator's network must exist at the level of its role; an
+    /// organisation role's organisation must exist.
+    pub async fn scoped(&self, caller: Caller) -> Result<Scoped, StoreError> {
+        let path = match (caller.role.anchor_kind(), caller.anchor) {
+            (AnchorKind::Network, Anchor::Network(id)) => {
+                let want = match caller.role {
+                    Role::StateCoordinator => NetworkLevel::State,
+                    _ => NetworkLevel::Regional,
+                };
+                let n = network::Entity::find_by_id(id)
+                    .one(&self.db)
+                    .await?
+                    .filter(|n| n.level == want.as_str())
+                    .ok_or(StoreError::UnknownAnchor("network"))?;
+                Some(n.path)
+            }
+            (AnchorKind::Organisation, Anchor::Organisation(id)) => {
+                organisation::Entity::find_by_id(id)
+                    .one(&self.db)
+                    .await?
+                    .ok_or(StoreError::UnknownAnchor("organisation"))?;
+                None
+            }
+            _ => None,
+        };
+        Ok(Scoped {
+            db: self.db.clone(),
+            scope: Scope::new(caller, path),
+        })
+    }
+}
+
+/// A database handle bound to one caller's scope: the only way to reach the records.
+#[derive(Clone, Debug)]
+pub struct Scoped {
+    db: DatabaseConnection,
+    scope: Scope,
+}
+
+/// A page request: at most `first` records after the cursor `after`, in id order (ids are
+/// UUIDv7, so this is creation order and stable).
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub first: u64,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_next: bool,
+}
+
+impl<T> Page<T> {
+    pub fn end_cursor(&self) -> Option<String>
+    where
+        T: HasId,
+    {
+        self.items.last().map(|r| encode_cursor(r.id()))
+    }
+}
+
+pub trait HasId {
+    fn id(&self) -> Uuid;
+}
+
+impl<T> HasId for Record<T> {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+/// Most records a page may hold.
+pub const MAX_PAGE: u64 = 500;
+
+pub fn encode_cursor(id: Uuid) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+/// A cursor that does not decode is the caller's mistake, named as such.
+pub fn decode_cursor(cursor: &str) -> Result<Uuid, StoreError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| Uuid::from_slice(&b).ok())
+        .ok_or_else(|| {
+            StoreError::Invalid(ValidationErrors::single(
+                "after",
+                Reason::Malformed {
+                    expected: "a cursor from a previous page",
+                },
+            ))
+        })
+}
+
+/// Who owns a record, for finding where it lives.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner {
+    /// A network itself, placed under its parent.
+    Network { id: Uuid, parent: Option<Uuid> },
+    /// An organisation itself, at home in a network.
+    Organisation { id: Uuid, network: Uuid },
+    /// A record of an organisation.
+    OwnedBy(Uuid),
+    /// A record of a network, led by an organisation (cooperations).
+    Led { network: Uuid, lead: Uuid },
+    /// A record of a network (committees).
+    InNetwork(Uuid),
+    /// A meeting of a committee.
+    Committee(Uuid),
+}
+
+/// Bookkeeping of one stored row.
+#[derive(Debug, Clone, Copy)]
+pub struct Meta {
+    pub id: Uuid,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A table of a domain entity: how its rows map to the domain, which of them a scope may
+/// read (as SQL), and who owns a record.
+pub trait Table: Sized + Send + Sync + 'static {
+    type Entity: EntityTrait<Model = Self::Model, ActiveModel = Self::Active, Column = Self::Column>;
+    type Model: ModelTrait<Entity = Self::Entity>
+        + FromQueryResult
+        + IntoActiveModel<Self::Active>
+        + Clone
+        + Send
+        + Sync;
+    type Active: ActiveModelTrait<Entity = Self::Entity> + ActiveModelBehavior + Send + Sync;
+    type Column: ColumnTrait + IdenStatic + Iterable + Copy;
+    type Data: Clone + Send + Sync + 'static;
+    /// The raw input a caller sends, validated by [`Table::parse`].
+    type Input: Send + 'static;
+    type Filter: Default + Send + Sync;
+
+    const KIND: EntityKind;
+    const ID: Self::Column;
+    const VERSION: Self::Column;
+    /// The input field that names the owner, for "does not exist" errors.
+    const OWNER_FIELD: &'static str;
+
+    /// The rows a read scope may see, as a SQL condition.
+    fn visible(scope: &ReadScope) -> Condition;
+    /// The caller's filter as a SQL condition; may look up a network's path through `s`.
+    fn filter(
+        s: &Scoped,
+        filter: &Self::Filter,
+    ) -> impl Future<Output = Result<Condition, StoreError>> + Send;
+    fn owner(id: Uuid, data: &Self::Data) -> Owner;
+    fn meta(model: &Self::Model) -> Meta;
+    fn to_data(model: &Self::Model) -> Result<Self::Data, StoreError>;
+    fn to_active(meta: Meta, data: &Self::Data, at: &Location) -> Self::Active;
+
+    /// Validates raw input; may look up context (a parent's level or kind) through `s`.
+    fn parse(
+        s: &Scoped,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<Self::Data, StoreError>> + Send;
+
+    /// Turns rows into records, loading child rows for the whole batch in one query.
+    fn attach(
+        conn: &impl ConnectionTrait,
+        models: Vec<Self::Model>,
+    ) -> impl Future<Output = Result<Vec<Record<Self::Data>>, StoreError>> + Send {
+        let _ = conn;
+        async move {
+            models
+                .iter()
+                .map(|m| {
+                    let meta = Self::meta(m);
+                    Ok(Record {
+                        id: meta.id,
+                        version: meta.version,
+                        created_at: meta.created_at,
+                        updated_at: meta.updated_at,
+                        data: Self::to_data(m)?,
+                    })
+                })
+                .collect()
+        }
+    }
+
+    /// Replaces the child rows of a record (partners, members, service area).
+    fn write_children(
+        txn: &DatabaseTransaction,
+        id: Uuid,
+        data: &Self::Data,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (txn, id, data);
+        async { Ok(()) }
+    }
+
+    /// Names of changed child collections, for the audit event.
+    fn changed_children(old: &Self::Data, new: &Self::Data) -> Vec<&'static str> {
+        let _ = (old, new);
+        Vec::new()
+    }
+
+    /// Clears the fields that the public directory does not show.
+    fn redact(data: &mut Self::Data) {
+        let _ = data;
+    }
+}
+
+/// The condition "this organisation id belongs to the organisations a read scope sees",
+/// for records owned by an organisation.
+pub(crate) fn owned_by_visible_organisation<C: ColumnTrait>(
+    col: C,
+    scope: &ReadScope,
+) -> Condition {
+    use sea_orm::sea_query::Query;
+    let orgs = |cond: Condition| {
+        Query::select()
+            .column(organisation::Column::Id)
+            .from(organisation::Entity)
+            .cond_where(cond)
+            .to_owned()
+    };
+    match scope {
+        ReadScope::All => Condition::all(),
+        ReadScope::Subtree(path) => Condition::all()
+            .add(col.in_subquery(orgs(subtree(organisation::Column::NetworkPath, path)))),
+        ReadScope::Organisation(id) => Condition::all().add(col.in_subquery(orgs(family(*id)))),
+        ReadScope::Published | ReadScope::Nothing => nothing(),
+    }
+}
+
+/// Rows whose path column lies at or below `path`: one range over an indexed column.
+pub(crate) fn subtree<C: ColumnTrait>(col: C, path: &str) -> Condition {
+    Condition::all()
+        .add(col.gte(path))
+        .add(col.lt(path_upper_bound(path)))
+}
+
+/// An organisation and its member organisations.
+pub(crate) fn family(id: Uuid) -> Condition {
+    Condition::any()
+        .add(organisation::Column::Id.eq(id))
+        .add(organisation::Column::ParentOrganisationId.eq(id))
+}
+
+pub(crate) fn nothing() -> Condition {
+    Condition::all().add(Expr::val(1).eq(0))
+}
+
+fn invalid(field: &str, reason: Reason) -> StoreError {
+    StoreError::Invalid(ValidationErrors::single(field, reason))
+}
+
+const NOT_VISIBLE: Reason = Reason::Rule("does not exist or is not visible to you");
+
+impl Scoped {
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    pub fn caller(&self) -> &Caller {
+        self.scope.caller()
+    }
+
+    pub(crate) fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The materialised path of a network (networks are public); an unknown id is the
+    /// caller's mistake in `field`.
+    pub(crate) async fn network_path(
+        &self,
+        field: &'static str,
+        id: Uuid,
+    ) -> Result<String, StoreError> {
+        network::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(|n| n.path)
+            .ok_or_else(|| invalid(field, NOT_VISIBLE))
+    }
+
+    /// The full read condition of `T` for this caller.
+    fn readable<T: Table>(&self) -> Condition {
+        T::visible(&self.scope.read(T::KIND))
+    }
+
+    fn published<T: Table>(&self) -> bool {
+        self.scope.read(T::KIND) == ReadScope::Published
+    }
+
+    async fn finish<T: Table>(
+        &self,
+        conn: &impl ConnectionTrait,
+        models: Vec<T::Model>,
+    ) -> Result<Vec<Record<T::Data>>, StoreError> {
+        let mut records = T::attach(conn, models).await?;
+        if self.published::<T>() {
+            for r in &mut records {
+                T::redact(&mut r.data);
+            }
+        }
+        Ok(records)
+    }
+
+    /// One record, if it exists and the caller may see it.
+    pub async fn get<T: Table>(&self, id: Uuid) -> Result<Record<T::Data>, StoreError> {
+        self.get_in::<T>(&self.db, id).await
+    }
+
+    pub(crate) async fn get_in_txn<T: Table>(
+        &self,
+        conn: &impl ConnectionTrait,
+        id: Uuid,
+    ) -> Result<Record<T::Data>, StoreError> {
+        self.get_in::<T>(conn, id).await
+    }
+
+    async fn get_in<T: Table>(
+        &self,
+        conn: &impl ConnectionTrait,
+        id: Uuid,
+    ) -> Result<Record<T::Data>, StoreError> {
+        let model = T::Entity::find()
+            .filter(T::ID.eq(id))
+            .filter(self.readable::<T>())
+            .one(conn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.finish::<T>(conn, vec![model])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Several records by id in one query; invisible or missing ids are left out.
+    pub async fn get_many<T: Table>(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<Vec<Record<T::Data>>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let models = T::Entity::find()
+            .filter(T::ID.is_in(ids.iter().copied()))
+            .filter(self.readable::<T>())
+            .all(&self.db)
+            .await?;
+        self.finish::<T>(&self.db, models).await
+    }
+
+    /// A page of the records the caller may see that match `filter`, in a stable order.
+    pub async fn list<T: Table>(
+        &self,
+        filter: &T::Filter,
+        page: &PageRequest,
+    ) -> Result<Page<Record<T::Data>>, StoreError> {
+        let first = page.first.clamp(1, MAX_PAGE);
+        let mut q = T::Entity::find()
+            .filter(self.readable::<T>())
+            .filter(T::filter(self, filter).await?);
+        if let Some(after) = &page.after {
+            q = q.filter(T::ID.gt(decode_cursor(after)?));
+        }
+        let mut models = q.order_by_asc(T::ID).limit(first + 1).all(&self.db).await?;
+        let has_next = models.len() as u64 > first;
+        models.truncate(first as usize);
+        Ok(Page {
+            items: self.finish::<T>(&self.db, models).await?,
+            has_next,
+        })
+    }
+
+    /// How many records the caller may see match `filter`.
+    pub async fn count<T: Table>(&self, filter: &T::Filter) -> Result<u64, StoreError> {
+        Ok(T::Entity::find()
+            .filter(self.readable::<T>())
+            .filter(T::filter(self, filter).await?)
+            .count(&self.db)
+            .await?)
+    }
+
+    /// Where a record lives; an owner the caller cannot see is reported like a missing one.
+    pub(crate) async fn locate(
+        &self,
+        conn: &impl ConnectionTrait,
+        field: &'static str,
+        owner: Owner,
+    ) -> Result<Location, StoreError> {
+        let network_path = |id: Uuid| async move {
+            network::Entity::find_by_id(id)
+                .one(conn)
+                .await?
+                .map(|n| n.path)
+                .ok_or_else(|| invalid(field, NOT_VISIBLE))
+        };
+        let org = |id: Uuid| async move {
+            organisation::Entity::find()
+                .filter(organisation::Column::Id.eq(id))
+                .filter(self.readable::<crate::tables::Organisations>())
+                .one(conn)
+                .await?
+                .ok_or_else(|| invalid(field, NOT_VISIBLE))
+        };
+        Ok(match owner {
+            Owner::Network { id, parent } => {
+                let parent_path = match parent {
+                    Some(p) => Some(network_path(p).await?),
+                    None => None,
+                };
+                Location {
+                    network_path: child_path(parent_path.as_deref(), id),
+                    organisation_id: None,
+                }
+            }
+            Owner::Organisation { id, network } => Location {
+                network_path: network_path(network).await?,
+                organisation_id: Some(id),
+            },
+            Owner::OwnedBy(org_id) => {
+                let o = org(org_id).await?;
+                Location {
+                    network_path: o.network_path,
+                    organisation_id: Some(o.id),
+                }
+            }
+            Owner::Led { network, lead } => {
+                org(lead)
+                    .await
+                    .map_err(|_| invalid("leadOrganisationId", NOT_VISIBLE))?;
+                Location {
+                    network_path: network_path(network).await?,
+                    organisation_id: Some(lead),
+                }
+            }
+            Owner::InNetwork(network) => Location {
+                network_path: network_path(network).await?,
+                organisation_id: None,
+            },
+            Owner::Committee(id) => {
+                let c = self
+                    .get_in::<crate::tables::Committees>(conn, id)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound => invalid(field, NOT_VISIBLE),
+                        e => e,
+                    })?;
+                Location {
+                    network_path: network_path(c.data.network_id).await?,
+                    organisation_id: None,
+                }
+            }
+        })
+    }
+
+    fn check_write<T: Table>(&self, at: &Location) -> Result<(), StoreError> {
+        if self.scope.may_write(T::KIND, at) {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden)
+        }
+    }
+
+    async fn audit(
+        &self,
+        txn: &DatabaseTransaction,
+        kind: EntityKind,
+        id: Uuid,
+        action: AuditAction,
+        fields: &[&str],
+        at: &Location,
+    ) -> Result<(), StoreError> {
+        let caller = self.scope.caller();
+        audit_event::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            at: Set(Utc::now()),
+            actor: Set(caller.subject.clone()),
+            role: Set(caller.role.as_str().to_owned()),
+            entity: Set(kind.as_str().to_owned()),
+            entity_id: Set(id),
+            action: Set(action.as_str().to_owned()),
+            fields: Set(fields.join(",")),
+            network_path: Set(at.network_path.clone()),
+            organisation_id: Set(at.organisation_id),
+        }
+        .insert(txn)
+        .await?;
+        Ok(())
+    }
+
+    /// Validates and stores a new record; the audit event is written in the same transaction.
+    pub async fn create<T: Table>(&self, input: T::Input) -> Result<Record<T::Data>, StoreError> {
+        if !self.scope.writes_anything() {
+            return Err(StoreError::Forbidden);
+        }
+        let data = T::parse(self, input).await?;
+        let txn = self.db.begin().await?;
+        let record = self.create_in::<T>(&txn, data).await?;
+        txn.commit().await?;
+        Ok(record)
+    }
+
+    /// Stores already validated data inside `txn` (seeding and imports).
+    pub(crate) async fn create_in<T: Table>(
+        &self,
+        txn: &DatabaseTransaction,
+        data: T::Data,
+    ) -> Result<Record<T::Data>, StoreError> {
+        let id = verbund_domain::record::new_id();
+        let at = self
+            .locate(txn, T::OWNER_FIELD, T::owner(id, &data))
+            .await?;
+        self.check_write::<T>(&at)?;
+        let now = Utc::now();
+        let meta = Meta {
+            id,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        T::Entity::insert(T::to_active(meta, &data, &at))
+            .exec_without_returning(txn)
+            .await?;
+        T::write_children(txn, id, &data).await?;
+        let fields: Vec<&str> = T::Column::iter()
+            .map(|c| c.as_str())
+            .filter(|c| !is_bookkeeping(c))
+            .collect();
+        self.audit(txn, T::KIND, id, AuditAction::Create, &fields, &at)
+            .await?;
+        Ok(Record {
+            id,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            data,
+        })
+    }
+
+    /// Replaces a record's data if its version is still `expected_version`.
+    pub async fn update<T: Table>(
+        &self,
+        id: Uuid,
+        expected_version: i32,
+        input: T::Input,
+    ) -> Result<Record<T::Data>, StoreError> {
+        if !self.scope.writes_anything() {
+            return Err(StoreError::Forbidden);
+        }
+        // Validation looks things up outside the transaction, so it runs first: a single
+        // connection (in-memory SQLite) must not be held by the transaction meanwhile.
+        let data = T::parse(self, input).await?;
+        let txn = self.db.begin().await?;
+        let old = self.get_in::<T>(&txn, id).await?;
+        let record = self
+            .replace_in::<T>(&txn, &old, expected_version, data, AuditAction::Update)
+            .await?;
+        txn.commit().await?;
+        Ok(record)
+    }
+
+    /// Writes `data` over `old`, checking the version, the policy at the old and the new
+    /// location, and recording which fields changed.
+    pub(crate) async fn replace_in<T: Table>(
+        &self,
+        txn: &DatabaseTransaction,
+        old: &Record<T::Data>,
+        expected_version: i32,
+        data: T::Data,
+        action: AuditAction,
+    ) -> Result<Record<T::Data>, StoreError> {
+        if old.version != expected_version {
+            return Err(StoreError::Conflict(Conflict::StaleVersion {
+                expected: expected_version,
+                current: old.version,
+            }));
+        }
+        let old_at = self
+            .locate(txn, T::OWNER_FIELD, T::owner(old.id, &old.data))
+            .await?;
+        self.check_write::<T>(&old_at)?;
+        let at = self
+            .locate(txn, T::OWNER_FIELD, T::owner(old.id, &data))
+            .await?;
+        self.check_write::<T>(&at)?;
+        let now = Utc::now();
+        let meta = Meta {
+            id: old.id,
+            version: old.version + 1,
+            created_at: old.created_at,
+            updated_at: now,
+        };
+        let old_am = T::to_active(Meta { ..meta }, &old.data, &old_at);
+        let new_am = T::to_active(meta, &data, &at);
+        let mut fields: Vec<&str> = T::Column::iter()
+            .filter(|c| !is_bookkeeping(c.as_str()) && old_am.get(*c) != new_am.get(*c))
+            .map(|c| c.as_str())
+            .collect();
+        fields.extend(T::changed_children(&old.data, &data));
+        let res = T::Entity::update_many()
+            .set(new_am)
+            .filter(T::ID.eq(old.id))
+            .filter(T::VERSION.eq(expected_version))
+            .exec(txn)
+            .await?;
+        if res.rows_affected == 0 {
+            // Someone else wrote between our read and our write.
+            return Err(StoreError::Conflict(Conflict::StaleVersion {
+                expected: expected_version,
+                current: expected_version + 1,
+            }));
+        }
+        T::write_children(txn, old.id, &data).await?;
+        self.audit(txn, T::KIND, old.id, action, &fields, &at)
+            .await?;
+        Ok(Record {
+            id: old.id,
+            version: meta.version,
+            created_at: old.created_at,
+            updated_at: now,
+            data,
+        })
+    }
+
+    /// Deletes a record if its version is still `expected_version`.
+    pub async fn delete<T: Table>(
+        &self,
+        id: Uuid,
+        expected_version: i32,
+    ) -> Result<(), StoreError> {
+        if !self.scope.writes_anything() {
+            return Err(StoreError::Forbidden);
+        }
+        let txn = self.db.begin().await?;
+        let old = self.get_in::<T>(&txn, id).await?;
+        if old.version != expected_version {
+            return Err(StoreError::Conflict(Conflict::StaleVersion {
+                expected: expected_version,
+                current: old.version,
+            }));
+        }
+        let at = self
+            .locate(&txn, T::OWNER_FIELD, T::owner(id, &old.data))
+            .await?;
+        self.check_write::<T>(&at)?;
+        let res = T::Entity::delete_many()
+            .filter(T::ID.eq(id))
+            .filter(T::VERSION.eq(expected_version))
+            .exec(&txn)
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::Conflict(Conflict::StaleVersion {
+                expected: expected_version,
+                current: expected_version + 1,
+            }));
+        }
+        self.audit(&txn, T::KIND, id, AuditAction::Delete, &[], &at)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+fn is_bookkeeping(col: &str) -> bool {
+    matches!(col, "id" | "version" | "created_at" | "updated_at")
+}

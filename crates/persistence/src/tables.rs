@@ -1,0 +1,1490 @@
+//! How each domain entity is stored: row ↔ record mapping, the SQL of its read scope, its
+//! filters, and its owner. The generic operations live in `store`.
+
+use crate::entities::*;
+use crate::error::{StoreError, corrupt};
+use crate::store::{
+    Meta, Owner, Scoped, Table, family, nothing, owned_by_visible_organisation, subtree,
+};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+use verbund_domain::Record;
+use verbund_domain::committee::{Committee, CommitteeInput, Meeting, MeetingInput, Member};
+use verbund_domain::contact::{Contact, ContactInput};
+use verbund_domain::cooperation::{Cooperation, CooperationInput, CooperationStatus, Partner};
+use verbund_domain::funding::{FunderKind, Funding, FundingInput, SourceGrant};
+use verbund_domain::mentorship::{
+    EndReason, Mentorship, MentorshipFormat, MentorshipInput, MentorshipStatus,
+};
+use verbund_domain::network::{Network, NetworkInput, NetworkLevel};
+use verbund_domain::offering::{Category, Offering, OfferingInput, TargetGroup};
+use verbund_domain::organisation::{Organisation, OrganisationInput, OrganisationKind, Sector};
+use verbund_domain::people::{Staff, StaffInput, Volunteer, VolunteerInput};
+use verbund_domain::policy::{EntityKind, Location, ReadScope};
+use verbund_domain::values::Period;
+
+/// Lists are stored as `,a,b,` so that "contains b" is `LIKE '%,b,%'` on any database.
+pub(crate) fn join_list<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let inner: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    format!(",{},", inner.join(","))
+}
+
+pub(crate) fn split_list(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn contains<C: ColumnTrait>(col: C, word: &str) -> Condition {
+    Condition::all().add(col.like(format!("%,{word},%")))
+}
+
+/// Case-insensitive substring search over one column.
+fn search<C: ColumnTrait>(col: C, term: &str) -> Condition {
+    let pattern = format!("%{}%", term.to_lowercase().replace(['%', '_'], ""));
+    Condition::all().add(Expr::expr(Func::lower(Expr::col(col))).like(pattern))
+}
+
+fn parse_enum<T>(
+    table: &str,
+    column: &str,
+    raw: &str,
+    parse: fn(&str) -> Result<T, verbund_domain::Reason>,
+) -> Result<T, StoreError> {
+    parse(raw).map_err(|_| corrupt(table, column))
+}
+
+macro_rules! meta_of {
+    ($m:expr) => {
+        Meta {
+            id: $m.id,
+            version: $m.version,
+            created_at: $m.created_at,
+            updated_at: $m.updated_at,
+        }
+    };
+}
+
+/// Filters shared by the records an organisation owns.
+#[derive(Debug, Clone, Default)]
+pub struct OwnedFilter {
+    pub organisation_id: Option<Uuid>,
+    /// Records of organisations at home in this network or below it.
+    pub within: Option<Uuid>,
+    pub search: Option<String>,
+}
+
+async fn owned_filter<C: ColumnTrait>(
+    s: &Scoped,
+    org_col: C,
+    f: &OwnedFilter,
+) -> Result<Condition, StoreError> {
+    let mut c = Condition::all();
+    if let Some(o) = f.organisation_id {
+        c = c.add(org_col.eq(o));
+    }
+    if let Some(n) = f.within {
+        let path = s.network_path("within", n).await?;
+        c = c.add(owned_by_visible_organisation(
+            org_col,
+            &ReadScope::Subtree(path),
+        ));
+    }
+    Ok(c)
+}
+
+// ---------------------------------------------------------------------------------------
+pub struct Networks;
+
+#[derive(Debug, Clone, Default)]
+pub struct NetworkFilter {
+    pub level: Option<NetworkLevel>,
+    pub parent_id: Option<Uuid>,
+    pub within: Option<Uuid>,
+    pub search: Option<String>,
+}
+
+impl Table for Networks {
+    type Entity = network::Entity;
+    type Model = network::Model;
+    type Active = network::ActiveModel;
+    type Column = network::Column;
+    type Data = Network;
+    type Input = NetworkInput;
+    type Filter = NetworkFilter;
+    const KIND: EntityKind = EntityKind::Network;
+    const ID: network::Column = network::Column::Id;
+    const VERSION: network::Column = network::Column::Version;
+    const OWNER_FIELD: &'static str = "parentId";
+
+    fn visible(scope: &ReadScope) -> Condition {
+        match scope {
+            ReadScope::Subtree(p) => subtree(network::Column::Path, p),
+            ReadScope::Nothing => nothing(),
+            _ => Condition::all(),
+        }
+    }
+
+    async fn filter(s: &Scoped, f: &NetworkFilter) -> Result<Condition, StoreError> {
+        let mut c = Condition::all();
+        if let Some(l) = f.level {
+            c = c.add(network::Column::Level.eq(l.as_str()));
+        }
+        if let Some(p) = f.parent_id {
+            c = c.add(network::Column::ParentId.eq(p));
+        }
+        if let Some(n) = f.within {
+            c = c.add(subtree(
+                network::Column::Path,
+                &s.network_path("within", n).await?,
+            ));
+        }
+        if let Some(t) = &f.search {
+            c = c.add(search(network::Column::Name, t));
+        }
+        Ok(c)
+    }
+
+    fn owner(id: Uuid, d: &Network) -> Owner {
+        Owner::Network {
+            id,
+            parent: d.parent_id,
+        }
+    }
+
+    fn meta(m: &network::Model) -> Meta {
+        meta_of!(m)
+    }
+
+    fn to_data(m: &network::Model) -> Result<Network, StoreError> {
+        Ok(Network {
+            level: parse_enum("networks", "level", &m.level, NetworkLevel::parse)?,
+            parent_id: m.parent_id,
+            name: m.name.clone(),
+            code: m.code.clone(),
+        })
+    }
+
+    fn to_active(meta: Meta, d: &Network, at: &Location) -> network::ActiveModel {
+        network::ActiveModel {
+            id: Set(meta.id),
+            version: Set(meta.version),
+            created_at: Set(meta.created_at),
+            updated_at: Set(meta.updated_at),
+            level: Set(d.level.as_str().to_owned()),
+            parent_id: Set(d.parent_id),
+            name: Set(d.name.clone()),
+            code: Set(d.code.clone()),
+            path: Set(at.network_path.clone()),
+        }
+    }
+
+    async fn parse(s: &Scoped, input: NetworkInput) -> Result<Network, StoreError> {
+        let parent_level = match input.parent_id {
+            Some(p) => match network::Entity::find_by_id(p).one(s.conn()).await? {
+                Some(n) => Some(parse_enum(
+                    "networks",
+                    "level",
+                    &n.level,
+                    NetworkLevel::parse,
+                )?),
+                None => None,
+            },
+            None => None,
+        };
+        Ok(Network::parse(input, parent_level)?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+pub struct Organisations;
+
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationFilter {
+    pub within: Option<Uuid>,
+    pub kind: Option<OrganisationKind>,
+    pub parent_organisation_id: Option<Uuid>,
+    pub search: Option<String>,
+}
+
+impl Table for Organisations {
+    type Entity = organisation::Entity;
+    type Model = organisation::Model;
+    type Active = organisation::ActiveModel;
+    type Column = organisation::Column;
+    type Data = Organisation;
+    type Input = OrganisationInput;
+    type Filter = OrganisationFilter;
+    const KIND: EntityKind = EntityKind::Organisation;
+    const ID: organisation::Column = organisation::Column::Id;
+    const VERSION: organisation::Column = organisation::Column::Version;
+    const OWNER_FIELD: &'static str = "networkId";
+
+    fn visible(scope: &ReadScope) -> Condition {
+        match scope {
+            ReadScope::All | ReadScope::Published => Condition::all(),
+            ReadScope::Subtree(p) => subtree(organisation::Column::NetworkPath, p),
+            ReadScope::Organisation(id) => family(*id),
+            ReadScope::Nothing => nothing(),
+        }
+    }
+
+    async fn filter(s: &Scoped, f: &OrganisationFilter) -> Result<Condition, StoreError> {
+        let mut c = Condition::all();
+        if let Some(n) = f.within {
+            c = c.add(subtree(
+                organisation::Column::NetworkPath,
+                &s.network_path("within", n).await?,
+            ));
+        }
+        if let Some(k) = f.kind {
+            c = c.add(organisation::Column::Kind.eq(k.as_str()));
+        }
+        if let Some(p) = f.parent_organisation_id {
+            c = c.add(organisation::Column::ParentOrganisationId.eq(p));
+        }
+        if let Some(t) = &f.search {
+            c = c.add(search(organisation::Column::Name, t));
+        }
+        Ok(c)
+    }
+
+    fn owner(id: Uuid, d: &Organisation) -> Owner {
+        Owner::Organisation {
+            id,
+            network: d.network_id,
+        }
+    }
+
+    fn meta(m: &organisation::Model) -> Meta {
+        meta_of!(m)
+    }
+
+    fn to_data(m: &organisation::Model) -> Result<Organisation, StoreError> {
+        Ok(Organisation {
+            kind: parse_enum("organisations", "kind", &m.kind, OrganisationKind::parse)?,
+            sector: parse_enum("organisations", "sector", &m.sector, Sector::parse)?,
+            network_id: m.network_id,
+            parent_organisation_id: m.parent_organisation_id,
+            name: m.name.clone(),
+            street: m.street.clone(),
+            postcode: m.postcode.clone(),
+            city: m.city.clone(),
+            email: m.email.clone(),
+            phone: m.phone.clone(),
+            website: m.website.clone(),
+            description: m.description.clone(),
+            external_id: m.external_id.clone(),
+        })
+    }
+
+    fn to_active(meta: Meta, d: &Organisation, at: &Location) -> organisation::ActiveModel {
+        organisation::ActiveModel {
+            id: Set(meta.id),
+            version: Set(meta.version),
+            created_at: Set(meta.created_at),
+            updated_at: Set(meta.updated_at),
+            kind: Set(d.kind.as_str().to_owned()),
+            sector: Set(d.sector.as_str().to_owned()),
+            network_id: Set(d.network_id),
+            network_path: Set(at.network_path.clone()),
+            parent_organisation_id: Set(d.parent_organisation_id),
+            name: Set(d.name.clone()),
+            street: Set(d.street.clone()),
+            postcode: Set(d.postcode.clone()),
+            city: Set(d.city.clone()),
+            email: Set(d.email.clone()),
+            phone: Set(d.phone.clone()),
+            website: Set(d.website.clone()),
+            description: Set(d.description.clone()),
+            external_id: Set(d.external_id.clone()),
+        }
+    }
+
+    async fn parse(s: &Scoped, input: OrganisationInput) -> Result<Organisation, StoreError> {
+        let parent_kind = match input.parent_organisation_id {
+            Some(p) => match s.get::<Organisations>(p).await {
+                Ok(r) => Some(r.data.kind),
+                Err(StoreError::NotFound) => None,
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        Ok(Organisation::parse(input, parent_kind)?)
+    }
+
+    /// The public directory shows name, kind, sector, network, postcode, city, website and
+    /// description; not street, e-mail, phone or the organisation's own keys.
+    fn redact(d: &mut Organisation) {
+        d.street = None;
+        d.email = None;
+        d.phone = None;
+        d.external_id = None;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+pub struct Contacts;
+
+impl Table for Contacts {
+    type Entity = contact::Entity;
+    type Model = contact::Model;
+    type Active = contact::ActiveModel;
+    type Column = contact::Column;
+    type Data = Contact;
+    type Input = ContactInput;
+    type Filter = OwnedFilter;
+    const KIND: EntityKind = EntityKind::Contact;
+    const ID: contact::Column = contact::Column::Id;
+    const VERSION: contact::Column = contact::Column::Version;
+    const OWNER_FIELD: &'static str = "organisationId";
+
+    fn visible(scope: &ReadScope) -> Condition {
+        owned_by_visible_organisation(contact::Column::OrganisationId, scope)
+    }
+
+    async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
+        let mut c = owned_filter(s, contact::Column::OrganisationId, f).await?;
+        if let Some(t) = &f.search {
+            c = c.add(search(contact::Column::Name, t));
+        }
+        Ok(c)
+    }
+
+    fn owner(_: Uuid, d: &Contact) -> Owner {
+        Owner::OwnedBy(d.organisation_id)
+    }
+
+    fn meta(m: &contact::Model) -> Meta {
+        meta_of!(m)
+    }
+
+    fn to_data(m: &contact::Model) -> Result<Contact, StoreError> {
+        Ok(Contact {
+            organisation_id: m.organisation_id,
+            name: m.name.clone(),
+            function: m.function.clone(),
+            email: m.email.clone(),
+            phone: m.phone.clone(),
+            primary: m.is_primary,
+            topics: split_list(&m.topics),
+            external_id: m.external_id.clone(),
+        })
+    }
+
+    fn to_active(meta: Meta, d: &Contact, _: &Location) -> contact::ActiveModel {
+        contact::ActiveModel {
+            id: Set(meta.id),
+            version: Set(meta.version),
+            created_at: Set(meta.created_at),
+            updated_at: Set(meta.updated_at),
+            organisation_id: Set(d.organisation_id),
+            name: Set(d.name.clone()),
+            function: Set(d.function.clone()),
+            email: Set(d.email.clone()),
+            phone: Set(d.phone.clone()),
+            is_primary: Set(d.primary),
+            topics: Set(join_list(&d.topics)),
+            external_id: Set(d.external_id.clone()),
+        }
+    }
+
+    async fn parse(_: &Scoped, input: ContactInput) -> Result<Contact, StoreError> {
+        Ok(Contact::parse(input)?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+pub struct Offerings;
+
+#[derive(Debug, Clone, Default)]
+pub struct OfferingFilter {
+    pub owned: OwnedFilter,
+    pub category: Option<Category>,
+    pub target_group: Option<TargetGroup>,
+    pub language: Option<String>,
+    pub published: Option<bool>,
+    /// Offerings whose service area includes this network or a network below it.
+    pub serving: Option<Uuid>,
+    pub postcode: Option<String>,
+}
+
+impl Table for Offerings {
+    type Entity = offering::Entity;
+    type Model = offering::Model;
+    type Active = offering::ActiveModel;
+    type Column = offering::Column;
+    type Data = Offering;
+    type Input = OfferingInput;
+    type Filter = OfferingFilter;
+    const KIND: EntityKind = EntityKind::Offering;
+    const ID: offering::Column = offering::Column::Id;
+    const VERSION: offering::Column = offering::Column::Version;
+    const OWNER_FIELD: &'static str = "organisationId";
+
+    fn visible(scope: &ReadScope) -> Condition {
+        match scope {
+            ReadScope::Published => Condition::all().add(offering::Column::Published.eq(true)),
+            other => owned_by_visible_organisation(offering::Column::OrganisationId, other),
+        }
+    }
+
+    async fn filter(s: &Scoped, f: &OfferingFilter) -> Result<Condition, StoreError> {
+        let mut c = owned_filter(s, offering::Column::OrganisationId, &f.owned).await?;
+        if let Some(t) = &f.owned.search {
+            c = c.add(
+                Condition::any()
+                    .add(search(offering::Column::Title, t))
+                    .add(search(offering::Column::Description, t)),
+            );
+        }
+        if let Some(v) = f.category {
+            c = c.add(offering::Column::Category.eq(v.as_str()));
+        }
+        if let Some(v) = f.target_group {
+            c = c.add(contains(offering::Column::TargetGroups, v.as_str()));
+        }
+        if let Some(v) = &f.language {
+            let lang = verbund_domain::values::language(v).map_err(|r| {
+                StoreError::Invalid(verbund_domain::ValidationErrors::single("language", r))
+            })?;
+            c = c.add(contains(offering::Column::Languages, &lang));
+        }
+        if let Some(v) = f.published {
+            c = c.add(offering::Column::Published.eq(v));
+        }
+        if let Some(v) = &f.postcode {
+            c = c.add(offering::Column::Postcode.eq(v.trim()));
+        }
+        if let Some(n) = f.serving {
+            let path = s.network_path("serving", n).await?;
+            let areas = Query::select()
+                .column(offering_service_area::Column::OfferingId)
+                .from(offering_service_area::Entity)
+                .inner_join(
+                    network::Entity,
+                    Expr::col((network::Entity, network::Column::Id)).equals((
+                        offering_service_area::Entity,
+                        offering_service_area::Column::NetworkId,
+                    )),
+                )
+                .cond_where(subtree(network::Column::Path, &path))
+                .to_owned();
+            c = c.add(offering::Column::Id.in_subquery(areas));
+        }
+        Ok(c)
+    }
+
+    fn owner(_: Uuid, d: &Offering) -> Owner {
+        Owner::OwnedBy(d.organisation_id)
+    }
+
+    fn meta(m: &offering::Model) -> Meta {
+        meta_of!(m)
+    }
+
+    fn to_data(m: &offering::Model) -> Result<Offering, StoreError> {
+        let target_groups = split_list(&m.target_groups)
+            .iter()
+            .map(|t| parse_enum("offerings", "target_groups", t, TargetGroup::parse))
+            .collect::<Result<_, _>>()?;
+        Ok(Offering {
+            organisation_id: m.organisation_id,
+            title: m.title.clone(),
+            description: m.description.clone(),
+            category: parse_enum("offerings", "category", &m.category, Category::parse)?,
+            target_groups,
+            languages: split_list(&m.languages),
+            service_area: Vec::new(),
+            postcode: m.postcode.clone(),
+            city: m.city.clone(),
+            capacity: m.capacity,
+            period: Period {
+                start: m.starts_on,
+                end: m.ends_on,
+            },
+            published: m.published,
+            external_id: m.external_id.clone(),
+        })
+    }
+
+    fn to_active(meta: Meta, d: &Offering, _: &Location) -> offering::ActiveModel {
+        let groups: Vec<&str> = d.target_groups.iter().map(|t| t.as_str()).collect();
+        offering::ActiveModel {
+            id: Set(meta.id),
+            version: Set(meta.version),
+            created_at: Set(meta.created_at),
+            updated_at: Set(meta.updated_at),
+            organisation_id: Set(d.organisation_id),
+            title: Set(d.title.clone()),
+            description: Set(d.description.clone()),
+            category: Set(d.category.as_str().to_owned()),
+            target_groups: Set(join_list(&groups)),
+            languages: Set(join_list(&d.languages)),
+            postcode: Set(d.postcode.clone()),
+            city: Set(d.city.clone()),
+            capacity: Set(d.capacity),
+            starts_on: Set(d.period.start),
+            ends_on: Set(d.period.end),
+            published: Set(d.published),
+            external_id: Set(d.external_id.clone()),
+        }
+    }
+
+    async fn parse(s: &Scoped, input: OfferingInput) -> Result<Offering, StoreError> {
+        let offering = Offering::parse(input, Utc::now().date_naive())?;
+        for n in &offering.service_area {
+            s.network_path("serviceArea", *n).await?;
+        }
+        Ok(offering)
+    }
+
+    async fn attach(
+        conn: &impl ConnectionTrait,
+        models: Vec<offering::Model>,
+    ) -> Result<Vec<Record<Offering>>, StoreError> {
+        let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+        let mut areas: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        if !ids.is_empty() {
+            for a in offering_service_area::Entity::find()
+                .filter(offering_service_area::Column::OfferingId.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                areas.entry(a.offering_id).or_default().push(a.network_id);
+            }
+        }
+        models
+            .iter()
+            .map(|m| {
+                let mut data = Self::to_data(m)?;
+                data.service_area = areas.remove(&m.id).unwrap_or_default();
+                data.service_area.sort();
+                Ok(Record {
+                    id: m.id,
+                    version: m.version,
+                    created_at: m.created_at,
+                    updated_at: m.updated_at,
+                    data,
+                })
+            })
+            .collect()
+    }
+
+    async fn write_children(
+        txn: &DatabaseTransaction,
+        id: Uuid,
+        d: &Offering,
+    ) -> Result<(), StoreError> {
+        offering_service_area::Entity::delete_many()
+            .filter(offering_service_area::Column::OfferingId.eq(id))
+            .exec(txn)
+            .await?;
+        let rows = d
+            .service_area
+            .iter()
+            .map(|n| offering_service_area::ActiveModel {
+                offering_id: Set(id),
+                network_id: Set(*n),
+            });
+        offering_service_area::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await?;
+        Ok(())
+    }
+
+    fn changed_children(old: &Offering, new: &Offering) -> Vec<&'static str> {
+        let mut a = old.service_area.clone();
+        let mut b = new.service_area.clone();
+        a.sort();
+        b.sort();
+        if a == b { vec![] } else { vec!["service_area"] }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+pub struct Volunteers;
+
+impl Table for Volunteers {
+    type Entity = volunteer::Entity;
+    type Model = volunteer::Model;
+    type Active = volunteer::ActiveModel;
+    type Column = volunteer::Column;
+    type Data = Volunteer;
+    type Input = VolunteerInput;
+    type Filter = OwnedFilter;
+    const KIND: EntityKind = EntityKind::Volunteer;
+    const ID: volunteer::Column = volunteer::Column::Id;
+    const VERSION: volunteer::Column = volunteer::Column::Version;
+    const OWNER_FIELD: &'static str = "organisationId";
+
+    fn visible(scope: &ReadScope) -> Condition {
+        owned_by_visible_organisation(volunteer::Column::OrganisationId, scope)
+    }
+
+    async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
+        let mut c = owned_filter(s, volunteer::Column::OrganisationId, f).await?;
+        if let Some(t) = &f.search {
+            c = c.add(search(volunteer::Column::Reference, t));
+        }
+        Ok(c)
+    }
+
+    fn owner(_: Uuid, d: &Volunteer) -> Owner {
+        Owner::OwnedBy(d.organisation_id)
+    }
+
+    fn meta(m: &volunteer::Model) -> Meta {
+        meta_of!(m)
+    }
+
+    fn to_data(m: &volunteer::Model) -> Result<Volunteer, StoreError> {
+        Ok(Volunteer {
+            organisation_id: m.organisation_id,
+            reference: m.reference.clone(),
+            capacity: m.capacity,
+            languages: split_list(&m.languages),
+            active: m.active,
+            external_id: m.external_id.clone(),
+        })
+    }
+
+    fn to_active(meta: Meta, d: &Volunteer, _: &Location) -> volunteer::ActiveModel {
+        volunteer::ActiveModel {
+            id: Set(meta.id),
+            version: Set(meta.version),
+            created_at: Set(meta.created_at),
+            updated_at: Set(meta.updated_at),
+            organisation_id: Set(d.organisation_id),
+            reference: Set(d.reference.clone()),
+            capacity: Set(d.capacity),
+            languages: Set(join_list(&d.languages)),
+            active: Set(d.active),
+            external_id: Set(d.external_id.clone()),
+        }
+    }
+
+    async fn parse(_: &Scoped, input: VolunteerInput) -> Result<Volunteer, StoreError> {
+        Ok(Volunteer::parse(input)?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+pub struct StaffMembers;
+
+impl Table for StaffMembers {
+    type Entity = staff::Entity;
+    type Model = staff::Model;
+    type Active = staff::ActiveModel;
+    type Column = staff::Column;
+    type Data = Staff;
+    type Input = StaffInput;
+    type Filter = OwnedFilter;
+    const KIND: EntityKind = EntityKind::Staff;
+    const ID: staff::Column = staff::Column::Id;
+    const VERSION: staff::Column = staff::Column::Version;
+    const OWNER_FIELD: &'static str = "organisationId";
+
+    fn visible(scope: &ReadScope) -> Condition {
+        owned_by_visible_organisation(staff::Column::OrganisationId, scope)
+    }
+
+    async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
+        let mut c = owned_filter(s, staff::Column::OrganisationId, f).await?;
+        if let Some(t) = &f.search {
+            c = c.add(search(staff::Column::Reference, t));
+        }
+        Ok(c)
+    }
+
+    fn owner(_: Uuid, d: &Staff) -> Owner {
+        Owner::OwnedBy(d.organisation_id)
+    }
+
+    fn meta(m: &staff::Model) -> Meta {
+        meta_of!(m)
+    }
+
+    fn to_data(m: &staff::Model) -> Result<Staff, StoreError> {
+        Ok(Staff {
+            organisation_id: m.organisation_id,
+            reference: m.reference.clone(),
+            function: m.function.clone(),
+            weekly_hours: m.weekly_hours,
+            external_id: m.external_id.clone(),
+        })
+    }
+
+    fn to_active(meta: Meta, d: &Staff, _: &Location) -> staff::ActiveModel {
+        staff::ActiveModel {
+            id: Set(meta.id),
+            version: Set(meta.version),
+            created_at: Set(meta.created_at),
+            updated_at: Set(meta.updated_at),
+            organisation_id: Set(d.organisation_id),
+            reference: Set(d.reference.clone()),
+            function: Set(d.function.clone()),
+            weekly_hours: Set(d.weekly_hours),
+            external_id: Set(d.external_id.clone()),
+        }
+    }
+
+    async fn parse(_: &Scoped, input: StaffInput) -> Result<Staff, StoreError> {
+        Ok(Staff::parse(input)?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+pub struct Mentorships;
+
+#[derive(Debug, Clone, Default)]
+pub struct MentorshipFilter {
+    pub owned: OwnedFilter,
+    pub status: Option<MentorshipStatus>,
+    pub target_group: Option<TargetGroup>,
+    pub mentor_id: Option<Uuid>,
+    /// Mentorships requested on or after this day.
+    pub requested_from: Option<chrono::NaiveDate>,
+    pub requested_until: Option<chrono::NaiveDate>,
+}
+
+impl Table for Mentorships {
+    type Entity = mentorship::Entity;
+    type Model = mentorship::Model;
+    type Active = mentorship::ActiveModel;
+    type Column = mentorship::Column;
+    type Data = Mentorship;
+    type Input = MentorshipInput;
+    type Filter = MentorshipFilter;
+    const KIND: EntityKind = EntityKind::Mentorship;
+    const ID: mentorship::Column = mentorship::Column::Id;
+    const VERSION: mentorship::Column = mentorship::Column::Version;
+    const OWNER_FIELD: &'static str = "organisationId";
+
+    fn visible(scope: &ReadScope) -> Condition {
+        owned_by_visible_organisation(mentorship::Column::OrganisationId, scope)
+    }
+
+    async fn filter(s: &Scoped, f: &MentorshipFilter) -> Result<Condition, StoreError> {
+        use mentorship::Column as C;
+        let mut c = owned_filter(s, C::OrganisationId, &f.owned).await?;
+        if let Some(t) = &f.owned.search {
+            c = c.add(search(C::MenteeRef, t));
+        }
+        if let Some(v) = f.status {
+            c = c.add(C::Status.eq(v.as_str()));
+        }
+        if let Some(v) = f.target_group {
+            c = c.add(C::TargetGroup.eq(v.as_str()));
+        }
+        if let Some(v) = f.mentor_id {
+            c = c.add(C::MentorId.eq(v));
+        }
+        if let Some(v) = f.requested_from {
+            c = c.add(C::RequestedOn.gte(v));
+        }
+        if let Some(v) = f.requested_until {
+            c = c.add(C::RequestedOn.lte(v));
+        }
+        Ok(c)
+    }
+
+    fn owner(_: Uuid, d: &Mentorship) -> Owner {
+        Owner::OwnedBy(d.organisation_id)
+    }
+
+    fn meta(m: &mentorship::Model) -> Meta {
+        meta_of!(m)
+    }
+
+    fn to_data(m: &mentorship::Model) -> Result<Mentorship, StoreError> {
+        let t = "mentorships";
+        Ok(Mentorship {
+            organisation_id: m.organisation_id,
+            offering_id: m.offering_id,
+            mentor_id: m.mentor_id,
+            mentee_ref: m.mentee_ref.clone(),
+            format: parse_enum(t, "format", &m.format, MentorshipFormat::parse)?,
+            target_group: parse_enum(t, "target_group", &m.target_group, TargetGroup::parse)?,
+            status: parse_enum(t, "status", &m.status, MentorshipStatus::parse)?,
+            requested_on: m.requested_on,
+            matched_on: m.matched_on,
+            started_on: m.started_on,
+            ended_on: m.ended_on,
+            end_reason: m
+                .end_reason
+                .as_deref()
+                .map(|r| parse_enum(t, "end_reason", r, EndReason::parse))
+                .transpose()?,
+            external_id: m.external_id.clone(),
+        })
+    }
+
+    fn to_active(meta: Meta, d: &Mentorship, _: &Location) -> mentorship::ActiveModel {
+        mentorship::ActiveModel {
+            id: Set(meta.id),
+            version: Set(meta.version),
+            created_at: Set(meta.created_at),
+            updated_at: Set(meta.updated_at),
+            organisation_id: Set(d.organisation_id),
+            offering_id: Set(d.offering_id),
+            mentor_id: Set(d.mentor_id),
+            mentee_ref: Set(d.mentee_ref.clone()),
+            format: Set(d.format.as_str().to_owned()),
+            target_group: Set(d.target_group.as_str().to_owned()),
+            status: Set(d.status.as_str().to_owned()),
+            requested_on: Set(d.requested_on),
+            matched_on: Set(d.matched_on),
+            started_on: Set(d.started_on),
+            ended_on: Set(d.ended_on),
+            end_reason: Set(d.end_reason.map(|r| r.as_str().to_owned())),
+            external_id: Set(d.external_id.clone()),
+        }
+    }
+
+    async fn parse(s: &Scoped, input: MentorshipInput) -> Result<Mentorship, StoreError> {
+        let m = Mentorship::parse(input, Utc::now().date_naive())?;
+        // The mentor and the offering must belong to the same organisation.
+        if let Some(v) = m.mentor_id {
+            let ok = s
+                .get::<Volunteers>(v)
+                .await
+                .is_ok_and(|r| r.data.organisation_id == m.organisation_id);
+            if !ok {
+                return Err(StoreError::Invalid(
+                    verbund_domain::ValidationErrors::single(
+                        "mentorId",
+                        verbund_domain::Reason::Rule(
+                            "must be a volunteer of the mentorship's organisation",
+                        ),
+                    ),
+                ));
+            }
+        }
+        if let Some(o) = m.offering_id {
+            let ok = s
+                .get::<Offerings>(o)
+                .await
+                .is_ok_and(|r| r.data.organisation_id == m.organisation_id);
+            if !ok {
+                return Err(StoreError::Invalid(
+                    verbund_domain::ValidationErrors::single(
+                        "offeringId",
+                        verbund_domain::Reason::Rule(
+                            "must be an offering of the mentorship's organisation",
+                        ),
+                    ),
+                ));
+            }
+        }
+        Ok(m)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+pub struct Cooperations;
+
+#[derive(Debug, Clone, Default)]
+pub struct CooperationFilter {
+    pub within: Option<Uuid>,
+    pub status: Option<CooperationStatus>,
+    /// Cooperations this organisation leads or is a partner of.
+    pub organisation_id: Option<Uuid>,
+}
+
+fn cooperations_of(orgs: Condition) -> Condition {
+    let members = Query::select()
+        .column(organisation::Column::Id)
+        .from(organisation::Entity)
+        .cond_where(orgs)
+        .to_owned();
+    let partner_of = Query::select()
+        .column(cooperation_partner::Column::CooperationId)
+        .from(cooperation_partner::Entity)
+        .and_where(cooperation_partner::Column::OrganisationId.in_subquery(members.clone()))
+        .to_owned();
+    Condition::any()
+        .add(cooperation::Column::LeadOrganisationId.in_subquery(members))
+        .add(cooperation::Column::Id.in_subquery(partner_of))
+}
+
+fn networks_below(path: &str) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(network::Column::Id)
+        .from(network::Entity)
+        .cond_where(subtree(network::Column::Path, path))
+        .to_owned()
+}
+
+impl Table for Cooperations {
+    type Entity = cooperation::Entity;
+    type Model = cooperation::Model;
+    type Active = cooperation::ActiveModel;
+    type Column = cooperation::Column;
+    type Data = Cooperation;
+    type Input = CooperationInput;
+    type Filter = CooperationFilter;
+    const KIND: EntityKind = EntityKind::Cooperation;
+    const ID: cooperation::Column = cooperation::Column::Id;
+    const VERSION: cooperation::Column = cooperation::Column::Version;
+    const OWNER_FIELD: &'static str = "networkId";
+
+    fn visible(scope: &ReadScope) -> Condition {
+        match scope {
+            ReadScope::All => Condition::all(),
+            ReadScope::Subtree(p) => {
+                Condition::all().add(cooperation::Column::NetworkId.in_subquery(networks_below(p)))
+            }
+            ReadScope::Organisation(id) => cooperations_of(family(*id)),
+            ReadScope::Published | ReadScope::Nothing => nothing(),
+        }
+    }
+
+    async fn filter(s: &Scoped, f: &CooperationFilter) -> Result<Condition, StoreError> {
+        let mut c = Condition::all();
+        if let Some(n) = f.within {
+            c = c.add(
+                cooperation::Column::NetworkId
+                    .in_subquery(networks_below(&s.network_path("within", n).await?)),
+            );
+        }
+        if let Some(v) = f.status {
+            c = c.add(cooperation::Column::Status.eq(v.as_str()));
+        }
+        if let Some(o) = f.organisation_id {
+            c = c.add(cooperations_of(
+                Condition::all().add(organisation::Column::Id.eq(o)),
+            ));
+        }
+        Ok(c)
+    }
+
+    fn owner(_: Uuid, d: &Cooperation) -> Owner {
+        Owner::Led {
+            network: d.network_id,
+            lead: d.lead_organisation_id,
+        }
+    }
+
+    fn meta(m: &cooperation::Model) -> Meta {
+        meta_of!(m)
+    }
+
+    fn to_data(m: &cooperation::Model) -> Result<Cooperation, StoreError> {
+        Ok(Cooperation {
+            title: m.title.clone(),
+            goal: m.goal.clone(),
+            lead_organisation_id: m.lead_organisation_id,
+            network_id: m.network_id,
+            status: parse_enum(
+                "cooperations",
+                "status",
+                &m.status,
+                CooperationStatus::parse,
+            )?,
+            period: Period {
+                start: m.starts_on,
+                end: m.ends_on,
+            },
+            partners: Vec::new(),
+        })
+    }
+
+    fn to_active(meta: Meta, d: &Cooperation, _: &Location) -> cooperation::ActiveModel {
+        cooperation::ActiveModel {
+            id: Set(meta.id),
+            version: Set(meta.version),
+            created_at: Set(meta.created_at),
+            updated_at: Set(meta.updated_at),
+            title: Set(d.title.clone()),
+            goal: Set(d.goal.clone()),
+            lead_organisation_id: Set(d.lead_organisation_id),
+            network_id: Set(d.network_id),
+            status: Set(d.status.as_str().to_owned()),
+            starts_on: Set(d.period.start),
+            ends_on: Set(d.period.end),
+        }
+    }
+
+    async fn parse(s: &Scoped, input: CooperationInput) -> Result<Cooperation, StoreError> {
+        let c = Cooperation::parse(input)?;
+        // Partners must exist; they need not be in the caller's scope (cooperation crosses
+        // organisations), so only their existence is checked.
+        let ids: Vec<Uuid> = c.partners.iter().map(|p| p.organisation_id).collect();
+        if !ids.is_empty() {
+            let found = organisation::Entity::find()
+                .filter(organisation::Column::Id.is_in(ids.clone()))
+                .all(s.conn())
+                .await?;
+            if let Some(i) = ids.iter().position(|id| !found.iter().any(|o| o.id == *id)) {
+                return Err(StoreError::Invalid(
+                    verbund_domain::ValidationErrors::single(
+                        format!("partners[{i}].organisationId"),
+                        verbund_domain::Reason::Rule("does not exist"),
+                    ),
+                ));
+            }
+        }
+        Ok(c)
+    }
+
+    async fn attach(
+        conn: &impl ConnectionTrait,
+        models: Vec<cooperation::Model>,
+    ) -> Result<Vec<Record<Cooperation>>, StoreError> {
+        let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+        let mut partners: HashMap<Uuid, Vec<Partner>> = HashMap::new();
+        if !ids.is_empty() {
+            for p in cooperation_partner::Entity::find()
+                .filter(cooperation_partner::Column::CooperationId.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                partners.entry(p.cooperation_id).or_default().push(Partner {
+                    organisation_id: p.organisation_id,
+                    role: p.role,
+                    resources: p.resources,
+                });
+            }
+        }
+        models
+            .iter()
+            .map(|m| {
+                let mut data = Self::to_data(m)?;
+                data.partners = partners.remove(&m.id).unwrap_or_default();
+                data.partners.sort_by_key(|p| p.organisation_id);
+                Ok(Record {
+                    id: m.id,
+                    version: m.version,
+                    created_at: m.created_at,
+                    updated_at: m.updated_at,
+                    data,
+                })
+            })
+            .collect()
+    }
+
+    async fn write_children(
+        txn: &DatabaseTransaction,
+        id: Uuid,
+        d: &Cooperation,
+    ) -> Result<(), StoreError> {
+        cooperation_partner::Entity::delete_many()
+            .filter(cooperation_partner::Column::CooperationId.eq(id))
+            .exec(txn)
+            .await?;
+        if !d.partners.is_empty() {
+            let rows = d.partners.iter().map(|p| cooperation_partner::ActiveModel {
+                cooperation_id: Set(id),
+                organisation_id: Set(p.organisation_id),
+                role: Set(p.role.clone()),
+                resources: Set(p.resources.clone()),
+            });
+            cooperation_partner::Entity::insert_many(rows)
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn changed_children(old: &Cooperation, new: &Cooperation) -> Vec<&'static str> {
+        let mut a = old.partners.clone();
+        let mut b = new.partners.clone();
+        a.sort_by_key(|p| p.organisation_id);
+        b.sort_by_key(|p| p.organisation_id);
+        if a == b { vec![] } else { vec!["partners"] }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+pub struct Committees;
+
+#[derive(Debug, Clone, Default)]
+pub struct CommitteeFilter {
+    pub within: Option<Uuid>,
+    pub network_id: Option<Uuid>,
+    pub search: Option<String>,
+}
+
+impl Table for Committees {
+    type Entity = committee::Entity;
+    type Model = committee::Model;
+    type Active = committee::ActiveModel;
+    type Column = committee::Column;
+    type Data = Committee;
+    type Input = CommitteeInput;
+    type Filter = CommitteeFilter;
+    const KIND: EntityKind = EntityKind::Committee;
+    const ID: committee::Column = committee::Column::Id;
+    const VERSION: committee::Column = committee::Column::Version;
+    const OWNER_FIELD: &'static str = "networkId";
+
+    fn visible(scope: &ReadScope) -> Condition {
+        match scope {
+            ReadScope::All => Condition::all(),
+            ReadScope::Subtree(p) => {
+                Condition::all().add(committee::Column::NetworkId.in_subquery(networks_below(p)))
+            }
+            ReadScope::Organisation(id) => {
+                // The committees the organisation (or a member organisation) sits on.
+                let orgs = Query::select()
+                    .column(organisation::Column::Id)
+                    .from(organisation::Entity)
+                    .cond_where(family(*id))
+                    .to_owned();
+                let seats = Query::select()
+                    .column(committee_member::Column::CommitteeId)
+                    .from(committee_member::Entity)
+                    .and_where(committee_member::Column::MemberId.in_subquery(orgs))
+                    .to_owned();
+                Condition::all().add(committee::Column::Id.in_subquery(seats))
+            }
+            ReadScope::Published | ReadScope::Nothing => nothing(),
+        }
+    }
+
+    async fn filter(s: &Scoped, f: &CommitteeFilter) -> Result<Condition, StoreError> {
+        let mut c = Condition::all();
+        if let Some(n) = f.within {
+            c = c.add(
+                committee::Column::NetworkId
+                    .in_subquery(networks_below(&s.network_path("within", n).await?)),
+            );
+        }
+        if let Some(n) = f.network_id {
+            c = c.add(committee::Column::NetworkId.eq(n));
+        }
+        if let Some(t) = &f.search {
+            c = c.add(search(committee::Column::Name, t));
+        }
+        Ok(c)
+    }
+
+    fn owner(_: Uuid, d: &Committee) -> Owner {
+        Owner::InNetwork(d.network_id)
+    }
+
+    fn meta(m: &committee::Model) -> Meta {
+        meta_of!(m)
+    }
+
+    fn to_data(m: &committee::Model) -> Result<Committee, StoreError> {
+        Ok(Committee {
+            network_id: m.network_id,
+            name: m.name.clone(),
+            purpose: m.purpose.clone(),
+            members: Vec::new(),
+        })
+    }
+
+    fn to_active(meta: Meta, d: &Committee, _: &Location) -> committee::ActiveModel {
+        committee::ActiveModel {
+            id: Set(meta.id),
+            version: Set(meta.version),
+            created_at: Set(meta.created_at),
+            updated_at: Set(meta.updated_at),
+            network_id: Set(d.network_id),
+            name: Set(d.name.clone()),
+            purpose: Set(d.purpose.clone()),
+        }
+    }
+
+    async fn parse(s: &Scoped, input: CommitteeInput) -> Result<Committee, StoreError> {
+        let c = Committee::parse(input)?;
+        let orgs: Vec<Uuid> = c
+            .members
+            .iter()
+            .filter_map(|m| match m {
+                Member::Organisation(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let contacts: Vec<Uuid> = c
+            .members
+            .iter()
+            .filter_map(|m| match m {
+                Member::Contact(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let found_orgs = organisation::Entity::find()
+            .filter(organisation::Column::Id.is_in(orgs.clone()))
+            .all(s.conn())
+            .await?;
+        if orgs
+            .iter()
+            .any(|id| !found_orgs.iter().any(|o| o.id == *id))
+        {
+            return Err(StoreError::Invalid(
+                verbund_domain::ValidationErrors::single(
+                    "memberOrganisations",
+                    verbund_domain::Reason::Rule("names an organisation that does not exist"),
+                ),
+            ));
+        }
+        let found_contacts = contact::Entity::find()
+            .filter(contact::Column::Id.is_in(contacts.clone()))
+            .all(s.conn())
+            .await?;
+        if contacts
+            .iter()
+            .any(|id| !found_contacts.iter().any(|o| o.id == *id))
+        {
+            return Err(StoreError::Invalid(
+                verbund_domain::ValidationErrors::single(
+                    "memberContacts",
+                    verbund_domain::Reason::Rule("names a contact that does not exist"),
+                ),
+            ));
+        }
+        Ok(c)
+    }
+
+    async fn attach(
+        conn: &impl ConnectionTrait,
+        models: Vec<committee::Model>,
+    ) -> Result<Vec<Record<Committee>>, StoreError> {
+        let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+        let mut members: HashMap<Uuid, Vec<Member>> = HashMap::new();
+        if !ids.is_empty() {
+            for m in committee_member::Entity::find()
+                .filter(committee_member::Column::CommitteeId.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                let member = match m.member_kind.as_str() {
+                    "organisation" => Member::Organisation(m.member_id),
+                    "contact" => Member::Contact(m.member_id),
+                    _ => return Err(corrupt("committee_members", "member_kind")),
+                };
+                members.entry(m.committee_id).or_default().push(member);
+            }
+        }
+        models
+            .iter()
+            .map(|m| {
+                let mut data = Self::to_data(m)?;
+                data.members = members.remove(&m.id).unwrap_or_default();
+                Ok(Record {
+                    id: m.id,
+                    version: m.version,
+                    created_at: m.created_at,
+                    updated_at: m.updated_at,
+                    data,
+                })
+            })
+            .collect()
+    }
+
+    async fn write_children(
+        txn: &DatabaseTransaction,
+        id: Uuid,
+        d: &Committee,
+    ) -> Result<(), StoreError> {
+        committee_member::Entity::delete_many()
+            .filter(committee_member::Column::CommitteeId.eq(id))
+            .exec(txn)
+            .await?;
+        if !d.members.is_empty() {
+            let rows = d.members.iter().map(|m| {
+                let (member_id, kind) = match m {
+                    Member::Organisation(id) => (*id, "organisation"),
+                    Member::Contact(id) => (*id, "contact"),
+                };
+                committee_member::ActiveModel {
+                    committee_id: Set(id),
+                    member_id: Set(member_id),
+                    member_kind: Set(kind.to_owned()),
+                }
+            });
+            committee_member::Entity::insert_many(rows)
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn changed_children(old: &Committee, new: &Committee) -> Vec<&'static str> {
+        if old.members == new.members {
+            vec![]
+        } else {
+            vec!["members"]
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+pub struct Meetings;
+
+#[derive(Debug, Clone, Default)]
+pub struct MeetingFilter {
+    pub committee_id: Option<Uuid>,
+}
+
+impl Table for Meetings {
+    type Entity = meeting::Entity;
+    type Model = meeting::Model;
+    type Active = meeting::ActiveModel;
+    type Column = meeting::Column;
+    type Data = Meeting;
+    type Input = MeetingInput;
+    type Filter = MeetingFilter;
+    const KIND: EntityKind = EntityKind::Meeting;
+    const ID: meeting::Column = meeting::Column::Id;
+    const VERSION: meeting::Column = meeting::Column::Version;
+    const OWNER_FIELD: &'static str = "committeeId";
+
+    fn visible(scope: &ReadScope) -> Condition {
+        let committees = Query::select()
+            .column(committee::Column::Id)
+            .from(committee::Entity)
+            .cond_where(Committees::visible(scope))
+            .to_owned();
+        Condition::all().add(meeting::Column::CommitteeId.in_subquery(committees))
+    }
+
+    async fn filter(_: &Scoped, f: &MeetingFilter) -> Result<Condition, StoreError> {
+        let mut c = Condition::all();
+        if let Some(id) = f.committee_id {
+            c = c.add(meeting::Column::CommitteeId.eq(id));
+        }
+        Ok(c)
+    }
+
+    fn owner(_: Uuid, d: &Meeting) -> Owner {
+        Owner::Committee(d.committee_id)
+    }
+
+    fn meta(m: &meeting::Model) -> Meta {
+        meta_of!(m)
+    }
+
+    fn to_data(m: &meeting::Model) -> Result<Meeting, StoreError> {
+        Ok(Meeting {
+            committee_id: m.committee_id,
+            held_on: m.held_on,
+            topic: m.topic.clone(),
+            outcome: m.outcome.clone(),
+        })
+    }
+
+    fn to_active(meta: Meta, d: &Meeting, _: &Location) -> meeting::ActiveModel {
+        meeting::ActiveModel {
+            id: Set(meta.id),
+            version: Set(meta.version),
+            created_at: Set(meta.created_at),
+            updated_at: Set(meta.updated_at),
+            committee_id: Set(d.committee_id),
+            held_on: Set(d.held_on),
+            topic: Set(d.topic.clone()),
+            outcome: Set(d.outcome.clone()),
+        }
+    }
+
+    async fn parse(_: &Scoped, input: MeetingInput) -> Result<Meeting, StoreError> {
+        Ok(Meeting::parse(input)?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+pub struct Fundings;
+
+impl Table for Fundings {
+    type Entity = funding::Entity;
+    type Model = funding::Model;
+    type Active = funding::ActiveModel;
+    type Column = funding::Column;
+    type Data = Funding;
+    type Input = FundingInput;
+    type Filter = OwnedFilter;
+    const KIND: EntityKind = EntityKind::Funding;
+    const ID: funding::Column = funding::Column::Id;
+    const VERSION: funding::Column = funding::Column::Version;
+    const OWNER_FIELD: &'static str = "organisationId";
+
+    fn visible(scope: &ReadScope) -> Condition {
+        owned_by_visible_organisation(funding::Column::OrganisationId, scope)
+    }
+
+    async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
+        let mut c = owned_filter(s, funding::Column::OrganisationId, f).await?;
+        if let Some(t) = &f.search {
+            c = c.add(search(funding::Column::Programme, t));
+        }
+        Ok(c)
+    }
+
+    fn owner(_: Uuid, d: &Funding) -> Owner {
+        Owner::OwnedBy(d.organisation_id)
+    }
+
+    fn meta(m: &funding::Model) -> Meta {
+        meta_of!(m)
+    }
+
+    fn to_data(m: &funding::Model) -> Result<Funding, StoreError> {
+        Ok(Funding {
+            organisation_id: m.organisation_id,
+            funder_kind: parse_enum("fundings", "funder_kind", &m.funder_kind, FunderKind::parse)?,
+            funder_name: m.funder_name.clone(),
+            programme: m.programme.clone(),
+            amount_cents: m.amount_cents,
+            period: Period {
+                start: m.starts_on,
+                end: m.ends_on,
+            },
+            passed_on_from_id: m.passed_on_from_id,
+            contingent_mentorships: m.contingent_mentorships,
+            external_id: m.external_id.clone(),
+        })
+    }
+
+    fn to_active(meta: Meta, d: &Funding, _: &Location) -> funding::ActiveModel {
+        funding::ActiveModel {
+            id: Set(meta.id),
+            version: Set(meta.version),
+            created_at: Set(meta.created_at),
+            updated_at: Set(meta.updated_at),
+            organisation_id: Set(d.organisation_id),
+            funder_kind: Set(d.funder_kind.as_str().to_owned()),
+            funder_name: Set(d.funder_name.clone()),
+            programme: Set(d.programme.clone()),
+            amount_cents: Set(d.amount_cents),
+            starts_on: Set(d.period.start),
+            ends_on: Set(d.period.end),
+            passed_on_from_id: Set(d.passed_on_from_id),
+            contingent_mentorships: Set(d.contingent_mentorships),
+            external_id: Set(d.external_id.clone()),
+        }
+    }
+
+    async fn parse(s: &Scoped, input: FundingInput) -> Result<Funding, StoreError> {
+        let source = match input.passed_on_from_id {
+            // The grant passed on from is usually the parent organisation's: not necessarily
+            // in the writer's scope, so it is looked up directly.
+            Some(id) => funding::Entity::find_by_id(id)
+                .one(s.conn())
+                .await?
+                .map(|f| SourceGrant {
+                    organisation_id: f.organisation_id,
+                    amount_cents: f.amount_cents,
+                    period: Period {
+                        start: f.starts_on,
+                        end: f.ends_on,
+                    },
+                }),
+            None => None,
+        };
+        Ok(Funding::parse(input, source)?)
+    }
+}

@@ -1,0 +1,103 @@
+//! Runs each database test on in-memory SQLite and, when `VERBUND_TEST_DATABASE_URL` names
+//! a PostgreSQL server, again on a fresh PostgreSQL database that is dropped afterwards.
+//! Both start from the real migrations.
+
+use futures::FutureExt;
+use sea_orm::{ConnectionTrait, Database};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use verbund_persistence::Store;
+
+pub async fn sqlite<F, Fut>(body: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let store = Store::connect("sqlite::memory:").await.expect("sqlite");
+    store.migrate().await.expect("migrate");
+    body(store).await;
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+pub async fn postgres<F, Fut>(body: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Ok(url) = std::env::var("VERBUND_TEST_DATABASE_URL") else {
+        eprintln!(
+            "VERBUND_TEST_DATABASE_URL is not set: this PostgreSQL variant has nothing to run against"
+        );
+        return;
+    };
+    let name = format!("verbund_test_{}", uuid::Uuid::now_v7().simple());
+    let admin = Database::connect(url.as_str())
+        .await
+        .expect("connect to PostgreSQL admin database");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    let store = Store::connect(&with_database(&url, &name))
+        .await
+        .expect("connect test database");
+    store.migrate().await.expect("migrate");
+    let outcome = AssertUnwindSafe(body(store)).catch_unwind().await;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .expect("drop test database");
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Declares a test that runs on both databases: `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                $crate::common::sqlite($body).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                $crate::common::postgres($body).await
+            }
+        }
+    };
+}
+
+#[test]
+fn database_name_is_replaced() {
+    assert_eq!(
+        with_database("postgres://u@h:5432/test", "x"),
+        "postgres://u@h:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://h/test?sslmode=disable", "x"),
+        "postgres://h/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+}
