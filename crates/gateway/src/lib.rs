@@ -1,1 +1,9 @@
-//! placeholder
+//! The `verbund` gateway: configuration, CLI, the axum router with GraphQL and health
+//! endpoints, and the mapping of storage outcomes to HTTP and GraphQL errors. Thin by
+//! design: parse, authenticate, call the store, render.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod graphql;
+pub mod http;

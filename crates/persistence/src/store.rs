@@ -56,7 +56,7 @@ impl Store {
             opts.max_connections(16);
         }
         let db = sea_orm::Database::connect(opts).await.map_err(|e| {
-            tracing::warn!(error = %e, "cannot connect to the database");
+            tracing::debug!(error = %e, "cannot connect to the database");
             StoreError::Unavailable
         })?;
         if db.get_database_backend() == DbBackend::Sqlite {

@@ -1,0 +1,105 @@
+//! Configuration: defaults → TOML file (`--config`, `VERBUND_CONFIG`, or `verbund.toml` in the
+//! working directory if present) → `VERBUND_*` environment variables (`__` for nesting,
+//! e.g. `VERBUND_GRAPHQL__INTROSPECTION=false`) → command-line flags.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `sqlite://verbund.db` (the embedded default) or `postgres://…`.
+    pub database_url: String,
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: String,
+    /// Load the demo data set when `serve` starts on an empty database.
+    pub demo_data: bool,
+    pub graphql: GraphqlConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GraphqlConfig {
+    /// Introspection and GraphiQL; on in development, off in production.
+    pub introspection: bool,
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://verbund.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            demo_data: true,
+            graphql: GraphqlConfig::default(),
+        }
+    }
+}
+
+impl Default for GraphqlConfig {
+    fn default() -> Self {
+        GraphqlConfig {
+            introspection: true,
+            max_depth: 12,
+            max_complexity: 2000,
+        }
+    }
+}
+
+/// Loads the configuration; `file` is the `--config` flag if given.
+pub fn load(file: Option<&Path>) -> Result<Config, String> {
+    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    let env_file = std::env::var_os("VERBUND_CONFIG").map(std::path::PathBuf::from);
+    match file.map(Path::to_path_buf).or(env_file) {
+        Some(path) if !path.exists() => {
+            return Err(format!(
+                "configuration file {} does not exist",
+                path.display()
+            ));
+        }
+        Some(path) => fig = fig.merge(Toml::file(path)),
+        None if Path::new("verbund.toml").exists() => fig = fig.merge(Toml::file("verbund.toml")),
+        None => {}
+    }
+    // `VERBUND_CONFIG` names the file and `VERBUND_TEST_*` belongs to the tests; neither is
+    // a configuration key.
+    let env = Env::prefixed("VERBUND_")
+        .split("__")
+        .ignore(&["config"])
+        .filter(|k| !k.as_str().starts_with("test_"));
+    fig.merge(env)
+        .extract()
+        .map_err(|e| format!("invalid configuration: {e}"))
+}
+
+/// The database URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://verbund.db"), "sqlite://verbund.db");
+    }
+}

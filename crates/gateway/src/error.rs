@@ -1,0 +1,134 @@
+//! One table of error codes, each with its HTTP status, so that a REST problem's `code` and
+//! GraphQL's `extensions.code` always agree. 5xx responses say nothing about internals.
+
+use async_graphql::ErrorExtensions;
+use axum::http::StatusCode;
+use verbund_persistence::{Conflict, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    Validation,
+    NotFound,
+    Conflict,
+    Forbidden,
+    Unauthenticated,
+    Unavailable,
+    Internal,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Validation => "VALIDATION",
+            Code::NotFound => "NOT_FOUND",
+            Code::Conflict => "CONFLICT",
+            Code::Forbidden => "FORBIDDEN",
+            Code::Unauthenticated => "UNAUTHENTICATED",
+            Code::Unavailable => "UNAVAILABLE",
+            Code::Internal => "INTERNAL",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Code::Validation => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::Conflict => StatusCode::CONFLICT,
+            Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// An error as the API reports it.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+    /// For validation errors: (field, reason).
+    pub fields: Vec<(String, String)>,
+}
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::new(Code::NotFound, "no such record"),
+            StoreError::Conflict(c) => ApiError::new(
+                Code::Conflict,
+                match c {
+                    Conflict::StaleVersion { .. } | Conflict::Duplicate(_) | Conflict::InUse => {
+                        c.to_string()
+                    }
+                },
+            ),
+            StoreError::Forbidden => ApiError::new(Code::Forbidden, e.to_string()),
+            StoreError::Invalid(v) => ApiError {
+                code: Code::Validation,
+                message: v.to_string(),
+                fields: v
+                    .0
+                    .iter()
+                    .map(|f| (f.field.clone(), f.reason.to_string()))
+                    .collect(),
+            },
+            StoreError::Transition(t) => ApiError {
+                code: Code::Validation,
+                message: t.to_string(),
+                fields: vec![("to".into(), t.to_string())],
+            },
+            StoreError::UnknownAnchor(_) => ApiError::new(Code::Unauthenticated, e.to_string()),
+            StoreError::Unavailable => {
+                ApiError::new(Code::Unavailable, "the database is unavailable; try again")
+            }
+            StoreError::Internal => ApiError::new(Code::Internal, "internal error"),
+        }
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        let fields = self.fields.clone();
+        let code = self.code.as_str();
+        async_graphql::Error::new(self.message.clone()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some((field, _)) = fields.first() {
+                ext.set("field", field.as_str());
+            }
+            if !fields.is_empty() {
+                let list: Vec<async_graphql::Value> = fields
+                    .iter()
+                    .map(|(f, r)| {
+                        let mut m = async_graphql::indexmap::IndexMap::new();
+                        m.insert(
+                            async_graphql::Name::new("field"),
+                            async_graphql::Value::from(f.as_str()),
+                        );
+                        m.insert(
+                            async_graphql::Name::new("reason"),
+                            async_graphql::Value::from(r.as_str()),
+                        );
+                        async_graphql::Value::Object(m)
+                    })
+                    .collect();
+                ext.set("fields", async_graphql::Value::List(list));
+            }
+        })
+    }
+}
+
+/// `?` in resolvers: a store error becomes a GraphQL error with its code.
+pub fn gql(e: StoreError) -> async_graphql::Error {
+    ApiError::from(e).extend()
+}

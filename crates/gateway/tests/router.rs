@@ -1,0 +1,101 @@
+//! The router in process (no socket): health, readiness and the GraphQL error contract.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use tower::ServiceExt;
+use verbund_gateway::config::Config;
+use verbund_gateway::http::{AppState, router};
+use verbund_persistence::Store;
+
+async fn app() -> axum::Router {
+    let store = Store::connect("sqlite::memory:").await.expect("db");
+    store.migrate().await.expect("migrate");
+    let config = Config::default();
+    router(AppState {
+        schema: verbund_gateway::graphql::schema(&config.graphql),
+        store,
+        config: Arc::new(config),
+    })
+}
+
+async fn post_graphql(app: axum::Router, query: &str) -> (StatusCode, serde_json::Value) {
+    let body = serde_json::json!({ "query": query }).to_string();
+    let res = app
+        .oneshot(
+            Request::post("/graphql")
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).expect("json"))
+}
+
+#[tokio::test]
+async fn healthz_and_readyz_answer() {
+    let app = app().await;
+    for path in ["/healthz", "/readyz"] {
+        let res = app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).expect("req"))
+            .await
+            .expect("res");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_database_lists_no_networks() {
+    let (status, body) = post_graphql(
+        app().await,
+        "{ networks { totalCount edges { node { id } } } }",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["networks"]["totalCount"], 0, "{body}");
+}
+
+#[tokio::test]
+async fn first_above_the_maximum_is_a_validation_error() {
+    let (_, body) = post_graphql(app().await, "{ organisations(first: 101) { totalCount } }").await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["field"], "first", "{body}");
+}
+
+#[tokio::test]
+async fn a_malformed_id_names_the_argument() {
+    let (_, body) = post_graphql(app().await, r#"{ network(id: "nope") { name } }"#).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["field"], "id", "{body}");
+}
+
+#[tokio::test]
+async fn an_oversize_body_is_refused_with_413() {
+    let big = format!(
+        "{{\"query\":\"{{ networks {{ totalCount }} }}\",\"x\":\"{}\"}}",
+        "a".repeat(verbund_gateway::http::MAX_BODY + 1)
+    );
+    let res = app()
+        .await
+        .oneshot(
+            Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("content-length", big.len())
+                .body(Body::from(big))
+                .expect("req"),
+        )
+        .await
+        .expect("res");
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
