@@ -36,6 +36,25 @@ enum Command {
     },
     /// Apply pending migrations and exit.
     Migrate,
+    /// Print a development token signed with the development (HS256) key.
+    Token {
+        /// federal_admin, state_coordinator, regional_coordinator, org_admin, org_member or
+        /// ministry_analyst.
+        #[arg(long)]
+        role: String,
+        /// The network a coordinator is scoped to.
+        #[arg(long, conflicts_with = "organisation")]
+        network: Option<uuid::Uuid>,
+        /// The organisation an org_admin or org_member is scoped to.
+        #[arg(long)]
+        organisation: Option<uuid::Uuid>,
+        /// Lifetime, e.g. 8h, 30m, 2d.
+        #[arg(long, default_value = "8h")]
+        ttl: String,
+        /// The subject (`sub`); defaults to `dev-<role>`.
+        #[arg(long)]
+        sub: Option<String>,
+    },
     /// Fill an empty database with a generated data set.
     Seed {
         #[arg(long, value_enum, default_value = "demo")]
@@ -141,6 +160,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Token {
+            role,
+            network,
+            organisation,
+            ttl,
+            sub,
+        } => {
+            let token = mint(&config, &role, network, organisation, &ttl, sub).await?;
+            println!("{token}");
+            Ok(())
+        }
         Command::Serve { bind } => {
             if let Some(b) = bind {
                 config.bind = b;
@@ -150,8 +180,98 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// The HS256 secret: the configured one, or the development secret kept in the database
+/// (generated the first time it is needed, so every replica and `verbund token` agree).
+async fn hs256_secret(config: &Config, store: &Store) -> Result<String, String> {
+    match &config.auth.secret {
+        Some(s) if s.0.len() < 32 => Err("auth.secret must be at least 32 characters".into()),
+        Some(s) => Ok(s.0.clone()),
+        None => store
+            .setting_or_insert(crate::auth::DEV_SECRET_KEY, &crate::auth::random_secret())
+            .await
+            .map_err(|e| format!("cannot read the development secret: {e}")),
+    }
+}
+
+/// Builds the token verifier the configuration asks for.
+pub async fn authenticator(
+    config: &Config,
+    store: &Store,
+) -> Result<crate::auth::Authenticator, String> {
+    use crate::auth::{Authenticator, parse_algorithm};
+    let algorithm = parse_algorithm(&config.auth.algorithm)?;
+    match (algorithm, &config.auth.jwks) {
+        (jsonwebtoken::Algorithm::HS256, _) => Ok(Authenticator::with_secret(
+            &hs256_secret(config, store).await?,
+            &config.auth,
+        )),
+        (alg, Some(source)) => Authenticator::with_jwks(alg, source, &config.auth).await,
+        (alg, None) => Err(format!(
+            "auth.algorithm {alg:?} needs auth.jwks (a JWKS file or URL)"
+        )),
+    }
+}
+
+async fn mint(
+    config: &Config,
+    role: &str,
+    network: Option<uuid::Uuid>,
+    organisation: Option<uuid::Uuid>,
+    ttl: &str,
+    sub: Option<String>,
+) -> Result<String, String> {
+    use verbund_domain::policy::{Caller, Role};
+    if config.auth.algorithm != "HS256" {
+        return Err(format!(
+            "this configuration verifies {} tokens with JWKS keys; `verbund token` only signs development tokens with an HS256 secret — issue tokens with your identity provider",
+            config.auth.algorithm
+        ));
+    }
+    let parsed = Role::parse(role).map_err(|r| format!("--role `{role}` {r}"))?;
+    let sub = sub.unwrap_or_else(|| format!("dev-{role}"));
+    Caller::from_claims(&sub, parsed, network, organisation).map_err(|e| e.to_string())?;
+    let ttl = crate::auth::parse_ttl(ttl)?;
+    let store = open(config).await?;
+    if let Some(n) = network {
+        store
+            .scoped(Caller::from_claims(&sub, parsed, Some(n), None).map_err(|e| e.to_string())?)
+            .await
+            .map_err(|_| {
+                format!(
+                    "--network {n} is not a {} network in this database",
+                    if parsed == Role::StateCoordinator {
+                        "state"
+                    } else {
+                        "regional"
+                    }
+                )
+            })?;
+    }
+    if let Some(o) = organisation {
+        store
+            .scoped(Caller::from_claims(&sub, parsed, None, Some(o)).map_err(|e| e.to_string())?)
+            .await
+            .map_err(|_| format!("--organisation {o} does not exist in this database"))?;
+    }
+    let secret = hs256_secret(config, &store).await?;
+    let now = chrono::Utc::now();
+    let claims = crate::auth::Claims {
+        sub,
+        role: role.to_owned(),
+        network,
+        organisation,
+        iss: config.auth.issuer.clone(),
+        aud: config.auth.audience.clone(),
+        iat: now.timestamp(),
+        nbf: now.timestamp(),
+        exp: (now + ttl).timestamp(),
+    };
+    crate::auth::sign_hs256(&secret, &claims)
+}
+
 async fn serve(config: Config) -> Result<(), String> {
     let store = open(&config).await?;
+    let auth = Arc::new(authenticator(&config, &store).await?);
     if config.demo_data
         && verbund_persistence::seed::is_empty(&store)
             .await
@@ -174,6 +294,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let state = AppState {
         schema: crate::graphql::schema(&config.graphql),
         store,
+        auth,
         config: Arc::new(config),
     };
     // The address on stdout lets scripts and tests that bind port 0 find the server.

@@ -17,6 +17,38 @@ pub struct Config {
     /// Load the demo data set when `serve` starts on an empty database.
     pub demo_data: bool,
     pub graphql: GraphqlConfig,
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// `HS256` (a shared secret), `RS256` or `ES256` (public keys from `jwks`).
+    pub algorithm: String,
+    /// HS256 secret. Without one, the development secret kept in the database is used
+    /// (generated on first start).
+    pub secret: Option<crate::auth::Secret>,
+    /// JWKS document for RS256/ES256: a file path or an http(s) URL.
+    pub jwks: Option<String>,
+    pub jwks_refresh_secs: u64,
+    pub issuer: String,
+    pub audience: String,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_secs: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            algorithm: "HS256".into(),
+            secret: None,
+            jwks: None,
+            jwks_refresh_secs: 300,
+            issuer: "verbund".into(),
+            audience: "verbund-api".into(),
+            leeway_secs: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,6 +67,7 @@ impl Default for Config {
             bind: "127.0.0.1:8080".into(),
             demo_data: true,
             graphql: GraphqlConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }

@@ -1,19 +1,23 @@
 //! The axum router: health, readiness and GraphQL.
 
+use crate::auth::AuthError;
 use crate::config::Config;
+use crate::error::{ApiError, Code};
 use crate::graphql::VerbundSchema;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use std::sync::Arc;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use verbund_domain::policy::Caller;
-use verbund_persistence::Store;
+use verbund_persistence::{Scoped, Store};
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -21,6 +25,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub auth: Arc<crate::auth::Authenticator>,
     pub schema: VerbundSchema,
     pub config: Arc<Config>,
 }
@@ -63,19 +68,36 @@ async fn graphiql(State(s): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn graphql(State(s): State<AppState>, req: GraphQLRequest) -> GraphQLResponse {
-    let req = req.into_inner();
-    // Authentication arrives with the access-control issue; until then every caller is
-    // anonymous and sees the public directory.
-    match s.store.scoped(Caller::anonymous()).await {
-        Ok(scoped) => s.schema.execute(req.data(scoped)).await.into(),
+/// The caller of a request, bound to the store: authentication happens here, once.
+pub async fn scoped_caller(s: &AppState, headers: &HeaderMap) -> Result<Scoped, ApiError> {
+    let header =
+        match headers.get(AUTHORIZATION) {
+            None => None,
+            Some(v) => Some(v.to_str().map_err(|_| {
+                ApiError::new(Code::Unauthenticated, AuthError::BadHeader.to_string())
+            })?),
+        };
+    let caller: Caller = s
+        .auth
+        .caller(header)
+        .map_err(|e| ApiError::new(Code::Unauthenticated, e.to_string()))?;
+    Ok(s.store.scoped(caller).await?)
+}
+
+async fn graphql(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    req: GraphQLRequest,
+) -> axum::response::Response {
+    match scoped_caller(&s, &headers).await {
+        Ok(scoped) => GraphQLResponse::from(s.schema.execute(req.into_inner().data(scoped)).await)
+            .into_response(),
         Err(e) => {
             use async_graphql::ErrorExtensions;
-            let err = crate::error::ApiError::from(e).extend();
-            async_graphql::Response::from_errors(vec![
-                err.into_server_error(async_graphql::Pos::default()),
-            ])
-            .into()
+            let status = e.code.status();
+            let err = e.extend().into_server_error(async_graphql::Pos::default());
+            let body = async_graphql::Response::from_errors(vec![err]);
+            (status, GraphQLResponse::from(body)).into_response()
         }
     }
 }

@@ -2,6 +2,7 @@
 //! endpoints, and the mapping of storage outcomes to HTTP and GraphQL errors. Thin by
 //! design: parse, authenticate, call the store, render.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -9,13 +9,18 @@ use verbund_gateway::config::Config;
 use verbund_gateway::http::{AppState, router};
 use verbund_persistence::Store;
 
+/// A test-only secret, made up here and used nowhere else.
+const SECRET: &str = "router-test-secret-0123456789abcdef0123456789";
+
 async fn app() -> axum::Router {
     let store = Store::connect("sqlite::memory:").await.expect("db");
     store.migrate().await.expect("migrate");
     let config = Config::default();
+    let auth = verbund_gateway::auth::Authenticator::with_secret(SECRET, &config.auth);
     router(AppState {
         schema: verbund_gateway::graphql::schema(&config.graphql),
         store,
+        auth: Arc::new(auth),
         config: Arc::new(config),
     })
 }
