@@ -312,11 +312,17 @@ impl Table for Organisations {
     }
 
     async fn parse(s: &Scoped, input: OrganisationInput) -> Result<Organisation, StoreError> {
+        // The parent's kind is public-directory information: a coordinator may place a
+        // member organisation under a programme partner outside its own subtree.
         let parent_kind = match input.parent_organisation_id {
-            Some(p) => match s.get::<Organisations>(p).await {
-                Ok(r) => Some(r.data.kind),
-                Err(StoreError::NotFound) => None,
-                Err(e) => return Err(e),
+            Some(p) => match organisation::Entity::find_by_id(p).one(s.conn()).await? {
+                Some(o) => Some(parse_enum(
+                    "organisations",
+                    "kind",
+                    &o.kind,
+                    OrganisationKind::parse,
+                )?),
+                None => None,
             },
             None => None,
         };
