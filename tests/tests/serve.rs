@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use verbund_e2e::{Server, TempDir, binary, graphql};
 
 const COUNTS: &str = r#"{
-  federal: networks(level: "federal") { totalCount edges { node { code } } }
-  states: networks(level: "state", first: 100) { totalCount edges { node { code } } }
+  federal: networks(filter: { level: "federal" }) { totalCount edges { node { code } } }
+  states: networks(filter: { level: "state" }, first: 100) { totalCount edges { node { code } } }
   all: networks { totalCount }
   organisations { totalCount }
 }"#;
@@ -82,7 +82,7 @@ async fn a_bad_request_to_graphql_is_a_clear_error_not_a_crash() {
     );
     let body = graphql(
         &server,
-        r#"{ networks(level: "county") { totalCount } }"#,
+        r#"{ networks(filter: { level: "county" }) { totalCount } }"#,
         None,
     )
     .await;

@@ -92,12 +92,15 @@ async fn graphql(
     match scoped_caller(&s, &headers).await {
         Ok(scoped) => GraphQLResponse::from(s.schema.execute(req.into_inner().data(scoped)).await)
             .into_response(),
-        Err(e) => {
-            use async_graphql::ErrorExtensions;
-            let status = e.code.status();
-            let err = e.extend().into_server_error(async_graphql::Pos::default());
-            let body = async_graphql::Response::from_errors(vec![err]);
-            (status, GraphQLResponse::from(body)).into_response()
-        }
+        Err(e) => graphql_error(e),
     }
+}
+
+/// A request refused before execution, as a GraphQL error body with the matching status.
+fn graphql_error(e: ApiError) -> axum::response::Response {
+    use async_graphql::ErrorExtensions;
+    let status = e.code.status();
+    let err = e.extend().into_server_error(async_graphql::Pos::default());
+    let body = async_graphql::Response::from_errors(vec![err]);
+    (status, GraphQLResponse::from(body)).into_response()
 }

@@ -13,7 +13,9 @@ mod store;
 pub mod tables;
 
 pub use error::{Conflict, StoreError};
-pub use store::{MAX_PAGE, Page, PageRequest, Scoped, Store, Table, decode_cursor, encode_cursor};
+pub use store::{
+    MAX_PAGE, Owned, Page, PageRequest, Scoped, Store, Table, decode_cursor, encode_cursor,
+};
 
 use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};

@@ -81,6 +81,17 @@ impl Store {
         })
     }
 
+    /// Counts every SQL statement run from now on through this handle and its clones made
+    /// afterwards (for tests that guard against N+1 queries, and for metrics).
+    pub fn count_statements(&mut self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let c = counter.clone();
+        self.db.set_metric_callback(move |_| {
+            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        counter
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
         self.db.ping().await.is_ok()
@@ -303,6 +314,12 @@ pub trait Table: Sized + Send + Sync + 'static {
     }
 }
 
+/// A table whose records belong to an organisation.
+pub trait Owned: Table {
+    const ORGANISATION: Self::Column;
+    fn organisation_of(data: &Self::Data) -> Uuid;
+}
+
 /// The condition "this organisation id belongs to the organisations a read scope sees",
 /// for records owned by an organisation.
 pub(crate) fn owned_by_visible_organisation<C: ColumnTrait>(
@@ -466,6 +483,68 @@ impl Scoped {
             items: self.finish::<T>(&self.db, models).await?,
             has_next,
         })
+    }
+
+    /// The records of `T` belonging to any of `organisations`, visible to the caller and
+    /// matching `filter`, in one query (for batched, N+1-free nested lists).
+    pub async fn list_for_organisations<T: Owned>(
+        &self,
+        organisations: &[Uuid],
+        filter: &T::Filter,
+    ) -> Result<Vec<Record<T::Data>>, StoreError> {
+        if organisations.is_empty() {
+            return Ok(Vec::new());
+        }
+        let models = T::Entity::find()
+            .filter(self.readable::<T>())
+            .filter(T::filter(self, filter).await?)
+            .filter(T::ORGANISATION.is_in(organisations.iter().copied()))
+            .order_by_asc(T::ID)
+            .all(&self.db)
+            .await?;
+        self.finish::<T>(&self.db, models).await
+    }
+
+    /// Every record the caller may see that matches `filter`, unpaged: for loaders whose
+    /// filter already bounds the result (the children of one page of parents).
+    pub async fn all<T: Table>(
+        &self,
+        filter: &T::Filter,
+    ) -> Result<Vec<Record<T::Data>>, StoreError> {
+        let models = T::Entity::find()
+            .filter(self.readable::<T>())
+            .filter(T::filter(self, filter).await?)
+            .order_by_asc(T::ID)
+            .all(&self.db)
+            .await?;
+        self.finish::<T>(&self.db, models).await
+    }
+
+    /// How many records of `T` each of `organisations` has that the caller may see and that
+    /// match `filter`: one `GROUP BY` in the database.
+    pub async fn count_for_organisations<T: Owned>(
+        &self,
+        organisations: &[Uuid],
+        filter: &T::Filter,
+    ) -> Result<std::collections::HashMap<Uuid, u64>, StoreError> {
+        if organisations.is_empty() {
+            return Ok(Default::default());
+        }
+        let rows: Vec<(Uuid, i64)> = T::Entity::find()
+            .select_only()
+            .column(T::ORGANISATION)
+            .column_as(T::ID.count(), "n")
+            .filter(self.readable::<T>())
+            .filter(T::filter(self, filter).await?)
+            .filter(T::ORGANISATION.is_in(organisations.iter().copied()))
+            .group_by(T::ORGANISATION)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(k, n)| (k, u64::try_from(n).unwrap_or(0)))
+            .collect())
     }
 
     /// How many records the caller may see match `filter`.

@@ -1,6 +1,7 @@
 //! How each domain entity is stored: row ↔ record mapping, the SQL of its read scope, its
 //! filters, and its owner. The generic operations live in `store`.
 
+use crate::Owned;
 use crate::entities::*;
 use crate::error::{StoreError, corrupt};
 use crate::store::{
@@ -110,6 +111,8 @@ pub struct Networks;
 pub struct NetworkFilter {
     pub level: Option<NetworkLevel>,
     pub parent_id: Option<Uuid>,
+    /// Networks whose parent is one of these (children of a page of networks).
+    pub parents: Vec<Uuid>,
     pub within: Option<Uuid>,
     pub search: Option<String>,
 }
@@ -142,6 +145,9 @@ impl Table for Networks {
         }
         if let Some(p) = f.parent_id {
             c = c.add(network::Column::ParentId.eq(p));
+        }
+        if !f.parents.is_empty() {
+            c = c.add(network::Column::ParentId.is_in(f.parents.clone()));
         }
         if let Some(n) = f.within {
             c = c.add(subtree(
@@ -212,6 +218,10 @@ pub struct Organisations;
 #[derive(Debug, Clone, Default)]
 pub struct OrganisationFilter {
     pub within: Option<Uuid>,
+    /// Organisations whose parent is one of these (member organisations of a page of partners).
+    pub parents: Vec<Uuid>,
+    /// Organisations at home in one of these networks (exactly, not below).
+    pub networks: Vec<Uuid>,
     pub kind: Option<OrganisationKind>,
     pub parent_organisation_id: Option<Uuid>,
     pub search: Option<String>,
@@ -252,6 +262,12 @@ impl Table for Organisations {
         }
         if let Some(p) = f.parent_organisation_id {
             c = c.add(organisation::Column::ParentOrganisationId.eq(p));
+        }
+        if !f.parents.is_empty() {
+            c = c.add(organisation::Column::ParentOrganisationId.is_in(f.parents.clone()));
+        }
+        if !f.networks.is_empty() {
+            c = c.add(organisation::Column::NetworkId.is_in(f.networks.clone()));
         }
         if let Some(t) = &f.search {
             c = c.add(search(organisation::Column::Name, t));
@@ -342,6 +358,13 @@ impl Table for Organisations {
 // ---------------------------------------------------------------------------------------
 pub struct Contacts;
 
+impl Owned for Contacts {
+    const ORGANISATION: contact::Column = contact::Column::OrganisationId;
+    fn organisation_of(d: &Contact) -> Uuid {
+        d.organisation_id
+    }
+}
+
 impl Table for Contacts {
     type Entity = contact::Entity;
     type Model = contact::Model;
@@ -412,6 +435,13 @@ impl Table for Contacts {
 
 // ---------------------------------------------------------------------------------------
 pub struct Offerings;
+
+impl Owned for Offerings {
+    const ORGANISATION: offering::Column = offering::Column::OrganisationId;
+    fn organisation_of(d: &Offering) -> Uuid {
+        d.organisation_id
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct OfferingFilter {
@@ -621,6 +651,13 @@ impl Table for Offerings {
 // ---------------------------------------------------------------------------------------
 pub struct Volunteers;
 
+impl Owned for Volunteers {
+    const ORGANISATION: volunteer::Column = volunteer::Column::OrganisationId;
+    fn organisation_of(d: &Volunteer) -> Uuid {
+        d.organisation_id
+    }
+}
+
 impl Table for Volunteers {
     type Entity = volunteer::Entity;
     type Model = volunteer::Model;
@@ -688,6 +725,13 @@ impl Table for Volunteers {
 // ---------------------------------------------------------------------------------------
 pub struct StaffMembers;
 
+impl Owned for StaffMembers {
+    const ORGANISATION: staff::Column = staff::Column::OrganisationId;
+    fn organisation_of(d: &Staff) -> Uuid {
+        d.organisation_id
+    }
+}
+
 impl Table for StaffMembers {
     type Entity = staff::Entity;
     type Model = staff::Model;
@@ -752,6 +796,13 @@ impl Table for StaffMembers {
 
 // ---------------------------------------------------------------------------------------
 pub struct Mentorships;
+
+impl Owned for Mentorships {
+    const ORGANISATION: mentorship::Column = mentorship::Column::OrganisationId;
+    fn organisation_of(d: &Mentorship) -> Uuid {
+        d.organisation_id
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct MentorshipFilter {
@@ -906,6 +957,8 @@ pub struct CooperationFilter {
     pub status: Option<CooperationStatus>,
     /// Cooperations this organisation leads or is a partner of.
     pub organisation_id: Option<Uuid>,
+    /// Cooperations any of these organisations leads or is a partner of.
+    pub organisations: Vec<Uuid>,
 }
 
 fn cooperations_of(orgs: Condition) -> Condition {
@@ -1120,6 +1173,8 @@ pub struct CommitteeFilter {
     pub within: Option<Uuid>,
     pub network_id: Option<Uuid>,
     pub search: Option<String>,
+    /// Committees any of these organisations sits on.
+    pub member_organisations: Vec<Uuid>,
 }
 
 impl Table for Committees {
@@ -1172,6 +1227,14 @@ impl Table for Committees {
         }
         if let Some(t) = &f.search {
             c = c.add(search(committee::Column::Name, t));
+        }
+        if !f.member_organisations.is_empty() {
+            let seats = Query::select()
+                .column(committee_member::Column::CommitteeId)
+                .from(committee_member::Entity)
+                .and_where(committee_member::Column::MemberId.is_in(f.member_organisations.clone()))
+                .to_owned();
+            c = c.add(committee::Column::Id.in_subquery(seats));
         }
         Ok(c)
     }
@@ -1335,6 +1398,7 @@ pub struct Meetings;
 #[derive(Debug, Clone, Default)]
 pub struct MeetingFilter {
     pub committee_id: Option<Uuid>,
+    pub committees: Vec<Uuid>,
 }
 
 impl Table for Meetings {
@@ -1363,6 +1427,9 @@ impl Table for Meetings {
         let mut c = Condition::all();
         if let Some(id) = f.committee_id {
             c = c.add(meeting::Column::CommitteeId.eq(id));
+        }
+        if !f.committees.is_empty() {
+            c = c.add(meeting::Column::CommitteeId.is_in(f.committees.clone()));
         }
         Ok(c)
     }
@@ -1404,6 +1471,13 @@ impl Table for Meetings {
 
 // ---------------------------------------------------------------------------------------
 pub struct Fundings;
+
+impl Owned for Fundings {
+    const ORGANISATION: funding::Column = funding::Column::OrganisationId;
+    fn organisation_of(d: &Funding) -> Uuid {
+        d.organisation_id
+    }
+}
 
 impl Table for Fundings {
     type Entity = funding::Entity;

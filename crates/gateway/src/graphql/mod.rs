@@ -1,0 +1,118 @@
+//! The GraphQL API: one graph from the federal root down to a single mentorship, an Apollo
+//! Federation v2 subgraph. Resolvers reach records only through the request's [`Scoped`]
+//! handle (and loaders built on it); there is no unscoped store in the schema.
+
+pub mod ids;
+pub mod loaders;
+pub mod mutation;
+pub mod query;
+pub mod types;
+
+use crate::error::gql;
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, EmptySubscription, Result, Schema, SimpleObject};
+use verbund_domain::{Reason, Record, ValidationErrors};
+use verbund_persistence::{PageRequest, Scoped, StoreError, decode_cursor, encode_cursor};
+
+pub type VerbundSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+
+/// Largest `first` a list accepts.
+pub const MAX_FIRST: i32 = 100;
+const DEFAULT_FIRST: i32 = 20;
+
+/// Builds the schema with the protections of the configuration.
+pub fn schema(config: &crate::config::GraphqlConfig) -> VerbundSchema {
+    let mut b = Schema::build(
+        query::Query,
+        mutation::Mutation::default(),
+        EmptySubscription,
+    )
+    .enable_federation()
+    .limit_depth(config.max_depth)
+    .limit_complexity(config.max_complexity)
+    .limit_recursive_depth(config.max_depth * 2);
+    if !config.introspection {
+        b = b.disable_introspection().disable_suggestions();
+    }
+    b.finish()
+}
+
+#[derive(SimpleObject)]
+pub struct Total {
+    /// How many records match, across all pages.
+    pub total_count: u64,
+}
+
+pub type List<T> = Connection<String, T, Total>;
+
+pub(crate) fn scoped<'a>(ctx: &Context<'a>) -> Result<&'a Scoped> {
+    ctx.data::<Scoped>()
+}
+
+pub(crate) fn invalid(field: &str, reason: Reason) -> async_graphql::Error {
+    gql(StoreError::Invalid(ValidationErrors::single(field, reason)))
+}
+
+/// Validated `first`/`after` arguments.
+#[derive(Debug, Clone)]
+pub struct Paging {
+    pub first: usize,
+    pub after: Option<String>,
+}
+
+impl Paging {
+    pub fn new(first: Option<i32>, after: Option<String>) -> Result<Paging> {
+        let first = first.unwrap_or(DEFAULT_FIRST);
+        if !(1..=MAX_FIRST).contains(&first) {
+            return Err(invalid(
+                "first",
+                Reason::OutOfRange {
+                    min: 1,
+                    max: MAX_FIRST as i64,
+                },
+            ));
+        }
+        if let Some(a) = &after {
+            decode_cursor(a).map_err(gql)?;
+        }
+        Ok(Paging {
+            first: first as usize,
+            after,
+        })
+    }
+
+    pub fn request(&self) -> PageRequest {
+        PageRequest {
+            first: self.first as u64,
+            after: self.after.clone(),
+        }
+    }
+}
+
+/// A page of records already loaded (the children of one parent), by the same cursor rules
+/// as the database pages: id order, `after` exclusive.
+pub fn slice<D, W: async_graphql::OutputType>(
+    mut all: Vec<Record<D>>,
+    paging: &Paging,
+    wrap: fn(Record<D>) -> W,
+) -> Result<List<W>> {
+    all.sort_by_key(|r| r.id);
+    let total = all.len() as u64;
+    let start = match &paging.after {
+        Some(a) => {
+            let after = decode_cursor(a).map_err(gql)?;
+            all.iter().position(|r| r.id > after).unwrap_or(all.len())
+        }
+        None => 0,
+    };
+    let has_next = all.len() > start + paging.first;
+    let mut c =
+        Connection::with_additional_fields(start > 0, has_next, Total { total_count: total });
+    c.edges.extend(
+        all.into_iter()
+            .skip(start)
+            .take(paging.first)
+            .map(|r| Edge::new(encode_cursor(r.id), wrap(r))),
+    );
+    Ok(c)
+}

@@ -1,0 +1,618 @@
+//! The query root.
+
+use super::ids;
+use super::types::*;
+use super::{List, Paging, Total, invalid, scoped};
+use crate::error::gql;
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+use uuid::Uuid;
+use verbund_domain::Record;
+use verbund_domain::cooperation::CooperationStatus;
+use verbund_domain::mentorship::MentorshipStatus;
+use verbund_domain::network::NetworkLevel;
+use verbund_domain::offering::{Category, TargetGroup};
+use verbund_domain::organisation::OrganisationKind;
+use verbund_domain::policy::Anchor;
+use verbund_persistence::tables::*;
+use verbund_persistence::{Scoped, StoreError, Table, encode_cursor};
+
+/// A page of records from the database, with the total.
+pub async fn list<T: Table, W: async_graphql::OutputType>(
+    s: &Scoped,
+    filter: T::Filter,
+    paging: Paging,
+    wrap: fn(Record<T::Data>) -> W,
+) -> Result<List<W>> {
+    let total = s.count::<T>(&filter).await.map_err(gql)?;
+    let page = s.list::<T>(&filter, &paging.request()).await.map_err(gql)?;
+    let mut c = Connection::with_additional_fields(
+        paging.after.is_some(),
+        page.has_next,
+        Total { total_count: total },
+    );
+    c.edges.extend(
+        page.items
+            .into_iter()
+            .map(|r| Edge::new(encode_cursor(r.id), wrap(r))),
+    );
+    Ok(c)
+}
+
+async fn get<T: Table, W>(
+    ctx: &Context<'_>,
+    id: &ID,
+    kind: &str,
+    wrap: fn(Record<T::Data>) -> W,
+) -> Result<Option<W>> {
+    match scoped(ctx)?.get::<T>(ids::uuid(id, kind, "id")?).await {
+        Ok(r) => Ok(Some(wrap(r))),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(gql(e)),
+    }
+}
+
+fn word<T>(
+    field: &str,
+    raw: Option<String>,
+    parse: fn(&str) -> Result<T, verbund_domain::Reason>,
+) -> Result<Option<T>> {
+    raw.map(|r| parse(&r).map_err(|e| invalid(field, e)))
+        .transpose()
+}
+
+#[derive(InputObject, Default)]
+pub struct NetworkFilterInput {
+    /// `federal`, `state` or `regional`.
+    pub level: Option<String>,
+    pub parent_id: Option<ID>,
+    /// Networks at or below this network.
+    pub within: Option<ID>,
+    pub search: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct OrganisationFilterInput {
+    /// Organisations at home in this network or below it.
+    pub within: Option<ID>,
+    pub kind: Option<String>,
+    pub parent_organisation_id: Option<ID>,
+    /// Text in the name.
+    pub search: Option<String>,
+}
+
+/// Filters of records that belong to an organisation.
+#[derive(InputObject, Default)]
+pub struct OwnedFilterInput {
+    pub organisation_id: Option<ID>,
+    /// Records of organisations at home in this network or below it.
+    pub within: Option<ID>,
+    pub search: Option<String>,
+}
+
+impl OwnedFilterInput {
+    fn into_filter(self) -> Result<OwnedFilter> {
+        Ok(OwnedFilter {
+            organisation_id: ids::uuid_opt(
+                self.organisation_id.as_ref(),
+                "Organisation",
+                "organisationId",
+            )?,
+            within: ids::uuid_opt(self.within.as_ref(), "Network", "within")?,
+            search: self.search,
+        })
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct OfferingFilterInput {
+    pub organisation_id: Option<ID>,
+    pub within: Option<ID>,
+    /// Text in the title or description.
+    pub search: Option<String>,
+    pub category: Option<String>,
+    pub target_group: Option<String>,
+    /// ISO 639-1 code.
+    pub language: Option<String>,
+    pub published: Option<bool>,
+    /// Offerings whose service area lies in this network or below it.
+    pub serving: Option<ID>,
+    /// A postcode or its first digits.
+    pub postcode: Option<String>,
+}
+
+impl OfferingFilterInput {
+    fn into_filter(self) -> Result<OfferingFilter> {
+        if let Some(p) = &self.postcode
+            && (p.is_empty() || p.len() > 5 || !p.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Err(invalid(
+                "postcode",
+                verbund_domain::Reason::Malformed {
+                    expected: "one to five digits of a postcode",
+                },
+            ));
+        }
+        Ok(OfferingFilter {
+            owned: OwnedFilterInput {
+                organisation_id: self.organisation_id,
+                within: self.within,
+                search: self.search,
+            }
+            .into_filter()?,
+            category: word("category", self.category, Category::parse)?,
+            target_group: word("targetGroup", self.target_group, TargetGroup::parse)?,
+            language: self.language,
+            published: self.published,
+            serving: ids::uuid_opt(self.serving.as_ref(), "Network", "serving")?,
+            postcode: self.postcode,
+        })
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct MentorshipFilterInput {
+    pub organisation_id: Option<ID>,
+    pub within: Option<ID>,
+    /// Text in the mentee reference.
+    pub search: Option<String>,
+    pub status: Option<String>,
+    pub target_group: Option<String>,
+    pub mentor_id: Option<ID>,
+    /// Requested on or after this day.
+    pub requested_from: Option<NaiveDate>,
+    /// Requested on or before this day.
+    pub requested_until: Option<NaiveDate>,
+}
+
+#[derive(InputObject, Default)]
+pub struct CooperationFilterInput {
+    pub within: Option<ID>,
+    pub status: Option<String>,
+    /// Cooperations this organisation leads or is a partner of.
+    pub organisation_id: Option<ID>,
+}
+
+#[derive(InputObject, Default)]
+pub struct CommitteeFilterInput {
+    pub within: Option<ID>,
+    pub network_id: Option<ID>,
+    pub search: Option<String>,
+}
+
+/// Who is calling.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Me {
+    pub subject: String,
+    pub role: String,
+    #[graphql(skip)]
+    network: Option<Uuid>,
+    #[graphql(skip)]
+    organisation: Option<Uuid>,
+}
+
+#[async_graphql::ComplexObject]
+impl Me {
+    /// The network a coordinator is scoped to.
+    async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
+        Ok(match self.network {
+            Some(id) => loaders(ctx)?
+                .networks
+                .load_one(id)
+                .await
+                .map_err(gql)?
+                .map(Network),
+            None => None,
+        })
+    }
+    /// The organisation an org_admin or org_member is scoped to.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        Ok(match self.organisation {
+            Some(id) => loaders(ctx)?
+                .organisations
+                .load_one(id)
+                .await
+                .map_err(gql)?
+                .map(Organisation),
+            None => None,
+        })
+    }
+}
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The caller, as the token names it (anonymous without a token).
+    async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
+        let c = scoped(ctx)?.caller();
+        let (network, organisation) = match c.anchor {
+            Anchor::Network(n) => (Some(n), None),
+            Anchor::Organisation(o) => (None, Some(o)),
+            Anchor::None => (None, None),
+        };
+        Ok(Me {
+            subject: c.subject.clone(),
+            role: c.role.as_str().to_owned(),
+            network,
+            organisation,
+        })
+    }
+
+    /// Any record by its global id, if the caller may see it.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let Some((kind, uuid)) = ids::decode(&id) else {
+            return Err(invalid(
+                "id",
+                verbund_domain::Reason::Malformed {
+                    expected: "a global id",
+                },
+            ));
+        };
+        let s = scoped(ctx)?;
+        async fn fetch<T: Table>(s: &Scoped, id: Uuid) -> Result<Option<Record<T::Data>>> {
+            match s.get::<T>(id).await {
+                Ok(r) => Ok(Some(r)),
+                Err(StoreError::NotFound) => Ok(None),
+                Err(e) => Err(gql(e)),
+            }
+        }
+        Ok(match kind.as_str() {
+            "Network" => fetch::<Networks>(s, uuid)
+                .await?
+                .map(|r| Node::Network(Network(r))),
+            "Organisation" => fetch::<Organisations>(s, uuid)
+                .await?
+                .map(|r| Node::Organisation(Organisation(r))),
+            "Contact" => fetch::<Contacts>(s, uuid)
+                .await?
+                .map(|r| Node::Contact(Contact(r))),
+            "Offering" => fetch::<Offerings>(s, uuid)
+                .await?
+                .map(|r| Node::Offering(Offering(r))),
+            "Volunteer" => fetch::<Volunteers>(s, uuid)
+                .await?
+                .map(|r| Node::Volunteer(Volunteer(r))),
+            "Staff" => fetch::<StaffMembers>(s, uuid)
+                .await?
+                .map(|r| Node::Staff(Staff(r))),
+            "Mentorship" => fetch::<Mentorships>(s, uuid)
+                .await?
+                .map(|r| Node::Mentorship(Mentorship(r))),
+            "Cooperation" => fetch::<Cooperations>(s, uuid)
+                .await?
+                .map(|r| Node::Cooperation(Cooperation(r))),
+            "Committee" => fetch::<Committees>(s, uuid)
+                .await?
+                .map(|r| Node::Committee(Committee(r))),
+            "Meeting" => fetch::<Meetings>(s, uuid)
+                .await?
+                .map(|r| Node::Meeting(Meeting(r))),
+            "Funding" => fetch::<Fundings>(s, uuid)
+                .await?
+                .map(|r| Node::Funding(Funding(r))),
+            _ => None,
+        })
+    }
+
+    /// The federal root network (the umbrella association).
+    async fn federal(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
+        let filter = NetworkFilter {
+            level: Some(NetworkLevel::Federal),
+            ..Default::default()
+        };
+        let page = scoped(ctx)?
+            .list::<Networks>(&filter, &Paging::new(Some(1), None)?.request())
+            .await
+            .map_err(gql)?;
+        Ok(page.items.into_iter().next().map(Network))
+    }
+
+    async fn networks(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<NetworkFilterInput>,
+    ) -> Result<List<Network>> {
+        let f = filter.unwrap_or_default();
+        let filter = NetworkFilter {
+            level: word("level", f.level, NetworkLevel::parse)?,
+            parent_id: ids::uuid_opt(f.parent_id.as_ref(), "Network", "parentId")?,
+            within: ids::uuid_opt(f.within.as_ref(), "Network", "within")?,
+            search: f.search,
+            ..Default::default()
+        };
+        list::<Networks, _>(scoped(ctx)?, filter, Paging::new(first, after)?, Network).await
+    }
+
+    async fn network(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Network>> {
+        get::<Networks, _>(ctx, &id, "Network", Network).await
+    }
+
+    /// Organisations the caller may see; for anonymous callers and the ministry, the public
+    /// directory (without street, e-mail, phone).
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<OrganisationFilterInput>,
+    ) -> Result<List<Organisation>> {
+        let f = filter.unwrap_or_default();
+        let filter = OrganisationFilter {
+            within: ids::uuid_opt(f.within.as_ref(), "Network", "within")?,
+            kind: word("kind", f.kind, OrganisationKind::parse)?,
+            parent_organisation_id: ids::uuid_opt(
+                f.parent_organisation_id.as_ref(),
+                "Organisation",
+                "parentOrganisationId",
+            )?,
+            search: f.search,
+            ..Default::default()
+        };
+        list::<Organisations, _>(
+            scoped(ctx)?,
+            filter,
+            Paging::new(first, after)?,
+            Organisation,
+        )
+        .await
+    }
+
+    async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
+        get::<Organisations, _>(ctx, &id, "Organisation", Organisation).await
+    }
+
+    async fn contacts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<OwnedFilterInput>,
+    ) -> Result<List<Contact>> {
+        list::<Contacts, _>(
+            scoped(ctx)?,
+            filter.unwrap_or_default().into_filter()?,
+            Paging::new(first, after)?,
+            Contact,
+        )
+        .await
+    }
+
+    async fn offerings(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<OfferingFilterInput>,
+    ) -> Result<List<Offering>> {
+        list::<Offerings, _>(
+            scoped(ctx)?,
+            filter.unwrap_or_default().into_filter()?,
+            Paging::new(first, after)?,
+            Offering,
+        )
+        .await
+    }
+
+    async fn offering(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Offering>> {
+        get::<Offerings, _>(ctx, &id, "Offering", Offering).await
+    }
+
+    /// The welcome centre: published offerings, for anyone, without a token.
+    #[allow(clippy::too_many_arguments)]
+    async fn public_offerings(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        search: Option<String>,
+        #[graphql(desc = "A postcode or its first digits")] postcode: Option<String>,
+        #[graphql(desc = "Offerings serving this network or a network below it")] network: Option<
+            ID,
+        >,
+        category: Option<String>,
+        target_group: Option<String>,
+        language: Option<String>,
+    ) -> Result<List<Offering>> {
+        let filter = OfferingFilterInput {
+            search,
+            postcode,
+            serving: network,
+            category,
+            target_group,
+            language,
+            published: Some(true),
+            ..Default::default()
+        }
+        .into_filter()?;
+        let public = &ctx.data::<PublicScope>()?.0;
+        list::<Offerings, _>(public, filter, Paging::new(first, after)?, Offering).await
+    }
+
+    async fn volunteers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<OwnedFilterInput>,
+    ) -> Result<List<Volunteer>> {
+        list::<Volunteers, _>(
+            scoped(ctx)?,
+            filter.unwrap_or_default().into_filter()?,
+            Paging::new(first, after)?,
+            Volunteer,
+        )
+        .await
+    }
+
+    async fn staff(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<OwnedFilterInput>,
+    ) -> Result<List<Staff>> {
+        list::<StaffMembers, _>(
+            scoped(ctx)?,
+            filter.unwrap_or_default().into_filter()?,
+            Paging::new(first, after)?,
+            Staff,
+        )
+        .await
+    }
+
+    async fn mentorships(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<MentorshipFilterInput>,
+    ) -> Result<List<Mentorship>> {
+        let f = filter.unwrap_or_default();
+        let filter = MentorshipFilter {
+            owned: OwnedFilterInput {
+                organisation_id: f.organisation_id,
+                within: f.within,
+                search: f.search,
+            }
+            .into_filter()?,
+            status: word("status", f.status, MentorshipStatus::parse)?,
+            target_group: word("targetGroup", f.target_group, TargetGroup::parse)?,
+            mentor_id: ids::uuid_opt(f.mentor_id.as_ref(), "Volunteer", "mentorId")?,
+            requested_from: f.requested_from,
+            requested_until: f.requested_until,
+        };
+        list::<Mentorships, _>(scoped(ctx)?, filter, Paging::new(first, after)?, Mentorship).await
+    }
+
+    async fn mentorship(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Mentorship>> {
+        get::<Mentorships, _>(ctx, &id, "Mentorship", Mentorship).await
+    }
+
+    async fn cooperations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<CooperationFilterInput>,
+    ) -> Result<List<Cooperation>> {
+        let f = filter.unwrap_or_default();
+        let filter = CooperationFilter {
+            within: ids::uuid_opt(f.within.as_ref(), "Network", "within")?,
+            status: word("status", f.status, CooperationStatus::parse)?,
+            organisation_id: ids::uuid_opt(
+                f.organisation_id.as_ref(),
+                "Organisation",
+                "organisationId",
+            )?,
+            ..Default::default()
+        };
+        list::<Cooperations, _>(
+            scoped(ctx)?,
+            filter,
+            Paging::new(first, after)?,
+            Cooperation,
+        )
+        .await
+    }
+
+    async fn committees(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<CommitteeFilterInput>,
+    ) -> Result<List<Committee>> {
+        let f = filter.unwrap_or_default();
+        let filter = CommitteeFilter {
+            within: ids::uuid_opt(f.within.as_ref(), "Network", "within")?,
+            network_id: ids::uuid_opt(f.network_id.as_ref(), "Network", "networkId")?,
+            search: f.search,
+            ..Default::default()
+        };
+        list::<Committees, _>(scoped(ctx)?, filter, Paging::new(first, after)?, Committee).await
+    }
+
+    async fn fundings(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<OwnedFilterInput>,
+    ) -> Result<List<Funding>> {
+        list::<Fundings, _>(
+            scoped(ctx)?,
+            filter.unwrap_or_default().into_filter()?,
+            Paging::new(first, after)?,
+            Funding,
+        )
+        .await
+    }
+
+    /// Audit events the caller may see, newest first.
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        entity_id: Option<ID>,
+    ) -> Result<List<AuditEvent>> {
+        let paging = Paging::new(first, after)?;
+        let entity = match entity_id {
+            None => None,
+            Some(raw) => Some(match ids::decode(&raw) {
+                Some((_, u)) => u,
+                None => Uuid::parse_str(&raw).map_err(|_| {
+                    invalid(
+                        "entityId",
+                        verbund_domain::Reason::Malformed { expected: "an id" },
+                    )
+                })?,
+            }),
+        };
+        let page = scoped(ctx)?
+            .audit_events(entity, &paging.request())
+            .await
+            .map_err(gql)?;
+        let mut c = Connection::with_additional_fields(
+            paging.after.is_some(),
+            page.has_next,
+            Total {
+                total_count: page.items.len() as u64,
+            },
+        );
+        c.edges.extend(
+            page.items
+                .into_iter()
+                .map(|r| Edge::new(encode_cursor(r.id), AuditEvent(r))),
+        );
+        Ok(c)
+    }
+
+    // Federation: Network, Organisation and Offering are entities keyed by `id`.
+    #[graphql(entity)]
+    async fn find_network_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Network>> {
+        get::<Networks, _>(ctx, &id, "Network", Network).await
+    }
+
+    #[graphql(entity)]
+    async fn find_organisation_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<Organisation>> {
+        get::<Organisations, _>(ctx, &id, "Organisation", Organisation).await
+    }
+
+    #[graphql(entity)]
+    async fn find_offering_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Offering>> {
+        get::<Offerings, _>(ctx, &id, "Offering", Offering).await
+    }
+}
+
+/// The anonymous scope, for the public directory whoever asks.
+pub struct PublicScope(pub Scoped);
