@@ -58,6 +58,10 @@ pub struct GraphqlConfig {
     pub introspection: bool,
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// Most fields one request may select (counting every occurrence, fragments included).
+    pub max_fields: usize,
+    /// Most aliased fields one request may hold (aliases multiply work at no cost to depth).
+    pub max_aliases: usize,
 }
 
 impl Default for Config {
@@ -76,8 +80,10 @@ impl Default for GraphqlConfig {
     fn default() -> Self {
         GraphqlConfig {
             introspection: true,
-            max_depth: 12,
-            max_complexity: 2000,
+            max_depth: 16,
+            max_complexity: 5000,
+            max_fields: 1000,
+            max_aliases: 30,
         }
     }
 }

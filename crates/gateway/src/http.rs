@@ -89,11 +89,35 @@ async fn graphql(
     headers: HeaderMap,
     req: GraphQLRequest,
 ) -> axum::response::Response {
-    match scoped_caller(&s, &headers).await {
-        Ok(scoped) => GraphQLResponse::from(s.schema.execute(req.into_inner().data(scoped)).await)
-            .into_response(),
-        Err(e) => graphql_error(e),
+    let scoped = match scoped_caller(&s, &headers).await {
+        Ok(scoped) => scoped,
+        Err(e) => return graphql_error(e),
+    };
+    let req = req.into_inner();
+    if let Err(e) = crate::graphql::limits::check(&req.query, &s.config.graphql) {
+        return graphql_error(e);
     }
+    // The public directory is the same for every caller.
+    let public = match s.store.scoped(Caller::anonymous()).await {
+        Ok(p) => p,
+        Err(e) => return graphql_error(ApiError::from(e)),
+    };
+    let req = req
+        .data(crate::graphql::types::Loaders::new(&scoped))
+        .data(crate::graphql::query::PublicScope(public))
+        .data(scoped);
+    let mut res = s.schema.execute(req).await;
+    // Parse and validation errors of the engine carry no code of ours: they are the
+    // caller's mistake.
+    for e in &mut res.errors {
+        let has_code = e.extensions.as_ref().is_some_and(|x| x.get("code").is_some());
+        if !has_code {
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", Code::Validation.as_str());
+        }
+    }
+    GraphQLResponse::from(res).into_response()
 }
 
 /// A request refused before execution, as a GraphQL error body with the matching status.

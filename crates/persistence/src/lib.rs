@@ -41,6 +41,10 @@ impl Scoped {
         }
         let txn = self.conn().begin().await?;
         let old = self.get_in_txn::<tables::Mentorships>(&txn, id).await?;
+        // A stale view is reported before the move is judged: the caller decided on old data.
+        if old.version != expected_version {
+            return Err(StoreError::Conflict(Conflict::StaleVersion { expected: expected_version, current: old.version }));
+        }
         let mut data = old.data.clone();
         data.transition(to, on, reason)?;
         let r = self

@@ -500,7 +500,9 @@ impl Table for Offerings {
             c = c.add(offering::Column::Published.eq(v));
         }
         if let Some(v) = &f.postcode {
-            c = c.add(offering::Column::Postcode.eq(v.trim()));
+            // A postcode or its first digits: "041" finds the Leipzig area.
+            let digits: String = v.trim().chars().filter(char::is_ascii_digit).collect();
+            c = c.add(offering::Column::Postcode.like(format!("{digits}%")));
         }
         if let Some(n) = f.serving {
             let path = s.network_path("serving", n).await?;

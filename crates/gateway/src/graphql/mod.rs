@@ -3,6 +3,7 @@
 //! handle (and loaders built on it); there is no unscoped store in the schema.
 
 pub mod ids;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
