@@ -7,8 +7,18 @@ use std::process::Command;
 use verbund_e2e::{Server, TempDir, binary, graphql};
 
 fn token(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(binary()).current_dir(dir).arg("token").args(args).env_remove("VERBUND_DATABASE_URL").output().expect("token");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(binary())
+        .current_dir(dir)
+        .arg("token")
+        .args(args)
+        .env_remove("VERBUND_DATABASE_URL")
+        .output()
+        .expect("token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -33,13 +43,29 @@ async fn walk_the_graph_and_change_it() {
     assert_eq!(data["federal"]["children"]["totalCount"], 16);
     let mut active = None;
     let mut organisation = None;
-    for state in data["federal"]["children"]["edges"].as_array().expect("states") {
-        for region in state["node"]["children"]["edges"].as_array().expect("regions") {
-            for org in region["node"]["organisations"]["edges"].as_array().expect("orgs") {
-                organisation.get_or_insert_with(|| org["node"]["id"].as_str().expect("id").to_owned());
-                for m in org["node"]["mentorships"]["edges"].as_array().expect("mentorships") {
+    for state in data["federal"]["children"]["edges"]
+        .as_array()
+        .expect("states")
+    {
+        for region in state["node"]["children"]["edges"]
+            .as_array()
+            .expect("regions")
+        {
+            for org in region["node"]["organisations"]["edges"]
+                .as_array()
+                .expect("orgs")
+            {
+                organisation
+                    .get_or_insert_with(|| org["node"]["id"].as_str().expect("id").to_owned());
+                for m in org["node"]["mentorships"]["edges"]
+                    .as_array()
+                    .expect("mentorships")
+                {
                     if m["node"]["status"] == "active" && active.is_none() {
-                        active = Some((m["node"]["id"].as_str().expect("id").to_owned(), m["node"]["version"].as_i64().expect("v")));
+                        active = Some((
+                            m["node"]["id"].as_str().expect("id").to_owned(),
+                            m["node"]["version"].as_i64().expect("v"),
+                        ));
                     }
                 }
             }
@@ -49,7 +75,12 @@ async fn walk_the_graph_and_change_it() {
     let (mentorship, version) = active.expect("an active mentorship");
 
     // Create an offering.
-    let region = ok(&graphql(&server, &format!(r#"{{ organisation(id: "{organisation}") {{ network {{ id }} }} }}"#), t).await)["organisation"]["network"]["id"]
+    let region = ok(&graphql(
+        &server,
+        &format!(r#"{{ organisation(id: "{organisation}") {{ network {{ id }} }} }}"#),
+        t,
+    )
+    .await)["organisation"]["network"]["id"]
         .as_str()
         .expect("region")
         .to_owned();
@@ -59,40 +90,90 @@ async fn walk_the_graph_and_change_it() {
             {{ id title version organisation {{ id }} }} }}"#
     );
     let created = graphql(&server, &create, t).await;
-    assert_eq!(ok(&created)["createOffering"]["title"], "Neue Lesepatenschaften");
+    assert_eq!(
+        ok(&created)["createOffering"]["title"],
+        "Neue Lesepatenschaften"
+    );
     assert_eq!(created["data"]["createOffering"]["version"], 1);
     // The same input with a bad field names the field.
     let bad = graphql(&server, &create.replace("\"04109\"", "\"4109\""), t).await;
-    assert_eq!(bad["errors"][0]["extensions"]["code"], "VALIDATION", "{bad}");
+    assert_eq!(
+        bad["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{bad}"
+    );
     assert_eq!(bad["errors"][0]["extensions"]["field"], "postcode", "{bad}");
 
     // An illegal move names both states.
-    let illegal = graphql(&server, &format!(r#"mutation {{ transitionMentorship(id: "{mentorship}", to: "matched") {{ status }} }}"#), t).await;
-    assert_eq!(illegal["errors"][0]["extensions"]["code"], "VALIDATION", "{illegal}");
+    let illegal = graphql(
+        &server,
+        &format!(
+            r#"mutation {{ transitionMentorship(id: "{mentorship}", to: "matched") {{ status }} }}"#
+        ),
+        t,
+    )
+    .await;
+    assert_eq!(
+        illegal["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{illegal}"
+    );
     let message = illegal["errors"][0]["message"].as_str().expect("message");
-    assert!(message.contains("`active`") && message.contains("`matched`"), "{message}");
+    assert!(
+        message.contains("`active`") && message.contains("`matched`"),
+        "{message}"
+    );
 
     // Active → ended.
-    let end = format!(r#"mutation {{ transitionMentorship(id: "{mentorship}", to: "ended", reason: "goal_reached", version: {version}) {{ status endReason version }} }}"#);
+    let end = format!(
+        r#"mutation {{ transitionMentorship(id: "{mentorship}", to: "ended", reason: "goal_reached", version: {version}) {{ status endReason version }} }}"#
+    );
     let ended = graphql(&server, &end, t).await;
     assert_eq!(ok(&ended)["transitionMentorship"]["status"], "ended");
-    assert_eq!(ended["data"]["transitionMentorship"]["endReason"], "goal_reached");
-    assert_eq!(ended["data"]["transitionMentorship"]["version"], version + 1);
+    assert_eq!(
+        ended["data"]["transitionMentorship"]["endReason"],
+        "goal_reached"
+    );
+    assert_eq!(
+        ended["data"]["transitionMentorship"]["version"],
+        version + 1
+    );
 
     // The same request again carries a stale version.
     let stale = graphql(&server, &end, t).await;
-    assert_eq!(stale["errors"][0]["extensions"]["code"], "CONFLICT", "{stale}");
-    assert!(stale["errors"][0]["message"].as_str().expect("message").contains("version"), "{stale}");
+    assert_eq!(
+        stale["errors"][0]["extensions"]["code"], "CONFLICT",
+        "{stale}"
+    );
+    assert!(
+        stale["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("version"),
+        "{stale}"
+    );
 
     // The audit trail names the transition, not the values.
     let audit = graphql(&server, &format!(r#"{{ auditEvents(entityId: "{mentorship}") {{ edges {{ node {{ action fields actor }} }} }} }}"#), t).await;
-    let events = ok(&audit)["auditEvents"]["edges"].as_array().expect("events").clone();
+    let events = ok(&audit)["auditEvents"]["edges"]
+        .as_array()
+        .expect("events")
+        .clone();
     assert_eq!(events[0]["node"]["action"], "transition");
-    assert!(events[0]["node"]["fields"].as_array().expect("fields").iter().any(|f| f == "status"));
+    assert!(
+        events[0]["node"]["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .any(|f| f == "status")
+    );
 
     // Anonymous callers find the new offering in the welcome centre, but no mentorship.
     let public = graphql(&server, r#"{ publicOfferings(postcode: "041", targetGroup: "children") { edges { node { title } } } mentorships { totalCount } }"#, None).await;
-    let titles: Vec<&str> = public["data"]["publicOfferings"]["edges"].as_array().expect("edges").iter().filter_map(|e| e["node"]["title"].as_str()).collect();
+    let titles: Vec<&str> = public["data"]["publicOfferings"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter_map(|e| e["node"]["title"].as_str())
+        .collect();
     assert!(titles.contains(&"Neue Lesepatenschaften"), "{public}");
     assert_eq!(public["data"]["mentorships"]["totalCount"], 0);
 }

@@ -110,7 +110,10 @@ async fn graphql(
     // Parse and validation errors of the engine carry no code of ours: they are the
     // caller's mistake.
     for e in &mut res.errors {
-        let has_code = e.extensions.as_ref().is_some_and(|x| x.get("code").is_some());
+        let has_code = e
+            .extensions
+            .as_ref()
+            .is_some_and(|x| x.get("code").is_some());
         if !has_code {
             e.extensions
                 .get_or_insert_with(Default::default)

@@ -43,7 +43,10 @@ impl Scoped {
         let old = self.get_in_txn::<tables::Mentorships>(&txn, id).await?;
         // A stale view is reported before the move is judged: the caller decided on old data.
         if old.version != expected_version {
-            return Err(StoreError::Conflict(Conflict::StaleVersion { expected: expected_version, current: old.version }));
+            return Err(StoreError::Conflict(Conflict::StaleVersion {
+                expected: expected_version,
+                current: old.version,
+            }));
         }
         let mut data = old.data.clone();
         data.transition(to, on, reason)?;

@@ -86,8 +86,15 @@ impl Store {
     pub fn count_statements(&mut self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
         let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let c = counter.clone();
-        self.db.set_metric_callback(move |_| {
+        let trace = std::env::var_os("VERBUND_TRACE_STATEMENTS").is_some();
+        self.db.set_metric_callback(move |info| {
             c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if trace {
+                eprintln!(
+                    "SQL {}",
+                    info.statement.sql.chars().take(160).collect::<String>()
+                );
+            }
         });
         counter
     }

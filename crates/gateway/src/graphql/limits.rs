@@ -43,7 +43,9 @@ pub fn count(doc: &ExecutableDocument) -> Counts {
 /// Refuses a query with too many fields or aliases. A query that does not parse passes here
 /// and is refused by the engine with its parse error.
 pub fn check(query: &str, config: &GraphqlConfig) -> Result<(), ApiError> {
-    let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(()) };
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return Ok(());
+    };
     let c = count(&doc);
     let refuse = |what: &str, n: usize, max: usize| {
         Err(ApiError {
@@ -68,12 +70,24 @@ mod tests {
     #[test]
     fn counts_fields_aliases_and_fragments() {
         let doc = async_graphql::parser::parse_query("{ a: __typename b: __typename networks { totalCount ...F } } fragment F on NetworkConnection { totalCount }").expect("parse");
-        assert_eq!(count(&doc), Counts { fields: 5, aliases: 2 });
+        assert_eq!(
+            count(&doc),
+            Counts {
+                fields: 5,
+                aliases: 2
+            }
+        );
     }
 
     #[test]
     fn refuses_many_aliases() {
-        let q = format!("{{ {} }}", (0..31).map(|i| format!("a{i}: __typename")).collect::<Vec<_>>().join(" "));
+        let q = format!(
+            "{{ {} }}",
+            (0..31)
+                .map(|i| format!("a{i}: __typename"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
         let e = check(&q, &GraphqlConfig::default()).expect_err("refused");
         assert_eq!(e.code, Code::Validation);
         assert!(e.message.contains("31 aliases"));

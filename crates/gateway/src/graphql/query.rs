@@ -353,13 +353,25 @@ impl Query {
             search: f.search,
             ..Default::default()
         };
-        list::<Organisations, _>(
-            scoped(ctx)?,
-            filter,
-            Paging::new(first, after)?,
-            Organisation,
-        )
-        .await
+        let s = scoped(ctx)?;
+        let paging = Paging::new(first, after)?;
+        let total = s.count::<Organisations>(&filter).await.map_err(gql)?;
+        let page = s
+            .list::<Organisations>(&filter, &paging.request())
+            .await
+            .map_err(gql)?;
+        prime_organisations(ctx, &page.items).await?;
+        let mut c = Connection::with_additional_fields(
+            paging.after.is_some(),
+            page.has_next,
+            Total { total_count: total },
+        );
+        c.edges.extend(
+            page.items
+                .into_iter()
+                .map(|r| Edge::new(encode_cursor(r.id), Organisation(r))),
+        );
+        Ok(c)
     }
 
     async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {

@@ -26,25 +26,29 @@ use verbund_persistence::{Scoped, StoreError};
 
 /// Every loader a request may use, each bound to the request's scope.
 pub struct Loaders {
-    pub networks: DataLoader<ById<Networks>>,
-    pub organisations: DataLoader<ById<Organisations>>,
-    pub volunteers: DataLoader<ById<Volunteers>>,
-    pub offerings: DataLoader<ById<Offerings>>,
-    pub committees: DataLoader<ById<Committees>>,
-    pub contacts_of: DataLoader<ByOrganisation<Contacts>>,
-    pub offerings_of: DataLoader<ByOrganisation<Offerings>>,
-    pub volunteers_of: DataLoader<ByOrganisation<Volunteers>>,
-    pub staff_of: DataLoader<ByOrganisation<StaffMembers>>,
-    pub mentorships_of: DataLoader<ByOrganisation<Mentorships>>,
-    pub fundings_of: DataLoader<ByOrganisation<Fundings>>,
-    pub mentorship_counts: DataLoader<MentorshipCounts>,
-    pub members_of: DataLoader<Grouped<Organisations, MembersOf>>,
-    pub organisations_at: DataLoader<Grouped<Organisations, AtHome>>,
-    pub children_of: DataLoader<Grouped<Networks, ChildrenOf>>,
-    pub cooperations_of: DataLoader<Grouped<Cooperations, TakingPart>>,
-    pub committees_of: DataLoader<Grouped<Committees, Seats>>,
-    pub meetings_of: DataLoader<Grouped<Meetings, Held>>,
+    pub networks: Dl<ById<Networks>>,
+    pub organisations: Dl<ById<Organisations>>,
+    pub volunteers: Dl<ById<Volunteers>>,
+    pub offerings: Dl<ById<Offerings>>,
+    pub committees: Dl<ById<Committees>>,
+    pub contacts_of: Dl<ByOrganisation<Contacts>>,
+    pub offerings_of: Dl<ByOrganisation<Offerings>>,
+    pub volunteers_of: Dl<ByOrganisation<Volunteers>>,
+    pub staff_of: Dl<ByOrganisation<StaffMembers>>,
+    pub mentorships_of: Dl<ByOrganisation<Mentorships>>,
+    pub fundings_of: Dl<ByOrganisation<Fundings>>,
+    pub mentorship_counts: Dl<MentorshipCounts>,
+    pub members_of: Dl<Grouped<Organisations, MembersOf>>,
+    pub organisations_at: Dl<Grouped<Organisations, AtHome>>,
+    pub children_of: Dl<Grouped<Networks, ChildrenOf>>,
+    pub cooperations_of: Dl<Grouped<Cooperations, TakingPart>>,
+    pub committees_of: Dl<Grouped<Committees, Seats>>,
+    pub meetings_of: Dl<Grouped<Meetings, Held>>,
 }
+
+/// A per-request loader with a cache, so that a page can prime its children (see
+/// [`prime_organisations`]) and later fields find them without a query.
+pub type Dl<L> = DataLoader<L, async_graphql::dataloader::HashMapCache>;
 
 pub struct MembersOf;
 pub struct AtHome;
@@ -60,8 +64,12 @@ impl Loaders {
             K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
         >(
             l: L,
-        ) -> DataLoader<L> {
-            DataLoader::new(l, tokio::spawn)
+        ) -> Dl<L> {
+            DataLoader::with_cache(
+                l,
+                tokio::spawn,
+                async_graphql::dataloader::HashMapCache::default(),
+            )
         }
         Loaders {
             networks: dl(ById::new(s.clone())),
@@ -145,12 +153,126 @@ impl Loaders {
     }
 }
 
+/// Loads, for a whole page of organisations, the related records the query selects — one
+/// query each — and feeds them to the loaders. The per-node fields then find them in the
+/// cache, so the number of statements does not grow with the page, however long the
+/// resolvers take (the loaders' own batching is time-based and would split a slow page).
+pub async fn prime_organisations(
+    ctx: &Context<'_>,
+    page: &[Record<OrganisationData>],
+) -> Result<()> {
+    if page.is_empty() {
+        return Ok(());
+    }
+    let l = loaders(ctx)?;
+    let s = super::scoped(ctx)?;
+    let node = ctx.look_ahead().field("edges").field("node");
+    let ids: Vec<Uuid> = page.iter().map(|r| r.id).collect();
+    if node.field("network").exists() {
+        let mut nets: Vec<Uuid> = page.iter().map(|r| r.data.network_id).collect();
+        nets.sort();
+        nets.dedup();
+        let found = s.get_many::<Networks>(&nets).await.map_err(gql)?;
+        l.networks
+            .feed_many(found.into_iter().map(|r| (r.id, r)))
+            .await;
+    }
+    if node.field("parentOrganisation").exists() {
+        let mut parents: Vec<Uuid> = page
+            .iter()
+            .filter_map(|r| r.data.parent_organisation_id)
+            .collect();
+        parents.sort();
+        parents.dedup();
+        let found = s.get_many::<Organisations>(&parents).await.map_err(gql)?;
+        l.organisations
+            .feed_many(found.into_iter().map(|r| (r.id, r)))
+            .await;
+    }
+    async fn children<T: verbund_persistence::Owned>(
+        s: &Scoped,
+        loader: &Dl<ByOrganisation<T>>,
+        ids: &[Uuid],
+    ) -> Result<Vec<Record<T::Data>>> {
+        let found = s
+            .list_for_organisations::<T>(ids, &Default::default())
+            .await
+            .map_err(gql)?;
+        let mut grouped: std::collections::HashMap<Uuid, Vec<Record<T::Data>>> =
+            ids.iter().map(|id| (*id, Vec::new())).collect();
+        for r in &found {
+            grouped
+                .entry(T::organisation_of(&r.data))
+                .or_default()
+                .push(r.clone());
+        }
+        loader.feed_many(grouped).await;
+        Ok(found)
+    }
+    if node.field("contacts").exists() {
+        children::<Contacts>(s, &l.contacts_of, &ids).await?;
+    }
+    if node.field("offerings").exists() {
+        let offerings = children::<Offerings>(s, &l.offerings_of, &ids).await?;
+        if node
+            .field("offerings")
+            .field("edges")
+            .field("node")
+            .field("serviceArea")
+            .exists()
+        {
+            let mut nets: Vec<Uuid> = offerings
+                .iter()
+                .flat_map(|o| o.data.service_area.iter().copied())
+                .collect();
+            nets.sort();
+            nets.dedup();
+            let found = s.get_many::<Networks>(&nets).await.map_err(gql)?;
+            l.networks
+                .feed_many(found.into_iter().map(|r| (r.id, r)))
+                .await;
+        }
+    }
+    if node.field("volunteers").exists() {
+        children::<Volunteers>(s, &l.volunteers_of, &ids).await?;
+    }
+    if node.field("staff").exists() {
+        children::<StaffMembers>(s, &l.staff_of, &ids).await?;
+    }
+    if node.field("mentorships").exists() {
+        children::<Mentorships>(s, &l.mentorships_of, &ids).await?;
+    }
+    if node.field("fundings").exists() {
+        children::<Fundings>(s, &l.fundings_of, &ids).await?;
+    }
+    if node.field("mentorshipCount").exists() {
+        // The default status; other statuses load through the loader's batching.
+        let filter = MentorshipFilter {
+            status: Some(MentorshipStatus::Active),
+            ..Default::default()
+        };
+        let counts = s
+            .count_for_organisations::<Mentorships>(&ids, &filter)
+            .await
+            .map_err(gql)?;
+        l.mentorship_counts
+            .feed_many(ids.iter().map(|id| {
+                (
+                    (*id, MentorshipStatus::Active),
+                    counts.get(id).copied().unwrap_or(0),
+                )
+            }))
+            .await;
+    }
+    Ok(())
+}
+
 pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
     ctx.data::<Loaders>()
 }
 
 async fn one<T: verbund_persistence::Table, W>(
-    loader: &DataLoader<ById<T>>,
+    loader: &Dl<ById<T>>,
     id: Option<Uuid>,
     wrap: fn(Record<T::Data>) -> W,
 ) -> Result<Option<W>> {
@@ -161,7 +283,7 @@ async fn one<T: verbund_persistence::Table, W>(
 }
 
 async fn many<K, D, W: async_graphql::OutputType>(
-    loader: &DataLoader<
+    loader: &Dl<
         impl async_graphql::dataloader::Loader<K, Value = Vec<Record<D>>, Error = StoreError>,
     >,
     key: K,
