@@ -55,6 +55,11 @@ enum Command {
         #[arg(long)]
         sub: Option<String>,
     },
+    /// Write the API contracts (schema.graphql) into a folder.
+    ExportSchema {
+        #[arg(long, default_value = "schema")]
+        out: PathBuf,
+    },
     /// Fill an empty database with a generated data set.
     Seed {
         #[arg(long, value_enum, default_value = "demo")]
@@ -158,6 +163,15 @@ async fn run(cli: Cli) -> Result<(), String> {
                 mentorships = r.mentorships,
                 "demo data loaded"
             );
+            Ok(())
+        }
+        Command::ExportSchema { out } => {
+            std::fs::create_dir_all(&out)
+                .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+            let path = out.join("schema.graphql");
+            std::fs::write(&path, crate::graphql::sdl())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!("wrote {}", path.display());
             Ok(())
         }
         Command::Token {

@@ -38,6 +38,17 @@ pub fn schema(config: &crate::config::GraphqlConfig) -> VerbundSchema {
     b.finish()
 }
 
+/// The schema's SDL as a federation gateway sees it (`_service { sdl }`): the contract in
+/// `schema/schema.graphql`. The schema's shape does not depend on configuration.
+pub fn sdl() -> String {
+    let schema = schema(&crate::config::GraphqlConfig::default());
+    schema.sdl_with_options(
+        async_graphql::SDLExportOptions::new()
+            .federation()
+            .compose_directive(),
+    )
+}
+
 #[derive(SimpleObject)]
 pub struct Total {
     /// How many records match, across all pages.
