@@ -4,7 +4,6 @@ use crate::auth::AuthError;
 use crate::config::Config;
 use crate::error::{ApiError, Code};
 use crate::graphql::VerbundSchema;
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::State;
@@ -35,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphiql/assets/{file}", get(graphiql_asset))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -60,12 +60,48 @@ async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn graphiql(State(s): State<AppState>) -> impl IntoResponse {
+/// GraphiQL, served from the binary (vendored in `assets/graphiql`, no CDN), in the
+/// development configuration only.
+async fn graphiql(State(s): State<AppState>) -> axum::response::Response {
     if s.config.graphql.introspection {
-        Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response()
+        Html(include_str!("../assets/graphiql/index.html")).into_response()
     } else {
         StatusCode::NOT_FOUND.into_response()
     }
+}
+
+async fn graphiql_asset(
+    State(s): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> axum::response::Response {
+    const JS: &str = "text/javascript; charset=utf-8";
+    let (body, kind): (&'static [u8], &str) = match file.as_str() {
+        "graphiql.min.js" => (include_bytes!("../assets/graphiql/graphiql.min.js"), JS),
+        "graphiql.min.css" => (
+            include_bytes!("../assets/graphiql/graphiql.min.css"),
+            "text/css; charset=utf-8",
+        ),
+        "react.production.min.js" => (
+            include_bytes!("../assets/graphiql/react.production.min.js"),
+            JS,
+        ),
+        "react-dom.production.min.js" => (
+            include_bytes!("../assets/graphiql/react-dom.production.min.js"),
+            JS,
+        ),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    if !s.config.graphql.introspection {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, kind),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The caller of a request, bound to the store: authentication happens here, once.

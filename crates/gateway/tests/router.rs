@@ -104,3 +104,112 @@ async fn an_oversize_body_is_refused_with_413() {
         .expect("res");
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn graphiql_is_served_from_the_binary_without_any_external_resource() {
+    let app = app().await;
+    let res = app
+        .clone()
+        .oneshot(Request::get("/graphql").body(Body::empty()).expect("req"))
+        .await
+        .expect("res");
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = String::from_utf8(
+        res.into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec(),
+    )
+    .expect("utf8");
+    assert!(html.contains("GraphiQL"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external resource in the page"
+    );
+    let mut assets = 0;
+    for src in html
+        .split('"')
+        .filter(|s| s.starts_with("/graphiql/assets/"))
+    {
+        let res = app
+            .clone()
+            .oneshot(Request::get(src).body(Body::empty()).expect("req"))
+            .await
+            .expect("res");
+        assert_eq!(res.status(), StatusCode::OK, "{src}");
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        assert!(body.len() > 1000, "{src} has content");
+        assets += 1;
+    }
+    assert_eq!(assets, 4, "css, react, react-dom, graphiql");
+    let missing = app
+        .oneshot(
+            Request::get("/graphiql/assets/nope.js")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await
+        .expect("res");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn many_aliases_are_refused_with_a_clear_error() {
+    let aliases: Vec<String> = (0..40).map(|i| format!("a{i}: __typename")).collect();
+    let (_, body) = post_graphql(app().await, &format!("{{ {} }}", aliases.join(" "))).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("aliases"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn too_deep_queries_are_refused_with_a_code() {
+    let q = "{ federal { children { edges { node { children { edges { node { organisations { edges { node { memberOrganisations { edges { node { contacts { edges { node { name } } } } } } } } } } } } } } } } }";
+    let (_, body) = post_graphql(app().await, q).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("deep"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_production_configuration_turns_introspection_and_graphiql_off() {
+    let store = Store::connect("sqlite::memory:").await.expect("db");
+    store.migrate().await.expect("migrate");
+    let mut config = Config::default();
+    config.graphql.introspection = false;
+    let auth = verbund_gateway::auth::Authenticator::with_secret(SECRET, &config.auth);
+    let app = router(AppState {
+        schema: verbund_gateway::graphql::schema(&config.graphql),
+        store,
+        auth: Arc::new(auth),
+        config: Arc::new(config),
+    });
+    let (_, body) = post_graphql(app.clone(), "{ __schema { types { name } } }").await;
+    assert!(
+        body["data"]["__schema"].is_null(),
+        "introspection answers nothing: {body}"
+    );
+    let res = app
+        .oneshot(Request::get("/graphql").body(Body::empty()).expect("req"))
+        .await
+        .expect("res");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
