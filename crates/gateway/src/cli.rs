@@ -55,7 +55,7 @@ enum Command {
         #[arg(long)]
         sub: Option<String>,
     },
-    /// Write the API contracts (schema.graphql) into a folder.
+    /// Write the API contracts (schema.graphql, openapi.json) into a folder.
     ExportSchema {
         #[arg(long, default_value = "schema")]
         out: PathBuf,
@@ -168,10 +168,16 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::ExportSchema { out } => {
             std::fs::create_dir_all(&out)
                 .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-            let path = out.join("schema.graphql");
-            std::fs::write(&path, crate::graphql::sdl())
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            eprintln!("wrote {}", path.display());
+            let files = [
+                ("schema.graphql", crate::graphql::sdl()),
+                ("openapi.json", crate::rest::openapi_json()),
+            ];
+            for (name, text) in files {
+                let path = out.join(name);
+                std::fs::write(&path, text)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                eprintln!("wrote {}", path.display());
+            }
             Ok(())
         }
         Command::Token {

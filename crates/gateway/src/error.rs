@@ -14,6 +14,15 @@ pub enum Code {
     Unauthenticated,
     Unavailable,
     Internal,
+    /// HTTP only: a body or parameter that does not parse.
+    Malformed,
+    /// HTTP only: a body that is not JSON (or CSV where CSV is expected).
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    /// HTTP only: a write without `If-Match`.
+    PreconditionRequired,
+    /// HTTP only: an `If-Match` that names an old version.
+    PreconditionFailed,
 }
 
 impl Code {
@@ -26,6 +35,11 @@ impl Code {
             Code::Unauthenticated => "UNAUTHENTICATED",
             Code::Unavailable => "UNAVAILABLE",
             Code::Internal => "INTERNAL",
+            Code::Malformed => "MALFORMED",
+            Code::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Code::PreconditionRequired => "PRECONDITION_REQUIRED",
+            Code::PreconditionFailed => "PRECONDITION_FAILED",
         }
     }
 
@@ -38,6 +52,28 @@ impl Code {
             Code::Unauthenticated => StatusCode::UNAUTHORIZED,
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Malformed => StatusCode::BAD_REQUEST,
+            Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Code::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Code::Validation => "The request is not valid",
+            Code::NotFound => "Not found",
+            Code::Conflict => "Conflict",
+            Code::Forbidden => "Forbidden",
+            Code::Unauthenticated => "Not authenticated",
+            Code::Unavailable => "Service unavailable",
+            Code::Internal => "Internal error",
+            Code::Malformed => "Malformed request",
+            Code::UnsupportedMediaType => "Unsupported media type",
+            Code::PayloadTooLarge => "Payload too large",
+            Code::PreconditionRequired => "Precondition required",
+            Code::PreconditionFailed => "Precondition failed",
         }
     }
 }

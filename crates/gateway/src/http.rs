@@ -30,14 +30,64 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let (rest, api) = crate::rest::router();
+    let api = std::sync::Arc::new(api);
     Router::new()
+        .merge(rest)
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let api = api.clone();
+                async move { axum::Json(api.as_ref().clone()) }
+            }),
+        )
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")
+                .url("/api/v1/openapi-ui.json", crate::rest::router().1),
+        )
+        .fallback(|| async {
+            crate::error::ApiError::new(crate::error::Code::NotFound, "no such endpoint")
+        })
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphiql/assets/{file}", get(graphiql_asset))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(axum::middleware::map_response(bare_errors_as_problems))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Errors produced below the handlers (the body limit, an unsupported method) come as
+/// plain text; they are turned into problem documents like every other error.
+async fn bare_errors_as_problems(res: axum::response::Response) -> axum::response::Response {
+    let status = res.status();
+    let is_plain = !res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if !is_plain {
+        return res;
+    }
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            Code::PayloadTooLarge,
+            format!("the body is larger than {MAX_BODY} bytes"),
+        )
+        .into_response(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = res.headers().get(axum::http::header::ALLOW).cloned();
+            let mut p =
+                ApiError::new(Code::Malformed, "this method is not allowed here").into_response();
+            *p.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+            if let Some(a) = allow {
+                p.headers_mut().insert(axum::http::header::ALLOW, a);
+            }
+            p
+        }
+        _ => res,
+    }
 }
 
 /// The process is up.

@@ -8,3 +8,4 @@ pub mod config;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod rest;

@@ -27,3 +27,43 @@ fn the_schema_is_a_federation_v2_subgraph_with_three_entities() {
         );
     }
 }
+
+#[test]
+fn committed_openapi_document_matches_the_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/openapi.json");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == verbund_gateway::rest::openapi_json(),
+        "schema/openapi.json differs from the code: run `cargo run -- export-schema` and commit the result"
+    );
+}
+
+#[test]
+fn every_operation_documents_its_errors_and_roles() {
+    let api: serde_json::Value =
+        serde_json::from_str(&verbund_gateway::rest::openapi_json()).expect("json");
+    assert!(api["openapi"].as_str().expect("version").starts_with("3.1"));
+    let mut operations = 0;
+    for (path, item) in api["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            operations += 1;
+            let responses = op["responses"].as_object().expect("responses");
+            assert!(
+                responses.keys().any(|k| k.starts_with('4')),
+                "{method} {path} documents no error"
+            );
+            let description = op["description"].as_str().unwrap_or_default();
+            assert!(
+                description.contains("Roles")
+                    || description.contains("role")
+                    || description.contains("Like the"),
+                "{method} {path} names no role"
+            );
+        }
+    }
+    assert_eq!(
+        operations,
+        11 * 5 + 1,
+        "five operations per resource and the transition"
+    );
+}

@@ -8,6 +8,7 @@ pub mod contact;
 pub mod cooperation;
 pub mod cooperation_partner;
 pub mod funding;
+pub mod idempotency_key;
 pub mod meeting;
 pub mod mentorship;
 pub mod network;

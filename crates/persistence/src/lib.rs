@@ -148,3 +148,105 @@ impl Store {
         }
     }
 }
+
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_HOURS: i64 = 24;
+
+/// What an idempotency key already holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotency {
+    /// The key is new and now reserved for this request.
+    Reserved,
+    /// The first request with this key is still running.
+    InProgress,
+    /// The key was used for another request (another route or body).
+    Mismatch,
+    /// The first response, to replay.
+    Replay { status: u16, body: String },
+}
+
+impl Store {
+    /// Reserves `key` for `subject`'s request, or tells what it already holds. Keys older
+    /// than 24 hours are forgotten.
+    pub async fn idempotency_reserve(
+        &self,
+        subject: &str,
+        key: &str,
+        route: &str,
+        request_hash: &str,
+    ) -> Result<Idempotency, StoreError> {
+        use entities::idempotency_key::{ActiveModel, Column, Entity};
+        use sea_orm::{ActiveModelTrait, Set};
+        let cutoff = chrono::Utc::now() - chrono::Duration::hours(IDEMPOTENCY_HOURS);
+        Entity::delete_many()
+            .filter(Column::CreatedAt.lt(cutoff))
+            .exec(self.conn())
+            .await?;
+        let row = ActiveModel {
+            subject: Set(subject.to_owned()),
+            key: Set(key.to_owned()),
+            route: Set(route.to_owned()),
+            request_hash: Set(request_hash.to_owned()),
+            status: Set(0),
+            body: Set(String::new()),
+            created_at: Set(chrono::Utc::now()),
+        };
+        match row.insert(self.conn()).await {
+            Ok(_) => Ok(Idempotency::Reserved),
+            Err(e) => match StoreError::from(e) {
+                StoreError::Conflict(Conflict::Duplicate(_)) => {
+                    let Some(existing) = Entity::find_by_id((subject.to_owned(), key.to_owned()))
+                        .one(self.conn())
+                        .await?
+                    else {
+                        return Ok(Idempotency::InProgress);
+                    };
+                    Ok(
+                        if existing.route != route || existing.request_hash != request_hash {
+                            Idempotency::Mismatch
+                        } else if existing.status == 0 {
+                            Idempotency::InProgress
+                        } else {
+                            Idempotency::Replay {
+                                status: u16::try_from(existing.status).unwrap_or(500),
+                                body: existing.body,
+                            }
+                        },
+                    )
+                }
+                other => Err(other),
+            },
+        }
+    }
+
+    /// Records the response to a reserved key; `None` releases the key (the request failed
+    /// on the server's side and may be retried).
+    pub async fn idempotency_finish(
+        &self,
+        subject: &str,
+        key: &str,
+        response: Option<(u16, &str)>,
+    ) -> Result<(), StoreError> {
+        use entities::idempotency_key::{Column, Entity};
+        use sea_orm::sea_query::Expr;
+        match response {
+            Some((status, body)) => {
+                Entity::update_many()
+                    .col_expr(Column::Status, Expr::value(i32::from(status)))
+                    .col_expr(Column::Body, Expr::value(body.to_owned()))
+                    .filter(Column::Subject.eq(subject))
+                    .filter(Column::Key.eq(key))
+                    .exec(self.conn())
+                    .await?;
+            }
+            None => {
+                Entity::delete_many()
+                    .filter(Column::Subject.eq(subject))
+                    .filter(Column::Key.eq(key))
+                    .exec(self.conn())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}

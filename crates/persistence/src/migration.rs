@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_core_tables;
 mod m20261126_000002_create_settings;
+mod m20261126_000003_create_idempotency_keys;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_core_tables::Migration),
             Box::new(m20261126_000002_create_settings::Migration),
+            Box::new(m20261126_000003_create_idempotency_keys::Migration),
         ]
     }
 }

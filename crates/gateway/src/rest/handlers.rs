@@ -1,0 +1,349 @@
+//! The generic REST operations, shared by every resource: list, get, create (with
+//! idempotency keys), replace and delete (with `If-Match`). They call the same store and
+//! policy as GraphQL; no rule lives here.
+
+use super::params::{ListParams, MAX_FIRST};
+use super::problem::malformed;
+use crate::error::{ApiError, Code};
+use crate::http::AppState;
+use axum::http::header::{ETAG, IF_MATCH, LINK, LOCATION};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use verbund_domain::Record;
+use verbund_persistence::{
+    Conflict, Idempotency, PageRequest, Scoped, StoreError, Table, decode_cursor,
+};
+
+/// A page of records in a stable order.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Cursor for the next page (`after`), absent on the last page.
+    pub next_cursor: Option<String>,
+    /// The URL of the next page, absent on the last page (also in the `Link` header).
+    pub next: Option<String>,
+}
+
+fn etag(version: i32) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// The version named by `If-Match`, required on every change. `*` means "whatever is
+/// current" and skips the check.
+fn if_match(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
+    let Some(raw) = headers.get(IF_MATCH) else {
+        return Err(ApiError::new(
+            Code::PreconditionRequired,
+            "this change needs an If-Match header with the record's ETag",
+        ));
+    };
+    let raw = raw
+        .to_str()
+        .map_err(|_| malformed("If-Match is not text"))?
+        .trim();
+    if raw == "*" {
+        return Ok(None);
+    }
+    raw.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i32>()
+        .map(Some)
+        .map_err(|_| {
+            ApiError::new(
+                Code::PreconditionFailed,
+                format!("If-Match `{raw}` is not an ETag of this API"),
+            )
+        })
+}
+
+/// A stale version in a precondition is a 412, other conflicts stay 409.
+fn precondition(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict(c @ Conflict::StaleVersion { .. }) => {
+            ApiError::new(Code::PreconditionFailed, c.to_string())
+        }
+        other => other.into(),
+    }
+}
+
+pub fn record_response<T, O: Serialize + From<Record<T>>>(
+    status: StatusCode,
+    r: Record<T>,
+    location: Option<String>,
+) -> Response {
+    let version = r.version;
+    let mut res = (status, axum::Json(O::from(r))).into_response();
+    res.headers_mut().insert(ETAG, etag(version));
+    if let Some(l) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        res.headers_mut().insert(LOCATION, l);
+    }
+    res
+}
+
+fn next_link(uri: &Uri, cursor: &str) -> String {
+    let mut pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(uri.query().unwrap_or(""))
+            .unwrap_or_default();
+    pairs.retain(|(k, _)| k != "after");
+    pairs.push(("after".into(), cursor.into()));
+    format!(
+        "{}?{}",
+        uri.path(),
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    )
+}
+
+pub async fn list<T, P, O>(s: Scoped, params: P, uri: &Uri) -> Result<Response, ApiError>
+where
+    T: Table,
+    P: ListParams<Filter = T::Filter>,
+    O: Serialize + From<Record<T::Data>>,
+{
+    let (first, after) = params.paging();
+    let first = first.unwrap_or(20);
+    if !(1..=MAX_FIRST).contains(&first) {
+        return Err(ApiError {
+            code: Code::Validation,
+            message: format!("query parameter `first`: must be between 1 and {MAX_FIRST}"),
+            fields: vec![("first".into(), format!("must be between 1 and {MAX_FIRST}"))],
+        });
+    }
+    let after = after.map(str::to_owned);
+    if let Some(a) = &after {
+        decode_cursor(a).map_err(|_| {
+            malformed("query parameter `after` is not a cursor from a previous page")
+        })?;
+    }
+    let filter = params.into_filter()?;
+    let page = s
+        .list::<T>(
+            &filter,
+            &PageRequest {
+                first: u64::from(first),
+                after,
+            },
+        )
+        .await?;
+    let next_cursor = if page.has_next {
+        page.end_cursor()
+    } else {
+        None
+    };
+    let next = next_cursor.as_ref().map(|c| next_link(uri, c));
+    let link = next
+        .as_ref()
+        .and_then(|n| HeaderValue::from_str(&format!("<{n}>; rel=\"next\"")).ok());
+    let body = Page {
+        items: page.items.into_iter().map(O::from).collect::<Vec<O>>(),
+        next_cursor,
+        next,
+    };
+    let mut res = axum::Json(body).into_response();
+    if let Some(l) = link {
+        res.headers_mut().insert(LINK, l);
+    }
+    Ok(res)
+}
+
+pub async fn get<T: Table, O: Serialize + From<Record<T::Data>>>(
+    s: Scoped,
+    id: Uuid,
+) -> Result<Response, ApiError> {
+    Ok(record_response::<_, O>(
+        StatusCode::OK,
+        s.get::<T>(id).await?,
+        None,
+    ))
+}
+
+/// Creates a record; with an `Idempotency-Key`, the first response to the key is replayed
+/// for 24 hours, and the key with another body is refused.
+pub async fn create<T, I, O>(
+    state: &AppState,
+    s: Scoped,
+    headers: &HeaderMap,
+    input: I,
+    hash: &str,
+    collection: &str,
+) -> Result<Response, ApiError>
+where
+    T: Table,
+    I: Into<T::Input>,
+    O: Serialize + From<Record<T::Data>>,
+{
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let k = v
+                .to_str()
+                .map_err(|_| malformed("Idempotency-Key is not text"))?
+                .trim()
+                .to_owned();
+            if k.is_empty() || k.len() > 255 {
+                return Err(malformed("Idempotency-Key must have 1 to 255 characters"));
+            }
+            Some(k)
+        }
+    };
+    let subject = s.caller().subject.clone();
+    if let Some(k) = &key {
+        match state
+            .store
+            .idempotency_reserve(&subject, k, collection, hash)
+            .await?
+        {
+            Idempotency::Reserved => {}
+            Idempotency::InProgress => {
+                return Err(ApiError::new(
+                    Code::Conflict,
+                    "a request with this Idempotency-Key is still in progress",
+                ));
+            }
+            Idempotency::Mismatch => {
+                return Err(ApiError {
+                    code: Code::Validation,
+                    message: "this Idempotency-Key was used for a different request".into(),
+                    fields: vec![(
+                        "Idempotency-Key".into(),
+                        "was used for a different request".into(),
+                    )],
+                });
+            }
+            Idempotency::Replay { status, body } => return Ok(replay(status, body, collection)),
+        }
+    }
+    let result = s.create::<T>(input.into()).await;
+    let (status, body, response) = match result {
+        Ok(r) => {
+            let location = format!("{collection}/{}", r.id);
+            let res = record_response::<_, O>(StatusCode::CREATED, r, Some(location));
+            let (parts, b) = res.into_parts();
+            let bytes = axum::body::to_bytes(b, usize::MAX)
+                .await
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            (
+                parts.status,
+                text,
+                Response::from_parts(parts, axum::body::Body::from(bytes)),
+            )
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            let problem =
+                serde_json::to_string(&super::problem::Problem::from(&e)).unwrap_or_default();
+            (e.code.status(), problem, e.into_response())
+        }
+    };
+    if let Some(k) = &key {
+        let keep = (!status.is_server_error()).then_some((status.as_u16(), body.as_str()));
+        state.store.idempotency_finish(&subject, k, keep).await?;
+    }
+    Ok(response)
+}
+
+/// The stored first response to an idempotency key.
+fn replay(status: u16, body: String, collection: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let value: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let content_type = if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    let mut res = (
+        status,
+        [(axum::http::header::CONTENT_TYPE, content_type)],
+        body,
+    )
+        .into_response();
+    res.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    if let (Some(id), Some(version)) = (
+        value.get("id").and_then(|v| v.as_str()),
+        value.get("version").and_then(serde_json::Value::as_i64),
+    ) {
+        res.headers_mut()
+            .insert(ETAG, etag(i32::try_from(version).unwrap_or(0)));
+        if let Ok(l) = HeaderValue::from_str(&format!("{collection}/{id}")) {
+            res.headers_mut().insert(LOCATION, l);
+        }
+    }
+    res
+}
+
+pub async fn replace<T, I, O>(
+    s: Scoped,
+    id: Uuid,
+    headers: &HeaderMap,
+    input: I,
+) -> Result<Response, ApiError>
+where
+    T: Table,
+    I: Into<T::Input>,
+    O: Serialize + From<Record<T::Data>>,
+{
+    let version = match if_match(headers)? {
+        Some(v) => v,
+        None => s.get::<T>(id).await?.version,
+    };
+    let r = s
+        .update::<T>(id, version, input.into())
+        .await
+        .map_err(precondition)?;
+    Ok(record_response::<_, O>(StatusCode::OK, r, None))
+}
+
+pub async fn delete<T: Table>(
+    s: Scoped,
+    id: Uuid,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let version = match if_match(headers)? {
+        Some(v) => v,
+        None => s.get::<T>(id).await?.version,
+    };
+    s.delete::<T>(id, version).await.map_err(precondition)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn transition(
+    s: Scoped,
+    id: Uuid,
+    headers: &HeaderMap,
+    t: super::dto::TransitionIn,
+) -> Result<Response, ApiError> {
+    use verbund_domain::mentorship::{EndReason, MentorshipStatus};
+    let invalid = |field: &str, r: verbund_domain::Reason| ApiError {
+        code: Code::Validation,
+        message: format!("field `{field}`: {r}"),
+        fields: vec![(field.into(), r.to_string())],
+    };
+    let to = MentorshipStatus::parse(&t.to).map_err(|r| invalid("to", r))?;
+    let reason = t
+        .reason
+        .map(|r| EndReason::parse(&r).map_err(|e| invalid("reason", e)))
+        .transpose()?;
+    let version = match if_match(headers)? {
+        Some(v) => v,
+        None => {
+            s.get::<verbund_persistence::tables::Mentorships>(id)
+                .await?
+                .version
+        }
+    };
+    let on = t.on.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let r = s
+        .transition_mentorship(id, version, to, on, reason)
+        .await
+        .map_err(precondition)?;
+    Ok(record_response::<_, super::dto::MentorshipOut>(
+        StatusCode::OK,
+        r,
+        None,
+    ))
+}

@@ -1,0 +1,275 @@
+//! The REST API under `/api/v1`: every entity as a resource (list, get, create, replace,
+//! delete) plus mentorship transitions, documented by an OpenAPI 3.1 document generated
+//! from the handlers themselves (`/api/v1/openapi.json`, Swagger UI at `/api/v1/docs`).
+
+pub mod dto;
+pub mod extract;
+pub mod handlers;
+pub mod params;
+pub mod problem;
+
+use crate::error::ApiError;
+use crate::http::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use dto::*;
+use extract::{Body, Caller, Params, parse_id};
+use handlers::Page;
+use params::*;
+use problem::Problem;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use verbund_persistence::tables::*;
+
+macro_rules! resource {
+    (
+        $m:ident, $table:ty, $in:ty, $out:ty, $params:ty,
+        $path:literal, $item:literal, $tag:literal,
+        reads: $reads:literal, writes: $writes:literal
+    ) => {
+        pub mod $m {
+            use super::*;
+
+            #[doc = "List"]
+            #[utoipa::path(get, path = $path, tag = $tag, params($params), description = $reads,
+                security((), ("bearer" = [])),
+                responses(
+                    (status = 200, description = "A page of records, in a stable order", body = Page<$out>),
+                    (status = 400, description = "Malformed parameters or cursor", body = Problem, content_type = "application/problem+json"),
+                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+                    (status = 422, description = "A parameter value that is not allowed", body = Problem, content_type = "application/problem+json"),
+                ))]
+            pub async fn list(Caller(s): Caller, Params(p): Params<$params>, uri: Uri) -> Result<Response, ApiError> {
+                handlers::list::<$table, $params, $out>(s, p, &uri).await
+            }
+
+            #[doc = "Create"]
+            #[utoipa::path(post, path = $path, tag = $tag, request_body = $in, description = $writes,
+                params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to this key for 24 hours")),
+                security(("bearer" = [])),
+                responses(
+                    (status = 201, description = "Created", body = $out,
+                        headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The new record"))),
+                    (status = 400, description = "Malformed JSON or header", body = Problem, content_type = "application/problem+json"),
+                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+                    (status = 403, description = "The role may not create this", body = Problem, content_type = "application/problem+json"),
+                    (status = 409, description = "A duplicate external id, or the same key still in progress", body = Problem, content_type = "application/problem+json"),
+                    (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+                    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+                    (status = 422, description = "Invalid fields (named), or a key reused for another body", body = Problem, content_type = "application/problem+json"),
+                ))]
+            pub async fn create(State(state): State<AppState>, Caller(s): Caller, headers: HeaderMap, body: Body<$in>) -> Result<Response, ApiError> {
+                handlers::create::<$table, $in, $out>(&state, s, &headers, body.value, &body.hash, $path).await
+            }
+
+            #[doc = "Get"]
+            #[utoipa::path(get, path = $item, tag = $tag, description = $reads,
+                params(("id" = uuid::Uuid, Path, description = "The record's id")),
+                security((), ("bearer" = [])),
+                responses(
+                    (status = 200, description = "The record", body = $out, headers(("ETag" = String, description = "The version, for If-Match"))),
+                    (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+                    (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
+                ))]
+            pub async fn get(Caller(s): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+                handlers::get::<$table, $out>(s, parse_id(&id)?).await
+            }
+
+            #[doc = "Replace"]
+            #[utoipa::path(put, path = $item, tag = $tag, request_body = $in, description = $writes,
+                params(("id" = uuid::Uuid, Path, description = "The record's id"),
+                       ("If-Match" = String, Header, description = "The ETag read before; `*` for any")),
+                security(("bearer" = [])),
+                responses(
+                    (status = 200, description = "The changed record", body = $out, headers(("ETag" = String, description = "The new version"))),
+                    (status = 400, description = "Malformed JSON, id or header", body = Problem, content_type = "application/problem+json"),
+                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+                    (status = 403, description = "The role may not change this", body = Problem, content_type = "application/problem+json"),
+                    (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
+                    (status = 409, description = "A duplicate external id", body = Problem, content_type = "application/problem+json"),
+                    (status = 412, description = "The record changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+                    (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+                    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+                    (status = 422, description = "Invalid fields (named)", body = Problem, content_type = "application/problem+json"),
+                    (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+                ))]
+            pub async fn replace(Caller(s): Caller, Path(id): Path<String>, headers: HeaderMap, body: Body<$in>) -> Result<Response, ApiError> {
+                handlers::replace::<$table, $in, $out>(s, parse_id(&id)?, &headers, body.value).await
+            }
+
+            #[doc = "Delete"]
+            #[utoipa::path(delete, path = $item, tag = $tag, description = $writes,
+                params(("id" = uuid::Uuid, Path, description = "The record's id"),
+                       ("If-Match" = String, Header, description = "The ETag read before; `*` for any")),
+                security(("bearer" = [])),
+                responses(
+                    (status = 204, description = "Deleted"),
+                    (status = 400, description = "Malformed id or header", body = Problem, content_type = "application/problem+json"),
+                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+                    (status = 403, description = "The role may not delete this", body = Problem, content_type = "application/problem+json"),
+                    (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
+                    (status = 409, description = "Other records still refer to it", body = Problem, content_type = "application/problem+json"),
+                    (status = 412, description = "The record changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+                    (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+                ))]
+            pub async fn delete(Caller(s): Caller, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+                handlers::delete::<$table>(s, parse_id(&id)?, &headers).await
+            }
+        }
+    };
+}
+
+const ADMINS: &str = "Roles: federal_admin; state_coordinator and regional_coordinator within their network's subtree.";
+
+resource!(networks, Networks, NetworkIn, NetworkOut, NetworkParams, "/api/v1/networks", "/api/v1/networks/{id}", "networks",
+    reads: "Every role, also without a token: networks are public.",
+    writes: "Roles: federal_admin; state_coordinator and regional_coordinator within their network's subtree.");
+resource!(organisations, Organisations, OrganisationIn, OrganisationOut, OrganisationParams, "/api/v1/organisations", "/api/v1/organisations/{id}", "organisations",
+    reads: "Every role. federal_admin all; coordinators their subtree; org_admin and org_member their organisation and its members; ministry_analyst and anonymous the public directory (no street, e-mail, phone).",
+    writes: "Roles: federal_admin; coordinators within their subtree; org_admin its own organisation (update only).");
+resource!(contacts, Contacts, ContactIn, ContactOut, OwnedParams, "/api/v1/contacts", "/api/v1/contacts/{id}", "contacts",
+    reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members. Never ministry_analyst or anonymous.",
+    writes: "Roles: federal_admin; coordinators within their subtree; org_admin its organisation.");
+resource!(offerings, Offerings, OfferingIn, OfferingOut, OfferingParams, "/api/v1/offerings", "/api/v1/offerings/{id}", "offerings",
+    reads: "Every role; ministry_analyst and anonymous see published offerings only.",
+    writes: "Roles: federal_admin; coordinators within their subtree; org_admin its organisation.");
+resource!(volunteers, Volunteers, VolunteerIn, VolunteerOut, OwnedParams, "/api/v1/volunteers", "/api/v1/volunteers/{id}", "volunteers",
+    reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members.",
+    writes: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation.");
+resource!(staff, StaffMembers, StaffIn, StaffOut, OwnedParams, "/api/v1/staff", "/api/v1/staff/{id}", "staff",
+    reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members.",
+    writes: "Roles: federal_admin; coordinators within their subtree; org_admin its organisation.");
+resource!(mentorships, Mentorships, MentorshipIn, MentorshipOut, MentorshipParams, "/api/v1/mentorships", "/api/v1/mentorships/{id}", "mentorships",
+    reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members.",
+    writes: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation.");
+resource!(cooperations, Cooperations, CooperationIn, CooperationOut, CooperationParams, "/api/v1/cooperations", "/api/v1/cooperations/{id}", "cooperations",
+    reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member the cooperations their organisation (or a member) leads or joins.",
+    writes: "Roles: federal_admin; coordinators within their subtree; org_admin the cooperations its organisation leads.");
+resource!(committees, Committees, CommitteeIn, CommitteeOut, CommitteeParams, "/api/v1/committees", "/api/v1/committees/{id}", "committees",
+    reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member the committees their organisation sits on.",
+    writes: "Roles: federal_admin; state_coordinator and regional_coordinator within their network's subtree.");
+resource!(meetings, Meetings, MeetingIn, MeetingOut, MeetingParams, "/api/v1/meetings", "/api/v1/meetings/{id}", "committees",
+    reads: "Like the meeting's committee.",
+    writes: "Roles: federal_admin; state_coordinator and regional_coordinator within their network's subtree.");
+resource!(fundings, Fundings, FundingIn, FundingOut, OwnedParams, "/api/v1/fundings", "/api/v1/fundings/{id}", "fundings",
+    reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members.",
+    writes: "Roles: federal_admin; coordinators within their subtree; org_admin its organisation.");
+
+/// Move a mentorship along requested → matched → active ⇄ paused → ended | cancelled.
+#[utoipa::path(post, path = "/api/v1/mentorships/{id}/transitions", tag = "mentorships", request_body = TransitionIn,
+    description = "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation. Any move not along the arrows is a 422 naming both states.",
+    params(("id" = uuid::Uuid, Path, description = "The mentorship"),
+           ("If-Match" = String, Header, description = "The ETag read before; `*` for any")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The moved mentorship", body = MentorshipOut, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "Malformed JSON, id or header", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not move it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such mentorship in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The mentorship changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A move the status machine does not allow, or an unknown status", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn transition(
+    Caller(s): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body<TransitionIn>,
+) -> Result<Response, ApiError> {
+    handlers::transition(s, parse_id(&id)?, &headers, body.value).await
+}
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A token from your identity provider, or `verbund token` in development",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Verbund REST API", description = "The data backbone of the Menschen stärken Menschen umbrella association. Errors are RFC 9457 problems with a stable `code`. Writes need `If-Match`; POSTs accept `Idempotency-Key`."),
+    modifiers(&BearerAuth),
+    components(schemas(Problem)),
+)]
+struct ApiDoc;
+
+/// The REST routes and their OpenAPI document, built from the same handler list.
+pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let _ = ADMINS;
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(networks::list, networks::create))
+        .routes(routes!(networks::get, networks::replace, networks::delete))
+        .routes(routes!(organisations::list, organisations::create))
+        .routes(routes!(
+            organisations::get,
+            organisations::replace,
+            organisations::delete
+        ))
+        .routes(routes!(contacts::list, contacts::create))
+        .routes(routes!(contacts::get, contacts::replace, contacts::delete))
+        .routes(routes!(offerings::list, offerings::create))
+        .routes(routes!(
+            offerings::get,
+            offerings::replace,
+            offerings::delete
+        ))
+        .routes(routes!(volunteers::list, volunteers::create))
+        .routes(routes!(
+            volunteers::get,
+            volunteers::replace,
+            volunteers::delete
+        ))
+        .routes(routes!(staff::list, staff::create))
+        .routes(routes!(staff::get, staff::replace, staff::delete))
+        .routes(routes!(mentorships::list, mentorships::create))
+        .routes(routes!(
+            mentorships::get,
+            mentorships::replace,
+            mentorships::delete
+        ))
+        .routes(routes!(transition))
+        .routes(routes!(cooperations::list, cooperations::create))
+        .routes(routes!(
+            cooperations::get,
+            cooperations::replace,
+            cooperations::delete
+        ))
+        .routes(routes!(committees::list, committees::create))
+        .routes(routes!(
+            committees::get,
+            committees::replace,
+            committees::delete
+        ))
+        .routes(routes!(meetings::list, meetings::create))
+        .routes(routes!(meetings::get, meetings::replace, meetings::delete))
+        .routes(routes!(fundings::list, fundings::create))
+        .routes(routes!(fundings::get, fundings::replace, fundings::delete))
+        .split_for_parts()
+}
+
+/// The OpenAPI document as committed in `schema/openapi.json`.
+pub fn openapi_json() -> String {
+    let (_, api) = router();
+    api.to_pretty_json().unwrap_or_default() + "\n"
+}

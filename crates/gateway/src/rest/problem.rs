@@ -1,0 +1,71 @@
+//! RFC 9457 problem details: every REST error, with the same `code` as GraphQL's
+//! `extensions.code`, and the fields for validation errors.
+
+use crate::error::{ApiError, Code};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// The input field, e.g. `email` or `partners[1].role`.
+    pub field: String,
+    pub reason: String,
+}
+
+/// An error (`application/problem+json`).
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable code: VALIDATION, NOT_FOUND, CONFLICT, FORBIDDEN, UNAUTHENTICATED, MALFORMED,
+    /// UNSUPPORTED_MEDIA_TYPE, PAYLOAD_TOO_LARGE, PRECONDITION_REQUIRED, PRECONDITION_FAILED,
+    /// UNAVAILABLE, INTERNAL.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldProblem>,
+}
+
+impl From<&ApiError> for Problem {
+    fn from(e: &ApiError) -> Self {
+        Problem {
+            kind: format!("urn:verbund:problem:{}", e.code.as_str().to_lowercase()),
+            title: e.code.title().to_owned(),
+            status: e.code.status().as_u16(),
+            detail: e.message.clone(),
+            code: e.code.as_str().to_owned(),
+            fields: e
+                .fields
+                .iter()
+                .map(|(f, r)| FieldProblem {
+                    field: f.clone(),
+                    reason: r.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.code == Code::Internal {
+            tracing::error!(detail = %self.message, "internal error");
+        }
+        let body = serde_json::to_vec(&Problem::from(&self)).unwrap_or_default();
+        (
+            self.code.status(),
+            [(CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+pub fn malformed(message: impl Into<String>) -> ApiError {
+    ApiError::new(Code::Malformed, message)
+}

@@ -1,0 +1,434 @@
+//! The REST API as a member organisation's tool meets it, with curl-like requests: create,
+//! stale ETags, idempotent retries, and a problem for every malformed request.
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use std::process::Command;
+use verbund_e2e::{Server, TempDir, binary};
+
+fn token(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(binary())
+        .current_dir(dir)
+        .arg("token")
+        .args(args)
+        .env_remove("VERBUND_DATABASE_URL")
+        .output()
+        .expect("token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+async fn problem(res: reqwest::Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(res.status(), status, "{}", res.url());
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(
+        body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body
+}
+
+#[tokio::test]
+async fn create_update_retry_and_refuse() {
+    let dir = TempDir::new();
+    let server = Server::start(&dir.0, &[], &[]);
+    let admin = token(&dir.0, &["--role", "federal_admin"]);
+    let http = Client::new();
+    let url = |p: &str| server.url(p);
+
+    let regions: Value = http
+        .get(url("/api/v1/networks?level=regional&first=1"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let region = regions["items"][0]["id"]
+        .as_str()
+        .expect("region")
+        .to_owned();
+    let org = json!({ "kind": "member", "sector": "civil_society", "networkId": region, "name": "Patenschaften am Fluss e. V.", "postcode": "04109", "externalId": "CRM-4711" });
+
+    // Create.
+    let res = http
+        .post(url("/api/v1/organisations"))
+        .bearer_auth(&admin)
+        .json(&org)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let etag = res.headers()["etag"].to_str().expect("etag").to_owned();
+    assert_eq!(etag, "\"1\"");
+    let location = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let created: Value = res.json().await.expect("json");
+    let id = created["id"].as_str().expect("id").to_owned();
+    assert_eq!(location, format!("/api/v1/organisations/{id}"));
+
+    // Update: without If-Match 428, stale 412, current 200 with a new ETag.
+    let mut renamed = org.clone();
+    renamed["name"] = json!("Patenschaften am Fluss e. V. (neu)");
+    let item = url(&format!("/api/v1/organisations/{id}"));
+    problem(
+        http.put(&item)
+            .bearer_auth(&admin)
+            .json(&renamed)
+            .send()
+            .await
+            .expect("put"),
+        StatusCode::PRECONDITION_REQUIRED,
+        "PRECONDITION_REQUIRED",
+    )
+    .await;
+    let res = http
+        .put(&item)
+        .bearer_auth(&admin)
+        .header("if-match", &etag)
+        .json(&renamed)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["etag"], "\"2\"");
+    problem(
+        http.put(&item)
+            .bearer_auth(&admin)
+            .header("if-match", &etag)
+            .json(&org)
+            .send()
+            .await
+            .expect("put"),
+        StatusCode::PRECONDITION_FAILED,
+        "PRECONDITION_FAILED",
+    )
+    .await;
+    let current: Value = http
+        .get(&item)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        current["name"], "Patenschaften am Fluss e. V. (neu)",
+        "the stale write changed nothing"
+    );
+
+    // A retried POST with the same Idempotency-Key creates one record and replays the answer.
+    let contact =
+        json!({ "organisationId": id, "name": "Helga Sommer", "email": "h.sommer@fluss.example" });
+    let first = http
+        .post(url("/api/v1/contacts"))
+        .bearer_auth(&admin)
+        .header("idempotency-key", "import-7")
+        .json(&contact)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.expect("json");
+    let again = http
+        .post(url("/api/v1/contacts"))
+        .bearer_auth(&admin)
+        .header("idempotency-key", "import-7")
+        .json(&contact)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(first, again, "the same response");
+    let listed: Value = http
+        .get(url(&format!("/api/v1/contacts?organisationId={id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        listed["items"].as_array().expect("items").len(),
+        1,
+        "one record"
+    );
+    let mut other = contact.clone();
+    other["name"] = json!("Jemand anderes");
+    let body = problem(
+        http.post(url("/api/v1/contacts"))
+            .bearer_auth(&admin)
+            .header("idempotency-key", "import-7")
+            .json(&other)
+            .send()
+            .await
+            .expect("post"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION",
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("different request")
+    );
+
+    // Validation names the field; a duplicate external id is a conflict.
+    let mut bad = org.clone();
+    bad["postcode"] = json!("4109");
+    bad["externalId"] = json!("CRM-4712");
+    let body = problem(
+        http.post(url("/api/v1/organisations"))
+            .bearer_auth(&admin)
+            .json(&bad)
+            .send()
+            .await
+            .expect("post"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION",
+    )
+    .await;
+    assert_eq!(body["fields"][0]["field"], "postcode");
+    let mut dup = org.clone();
+    dup["parentOrganisationId"] = json!(null);
+    let first_dup = http.post(url("/api/v1/organisations")).bearer_auth(&admin).json(&json!({ "kind": "member", "sector": "civil_society", "networkId": region, "name": "Zwilling", "parentOrganisationId": null })).send().await.expect("post");
+    assert_eq!(first_dup.status(), StatusCode::CREATED);
+
+    // Malformed requests are 4xx problems.
+    problem(
+        http.post(url("/api/v1/organisations"))
+            .bearer_auth(&admin)
+            .header("content-type", "application/json")
+            .body("{\"name\":")
+            .send()
+            .await
+            .expect("post"),
+        StatusCode::BAD_REQUEST,
+        "MALFORMED",
+    )
+    .await;
+    problem(
+        http.post(url("/api/v1/organisations"))
+            .bearer_auth(&admin)
+            .header("content-type", "text/plain")
+            .body("name=x")
+            .send()
+            .await
+            .expect("post"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+    )
+    .await;
+    problem(
+        http.post(url("/api/v1/organisations"))
+            .bearer_auth(&admin)
+            .header("content-type", "application/json")
+            .body(vec![b' '; 2 * 1024 * 1024])
+            .send()
+            .await
+            .expect("post"),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+    )
+    .await;
+    problem(
+        http.get(url("/api/v1/organisations/not-a-uuid"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("get"),
+        StatusCode::BAD_REQUEST,
+        "MALFORMED",
+    )
+    .await;
+    problem(
+        http.get(url("/api/v1/organisations?after=garbage"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("get"),
+        StatusCode::BAD_REQUEST,
+        "MALFORMED",
+    )
+    .await;
+    problem(
+        http.get(url("/api/v1/mentorships?status=finished"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("get"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION",
+    )
+    .await;
+    problem(
+        http.get(url("/api/v1/organisations?first=1000"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("get"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION",
+    )
+    .await;
+    problem(
+        http.get(url("/api/v1/organisations?colour=blue"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("get"),
+        StatusCode::BAD_REQUEST,
+        "MALFORMED",
+    )
+    .await;
+    problem(
+        http.get(url("/api/v1/contacts"))
+            .bearer_auth("not.a.token")
+            .send()
+            .await
+            .expect("get"),
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+    )
+    .await;
+    problem(
+        http.get(url("/api/v1/nowhere")).send().await.expect("get"),
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    )
+    .await;
+
+    // Anonymous callers see no contact; the record outside the scope is "not found".
+    let anon: Value = http
+        .get(url("/api/v1/contacts"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(anon["items"].as_array().expect("items").len(), 0);
+    let cid = first["id"].as_str().expect("id");
+    problem(
+        http.get(url(&format!("/api/v1/contacts/{cid}")))
+            .send()
+            .await
+            .expect("get"),
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    )
+    .await;
+
+    // Pages link to the next page until the last.
+    let mut next = Some("/api/v1/networks?first=10".to_owned());
+    let mut seen = 0;
+    while let Some(n) = next {
+        let res = http.get(url(&n)).send().await.expect("get");
+        let body: Value = res.json().await.expect("json");
+        seen += body["items"].as_array().expect("items").len();
+        next = body["next"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen, 49);
+
+    // Delete needs the current ETag.
+    problem(
+        http.delete(&item)
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("delete"),
+        StatusCode::PRECONDITION_REQUIRED,
+        "PRECONDITION_REQUIRED",
+    )
+    .await;
+    let res = http
+        .delete(url(&format!("/api/v1/contacts/{cid}")))
+        .bearer_auth(&admin)
+        .header("if-match", "\"1\"")
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn mentorship_transitions_over_rest() {
+    let dir = TempDir::new();
+    let server = Server::start(&dir.0, &[], &[]);
+    let admin = token(&dir.0, &["--role", "federal_admin"]);
+    let http = Client::new();
+    let page: Value = http
+        .get(server.url("/api/v1/mentorships?status=active&first=1"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let m = &page["items"][0];
+    let id = m["id"].as_str().expect("id");
+    let version = m["version"].as_i64().expect("version");
+    let url = server.url(&format!("/api/v1/mentorships/{id}/transitions"));
+    let body = problem(
+        http.post(&url)
+            .bearer_auth(&admin)
+            .header("if-match", format!("\"{version}\""))
+            .json(&json!({ "to": "requested" }))
+            .send()
+            .await
+            .expect("post"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION",
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("`active` to `requested`")
+    );
+    let res = http
+        .post(&url)
+        .bearer_auth(&admin)
+        .header("if-match", format!("\"{version}\""))
+        .json(&json!({ "to": "ended", "reason": "goal_reached" }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::OK);
+    let ended: Value = res.json().await.expect("json");
+    assert_eq!(ended["status"], "ended");
+    problem(
+        http.post(&url)
+            .bearer_auth(&admin)
+            .header("if-match", format!("\"{version}\""))
+            .json(&json!({ "to": "ended" }))
+            .send()
+            .await
+            .expect("post"),
+        StatusCode::PRECONDITION_FAILED,
+        "PRECONDITION_FAILED",
+    )
+    .await;
+}
