@@ -195,7 +195,16 @@ pub fn encode_cursor(id: Uuid) -> String {
 
 /// A cursor that does not decode is the caller's mistake, named as such.
 pub fn decode_cursor(cursor: &str) -> Result<Uuid, StoreError> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
+    // Lenient about the unused bits of the last character: any 22 characters of the
+    // alphabet name a position, so a tampered cursor is just another position.
+    const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_encode_padding(false)
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
+    );
+    LENIENT
         .decode(cursor)
         .ok()
         .and_then(|b| Uuid::from_slice(&b).ok())

@@ -23,6 +23,27 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A caller who may attempt writes: a token is required (401 without one); whether the
+/// role may make the change is the policy's question, asked by the store.
+pub struct Writer(pub Scoped);
+
+impl FromRequestParts<AppState> for Writer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if !parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            return Err(ApiError::new(
+                Code::Unauthenticated,
+                "this operation needs a token (Authorization: Bearer …)",
+            ));
+        }
+        Ok(Writer(scoped_caller(state, &parts.headers).await?))
+    }
+}
+
 /// A JSON body, and the hash of its bytes (for idempotency keys).
 pub struct Body<T> {
     pub value: T,

@@ -10,6 +10,7 @@ use axum::http::header::{ETAG, IF_MATCH, LINK, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use sha2::Digest;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use verbund_domain::Record;
@@ -175,20 +176,19 @@ where
     I: Into<T::Input>,
     O: Serialize + From<Record<T::Data>>,
 {
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => {
-            let k = v
-                .to_str()
-                .map_err(|_| malformed("Idempotency-Key is not text"))?
-                .trim()
-                .to_owned();
-            if k.is_empty() || k.len() > 255 {
-                return Err(malformed("Idempotency-Key must have 1 to 255 characters"));
+    // Any non-empty value is a key; it is stored hashed, so its length and bytes do not matter.
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.as_bytes())
+        .filter(|v| !v.iter().all(u8::is_ascii_whitespace))
+        .map(|v| v.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .map(|hex| {
+            if hex.len() > 128 {
+                format!("{:x}", sha2::Sha256::digest(hex.as_bytes()))
+            } else {
+                hex
             }
-            Some(k)
-        }
-    };
+        });
     let subject = s.caller().subject.clone();
     if let Some(k) = &key {
         match state

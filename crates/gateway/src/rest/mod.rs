@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use dto::*;
-use extract::{Body, Caller, Params, parse_id};
+use extract::{Body, Caller, Params, Writer, parse_id};
 use handlers::Page;
 use params::*;
 use problem::Problem;
@@ -60,7 +60,7 @@ macro_rules! resource {
                     (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
                     (status = 422, description = "Invalid fields (named), or a key reused for another body", body = Problem, content_type = "application/problem+json"),
                 ))]
-            pub async fn create(State(state): State<AppState>, Caller(s): Caller, headers: HeaderMap, body: Body<$in>) -> Result<Response, ApiError> {
+            pub async fn create(State(state): State<AppState>, Writer(s): Writer, headers: HeaderMap, body: Body<$in>) -> Result<Response, ApiError> {
                 handlers::create::<$table, $in, $out>(&state, s, &headers, body.value, &body.hash, $path).await
             }
 
@@ -81,7 +81,7 @@ macro_rules! resource {
             #[doc = "Replace"]
             #[utoipa::path(put, path = $item, tag = $tag, request_body = $in, description = $writes,
                 params(("id" = uuid::Uuid, Path, description = "The record's id"),
-                       ("If-Match" = String, Header, description = "The ETag read before; `*` for any")),
+                       ("If-Match" = Option<String>, Header, description = "Required: the ETag read before (`*` for any). Without it: 428; with an old one: 412")),
                 security(("bearer" = [])),
                 responses(
                     (status = 200, description = "The changed record", body = $out, headers(("ETag" = String, description = "The new version"))),
@@ -96,14 +96,14 @@ macro_rules! resource {
                     (status = 422, description = "Invalid fields (named)", body = Problem, content_type = "application/problem+json"),
                     (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
                 ))]
-            pub async fn replace(Caller(s): Caller, Path(id): Path<String>, headers: HeaderMap, body: Body<$in>) -> Result<Response, ApiError> {
+            pub async fn replace(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap, body: Body<$in>) -> Result<Response, ApiError> {
                 handlers::replace::<$table, $in, $out>(s, parse_id(&id)?, &headers, body.value).await
             }
 
             #[doc = "Delete"]
             #[utoipa::path(delete, path = $item, tag = $tag, description = $writes,
                 params(("id" = uuid::Uuid, Path, description = "The record's id"),
-                       ("If-Match" = String, Header, description = "The ETag read before; `*` for any")),
+                       ("If-Match" = Option<String>, Header, description = "Required: the ETag read before (`*` for any). Without it: 428; with an old one: 412")),
                 security(("bearer" = [])),
                 responses(
                     (status = 204, description = "Deleted"),
@@ -115,7 +115,7 @@ macro_rules! resource {
                     (status = 412, description = "The record changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
                     (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
                 ))]
-            pub async fn delete(Caller(s): Caller, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+            pub async fn delete(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
                 handlers::delete::<$table>(s, parse_id(&id)?, &headers).await
             }
         }
@@ -162,7 +162,7 @@ resource!(fundings, Fundings, FundingIn, FundingOut, OwnedParams, "/api/v1/fundi
 #[utoipa::path(post, path = "/api/v1/mentorships/{id}/transitions", tag = "mentorships", request_body = TransitionIn,
     description = "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation. Any move not along the arrows is a 422 naming both states.",
     params(("id" = uuid::Uuid, Path, description = "The mentorship"),
-           ("If-Match" = String, Header, description = "The ETag read before; `*` for any")),
+           ("If-Match" = Option<String>, Header, description = "Required: the ETag read before (`*` for any). Without it: 428; with an old one: 412")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The moved mentorship", body = MentorshipOut, headers(("ETag" = String, description = "The new version"))),
@@ -177,7 +177,7 @@ resource!(fundings, Fundings, FundingIn, FundingOut, OwnedParams, "/api/v1/fundi
         (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn transition(
-    Caller(s): Caller,
+    Writer(s): Writer,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body<TransitionIn>,

@@ -49,6 +49,7 @@ macro_rules! params {
             /// Page size, 1 to 100 (default 20).
             pub first: Option<u32>,
             /// Cursor from the previous page's `nextCursor`.
+            #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
             pub after: Option<String>,
             $($(#[$m])* pub $field: $ty,)*
         }
@@ -143,6 +144,7 @@ params!(OfferingParams {
     /// Offerings whose service area lies in this network or below it.
     serving: Option<Uuid>,
     /// A postcode or its first digits.
+    #[param(pattern = "^[0-9]{1,5}$")]
     postcode: Option<String>,
 });
 
