@@ -563,6 +563,26 @@ impl Scoped {
             .collect())
     }
 
+    /// Page `page_number` (from 1) of `size` records, for APIs that page by number (Open
+    /// Referral HSDS). Prefer [`Scoped::list`]: a cursor is stable under inserts.
+    pub async fn list_numbered<T: Table>(
+        &self,
+        filter: &T::Filter,
+        page_number: u64,
+        size: u64,
+    ) -> Result<Vec<Record<T::Data>>, StoreError> {
+        let size = size.clamp(1, MAX_PAGE);
+        let models = T::Entity::find()
+            .filter(self.readable::<T>())
+            .filter(T::filter(self, filter).await?)
+            .order_by_asc(T::ID)
+            .offset(page_number.saturating_sub(1).saturating_mul(size))
+            .limit(size)
+            .all(&self.db)
+            .await?;
+        self.finish::<T>(&self.db, models).await
+    }
+
     /// How many records the caller may see match `filter`.
     pub async fn count<T: Table>(&self, filter: &T::Filter) -> Result<u64, StoreError> {
         Ok(T::Entity::find()

@@ -5,6 +5,7 @@
 pub mod dto;
 pub mod extract;
 pub mod handlers;
+pub mod hsds;
 pub mod params;
 pub mod problem;
 
@@ -265,6 +266,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(meetings::get, meetings::replace, meetings::delete))
         .routes(routes!(fundings::list, fundings::create))
         .routes(routes!(fundings::get, fundings::replace, fundings::delete))
+        .routes(routes!(hsds::hsds_services))
+        .routes(routes!(hsds::hsds_organizations))
         .split_for_parts()
 }
 
