@@ -63,12 +63,10 @@ impl Scoped {
         Ok(r)
     }
 
-    /// Audit events the caller may see, newest first.
-    pub async fn audit_events(
+    fn audit_query(
         &self,
         entity_id: Option<Uuid>,
-        page: &PageRequest,
-    ) -> Result<Page<Record<AuditEvent>>, StoreError> {
+    ) -> sea_orm::Select<entities::audit_event::Entity> {
         use entities::audit_event::{Column as C, Entity};
         let mut q = Entity::find();
         q = match self.scope().read(EntityKind::AuditEvent) {
@@ -83,6 +81,23 @@ impl Scoped {
         if let Some(e) = entity_id {
             q = q.filter(C::EntityId.eq(e));
         }
+        q
+    }
+
+    /// How many audit events the caller may see (for one record, if named).
+    pub async fn count_audit_events(&self, entity_id: Option<Uuid>) -> Result<u64, StoreError> {
+        use sea_orm::PaginatorTrait;
+        Ok(self.audit_query(entity_id).count(self.conn()).await?)
+    }
+
+    /// Audit events the caller may see, newest first.
+    pub async fn audit_events(
+        &self,
+        entity_id: Option<Uuid>,
+        page: &PageRequest,
+    ) -> Result<Page<Record<AuditEvent>>, StoreError> {
+        use entities::audit_event::Column as C;
+        let mut q = self.audit_query(entity_id);
         if let Some(after) = &page.after {
             q = q.filter(C::Id.lt(decode_cursor(after)?));
         }

@@ -594,7 +594,7 @@ impl Query {
             paging.after.is_some(),
             page.has_next,
             Total {
-                total_count: page.items.len() as u64,
+                total_count: scoped(ctx)?.count_audit_events(entity).await.map_err(gql)?,
             },
         );
         c.edges.extend(
