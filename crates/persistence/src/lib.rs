@@ -14,7 +14,8 @@ pub mod tables;
 
 pub use error::{Conflict, StoreError};
 pub use store::{
-    MAX_PAGE, Owned, Page, PageRequest, Scoped, Store, Table, decode_cursor, encode_cursor,
+    ImportReport, Importable, MAX_PAGE, Owned, Page, PageRequest, Scoped, Store, Table,
+    decode_cursor, encode_cursor,
 };
 
 use chrono::NaiveDate;

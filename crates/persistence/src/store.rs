@@ -330,6 +330,28 @@ pub trait Table: Sized + Send + Sync + 'static {
     }
 }
 
+/// A table whose records can be imported and upserted by the owner's own key: the
+/// `external_id`, unique within the owning organisation (for organisations, within their
+/// parent organisation).
+pub trait Importable: Table
+where
+    Self::Data: PartialEq,
+{
+    /// The column that scopes `external_id`.
+    const KEY_OWNER: Self::Column;
+    const EXTERNAL_ID: Self::Column;
+    /// The owner and the external id of a record, if it has one.
+    fn key(data: &Self::Data) -> Option<(Option<Uuid>, String)>;
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
 /// A table whose records belong to an organisation.
 pub trait Owned: Table {
     const ORGANISATION: Self::Column;
@@ -832,6 +854,66 @@ impl Scoped {
             updated_at: now,
             data,
         })
+    }
+
+    /// Imports validated rows in one transaction: a row whose (owner, external id) exists
+    /// replaces that record unless nothing changed; any other row is created. Either every
+    /// row is written or none (the first refused row ends the transaction, reported with its
+    /// index).
+    pub async fn import<T: Importable>(
+        &self,
+        rows: Vec<T::Data>,
+    ) -> Result<ImportReport, (usize, StoreError)>
+    where
+        T::Data: PartialEq,
+    {
+        if !self.scope.writes_anything() {
+            return Err((0, StoreError::Forbidden));
+        }
+        let txn = self.db.begin().await.map_err(|e| (0, e.into()))?;
+        let mut report = ImportReport::default();
+        for (i, data) in rows.into_iter().enumerate() {
+            let existing = match T::key(&data) {
+                Some((owner, external)) => {
+                    let owner_cond = match owner {
+                        Some(o) => T::KEY_OWNER.eq(o),
+                        None => T::KEY_OWNER.is_null(),
+                    };
+                    T::Entity::find()
+                        .filter(T::EXTERNAL_ID.eq(external))
+                        .filter(owner_cond)
+                        .filter(self.readable::<T>())
+                        .one(&txn)
+                        .await
+                        .map_err(|e| (i, e.into()))?
+                }
+                None => None,
+            };
+            match existing {
+                Some(model) => {
+                    let old = self
+                        .finish::<T>(&txn, vec![model])
+                        .await
+                        .map_err(|e| (i, e))?
+                        .pop()
+                        .ok_or((i, StoreError::Internal))?;
+                    if old.data == data {
+                        report.unchanged += 1;
+                    } else {
+                        self.replace_in::<T>(&txn, &old, old.version, data, AuditAction::Update)
+                            .await
+                            .map_err(|e| (i, e))?;
+                        report.updated += 1;
+                    }
+                }
+                None => {
+                    self.create_in::<T>(&txn, data).await.map_err(|e| (i, e))?;
+                    report.created += 1;
+                }
+            }
+        }
+        txn.commit().await.map_err(|e| (0, e.into()))?;
+        Ok(report)
     }
 
     /// Deletes a record if its version is still `expected_version`.

@@ -1,12 +1,12 @@
 //! How each domain entity is stored: row ↔ record mapping, the SQL of its read scope, its
 //! filters, and its owner. The generic operations live in `store`.
 
-use crate::Owned;
 use crate::entities::*;
 use crate::error::{StoreError, corrupt};
 use crate::store::{
     Meta, Owner, Scoped, Table, family, nothing, owned_by_visible_organisation, subtree,
 };
+use crate::{Importable, Owned};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
@@ -215,6 +215,14 @@ impl Table for Networks {
 // ---------------------------------------------------------------------------------------
 pub struct Organisations;
 
+impl Importable for Organisations {
+    const KEY_OWNER: organisation::Column = organisation::Column::ParentOrganisationId;
+    const EXTERNAL_ID: organisation::Column = organisation::Column::ExternalId;
+    fn key(d: &Organisation) -> Option<(Option<Uuid>, String)> {
+        d.external_id.clone().map(|e| (d.parent_organisation_id, e))
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct OrganisationFilter {
     pub within: Option<Uuid>,
@@ -358,6 +366,14 @@ impl Table for Organisations {
 // ---------------------------------------------------------------------------------------
 pub struct Contacts;
 
+impl Importable for Contacts {
+    const KEY_OWNER: contact::Column = contact::Column::OrganisationId;
+    const EXTERNAL_ID: contact::Column = contact::Column::ExternalId;
+    fn key(d: &Contact) -> Option<(Option<Uuid>, String)> {
+        d.external_id.clone().map(|e| (Some(d.organisation_id), e))
+    }
+}
+
 impl Owned for Contacts {
     const ORGANISATION: contact::Column = contact::Column::OrganisationId;
     fn organisation_of(d: &Contact) -> Uuid {
@@ -435,6 +451,14 @@ impl Table for Contacts {
 
 // ---------------------------------------------------------------------------------------
 pub struct Offerings;
+
+impl Importable for Offerings {
+    const KEY_OWNER: offering::Column = offering::Column::OrganisationId;
+    const EXTERNAL_ID: offering::Column = offering::Column::ExternalId;
+    fn key(d: &Offering) -> Option<(Option<Uuid>, String)> {
+        d.external_id.clone().map(|e| (Some(d.organisation_id), e))
+    }
+}
 
 impl Owned for Offerings {
     const ORGANISATION: offering::Column = offering::Column::OrganisationId;
@@ -653,6 +677,14 @@ impl Table for Offerings {
 // ---------------------------------------------------------------------------------------
 pub struct Volunteers;
 
+impl Importable for Volunteers {
+    const KEY_OWNER: volunteer::Column = volunteer::Column::OrganisationId;
+    const EXTERNAL_ID: volunteer::Column = volunteer::Column::ExternalId;
+    fn key(d: &Volunteer) -> Option<(Option<Uuid>, String)> {
+        d.external_id.clone().map(|e| (Some(d.organisation_id), e))
+    }
+}
+
 impl Owned for Volunteers {
     const ORGANISATION: volunteer::Column = volunteer::Column::OrganisationId;
     fn organisation_of(d: &Volunteer) -> Uuid {
@@ -798,6 +830,14 @@ impl Table for StaffMembers {
 
 // ---------------------------------------------------------------------------------------
 pub struct Mentorships;
+
+impl Importable for Mentorships {
+    const KEY_OWNER: mentorship::Column = mentorship::Column::OrganisationId;
+    const EXTERNAL_ID: mentorship::Column = mentorship::Column::ExternalId;
+    fn key(d: &Mentorship) -> Option<(Option<Uuid>, String)> {
+        d.external_id.clone().map(|e| (Some(d.organisation_id), e))
+    }
+}
 
 impl Owned for Mentorships {
     const ORGANISATION: mentorship::Column = mentorship::Column::OrganisationId;

@@ -2,6 +2,7 @@
 //! delete) plus mentorship transitions, documented by an OpenAPI 3.1 document generated
 //! from the handlers themselves (`/api/v1/openapi.json`, Swagger UI at `/api/v1/docs`).
 
+pub mod csv;
 pub mod dto;
 pub mod extract;
 pub mod handlers;
@@ -266,6 +267,16 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(meetings::get, meetings::replace, meetings::delete))
         .routes(routes!(fundings::list, fundings::create))
         .routes(routes!(fundings::get, fundings::replace, fundings::delete))
+        .routes(routes!(csv::import_organisations))
+        .routes(routes!(csv::export_organisations))
+        .routes(routes!(csv::import_contacts))
+        .routes(routes!(csv::export_contacts))
+        .routes(routes!(csv::import_offerings))
+        .routes(routes!(csv::export_offerings))
+        .routes(routes!(csv::import_volunteers))
+        .routes(routes!(csv::export_volunteers))
+        .routes(routes!(csv::import_mentorships))
+        .routes(routes!(csv::export_mentorships))
         .routes(routes!(hsds::hsds_services))
         .routes(routes!(hsds::hsds_organizations))
         .split_for_parts()
