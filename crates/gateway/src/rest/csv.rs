@@ -161,7 +161,10 @@ fn report(rows: Vec<(usize, String, String)>) -> ApiError {
 }
 
 /// Reads the file into one JSON object per row, or reports every bad cell.
-fn read(bytes: &[u8], columns: Columns) -> Result<Vec<(usize, Map<String, Value>)>, ApiError> {
+/// One data row: its spreadsheet row number and its cells as JSON.
+type Row = (usize, Map<String, Value>);
+
+fn read(bytes: &[u8], columns: Columns) -> Result<Vec<Row>, ApiError> {
     let text = std::str::from_utf8(bytes).map_err(|_| malformed("the file is not UTF-8"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first_line = text.lines().next().unwrap_or("");
@@ -394,37 +397,34 @@ where
     };
     let head = line(header);
     let state = (Some(first), s);
-    let stream = futures::stream::unfold(state, move |(page, s)| {
-        let rows = rows.clone();
-        async move {
-            let page = page?;
-            let cursor = if page.has_next {
-                page.end_cursor()
-            } else {
-                None
-            };
-            let chunk = rows(page.items);
-            let next = match cursor {
-                Some(after) => match s
-                    .list::<T>(
-                        &T::Filter::default(),
-                        &PageRequest {
-                            first: 500,
-                            after: Some(after),
-                        },
-                    )
-                    .await
-                {
-                    Ok(p) => Some(p),
-                    Err(e) => {
-                        tracing::error!(error = %e, "export stopped");
-                        None
-                    }
-                },
-                None => None,
-            };
-            Some((Ok::<Bytes, std::io::Error>(chunk), (next, s)))
-        }
+    let stream = futures::stream::unfold(state, move |(page, s)| async move {
+        let page = page?;
+        let cursor = if page.has_next {
+            page.end_cursor()
+        } else {
+            None
+        };
+        let chunk = rows(page.items);
+        let next = match cursor {
+            Some(after) => match s
+                .list::<T>(
+                    &T::Filter::default(),
+                    &PageRequest {
+                        first: 500,
+                        after: Some(after),
+                    },
+                )
+                .await
+            {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    tracing::error!(error = %e, "export stopped");
+                    None
+                }
+            },
+            None => None,
+        };
+        Some((Ok::<Bytes, std::io::Error>(chunk), (next, s)))
     });
     let body = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(head) })
         .chain_stream(stream);
