@@ -54,6 +54,13 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql/assets/{file}", get(graphiql_asset))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(axum::middleware::map_response(bare_errors_as_problems))
+        // A bug must not drop the connection: a panic becomes a 500 problem (and a log line).
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send + 'static>| {
+                tracing::error!("a request handler panicked");
+                ApiError::new(Code::Internal, "internal error").into_response()
+            },
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

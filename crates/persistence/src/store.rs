@@ -598,7 +598,11 @@ impl Scoped {
             .filter(self.readable::<T>())
             .filter(T::filter(self, filter).await?)
             .order_by_asc(T::ID)
-            .offset(page_number.saturating_sub(1).saturating_mul(size))
+            // Offsets beyond i64 do not bind; no page lies there anyway.
+            .offset(Ord::min(
+                page_number.saturating_sub(1).saturating_mul(size),
+                i64::MAX as u64,
+            ))
             .limit(size)
             .all(&self.db)
             .await?;

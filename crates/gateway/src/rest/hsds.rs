@@ -25,7 +25,7 @@ use verbund_persistence::tables::{
 #[into_params(parameter_in = Query)]
 pub struct HsdsParams {
     /// Page number, from 1.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     /// Items per page, 1 to 100 (default 50).
     #[param(minimum = 1, maximum = 100)]
@@ -102,12 +102,12 @@ pub struct HsdsService {
 fn paging(p: &HsdsParams) -> Result<(u64, u64), ApiError> {
     let page = p.page.unwrap_or(1);
     let per_page = p.per_page.unwrap_or(50);
-    if page == 0 || !(1..=100).contains(&per_page) {
+    if !(1..=1_000_000).contains(&page) || !(1..=100).contains(&per_page) {
         return Err(ApiError {
             code: Code::Validation,
-            message: "page must be at least 1 and per_page between 1 and 100".into(),
+            message: "page must be between 1 and 1000000 and per_page between 1 and 100".into(),
             fields: vec![
-                ("page".into(), "at least 1".into()),
+                ("page".into(), "1 to 1000000".into()),
                 ("per_page".into(), "1 to 100".into()),
             ],
         });
