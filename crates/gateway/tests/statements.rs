@@ -5,7 +5,6 @@
 #[path = "../../persistence/tests/common/mod.rs"]
 mod common;
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use verbund_domain::contact::ContactInput;
 use verbund_domain::organisation::OrganisationInput;
@@ -87,7 +86,6 @@ async fn same_statements_for_10_and_100(mut store: Store) {
     let counter = store.count_statements();
     let config = Config::default();
     let schema = verbund_gateway::graphql::schema(&config.graphql);
-    let _ = Arc::new(());
     let (ten, n10) = statements_for(&schema, &store, &counter, 10).await;
     let (hundred, n100) = statements_for(&schema, &store, &counter, 100).await;
     assert_eq!((n10, n100), (10, 100));

@@ -828,7 +828,7 @@ impl Scoped {
             created_at: old.created_at,
             updated_at: now,
         };
-        let old_am = T::to_active(Meta { ..meta }, &old.data, &old_at);
+        let old_am = T::to_active(meta, &old.data, &old_at);
         let new_am = T::to_active(meta, &data, &at);
         let mut fields: Vec<&str> = T::Column::iter()
             .filter(|c| !is_bookkeeping(c.as_str()) && old_am.get(*c) != new_am.get(*c))

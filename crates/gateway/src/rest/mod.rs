@@ -124,8 +124,6 @@ macro_rules! resource {
     };
 }
 
-const ADMINS: &str = "Roles: federal_admin; state_coordinator and regional_coordinator within their network's subtree.";
-
 resource!(networks, Networks, NetworkIn, NetworkOut, NetworkParams, "/api/v1/networks", "/api/v1/networks/{id}", "networks",
     reads: "Every role, also without a token: networks are public.",
     writes: "Roles: federal_admin; state_coordinator and regional_coordinator within their network's subtree.");
@@ -218,7 +216,6 @@ struct ApiDoc;
 
 /// The REST routes and their OpenAPI document, built from the same handler list.
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    let _ = ADMINS;
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(networks::list, networks::create))
         .routes(routes!(networks::get, networks::replace, networks::delete))
