@@ -18,6 +18,7 @@ pub mod organisation;
 pub mod people;
 pub mod policy;
 pub mod record;
+pub mod statistics;
 pub mod values;
 
 pub use error::{Reason, ValidationError, ValidationErrors};

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261126_000001_create_core_tables;
 mod m20261126_000002_create_settings;
 mod m20261126_000003_create_idempotency_keys;
+pub(crate) mod m20261126_000004_create_statistics;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_core_tables::Migration),
             Box::new(m20261126_000002_create_settings::Migration),
             Box::new(m20261126_000003_create_idempotency_keys::Migration),
+            Box::new(m20261126_000004_create_statistics::Migration),
         ]
     }
 }

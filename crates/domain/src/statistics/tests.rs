@@ -1,0 +1,268 @@
+//! The attacker: from every table of a lattice (every table a caller without access could
+//! ask for), try to recompute a hidden cell by subtraction from totals and siblings.
+//! The attacker's algebra is exact (integers), independent of the float check in `protect`.
+
+use super::*;
+use proptest::prelude::*;
+
+const K: i64 = 5;
+
+fn seg(i: usize) -> String {
+    format!("{i:032x}")
+}
+
+fn region(state: usize, region: Option<usize>) -> String {
+    let mut p = seg(0) + &seg(state + 1);
+    if let Some(r) = region {
+        p += &seg(100 + r);
+    }
+    p
+}
+
+/// Every equation "parent = sum of its line" over all tables of the lattice, with the
+/// shown values substituted: unknowns are the hidden cells. Returns the hidden cells the
+/// attacker can pin down exactly.
+fn attack(l: &Lattice) -> Vec<(Levels, Key, i64)> {
+    let mut unknown: Vec<(Levels, Key)> = Vec::new();
+    let mut index: HashMap<(Levels, Key), usize> = HashMap::new();
+    for (levels, t) in &l.tables {
+        for (key, c) in t {
+            if c.visibility.hidden() {
+                index.insert((levels.clone(), key.clone()), unknown.len());
+                unknown.push((levels.clone(), key.clone()));
+            }
+        }
+    }
+    let mut rows: Vec<Vec<i128>> = Vec::new();
+    for (levels, t) in &l.tables {
+        for i in 0..levels.len() {
+            if levels[i] == 0 {
+                continue;
+            }
+            let mut parent = levels.clone();
+            parent[i] -= 1;
+            let mut by_parent: HashMap<Key, Vec<&Key>> = HashMap::new();
+            for key in t.keys() {
+                by_parent
+                    .entry(coarsen_key(&l.axes, key, levels, &parent))
+                    .or_default()
+                    .push(key);
+            }
+            for (pkey, members) in by_parent {
+                // coefficients over unknowns, last column the constant: sum(unknown) = rhs
+                let mut row = vec![0i128; unknown.len() + 1];
+                let mut rhs: i128 = 0;
+                let p = &l.tables[&parent][&pkey];
+                match index.get(&(parent.clone(), pkey.clone())) {
+                    Some(u) => row[*u] -= 1,
+                    None => rhs += i128::from(p.count),
+                }
+                for m in members {
+                    match index.get(&(levels.clone(), m.clone())) {
+                        Some(u) => row[*u] += 1,
+                        None => rhs -= i128::from(t[m].count),
+                    }
+                }
+                row[unknown.len()] = rhs;
+                if row[..unknown.len()].iter().any(|x| *x != 0) {
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    // Gauss–Jordan over the integers.
+    let n = unknown.len();
+    let mut r = 0;
+    let mut pivots = Vec::new();
+    for c in 0..n {
+        let Some(p) = (r..rows.len()).find(|i| rows[*i][c] != 0) else {
+            continue;
+        };
+        rows.swap(r, p);
+        for i in 0..rows.len() {
+            if i != r && rows[i][c] != 0 {
+                let (a, b) = (rows[r][c], rows[i][c]);
+                let pivot = rows[r].clone();
+                for (x, y) in rows[i].iter_mut().zip(pivot) {
+                    *x = *x * a - y * b;
+                }
+                let g = rows[i].iter().fold(0i128, |g, x| gcd(g, x.abs()));
+                if g > 1 {
+                    for x in rows[i].iter_mut() {
+                        *x /= g;
+                    }
+                }
+            }
+        }
+        pivots.push((r, c));
+        r += 1;
+    }
+    pivots
+        .into_iter()
+        .filter(|(r, c)| (0..n).all(|j| j == *c || rows[*r][j] == 0))
+        .map(|(r, c)| {
+            let (levels, key) = unknown[c].clone();
+            (levels, key, (rows[r][n] / rows[r][c]) as i64)
+        })
+        .collect()
+}
+
+fn gcd(a: i128, b: i128) -> i128 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+fn check(axes: &[(Axis, u8)], cells: Vec<(Key, i64, i64)>) -> Lattice {
+    let l = protect(axes, cells, K);
+    for (levels, t) in &l.tables {
+        for (key, c) in t {
+            if c.count > 0 && c.count < K {
+                assert_eq!(c.visibility, Visibility::Primary, "{levels:?} {key:?}");
+            }
+        }
+    }
+    let found = attack(&l);
+    assert!(
+        found.is_empty(),
+        "recovered hidden cells: {found:?}\nlattice: {:?}",
+        l.tables
+    );
+    l
+}
+
+fn cell(geo: String, status: &str, year: &str, count: i64) -> (Key, i64, i64) {
+    (
+        vec![geo, status.to_owned(), year.to_owned()],
+        count,
+        count * 100,
+    )
+}
+
+const GSY: [(Axis, u8); 3] = [(Axis::Geo, 2), (Axis::Status, 1), (Axis::Period, 1)];
+
+#[test]
+fn a_lone_small_cell_gets_a_partner_and_the_total_stays_shown() {
+    // One state, two regions; region 1 has 3 active: subtraction from the state would
+    // give it away unless a second cell of the line is hidden.
+    let l = check(
+        &GSY,
+        vec![
+            cell(region(0, Some(1)), "active", "2025", 3),
+            cell(region(0, Some(2)), "active", "2025", 40),
+            cell(region(0, Some(3)), "active", "2025", 9),
+        ],
+    );
+    let t = &l.tables[&vec![2, 1, 1]];
+    let key = |r| vec![region(0, Some(r)), "active".into(), "2025".into()];
+    assert_eq!(t[&key(1)].visibility, Visibility::Primary);
+    assert_eq!(t[&key(3)].visibility, Visibility::Secondary, "smallest sibling");
+    assert_eq!(t[&key(2)].visibility, Visibility::Shown);
+    let total = l.cell(&[0, 0, 0], &[String::new(), String::new(), String::new()]);
+    assert_eq!(total.map(|c| c.visibility), Some(Visibility::Shown));
+    assert_eq!(total.map(|c| c.count), Some(52));
+}
+
+#[test]
+fn two_hidden_ones_under_a_shown_total_are_widened() {
+    // 1 + 1 hidden beside 20 shown: the attacker knows their sum is 2, so each is 1.
+    let l = check(
+        &[(Axis::Status, 1)],
+        vec![
+            (vec!["a".into()], 1, 0),
+            (vec!["b".into()], 1, 0),
+            (vec!["c".into()], 20, 0),
+            (vec!["d".into()], 30, 0),
+        ],
+    );
+    let t = &l.tables[&vec![1]];
+    assert_eq!(t[&vec!["c".to_owned()]].visibility, Visibility::Secondary);
+    assert_eq!(t[&vec!["d".to_owned()]].visibility, Visibility::Shown);
+}
+
+#[test]
+fn period_keys_roll_up_month_quarter_year() {
+    assert_eq!(Axis::Period.coarsen("2025-05", 3, 2), "2025-Q2");
+    assert_eq!(Axis::Period.coarsen("2025-12", 3, 1), "2025");
+    assert_eq!(Axis::Period.coarsen("2025-Q4", 2, 1), "2025");
+    assert_eq!(Axis::Period.coarsen("2025", 1, 0), "");
+    let r = region(3, Some(7));
+    assert_eq!(Axis::Geo.coarsen(&r, 2, 1), region(3, None));
+}
+
+#[test]
+fn plan_checks_measure_groups_and_periods() {
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+    let q = Query {
+        measure: Some(Measure::Organisations),
+        groups: vec![Dimension::Status, Dimension::Year],
+        ..Query::default()
+    };
+    let e = q.plan(true).expect_err("organisations have neither");
+    assert_eq!(e.0.len(), 2);
+    let q = Query {
+        measure: Some(Measure::Mentorships),
+        groups: vec![Dimension::State],
+        from: Some(d("2024-01-01")),
+        to: Some(d("2025-12-31")),
+        ..Query::default()
+    };
+    assert!(q.plan(false).is_ok(), "any whole months in the exact view");
+    let e = q.plan(true).expect_err("two years in the protected view");
+    assert!(e.has("to"));
+    let q = Query {
+        from: Some(d("2024-04-01")),
+        to: Some(d("2024-06-30")),
+        ..q
+    };
+    let p = q.plan(true).expect("one quarter");
+    assert_eq!(p.axes, vec![(Axis::Geo, 1), (Axis::Period, 2)]);
+    assert_eq!(p.output, vec![(Axis::Geo, 1)]);
+    assert_eq!(p.total_key(), vec![String::new(), "2024-Q2".to_owned()]);
+    let q = Query {
+        measure: Some(Measure::MentorshipsActive),
+        active_at: Some(d("2024-06-15")),
+        ..Query::default()
+    };
+    assert!(q.plan(false).expect_err("mid-month").has("activeAt"));
+}
+
+fn arb_cells() -> impl Strategy<Value = Vec<(Key, i64, i64)>> {
+    let one = (0usize..3, prop::option::of(0usize..3), 0usize..3, 0usize..3, 0i64..14);
+    prop::collection::vec(one, 1..28).prop_map(|v| {
+        let statuses = ["active", "ended", "paused"];
+        let years = ["2023", "2024", "2025"];
+        let mut m: BTreeMap<Key, i64> = BTreeMap::new();
+        for (s, r, st, y, c) in v {
+            *m.entry(vec![
+                region(s, r),
+                statuses[st].to_owned(),
+                years[y].to_owned(),
+            ])
+            .or_default() += c;
+        }
+        m.into_iter()
+            .filter(|(_, c)| *c > 0)
+            .map(|(k, c)| (k, c, c * 1000))
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Region × status × year and everything above it: nothing hidden can be recomputed.
+    #[test]
+    fn no_hidden_cell_is_recoverable(cells in arb_cells()) {
+        check(&GSY, cells);
+    }
+
+    /// Month → quarter → year → all, with two statuses: the period hierarchy holds too.
+    #[test]
+    fn no_hidden_month_is_recoverable(v in prop::collection::vec((0u32..12, 0usize..2, 0i64..9), 1..20)) {
+        let mut m: BTreeMap<Key, i64> = BTreeMap::new();
+        for (month, s, c) in v {
+            *m.entry(vec![format!("2025-{:02}", month + 1), ["a", "b"][s].to_owned()]).or_default() += c;
+        }
+        let cells = m.into_iter().filter(|(_, c)| *c > 0).map(|(k, c)| (k, c, 0)).collect();
+        check(&[(Axis::Period, 3), (Axis::Status, 1)], cells);
+    }
+}
