@@ -261,6 +261,34 @@ impl Scope {
         matches!(self.caller.anchor, Anchor::Organisation(id) if at.organisation_id == Some(id))
     }
 
+    /// Whether the caller sees exact statistics for the subtree at `path` (the federal root's
+    /// path for the whole network): only where it may read every underlying record, that
+    /// is a federal admin anywhere and a coordinator inside its own subtree. Everyone else
+    /// sees the protected view (small cells suppressed).
+    pub fn statistics_exact(&self, path: &str) -> bool {
+        match self.caller.role {
+            Role::FederalAdmin => true,
+            Role::StateCoordinator | Role::RegionalCoordinator => self
+                .anchor_path
+                .as_deref()
+                .is_some_and(|own| path_within(path, own)),
+            _ => false,
+        }
+    }
+
+    /// The network a statistic is about when the caller names none: a coordinator's own.
+    pub fn statistics_home(&self) -> Option<Uuid> {
+        match (self.caller.role, self.caller.anchor) {
+            (Role::StateCoordinator | Role::RegionalCoordinator, Anchor::Network(id)) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Whether the caller may freeze the statistics at a reporting deadline.
+    pub fn may_snapshot(&self) -> bool {
+        self.caller.role == Role::FederalAdmin
+    }
+
     /// Whether the caller may write anything at all (for a quick 403 before any lookup).
     pub fn writes_anything(&self) -> bool {
         !matches!(self.caller.role, Role::MinistryAnalyst | Role::Anonymous)

@@ -198,17 +198,21 @@ impl Measure {
                 Status,
                 Period,
             ],
-            Measure::Funding => &[Level, Geo, OrganisationKind, ProgrammePartner, Category, Period],
+            Measure::Funding => &[
+                Level,
+                Geo,
+                OrganisationKind,
+                ProgrammePartner,
+                Category,
+                Period,
+            ],
         }
     }
 
     /// The stored measures a measure is computed from, each with its sign.
     pub fn stored(self) -> &'static [(&'static str, i64)] {
         match self {
-            Measure::MentorshipsActive => &[
-                (STARTED, 1),
-                (STARTED_ENDED, -1),
-            ],
+            Measure::MentorshipsActive => &[(STARTED, 1), (STARTED_ENDED, -1)],
             Measure::Mentorships => &[("mentorships", 1)],
             Measure::MentorshipsStarted => &[(STARTED, 1)],
             Measure::MentorshipsEnded => &[("mentorships_ended", 1)],
@@ -345,7 +349,9 @@ impl Query {
                     if f.day() != 1 {
                         errs.push(
                             "from",
-                            Reason::Rule("must be the first day of a month (statistics are kept per month)"),
+                            Reason::Rule(
+                                "must be the first day of a month (statistics are kept per month)",
+                            ),
                         );
                     }
                     if !last_of_month(t) {
@@ -604,11 +610,13 @@ pub fn protect(axes: &[(Axis, u8)], finest: Vec<(Key, i64, i64)>, k: i64) -> Lat
     for levels in &order {
         let mut t: HashMap<Key, Cell> = HashMap::new();
         for (key, count, amount) in &finest {
-            let c = t.entry(coarsen_key(&names, key, &top, levels)).or_insert(Cell {
-                count: 0,
-                amount: 0,
-                visibility: Visibility::Shown,
-            });
+            let c = t
+                .entry(coarsen_key(&names, key, &top, levels))
+                .or_insert(Cell {
+                    count: 0,
+                    amount: 0,
+                    visibility: Visibility::Shown,
+                });
             c.count += count;
             c.amount += amount;
         }
@@ -784,8 +792,10 @@ impl System {
                     }
                     if !eq.is_empty() {
                         equations.push(eq);
-                        let mut all: Vec<(Levels, Key)> =
-                            members.iter().map(|m| (levels.clone(), (*m).clone())).collect();
+                        let mut all: Vec<(Levels, Key)> = members
+                            .iter()
+                            .map(|m| (levels.clone(), (*m).clone()))
+                            .collect();
                         all.push((parent.clone(), pkey.clone()));
                         cells.push(all);
                     }
@@ -839,7 +849,8 @@ impl System {
             if vars.len() > limit {
                 continue;
             }
-            let col: HashMap<usize, usize> = vars.iter().enumerate().map(|(i, v)| (*v, i)).collect();
+            let col: HashMap<usize, usize> =
+                vars.iter().enumerate().map(|(i, v)| (*v, i)).collect();
             let mut m: Vec<Vec<f64>> = eqs_of
                 .get(&root)
                 .map(|es| {

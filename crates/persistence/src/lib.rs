@@ -9,6 +9,7 @@ mod entities;
 pub mod error;
 mod migration;
 pub mod seed;
+pub mod statistics;
 mod store;
 pub mod tables;
 

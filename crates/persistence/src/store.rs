@@ -760,6 +760,8 @@ impl Scoped {
             .exec_without_returning(txn)
             .await?;
         T::write_children(txn, id, &data).await?;
+        let touched = crate::statistics::touched(txn, T::KIND, id).await?;
+        crate::statistics::maintain(txn, &touched, 1).await?;
         let fields: Vec<&str> = T::Column::iter()
             .map(|c| c.as_str())
             .filter(|c| !is_bookkeeping(c))
@@ -821,6 +823,15 @@ impl Scoped {
             .locate(txn, T::OWNER_FIELD, T::owner(old.id, &data))
             .await?;
         self.check_write::<T>(&at)?;
+        if T::KIND == EntityKind::Network && old_at.network_path != at.network_path {
+            // Its subtree's paths (and its organisations') would all change.
+            return Err(invalid(
+                T::OWNER_FIELD,
+                Reason::Rule("a network cannot move to another parent"),
+            ));
+        }
+        let touched = crate::statistics::touched(txn, T::KIND, old.id).await?;
+        crate::statistics::maintain(txn, &touched, -1).await?;
         let now = Utc::now();
         let meta = Meta {
             id: old.id,
@@ -849,6 +860,7 @@ impl Scoped {
             }));
         }
         T::write_children(txn, old.id, &data).await?;
+        crate::statistics::maintain(txn, &touched, 1).await?;
         self.audit(txn, T::KIND, old.id, action, &fields, &at)
             .await?;
         Ok(Record {
@@ -941,6 +953,8 @@ impl Scoped {
             .locate(&txn, T::OWNER_FIELD, T::owner(id, &old.data))
             .await?;
         self.check_write::<T>(&at)?;
+        let touched = crate::statistics::touched(&txn, T::KIND, id).await?;
+        crate::statistics::maintain(&txn, &touched, -1).await?;
         let res = T::Entity::delete_many()
             .filter(T::ID.eq(id))
             .filter(T::VERSION.eq(expected_version))
@@ -952,6 +966,8 @@ impl Scoped {
                 current: expected_version + 1,
             }));
         }
+        // Records that pointed to this one (an offering's mentorships) count again.
+        crate::statistics::maintain(&txn, &touched, 1).await?;
         self.audit(&txn, T::KIND, id, AuditAction::Delete, &[], &at)
             .await?;
         txn.commit().await?;

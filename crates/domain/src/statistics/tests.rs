@@ -154,7 +154,11 @@ fn a_lone_small_cell_gets_a_partner_and_the_total_stays_shown() {
     let t = &l.tables[&vec![2, 1, 1]];
     let key = |r| vec![region(0, Some(r)), "active".into(), "2025".into()];
     assert_eq!(t[&key(1)].visibility, Visibility::Primary);
-    assert_eq!(t[&key(3)].visibility, Visibility::Secondary, "smallest sibling");
+    assert_eq!(
+        t[&key(3)].visibility,
+        Visibility::Secondary,
+        "smallest sibling"
+    );
     assert_eq!(t[&key(2)].visibility, Visibility::Shown);
     let total = l.cell(&[0, 0, 0], &[String::new(), String::new(), String::new()]);
     assert_eq!(total.map(|c| c.visibility), Some(Visibility::Shown));
@@ -226,7 +230,13 @@ fn plan_checks_measure_groups_and_periods() {
 }
 
 fn arb_cells() -> impl Strategy<Value = Vec<(Key, i64, i64)>> {
-    let one = (0usize..3, prop::option::of(0usize..3), 0usize..3, 0usize..3, 0i64..14);
+    let one = (
+        0usize..3,
+        prop::option::of(0usize..3),
+        0usize..3,
+        0usize..3,
+        0i64..14,
+    );
     prop::collection::vec(one, 1..28).prop_map(|v| {
         let statuses = ["active", "ended", "paused"];
         let years = ["2023", "2024", "2025"];

@@ -1,0 +1,618 @@
+//! The aggregate table `statistic_cells` and the statistics read from it.
+//!
+//! A cell counts (and sums) the records of one stored measure that share the same
+//! dimensions. What a record contributes is defined once, by the `SELECT`s in [`source`];
+//! every write subtracts the contribution of the records it touches before it writes and
+//! adds it back afterwards, in the same transaction ([`maintain`]), so the table is exact
+//! at every commit. [`Store::rebuild_statistics`] recomputes it from the base tables, and
+//! [`Store::statistics_drift`] compares the two.
+
+use crate::error::StoreError;
+use crate::store::{Scoped, Store};
+use chrono::{Datelike, NaiveDate, Utc};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, QueryResult, Statement, TransactionTrait,
+    Value,
+};
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+use verbund_domain::policy::EntityKind;
+use verbund_domain::statistics::{Axis, Plan, STORED};
+use verbund_domain::{Reason, ValidationErrors};
+
+const DIMS: &str = "measure, network_path, organisation_kind, programme_partner, category, \
+                    target_group, status, end_reason, period";
+
+/// SQL text with its bound values, placeholders written for the backend.
+pub(crate) struct Sql {
+    backend: DbBackend,
+    pub text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(backend: DbBackend) -> Sql {
+        Sql {
+            backend,
+            text: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// A placeholder for `v`.
+    pub fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.values.push(v.into());
+        match self.backend {
+            DbBackend::Postgres => format!("${}", self.values.len()),
+            _ => "?".to_owned(),
+        }
+    }
+
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    pub fn statement(&self) -> Statement {
+        Statement::from_sql_and_values(self.backend, &self.text, self.values.clone())
+    }
+
+    fn month(&self, col: &str) -> String {
+        match self.backend {
+            DbBackend::Postgres => format!("to_char({col}, 'YYYY-MM')"),
+            _ => format!("substr({col}, 1, 7)"),
+        }
+    }
+}
+
+/// Which records of a stored measure a write touches.
+#[derive(Debug, Clone)]
+pub(crate) enum Restriction {
+    All,
+    /// The measure's own rows by id.
+    Ids(Vec<Uuid>),
+    /// Everything the organisation contributes (its own row, and rows it owns or leads).
+    Organisation(Uuid),
+}
+
+/// The `SELECT` of a stored measure: one row per cell, `DIMS` then count and amount.
+fn source(sql: &mut Sql, measure: &str, restriction: &Restriction, sign: i64) {
+    let nil = sql.bind(Uuid::nil());
+    let org_dims = format!(
+        "o.network_path, o.kind, \
+         CASE WHEN o.kind = 'programme_partner' THEN o.id ELSE COALESCE(o.parent_organisation_id, {nil}) END"
+    );
+    let (from, category, target, status, reason, period, amount, own, extra) = match measure {
+        "mentorships"
+        | "mentorships_started"
+        | "mentorships_ended"
+        | "mentorships_started_ended" => {
+            let (date, extra) = match measure {
+                "mentorships" => ("m.requested_on", ""),
+                "mentorships_started" => ("m.started_on", " AND m.started_on IS NOT NULL"),
+                "mentorships_ended" => ("m.ended_on", " AND m.ended_on IS NOT NULL"),
+                _ => (
+                    "m.ended_on",
+                    " AND m.ended_on IS NOT NULL AND m.started_on IS NOT NULL",
+                ),
+            };
+            (
+                "mentorships m JOIN organisations o ON o.id = m.organisation_id \
+                 LEFT JOIN offerings f ON f.id = m.offering_id"
+                    .to_owned(),
+                "COALESCE(f.category, '')".to_owned(),
+                "m.target_group".to_owned(),
+                "m.status".to_owned(),
+                "COALESCE(m.end_reason, '')".to_owned(),
+                sql.month(date),
+                "0".to_owned(),
+                "m.id",
+                extra,
+            )
+        }
+        "volunteers" => (
+            "volunteers v JOIN organisations o ON o.id = v.organisation_id".to_owned(),
+            "''".to_owned(),
+            "''".to_owned(),
+            "CASE WHEN v.active THEN 'active' ELSE 'inactive' END".to_owned(),
+            "''".to_owned(),
+            "''".to_owned(),
+            "v.capacity".to_owned(),
+            "v.id",
+            "",
+        ),
+        "organisations" => (
+            "organisations o".to_owned(),
+            "''".to_owned(),
+            "''".to_owned(),
+            "''".to_owned(),
+            "''".to_owned(),
+            "''".to_owned(),
+            "0".to_owned(),
+            "o.id",
+            "",
+        ),
+        "offerings" => (
+            "offerings f JOIN organisations o ON o.id = f.organisation_id".to_owned(),
+            "f.category".to_owned(),
+            "''".to_owned(),
+            "CASE WHEN f.published THEN 'published' ELSE 'draft' END".to_owned(),
+            "''".to_owned(),
+            sql.month("f.starts_on"),
+            "COALESCE(f.capacity, 0)".to_owned(),
+            "f.id",
+            "",
+        ),
+        "cooperations" => (
+            "cooperations c JOIN organisations o ON o.id = c.lead_organisation_id \
+             JOIN networks n ON n.id = c.network_id"
+                .to_owned(),
+            "''".to_owned(),
+            "''".to_owned(),
+            "c.status".to_owned(),
+            "''".to_owned(),
+            sql.month("c.starts_on"),
+            "0".to_owned(),
+            "c.id",
+            "",
+        ),
+        _ => (
+            "fundings g JOIN organisations o ON o.id = g.organisation_id".to_owned(),
+            "g.funder_kind".to_owned(),
+            "''".to_owned(),
+            "''".to_owned(),
+            "''".to_owned(),
+            sql.month("g.starts_on"),
+            "g.amount_cents".to_owned(),
+            "g.id",
+            "",
+        ),
+    };
+    let org_dims = if measure == "cooperations" {
+        org_dims.replacen("o.network_path", "n.path", 1)
+    } else {
+        org_dims
+    };
+    let text = format!(
+        "SELECT '{measure}', {org_dims}, {category}, {target}, {status}, {reason}, {period}, \
+         CAST({sign} * COUNT(*) AS BIGINT), CAST({sign} * COALESCE(SUM({amount}), 0) AS BIGINT) \
+         FROM {from} WHERE 1 = 1{extra}"
+    );
+    sql.push(&text);
+    match restriction {
+        Restriction::All => {}
+        Restriction::Ids(ids) => {
+            let ps: Vec<String> = ids.iter().map(|i| sql.bind(*i)).collect();
+            sql.push(&format!(" AND {own} IN ({})", ps.join(", ")));
+        }
+        Restriction::Organisation(id) => {
+            let p = sql.bind(*id);
+            sql.push(&format!(" AND o.id = {p}"));
+        }
+    }
+    sql.push(" GROUP BY 2, 3, 4, 5, 6, 7, 8, 9");
+}
+
+/// Adds `sign` × the contribution of the restricted records to the cells.
+async fn apply(
+    conn: &impl ConnectionTrait,
+    measure: &str,
+    restriction: &Restriction,
+    sign: i64,
+) -> Result<(), StoreError> {
+    if matches!(restriction, Restriction::Ids(ids) if ids.is_empty()) {
+        return Ok(());
+    }
+    let mut sql = Sql::new(conn.get_database_backend());
+    sql.push(&format!(
+        "INSERT INTO statistic_cells ({DIMS}, count, amount) "
+    ));
+    source(&mut sql, measure, restriction, sign);
+    sql.push(&format!(
+        " ON CONFLICT ({DIMS}) DO UPDATE SET count = statistic_cells.count + excluded.count, \
+         amount = statistic_cells.amount + excluded.amount"
+    ));
+    conn.execute_raw(sql.statement()).await?;
+    Ok(())
+}
+
+/// The stored measures a write to `kind` can change, and which of their records it touches.
+/// Resolved before the write (an offering's mentorships are found by the offering they
+/// point to, which a delete clears).
+pub(crate) async fn touched(
+    conn: &impl ConnectionTrait,
+    kind: EntityKind,
+    id: Uuid,
+) -> Result<Vec<(&'static str, Restriction)>, StoreError> {
+    let mentorship_measures = [
+        "mentorships",
+        "mentorships_started",
+        "mentorships_ended",
+        "mentorships_started_ended",
+    ];
+    let one = || Restriction::Ids(vec![id]);
+    Ok(match kind {
+        EntityKind::Mentorship => mentorship_measures.iter().map(|m| (*m, one())).collect(),
+        EntityKind::Volunteer => vec![("volunteers", one())],
+        EntityKind::Cooperation => vec![("cooperations", one())],
+        EntityKind::Funding => vec![("funding", one())],
+        EntityKind::Organisation => STORED
+            .iter()
+            .map(|m| (*m, Restriction::Organisation(id)))
+            .collect(),
+        EntityKind::Offering => {
+            let mut sql = Sql::new(conn.get_database_backend());
+            let p = sql.bind(id);
+            sql.push(&format!(
+                "SELECT id FROM mentorships WHERE offering_id = {p}"
+            ));
+            let ids: Vec<Uuid> = conn
+                .query_all_raw(sql.statement())
+                .await?
+                .iter()
+                .map(|r| r.try_get_by_index::<Uuid>(0))
+                .collect::<Result<_, _>>()?;
+            let mut out: Vec<(&'static str, Restriction)> = mentorship_measures
+                .iter()
+                .map(|m| (*m, Restriction::Ids(ids.clone())))
+                .collect();
+            out.push(("offerings", one()));
+            out
+        }
+        _ => Vec::new(),
+    })
+}
+
+/// Applies `sign` × the touched records' contributions: −1 before a write, +1 after it.
+pub(crate) async fn maintain(
+    txn: &DatabaseTransaction,
+    touched: &[(&'static str, Restriction)],
+    sign: i64,
+) -> Result<(), StoreError> {
+    for (measure, r) in touched {
+        apply(txn, measure, r, sign).await?;
+    }
+    Ok(())
+}
+
+/// One cell as read: keys in the order of the plan's axes.
+pub type Row = (Vec<String>, i64, i64);
+
+fn axis_expr(backend: DbBackend, axis: Axis, level: u8) -> String {
+    let _ = backend;
+    match (axis, level) {
+        (Axis::Level, _) => "CASE length(network_path) WHEN 32 THEN 'federal' WHEN 64 THEN 'state' ELSE 'regional' END".to_owned(),
+        (Axis::Geo, l) => format!("substr(network_path, 1, {})", 32 * (usize::from(l) + 1)),
+        (Axis::OrganisationKind, _) => "organisation_kind".to_owned(),
+        (Axis::ProgrammePartner, _) => "programme_partner".to_owned(),
+        (Axis::Category, _) => "category".to_owned(),
+        (Axis::TargetGroup, _) => "target_group".to_owned(),
+        (Axis::Status, _) => "status".to_owned(),
+        (Axis::EndReason, _) => "end_reason".to_owned(),
+        (Axis::Period, 1) => "substr(period, 1, 4)".to_owned(),
+        (Axis::Period, 2) => "substr(period, 1, 4) || '-Q' || CAST((CAST(substr(period, 6, 2) AS INTEGER) + 2) / 3 AS VARCHAR(1))".to_owned(),
+        (Axis::Period, _) => "period".to_owned(),
+    }
+}
+
+/// Where a statistic is read from: the live cells or a snapshot's.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    Live,
+    Snapshot(Uuid),
+}
+
+/// A reporting snapshot.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub id: Uuid,
+    pub as_of: NaiveDate,
+    pub label: String,
+    pub created_by: String,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+fn snapshot_of(r: &QueryResult) -> Result<Snapshot, StoreError> {
+    Ok(Snapshot {
+        id: r.try_get_by_index(0)?,
+        as_of: r.try_get_by_index(1)?,
+        label: r.try_get_by_index(2)?,
+        created_by: r.try_get_by_index(3)?,
+        created_at: r.try_get_by_index(4)?,
+    })
+}
+
+impl Scoped {
+    /// The cells of a planned statistic, grouped by the plan's axes, computed by the
+    /// database from the aggregate table. The exact view applies the plan's filters in SQL;
+    /// the protected view reads the whole canonical table (the selection happens after
+    /// protection). Cells that sum to zero are left out.
+    pub async fn statistic_cells(&self, plan: &Plan, from: Source) -> Result<Vec<Row>, StoreError> {
+        let backend = self.conn().get_database_backend();
+        let mut sql = Sql::new(backend);
+        let groups: Vec<String> = plan
+            .axes
+            .iter()
+            .map(|(a, l)| axis_expr(backend, *a, *l))
+            .collect();
+        let signed = plan
+            .measure
+            .stored()
+            .iter()
+            .map(|(m, s)| format!("WHEN '{m}' THEN {s}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let select: Vec<String> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| format!("{g} AS g{i}"))
+            .collect();
+        let table = match from {
+            Source::Live => "statistic_cells",
+            Source::Snapshot(_) => "statistic_snapshot_cells",
+        };
+        sql.push(&format!(
+            "SELECT {}{}CAST(SUM(count * CASE measure {signed} ELSE 0 END) AS BIGINT), \
+             CAST(SUM(amount * CASE measure {signed} ELSE 0 END) AS BIGINT) FROM {table} WHERE measure IN (",
+            select.join(", "),
+            if select.is_empty() { "" } else { ", " },
+        ));
+        let ms: Vec<String> = plan
+            .measure
+            .stored()
+            .iter()
+            .map(|(m, _)| sql.bind(*m))
+            .collect();
+        sql.push(&ms.join(", "));
+        sql.push(")");
+        if let Source::Snapshot(id) = from {
+            let p = sql.bind(id);
+            sql.push(&format!(" AND snapshot_id = {p}"));
+        }
+        if let Some(m) = &plan.active_month {
+            let p = sql.bind(m.clone());
+            sql.push(&format!(" AND period <= {p}"));
+        }
+        if !plan.protected {
+            for (axis, level, value) in &plan.filters {
+                let e = axis_expr(backend, *axis, *level);
+                let v = match axis {
+                    Axis::ProgrammePartner => match Uuid::parse_str(value) {
+                        Ok(u) => sql.bind(u),
+                        Err(_) => return Ok(Vec::new()),
+                    },
+                    _ => sql.bind(value.clone()),
+                };
+                sql.push(&format!(" AND {e} = {v}"));
+            }
+            if let Some((f, t)) = &plan.months {
+                let (pf, pt) = (sql.bind(f.clone()), sql.bind(t.clone()));
+                sql.push(&format!(" AND period >= {pf} AND period <= {pt}"));
+            }
+        }
+        if !groups.is_empty() {
+            let pos: Vec<String> = (1..=groups.len()).map(|i| i.to_string()).collect();
+            sql.push(&format!(" GROUP BY {}", pos.join(", ")));
+        }
+        let rows = self.conn().query_all_raw(sql.statement()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut key = Vec::with_capacity(plan.axes.len());
+            for (i, (axis, _)) in plan.axes.iter().enumerate() {
+                key.push(match axis {
+                    Axis::ProgrammePartner => {
+                        let u: Uuid = r.try_get_by_index(i)?;
+                        if u.is_nil() {
+                            String::new()
+                        } else {
+                            u.to_string()
+                        }
+                    }
+                    _ => r.try_get_by_index::<String>(i)?,
+                });
+            }
+            let n = plan.axes.len();
+            let count: Option<i64> = r.try_get_by_index(n)?;
+            let amount: Option<i64> = r.try_get_by_index(n + 1)?;
+            let (count, amount) = (count.unwrap_or(0), amount.unwrap_or(0));
+            if count != 0 || amount != 0 {
+                out.push((key, count, amount));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Freezes the live statistics as of a reporting deadline (the last day of a month):
+    /// flows after that month are left out. One snapshot per deadline.
+    pub async fn create_snapshot(
+        &self,
+        as_of: NaiveDate,
+        label: &str,
+    ) -> Result<Snapshot, StoreError> {
+        if !self.scope().may_snapshot() {
+            return Err(StoreError::Forbidden);
+        }
+        if as_of.succ_opt().is_some_and(|n| n.month() == as_of.month()) {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                "asOf",
+                Reason::Rule("must be the last day of a month (statistics are kept per month)"),
+            )));
+        }
+        if as_of > Utc::now().date_naive() {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                "asOf",
+                Reason::Rule("must not be in the future"),
+            )));
+        }
+        let snapshot = Snapshot {
+            id: verbund_domain::record::new_id(),
+            as_of,
+            label: label.trim().to_owned(),
+            created_by: self.caller().subject.clone(),
+            created_at: Utc::now(),
+        };
+        let txn = self.conn().begin().await?;
+        let backend = txn.get_database_backend();
+        let mut sql = Sql::new(backend);
+        let ps = [
+            sql.bind(snapshot.id),
+            sql.bind(snapshot.as_of),
+            sql.bind(snapshot.label.clone()),
+            sql.bind(snapshot.created_by.clone()),
+            sql.bind(snapshot.created_at),
+        ];
+        sql.push(&format!(
+            "INSERT INTO statistic_snapshots (id, as_of, label, created_by, created_at) VALUES ({})",
+            ps.join(", ")
+        ));
+        txn.execute_raw(sql.statement()).await?;
+        let mut sql = Sql::new(backend);
+        let id = sql.bind(snapshot.id);
+        let month = sql.bind(format!("{}", as_of.format("%Y-%m")));
+        sql.push(&format!(
+            "INSERT INTO statistic_snapshot_cells (snapshot_id, {DIMS}, count, amount) \
+             SELECT {id}, {DIMS}, count, amount FROM statistic_cells \
+             WHERE (count <> 0 OR amount <> 0) AND (period = '' OR period <= {month})"
+        ));
+        txn.execute_raw(sql.statement()).await?;
+        txn.commit().await?;
+        Ok(snapshot)
+    }
+
+    /// The snapshots, newest deadline first.
+    pub async fn snapshots(&self) -> Result<Vec<Snapshot>, StoreError> {
+        let sql = Sql::new(self.conn().get_database_backend());
+        let mut sql = sql;
+        sql.push("SELECT id, as_of, label, created_by, created_at FROM statistic_snapshots ORDER BY as_of DESC");
+        self.conn()
+            .query_all_raw(sql.statement())
+            .await?
+            .iter()
+            .map(snapshot_of)
+            .collect()
+    }
+
+    pub async fn snapshot(&self, id: Uuid) -> Result<Snapshot, StoreError> {
+        let mut sql = Sql::new(self.conn().get_database_backend());
+        let p = sql.bind(id);
+        sql.push(&format!(
+            "SELECT id, as_of, label, created_by, created_at FROM statistic_snapshots WHERE id = {p}"
+        ));
+        match self.conn().query_one_raw(sql.statement()).await? {
+            Some(r) => snapshot_of(&r),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Names for the keys of statistic rows: networks by path, programme partners by id
+    /// (public organisation data).
+    pub async fn statistic_labels(
+        &self,
+        paths: &[String],
+        partners: &[Uuid],
+    ) -> Result<
+        (
+            HashMap<String, (Uuid, String, String)>,
+            HashMap<Uuid, String>,
+        ),
+        StoreError,
+    > {
+        let backend = self.conn().get_database_backend();
+        let mut networks = HashMap::new();
+        if !paths.is_empty() {
+            let mut sql = Sql::new(backend);
+            let ps: Vec<String> = paths.iter().map(|p| sql.bind(p.clone())).collect();
+            sql.push(&format!(
+                "SELECT path, id, name, level FROM networks WHERE path IN ({})",
+                ps.join(", ")
+            ));
+            for r in self.conn().query_all_raw(sql.statement()).await? {
+                networks.insert(
+                    r.try_get_by_index::<String>(0)?,
+                    (
+                        r.try_get_by_index(1)?,
+                        r.try_get_by_index(2)?,
+                        r.try_get_by_index(3)?,
+                    ),
+                );
+            }
+        }
+        let mut orgs = HashMap::new();
+        if !partners.is_empty() {
+            let mut sql = Sql::new(backend);
+            let ps: Vec<String> = partners.iter().map(|p| sql.bind(*p)).collect();
+            sql.push(&format!(
+                "SELECT id, name FROM organisations WHERE id IN ({})",
+                ps.join(", ")
+            ));
+            for r in self.conn().query_all_raw(sql.statement()).await? {
+                orgs.insert(r.try_get_by_index(0)?, r.try_get_by_index(1)?);
+            }
+        }
+        Ok((networks, orgs))
+    }
+}
+
+impl Store {
+    /// Recomputes every cell from the base tables (after a bulk load).
+    pub async fn rebuild_statistics(&self) -> Result<(), StoreError> {
+        let txn = self.conn().begin().await?;
+        txn.execute_unprepared("DELETE FROM statistic_cells")
+            .await?;
+        for m in STORED {
+            apply(&txn, m, &Restriction::All, 1).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The cells whose stored value differs from a recount from the base tables, as
+    /// readable lines (empty when the aggregate is exact).
+    pub async fn statistics_drift(&self) -> Result<Vec<String>, StoreError> {
+        let backend = self.conn().get_database_backend();
+        let read = |rows: Vec<QueryResult>| -> Result<BTreeMap<String, (i64, i64)>, StoreError> {
+            let mut out = BTreeMap::new();
+            for r in rows {
+                let mut key = Vec::new();
+                for i in 0..9 {
+                    key.push(if i == 3 {
+                        r.try_get_by_index::<Uuid>(i)?.to_string()
+                    } else {
+                        r.try_get_by_index::<String>(i)?
+                    });
+                }
+                let c: i64 = r.try_get_by_index(9)?;
+                let a: i64 = r.try_get_by_index(10)?;
+                if c != 0 || a != 0 {
+                    out.insert(key.join("|"), (c, a));
+                }
+            }
+            Ok(out)
+        };
+        let mut sql = Sql::new(backend);
+        sql.push(&format!(
+            "SELECT {DIMS}, count, amount FROM statistic_cells"
+        ));
+        let stored = read(self.conn().query_all_raw(sql.statement()).await?)?;
+        let mut recount = BTreeMap::new();
+        for m in STORED {
+            let mut sql = Sql::new(backend);
+            sql.push("SELECT * FROM (");
+            source(&mut sql, m, &Restriction::All, 1);
+            sql.push(") x");
+            recount.extend(read(self.conn().query_all_raw(sql.statement()).await?)?);
+        }
+        let mut drift = Vec::new();
+        for (k, v) in &recount {
+            if stored.get(k) != Some(v) {
+                drift.push(format!("{k}: stored {:?}, recounted {v:?}", stored.get(k)));
+            }
+        }
+        for (k, v) in &stored {
+            if !recount.contains_key(k) {
+                drift.push(format!("{k}: stored {v:?}, recounted nothing"));
+            }
+        }
+        Ok(drift)
+    }
+}

@@ -1,0 +1,299 @@
+//! The aggregate table against a full recount from the base tables, after the demo seed
+//! and after every batch of random writes (create, update, transition, delete, import),
+//! on SQLite and PostgreSQL.
+
+mod common;
+
+use chrono::NaiveDate;
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use verbund_domain::Record;
+use verbund_domain::mentorship::{Mentorship, MentorshipInput, MentorshipStatus};
+use verbund_domain::offering::{Offering, TargetGroup};
+use verbund_domain::organisation::{Organisation, OrganisationInput, OrganisationKind};
+use verbund_domain::policy::Caller;
+use verbund_domain::statistics::{Dimension, Measure, Query};
+use verbund_persistence::statistics::Source;
+use verbund_persistence::tables::*;
+use verbund_persistence::{Scoped, Store};
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+fn org_input(o: &Organisation) -> OrganisationInput {
+    OrganisationInput {
+        kind: o.kind.as_str().into(),
+        sector: o.sector.as_str().into(),
+        network_id: o.network_id,
+        parent_organisation_id: o.parent_organisation_id,
+        name: o.name.clone(),
+        street: o.street.clone(),
+        postcode: o.postcode.clone(),
+        city: o.city.clone(),
+        email: o.email.clone(),
+        phone: o.phone.clone(),
+        website: o.website.clone(),
+        description: o.description.clone(),
+        external_id: o.external_id.clone(),
+    }
+}
+
+fn mentorship_input(m: &Mentorship) -> MentorshipInput {
+    MentorshipInput {
+        organisation_id: m.organisation_id,
+        offering_id: m.offering_id,
+        mentor_id: m.mentor_id,
+        mentee_ref: m.mentee_ref.clone().unwrap_or_else(|| "M-1".into()),
+        format: m.format.as_str().into(),
+        target_group: m.target_group.as_str().into(),
+        status: Some(m.status.as_str().into()),
+        requested_on: Some(m.requested_on),
+        matched_on: m.matched_on,
+        started_on: m.started_on,
+        ended_on: m.ended_on,
+        end_reason: m.end_reason.map(|r| r.as_str().into()),
+        external_id: m.external_id.clone(),
+    }
+}
+
+async fn assert_exact(store: &Store, s: &Scoped, when: &str) {
+    let drift = store.statistics_drift().await.expect("drift");
+    assert!(
+        drift.is_empty(),
+        "{when}: {} cells differ: {drift:#?}",
+        drift.len()
+    );
+    // And the headline figure against a plain count, independently of the recount SQL.
+    let plan = Query {
+        measure: Some(Measure::Mentorships),
+        ..Query::default()
+    }
+    .plan(false)
+    .expect("plan");
+    let cells = s.statistic_cells(&plan, Source::Live).await.expect("cells");
+    let total: i64 = cells.iter().map(|c| c.1).sum();
+    let counted = s
+        .count::<Mentorships>(&MentorshipFilter::default())
+        .await
+        .expect("count");
+    assert_eq!(total, counted as i64, "{when}: total mentorships");
+}
+
+async fn random_writes(store: &Store, s: &Scoped, rng: &mut StdRng, n: usize) {
+    let orgs: Vec<Record<Organisation>> = s
+        .all::<Organisations>(&OrganisationFilter::default())
+        .await
+        .expect("orgs");
+    let regions: Vec<_> = s
+        .all::<Networks>(&NetworkFilter {
+            level: Some(verbund_domain::network::NetworkLevel::Regional),
+            ..Default::default()
+        })
+        .await
+        .expect("regions");
+    let today = chrono::Utc::now().date_naive();
+    for _ in 0..n {
+        let mentorships: Vec<Record<Mentorship>> = s
+            .all::<Mentorships>(&MentorshipFilter::default())
+            .await
+            .expect("mentorships");
+        let offerings: Vec<Record<Offering>> = s
+            .all::<Offerings>(&OfferingFilter::default())
+            .await
+            .expect("offerings");
+        match rng.random_range(0..8) {
+            0 | 1 => {
+                let org = orgs.choose(rng).expect("org");
+                let offering = offerings
+                    .iter()
+                    .filter(|o| o.data.organisation_id == org.id)
+                    .map(|o| o.id)
+                    .collect::<Vec<_>>()
+                    .choose(rng)
+                    .copied();
+                let tg = TargetGroup::ALL.choose(rng).expect("tg");
+                s.create::<Mentorships>(MentorshipInput {
+                    organisation_id: org.id,
+                    offering_id: offering,
+                    mentor_id: None,
+                    mentee_ref: format!("R-{}", rng.random_range(0..10_000)),
+                    format: "one_to_one".into(),
+                    target_group: tg.as_str().into(),
+                    status: None,
+                    requested_on: Some(day(
+                        rng.random_range(2019..2026),
+                        rng.random_range(1..13),
+                        1,
+                    )),
+                    matched_on: None,
+                    started_on: None,
+                    ended_on: None,
+                    end_reason: None,
+                    external_id: None,
+                })
+                .await
+                .expect("create mentorship");
+            }
+            2 | 3 => {
+                let m = mentorships.choose(rng).expect("mentorship");
+                let next: Vec<MentorshipStatus> = MentorshipStatus::ALL
+                    .iter()
+                    .copied()
+                    .filter(|t| m.data.status.can_move_to(*t))
+                    .collect();
+                if let Some(to) = next.choose(rng) {
+                    let reason = matches!(to, MentorshipStatus::Ended)
+                        .then_some(verbund_domain::mentorship::EndReason::GoalReached);
+                    let on = today.max(m.data.requested_on);
+                    let _ = s
+                        .transition_mentorship(m.id, m.version, *to, on, reason)
+                        .await
+                        .expect("transition");
+                }
+            }
+            4 => {
+                // Move a mentorship to another organisation (without its offering).
+                let m = mentorships.choose(rng).expect("mentorship");
+                let mut input = mentorship_input(&m.data);
+                if m.data.status == MentorshipStatus::Requested {
+                    input.organisation_id = orgs.choose(rng).expect("org").id;
+                    input.offering_id = None;
+                    input.mentor_id = None;
+                    input.external_id = None;
+                } else {
+                    input.target_group = TargetGroup::ALL.choose(rng).expect("tg").as_str().into();
+                }
+                s.update::<Mentorships>(m.id, m.version, input)
+                    .await
+                    .expect("move or change mentorship");
+            }
+            5 => {
+                let m = mentorships.choose(rng).expect("mentorship");
+                s.delete::<Mentorships>(m.id, m.version)
+                    .await
+                    .expect("delete mentorship");
+            }
+            6 => {
+                // An organisation changes kind or region: all it contributes moves.
+                let o = orgs.choose(rng).expect("org");
+                let current = s.get::<Organisations>(o.id).await.expect("org");
+                let mut input = org_input(&current.data);
+                if current.data.kind == OrganisationKind::Member {
+                    input.kind = if rng.random_bool(0.5) {
+                        "other"
+                    } else {
+                        "member"
+                    }
+                    .into();
+                }
+                if let Some(r) = regions.choose(rng) {
+                    input.network_id = r.id;
+                }
+                let _ = s
+                    .update::<Organisations>(o.id, current.version, input)
+                    .await;
+            }
+            _ => {
+                // Delete an offering some mentorships point to: they lose its category.
+                if let Some(f) = offerings
+                    .iter()
+                    .find(|f| mentorships.iter().any(|m| m.data.offering_id == Some(f.id)))
+                {
+                    s.delete::<Offerings>(f.id, f.version)
+                        .await
+                        .expect("delete offering");
+                }
+            }
+        }
+    }
+    // An import: two new rows and one changed row, all in one transaction.
+    let mentorships = s
+        .all::<Mentorships>(&MentorshipFilter::default())
+        .await
+        .expect("mentorships");
+    let mut rows = Vec::new();
+    for (i, m) in mentorships.iter().take(2).enumerate() {
+        let mut input = mentorship_input(&m.data);
+        input.external_id = Some(format!("stat-import-{i}"));
+        input.mentee_ref = format!("I-{i}");
+        rows.push(Mentorship::parse(input, today).expect("valid row"));
+    }
+    let mut changed = mentorships[2].data.clone();
+    changed.target_group = TargetGroup::Children;
+    changed.external_id = Some("stat-import-x".into());
+    rows.push(changed);
+    s.import::<Mentorships>(rows).await.expect("import");
+    let _ = store;
+}
+
+db_test!(
+    aggregate_equals_recount_after_random_writes,
+    |store: Store| async move {
+        verbund_persistence::seed::seed_demo(&store, 11)
+            .await
+            .expect("seed");
+        let s = store.scoped(Caller::system()).await.expect("system");
+        assert_exact(&store, &s, "after the demo seed").await;
+        let mut rng = StdRng::seed_from_u64(6);
+        for batch in 0..4 {
+            random_writes(&store, &s, &mut rng, 12).await;
+            assert_exact(&store, &s, &format!("after batch {batch}")).await;
+        }
+        // A rebuild from the base tables gives the same cells.
+        store.rebuild_statistics().await.expect("rebuild");
+        assert_exact(&store, &s, "after a rebuild").await;
+    }
+);
+
+db_test!(
+    grouped_counts_match_the_base_tables,
+    |store: Store| async move {
+        verbund_persistence::seed::seed_demo(&store, 3)
+            .await
+            .expect("seed");
+        let s = store.scoped(Caller::system()).await.expect("system");
+        let plan = Query {
+            measure: Some(Measure::Mentorships),
+            groups: vec![Dimension::Status],
+            ..Query::default()
+        }
+        .plan(false)
+        .expect("plan");
+        let cells = s.statistic_cells(&plan, Source::Live).await.expect("cells");
+        for &status in MentorshipStatus::ALL {
+            let counted = s
+                .count::<Mentorships>(&MentorshipFilter {
+                    status: Some(status),
+                    ..Default::default()
+                })
+                .await
+                .expect("count");
+            let cell = cells
+                .iter()
+                .find(|c| c.0 == vec![status.as_str().to_owned()])
+                .map_or(0, |c| c.1);
+            assert_eq!(cell, counted as i64, "{status}");
+        }
+        // Organisations by state: the sum is every organisation.
+        let plan = Query {
+            measure: Some(Measure::Organisations),
+            groups: vec![Dimension::State],
+            ..Query::default()
+        }
+        .plan(false)
+        .expect("plan");
+        let cells = s.statistic_cells(&plan, Source::Live).await.expect("cells");
+        let orgs = s
+            .count::<Organisations>(&OrganisationFilter::default())
+            .await
+            .expect("count");
+        assert_eq!(cells.iter().map(|c| c.1).sum::<i64>(), orgs as i64);
+        assert!(
+            cells.len() >= 16,
+            "one row per state at least: {}",
+            cells.len()
+        );
+    }
+);
