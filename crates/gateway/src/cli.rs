@@ -60,6 +60,16 @@ enum Command {
         #[arg(long, default_value = "schema")]
         out: PathBuf,
     },
+    /// Freeze the statistics at a reporting deadline (Stichtag), the last day of a month.
+    /// Prints the snapshot's id, which statistics name to get exactly these figures.
+    Snapshot {
+        /// The deadline, e.g. 2026-06-30.
+        #[arg(long)]
+        as_of: chrono::NaiveDate,
+        /// A name for reports; defaults to "Stichtag <date>".
+        #[arg(long)]
+        label: Option<String>,
+    },
     /// Fill an empty database with a generated data set.
     Seed {
         #[arg(long, value_enum, default_value = "demo")]
@@ -163,6 +173,26 @@ async fn run(cli: Cli) -> Result<(), String> {
                 mentorships = r.mentorships,
                 "demo data loaded"
             );
+            Ok(())
+        }
+        Command::Snapshot { as_of, label } => {
+            let store = open(&config).await?;
+            let s = store
+                .scoped(verbund_domain::policy::Caller::system())
+                .await
+                .map_err(|e| format!("cannot snapshot: {e}"))?;
+            let label = label.unwrap_or_else(|| format!("Stichtag {as_of}"));
+            let snap = s
+                .create_snapshot(as_of, &label)
+                .await
+                .map_err(|e| match e {
+                    verbund_persistence::StoreError::Conflict(_) => {
+                        format!("cannot snapshot: a snapshot as of {as_of} exists")
+                    }
+                    e => format!("cannot snapshot: {e}"),
+                })?;
+            println!("{}", snap.id);
+            tracing::info!(id = %snap.id, as_of = %snap.as_of, "statistics frozen");
             Ok(())
         }
         Command::ExportSchema { out } => {

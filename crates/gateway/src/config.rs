@@ -18,6 +18,27 @@ pub struct Config {
     pub demo_data: bool,
     pub graphql: GraphqlConfig,
     pub auth: AuthConfig,
+    pub statistics: StatisticsConfig,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StatisticsConfig {
+    /// The smallest count shown to callers who may not read the records (ministry,
+    /// public); smaller cells are suppressed. Never below 3.
+    pub k: i64,
+    /// `overload`: an organisation with more active mentorships per paid coordinator
+    /// (staff member) than this is overloaded.
+    pub mentorships_per_coordinator: i64,
+}
+
+impl Default for StatisticsConfig {
+    fn default() -> Self {
+        StatisticsConfig {
+            k: verbund_domain::statistics::DEFAULT_K,
+            mentorships_per_coordinator: 40,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,6 +93,7 @@ impl Default for Config {
             demo_data: true,
             graphql: GraphqlConfig::default(),
             auth: AuthConfig::default(),
+            statistics: StatisticsConfig::default(),
         }
     }
 }
@@ -109,9 +131,24 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
         .split("__")
         .ignore(&["config"])
         .filter(|k| !k.as_str().starts_with("test_"));
-    fig.merge(env)
+    let config: Config = fig
+        .merge(env)
         .extract()
-        .map_err(|e| format!("invalid configuration: {e}"))
+        .map_err(|e| format!("invalid configuration: {e}"))?;
+    if config.statistics.k < verbund_domain::statistics::MIN_K {
+        return Err(format!(
+            "invalid configuration: statistics.k must be at least {} (got {})",
+            verbund_domain::statistics::MIN_K,
+            config.statistics.k
+        ));
+    }
+    if config.statistics.mentorships_per_coordinator < 1 {
+        return Err(
+            "invalid configuration: statistics.mentorships_per_coordinator must be at least 1"
+                .into(),
+        );
+    }
+    Ok(config)
 }
 
 /// The database URL with any password replaced, for messages and logs.

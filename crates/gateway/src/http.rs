@@ -198,6 +198,7 @@ async fn graphql(
     let req = req
         .data(crate::graphql::types::Loaders::new(&scoped))
         .data(crate::graphql::query::PublicScope(public))
+        .data(s.config.statistics)
         .data(scoped);
     let mut res = s.schema.execute(req).await;
     // Parse and validation errors of the engine carry no code of ours: they are the

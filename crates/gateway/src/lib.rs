@@ -9,3 +9,4 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod rest;
+pub mod statistics;

@@ -7,6 +7,7 @@
 
 mod entities;
 pub mod error;
+pub mod insights;
 mod migration;
 pub mod seed;
 pub mod statistics;

@@ -616,3 +616,16 @@ impl Store {
         Ok(drift)
     }
 }
+
+impl Scoped {
+    /// The subtree filter of a statistic (networks are public); an unknown id is the
+    /// caller's mistake in `network`.
+    pub async fn statistics_network(
+        &self,
+        id: Uuid,
+    ) -> Result<verbund_domain::statistics::NetworkFilter, StoreError> {
+        let path = self.network_path("network", id).await?;
+        let level = u8::try_from(path.len() / 32).unwrap_or(1).saturating_sub(1);
+        Ok(verbund_domain::statistics::NetworkFilter { path, level })
+    }
+}

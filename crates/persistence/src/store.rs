@@ -433,7 +433,7 @@ impl Scoped {
     }
 
     /// The full read condition of `T` for this caller.
-    fn readable<T: Table>(&self) -> Condition {
+    pub(crate) fn readable<T: Table>(&self) -> Condition {
         T::visible(&self.scope.read(T::KIND))
     }
 
@@ -441,7 +441,7 @@ impl Scoped {
         self.scope.read(T::KIND) == ReadScope::Published
     }
 
-    async fn finish<T: Table>(
+    pub(crate) async fn finish<T: Table>(
         &self,
         conn: &impl ConnectionTrait,
         models: Vec<T::Model>,

@@ -7,6 +7,7 @@ pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod statistics;
 pub mod types;
 
 use crate::error::gql;

@@ -621,4 +621,5 @@ pub struct Mutation(
     CommitteeMutation,
     MeetingMutation,
     FundingMutation,
+    super::statistics::SnapshotMutation,
 );

@@ -225,6 +225,82 @@ pub struct Query;
 
 #[Object]
 impl Query {
+    /// Counts and sums, grouped and filtered, computed by the database from aggregate
+    /// tables. Measures: mentorships (by request month), mentorships_started,
+    /// mentorships_ended, mentorships_active (at `activeAt`, a month end), volunteers,
+    /// organisations, offerings, cooperations, funding. Groups: level, state, region,
+    /// organisation_kind, programme_partner, category, target_group, status, end_reason,
+    /// year, quarter, month. Callers who may not read the underlying records (ministry,
+    /// public, organisations outside their own records) get the protected view: cells with
+    /// a count from 1 to k−1 and the cells that would give them away are suppressed.
+    /// Coordinators see exact figures for their subtree (their own network by default);
+    /// `protected: true` shows anyone the protected view.
+    #[allow(clippy::too_many_arguments)]
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        measure: String,
+        #[graphql(default)] group_by: Vec<String>,
+        filter: Option<super::statistics::StatisticsFilter>,
+        active_at: Option<NaiveDate>,
+        #[graphql(desc = "Read a reporting snapshot instead of the live figures")] snapshot: Option<
+            ID,
+        >,
+        #[graphql(default)] protected: bool,
+    ) -> Result<crate::statistics::Table> {
+        super::statistics::statistics(
+            ctx, measure, group_by, filter, active_at, snapshot, protected, None,
+        )
+        .await
+    }
+
+    /// The reporting snapshots, newest deadline first.
+    async fn statistics_snapshots(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::statistics::SnapshotOut>> {
+        Ok(scoped(ctx)?
+            .snapshots()
+            .await
+            .map_err(crate::error::gql)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Parallel structures: published offerings of different organisations in the same
+    /// region with the same category, a shared target group and overlapping periods.
+    async fn overlaps(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only regions in this network's subtree")] network: Option<ID>,
+        first: Option<i32>,
+    ) -> Result<Vec<super::statistics::Overlap>> {
+        super::statistics::overlaps(ctx, network, first).await
+    }
+
+    /// Volunteers above their capacity, and organisations with more active mentorships per
+    /// paid coordinator than `statistics.mentorships_per_coordinator` (among the records
+    /// the caller may read).
+    async fn overload(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> Result<super::statistics::Overload> {
+        super::statistics::overload(ctx, first).await
+    }
+
+    /// Fundings ending within `withinDays` with no follow-up, and every contingent against
+    /// the mentorships actually started, at each level of the funding chain.
+    async fn funding_risks(
+        &self,
+        ctx: &Context<'_>,
+        within_days: i32,
+        first: Option<i32>,
+    ) -> Result<super::statistics::FundingRisks> {
+        super::statistics::funding_risks(ctx, within_days, first).await
+    }
+
     /// The caller, as the token names it (anonymous without a token).
     async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
         let c = scoped(ctx)?.caller();

@@ -319,6 +319,30 @@ pub struct Network(pub Record<NetworkData>);
 
 #[Object]
 impl Network {
+    /// This network's statistics: like `Query.statistics` with the subtree filter set here.
+    #[allow(clippy::too_many_arguments)]
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        measure: String,
+        #[graphql(default)] group_by: Vec<String>,
+        filter: Option<super::statistics::StatisticsFilter>,
+        active_at: Option<chrono::NaiveDate>,
+        snapshot: Option<ID>,
+        #[graphql(default)] protected: bool,
+    ) -> Result<crate::statistics::Table> {
+        super::statistics::statistics(
+            ctx,
+            measure,
+            group_by,
+            filter,
+            active_at,
+            snapshot,
+            protected,
+            Some(self.0.id),
+        )
+        .await
+    }
     /// Opaque global id (see `node`).
     async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
         Ok(global("Network", self.0.id))

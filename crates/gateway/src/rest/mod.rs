@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod hsds;
 pub mod params;
 pub mod problem;
+pub mod statistics;
 
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -274,6 +275,11 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(csv::export_volunteers))
         .routes(routes!(csv::import_mentorships))
         .routes(routes!(csv::export_mentorships))
+        .routes(routes!(statistics::snapshots, statistics::create_snapshot))
+        .routes(routes!(statistics::statistics))
+        .routes(routes!(statistics::overlaps))
+        .routes(routes!(statistics::overload))
+        .routes(routes!(statistics::funding_risks))
         .routes(routes!(hsds::hsds_services))
         .routes(routes!(hsds::hsds_organizations))
         .split_for_parts()

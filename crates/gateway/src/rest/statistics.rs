@@ -1,0 +1,371 @@
+//! Statistics, reporting snapshots and insights under `/api/v1`: the same functions as
+//! GraphQL, the same policy.
+
+use super::extract::{Body, Caller, Params, Writer};
+use super::problem::Problem;
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::statistics::{Request, SnapshotOut, Table};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use verbund_domain::Reason;
+use verbund_domain::ValidationErrors;
+use verbund_persistence::StoreError;
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatisticsParams {
+    /// Comma-separated groups: level, state, region, organisation_kind, programme_partner,
+    /// category, target_group, status, end_reason, year, quarter, month.
+    pub group_by: Option<String>,
+    /// Only this network's subtree (coordinators: their own network by default).
+    pub network: Option<Uuid>,
+    /// First day of a month; in the protected view `from`..`to` covers exactly one month,
+    /// quarter or year.
+    pub from: Option<NaiveDate>,
+    /// Last day of a month.
+    pub to: Option<NaiveDate>,
+    pub level: Option<String>,
+    pub organisation_kind: Option<String>,
+    pub programme_partner: Option<Uuid>,
+    /// For funding: the funder kind.
+    pub category: Option<String>,
+    pub target_group: Option<String>,
+    pub status: Option<String>,
+    pub end_reason: Option<String>,
+    /// For mentorships_active: the last day of a month.
+    pub active_at: Option<NaiveDate>,
+    /// Read a reporting snapshot instead of the live figures.
+    pub snapshot: Option<Uuid>,
+    /// Show the protected view even where exact figures are allowed.
+    pub protected: Option<bool>,
+}
+
+/// A statistic.
+#[utoipa::path(get, path = "/api/v1/statistics/{measure}", tag = "statistics", params(
+        ("measure" = String, Path, description = "mentorships, mentorships_started, mentorships_ended, mentorships_active, volunteers, organisations, offerings, cooperations or funding"),
+        StatisticsParams),
+    description = "Every role, also without a token. federal_admin sees exact figures; coordinators exact figures inside their subtree (their own network by default); everyone else the protected view, where a cell with a count from 1 to k−1 and the cells that would give it away are suppressed. Computed by the database from aggregate tables.",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The table, its total and how it was produced", body = Table),
+        (status = 400, description = "Malformed parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown measure or group, a group the measure does not have, a period not on month boundaries", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn statistics(
+    State(state): State<AppState>,
+    Caller(s): Caller,
+    Path(measure): Path<String>,
+    Params(p): Params<StatisticsParams>,
+) -> Result<Response, ApiError> {
+    let req = Request {
+        measure,
+        group_by: p
+            .group_by
+            .map(|g| {
+                g.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        network: p.network,
+        from: p.from,
+        to: p.to,
+        level: p.level,
+        organisation_kind: p.organisation_kind,
+        programme_partner: p.programme_partner,
+        category: p.category,
+        target_group: p.target_group,
+        status: p.status,
+        end_reason: p.end_reason,
+        active_at: p.active_at,
+        snapshot: p.snapshot,
+        protected: p.protected.unwrap_or(false),
+    };
+    let table = crate::statistics::run(&s, state.config.statistics.k, req).await?;
+    Ok(axum::Json(table).into_response())
+}
+
+/// The reporting snapshots, newest deadline first.
+#[utoipa::path(get, path = "/api/v1/statistics/snapshots", tag = "statistics",
+    description = "Every role, also without a token.",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The snapshots", body = Vec<SnapshotOut>),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn snapshots(Caller(s): Caller) -> Result<Response, ApiError> {
+    let list: Vec<SnapshotOut> = s.snapshots().await?.into_iter().map(Into::into).collect();
+    Ok(axum::Json(list).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SnapshotIn {
+    /// The reporting deadline: the last day of a month, not in the future.
+    pub as_of: NaiveDate,
+    pub label: Option<String>,
+}
+
+/// Freeze the statistics at a reporting deadline.
+#[utoipa::path(post, path = "/api/v1/statistics/snapshots", tag = "statistics", request_body = SnapshotIn,
+    description = "Role: federal_admin. One snapshot per deadline; statistics name it with `snapshot=` and get exactly the frozen figures.",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The snapshot", body = SnapshotOut),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not federal_admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A snapshot for this deadline exists", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a month end, or in the future", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_snapshot(
+    Writer(s): Writer,
+    body: Body<SnapshotIn>,
+) -> Result<Response, ApiError> {
+    let b = body.value;
+    let label = b.label.unwrap_or_else(|| format!("Stichtag {}", b.as_of));
+    let snap: SnapshotOut = s.create_snapshot(b.as_of, &label).await?.into();
+    Ok((StatusCode::CREATED, axum::Json(snap)).into_response())
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InsightParams {
+    /// Only this network's subtree (overlaps).
+    pub network: Option<Uuid>,
+    /// How many entries, 1 to 100 (default 50).
+    pub first: Option<u32>,
+    /// Fundings ending within this many days (funding-risks; default 90).
+    pub within_days: Option<u32>,
+}
+
+fn first(p: &InsightParams) -> Result<u64, ApiError> {
+    let f = p.first.unwrap_or(50);
+    if !(1..=100).contains(&f) {
+        return Err(StoreError::Invalid(ValidationErrors::single(
+            "first",
+            Reason::OutOfRange { min: 1, max: 100 },
+        ))
+        .into());
+    }
+    Ok(u64::from(f))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OverlapOut {
+    pub offering_a: Uuid,
+    pub offering_b: Uuid,
+    pub organisation_a: Uuid,
+    pub organisation_b: Uuid,
+    pub region: Uuid,
+    pub category: String,
+    pub target_groups: Vec<String>,
+    pub from: NaiveDate,
+    pub until: Option<NaiveDate>,
+}
+
+/// Parallel structures: published offerings of different organisations in the same region
+/// with the same category, a shared target group and overlapping periods.
+#[utoipa::path(get, path = "/api/v1/insights/overlaps", tag = "insights", params(InsightParams),
+    description = "Every role, also without a token (published offerings are public).",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Pairs of offerings, by region", body = Vec<OverlapOut>),
+        (status = 400, description = "Malformed parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown network or `first` out of range", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn overlaps(
+    Caller(s): Caller,
+    Params(p): Params<InsightParams>,
+) -> Result<Response, ApiError> {
+    let limit = first(&p)?;
+    let path = match p.network {
+        Some(n) => Some(s.statistics_network(n).await?.path),
+        None => None,
+    };
+    let out: Vec<OverlapOut> = s
+        .overlaps(path.as_deref(), usize::try_from(limit).unwrap_or(50))
+        .await?
+        .into_iter()
+        .map(|o| OverlapOut {
+            offering_a: o.offering_a,
+            offering_b: o.offering_b,
+            organisation_a: o.organisation_a,
+            organisation_b: o.organisation_b,
+            region: o.region,
+            category: o.category,
+            target_groups: o.target_groups,
+            from: o.from,
+            until: o.until,
+        })
+        .collect();
+    Ok(axum::Json(out).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OverloadOut {
+    pub limit_per_coordinator: i64,
+    pub volunteers: Vec<OverloadedVolunteerOut>,
+    pub organisations: Vec<OverloadedOrganisationOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OverloadedVolunteerOut {
+    pub volunteer: Uuid,
+    pub organisation: Uuid,
+    pub capacity: i64,
+    pub current: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OverloadedOrganisationOut {
+    pub organisation: Uuid,
+    pub active_mentorships: i64,
+    pub coordinators: i64,
+}
+
+/// Volunteers above capacity and organisations with too many active mentorships per paid
+/// coordinator, among the records the caller may read.
+#[utoipa::path(get, path = "/api/v1/insights/overload", tag = "insights", params(InsightParams),
+    description = "Roles that read volunteers, mentorships and staff (federal_admin, coordinators, organisations); others get empty lists.",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Overloaded volunteers and organisations", body = OverloadOut),
+        (status = 400, description = "Malformed parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`first` out of range", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn overload(
+    State(state): State<AppState>,
+    Caller(s): Caller,
+    Params(p): Params<InsightParams>,
+) -> Result<Response, ApiError> {
+    let limit = first(&p)?;
+    let per = state.config.statistics.mentorships_per_coordinator;
+    let out = OverloadOut {
+        limit_per_coordinator: per,
+        volunteers: s
+            .overloaded_volunteers(limit)
+            .await?
+            .into_iter()
+            .map(|v| OverloadedVolunteerOut {
+                volunteer: v.volunteer,
+                organisation: v.organisation,
+                capacity: v.capacity,
+                current: v.current,
+            })
+            .collect(),
+        organisations: s
+            .overloaded_organisations(per, limit)
+            .await?
+            .into_iter()
+            .map(|o| OverloadedOrganisationOut {
+                organisation: o.organisation,
+                active_mentorships: o.active_mentorships,
+                coordinators: o.coordinators,
+            })
+            .collect(),
+    };
+    Ok(axum::Json(out).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FundingRisksOut {
+    pub within_days: u32,
+    pub ending: Vec<EndingOut>,
+    pub contingents: Vec<ContingentOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EndingOut {
+    pub funding: Uuid,
+    pub organisation: Uuid,
+    pub programme: String,
+    pub ends_on: Option<NaiveDate>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContingentOut {
+    pub funding: Uuid,
+    pub organisation: Uuid,
+    /// 0 for a grant received directly, 1 for one passed on once, …
+    pub depth: i64,
+    pub promised: i64,
+    pub started: i64,
+    pub shortfall: i64,
+}
+
+/// Fundings ending soon with no follow-up, and contingents against the mentorships started.
+#[utoipa::path(get, path = "/api/v1/insights/funding-risks", tag = "insights", params(InsightParams),
+    description = "Roles that read fundings (federal_admin, coordinators, organisations); others get empty lists.",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Ending fundings and contingents", body = FundingRisksOut),
+        (status = 400, description = "Malformed parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`first` or `withinDays` out of range", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn funding_risks(
+    Caller(s): Caller,
+    Params(p): Params<InsightParams>,
+) -> Result<Response, ApiError> {
+    let limit = first(&p)?;
+    let within = p.within_days.unwrap_or(90);
+    if within > 3660 {
+        return Err(StoreError::Invalid(ValidationErrors::single(
+            "withinDays",
+            Reason::OutOfRange { min: 0, max: 3660 },
+        ))
+        .into());
+    }
+    let today = chrono::Utc::now().date_naive();
+    let out = FundingRisksOut {
+        within_days: within,
+        ending: s
+            .fundings_ending(today, i64::from(within), limit)
+            .await?
+            .into_iter()
+            .map(|f| EndingOut {
+                funding: f.id,
+                organisation: f.data.organisation_id,
+                programme: f.data.programme,
+                ends_on: f.data.period.end,
+            })
+            .collect(),
+        contingents: s
+            .contingents(limit)
+            .await?
+            .into_iter()
+            .map(|c| ContingentOut {
+                funding: c.funding.id,
+                organisation: c.funding.data.organisation_id,
+                depth: c.depth,
+                shortfall: (c.promised - c.started).max(0),
+                promised: c.promised,
+                started: c.started,
+            })
+            .collect(),
+    };
+    Ok(axum::Json(out).into_response())
+}

@@ -1,0 +1,402 @@
+//! Statistics as both front doors serve them: parse the request, ask the policy which view
+//! the caller gets, read the cells (computed by the database from the aggregate table),
+//! protect them where the caller may not read the records, and label the rows.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::HashSet;
+use uuid::Uuid;
+use verbund_domain::error::Collector;
+use verbund_domain::statistics::{
+    Axis, Dimension, MAX_PROTECTED_CELLS, Measure, Plan, Query, Visibility, protect,
+};
+use verbund_domain::{Reason, ValidationErrors};
+use verbund_persistence::statistics::{Snapshot, Source};
+use verbund_persistence::{Scoped, StoreError};
+
+/// A statistic as asked for, values still raw.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub measure: String,
+    pub group_by: Vec<String>,
+    pub network: Option<Uuid>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub level: Option<String>,
+    pub organisation_kind: Option<String>,
+    pub programme_partner: Option<Uuid>,
+    pub category: Option<String>,
+    pub target_group: Option<String>,
+    pub status: Option<String>,
+    pub end_reason: Option<String>,
+    pub active_at: Option<NaiveDate>,
+    pub snapshot: Option<Uuid>,
+    /// Ask for the protected view even where exact figures are allowed.
+    pub protected: bool,
+}
+
+/// One dimension's value in a row (or a filter of the table).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[serde(rename_all = "camelCase")]
+#[graphql(name = "StatisticsKey")]
+pub struct Key {
+    /// `state`, `region`, `year`, `status`, … (for filters also `network`, `from`, `to`).
+    pub dimension: String,
+    /// The value: a network's or organisation's UUID, a period (`2025`, `2025-Q2`,
+    /// `2025-06`), or a word (`active`, `member`, …).
+    pub value: String,
+    /// A name for people: the network's or the programme partner's name.
+    pub label: Option<String>,
+}
+
+/// One cell.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[serde(rename_all = "camelCase")]
+#[graphql(name = "StatisticsRow")]
+pub struct Row {
+    /// The groups of this row, in the order of `groupBy`.
+    pub keys: Vec<Key>,
+    /// The filters that produced it (the same for every row of a table).
+    pub filters: Vec<Key>,
+    /// The count; null when suppressed.
+    pub count: Option<i64>,
+    /// The summed amount (funding: euro cents; volunteers and offerings: capacity); null
+    /// when suppressed or when the measure sums nothing.
+    pub amount: Option<i64>,
+    pub suppressed: bool,
+    /// `primary` (a count from 1 to k−1) or `secondary` (hidden so that no suppressed value
+    /// can be recomputed from totals and siblings).
+    pub suppression: Option<String>,
+}
+
+/// A frozen reporting snapshot.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[serde(rename_all = "camelCase")]
+#[graphql(name = "StatisticsSnapshot")]
+pub struct SnapshotOut {
+    pub id: Uuid,
+    /// The reporting deadline (Stichtag): flows after it are not in the snapshot.
+    pub as_of: NaiveDate,
+    pub label: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<Snapshot> for SnapshotOut {
+    fn from(s: Snapshot) -> Self {
+        SnapshotOut {
+            id: s.id,
+            as_of: s.as_of,
+            label: s.label,
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// A statistic: its rows, its total, and how it was produced.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[serde(rename_all = "camelCase")]
+#[graphql(name = "StatisticsTable")]
+pub struct Table {
+    pub measure: String,
+    /// The groups actually applied (a filter finer than a group raises it).
+    pub group_by: Vec<String>,
+    pub filters: Vec<Key>,
+    /// Whether small cells are suppressed (the caller may not read the underlying records,
+    /// or asked for the protected view).
+    pub protected: bool,
+    /// The smallest count shown in the protected view.
+    pub k: Option<i64>,
+    /// What `amount` sums, if anything.
+    pub amount_of: Option<String>,
+    pub snapshot: Option<SnapshotOut>,
+    pub rows: Vec<Row>,
+    /// The total of the selection (suppressed like any cell).
+    pub total: Row,
+}
+
+fn word<T: Copy>(
+    c: &mut Collector,
+    field: &str,
+    raw: &Option<String>,
+    parse: fn(&str) -> Result<T, Reason>,
+) -> Option<String>
+where
+    T: std::fmt::Display,
+{
+    raw.as_ref()
+        .and_then(|r| c.check(field, parse(r)).map(|v| v.to_string()))
+}
+
+/// Runs a statistic for the caller.
+pub async fn run(s: &Scoped, k: i64, req: Request) -> Result<Table, StoreError> {
+    use verbund_domain::mentorship::{EndReason, MentorshipStatus};
+    use verbund_domain::network::NetworkLevel;
+    use verbund_domain::offering::{Category, TargetGroup};
+    use verbund_domain::organisation::OrganisationKind;
+    let mut c = Collector::new();
+    let measure = c.check("measure", Measure::parse(&req.measure));
+    let mut groups = Vec::new();
+    for g in &req.group_by {
+        if let Some(d) = c.check("groupBy", Dimension::parse(g)) {
+            groups.push(d);
+        }
+    }
+    let mut equals = Vec::new();
+    let mut eq = |axis: Axis, v: Option<String>| {
+        if let Some(v) = v {
+            equals.push((axis, v));
+        }
+    };
+    eq(
+        Axis::Level,
+        word(&mut c, "level", &req.level, NetworkLevel::parse),
+    );
+    eq(
+        Axis::OrganisationKind,
+        word(
+            &mut c,
+            "organisationKind",
+            &req.organisation_kind,
+            OrganisationKind::parse,
+        ),
+    );
+    // A status filter means the measure's own statuses: mentorship statuses, or the words
+    // the other measures use (published/draft, active/inactive, cooperation statuses).
+    let status = match (measure, &req.status) {
+        (
+            Some(
+                Measure::Mentorships
+                | Measure::MentorshipsStarted
+                | Measure::MentorshipsEnded
+                | Measure::MentorshipsActive,
+            ),
+            Some(_),
+        ) => word(&mut c, "status", &req.status, MentorshipStatus::parse),
+        (_, s) => s.clone(),
+    };
+    eq(Axis::Status, status);
+    let category = match (measure, &req.category) {
+        (Some(Measure::Funding), s) => s.clone(),
+        _ => word(&mut c, "category", &req.category, Category::parse),
+    };
+    eq(Axis::Category, category);
+    eq(
+        Axis::TargetGroup,
+        word(&mut c, "targetGroup", &req.target_group, TargetGroup::parse),
+    );
+    eq(
+        Axis::EndReason,
+        word(&mut c, "endReason", &req.end_reason, EndReason::parse),
+    );
+    eq(
+        Axis::ProgrammePartner,
+        req.programme_partner.map(|u| u.to_string()),
+    );
+    let parsed = c.finish(|| Some(()));
+    let network_id = req.network.or_else(|| s.scope().statistics_home());
+    let network = match network_id {
+        Some(id) => Some(s.statistics_network(id).await?),
+        None => None,
+    };
+    parsed.map_err(StoreError::Invalid)?;
+    let exact = !req.protected
+        && match &network {
+            Some(n) => s.scope().statistics_exact(&n.path),
+            None => s.scope().statistics_exact(""),
+        };
+    let query = Query {
+        measure,
+        groups,
+        network: network.clone(),
+        from: req.from,
+        to: req.to,
+        equals,
+        active_at: req.active_at,
+    };
+    let plan = query.plan(!exact).map_err(StoreError::Invalid)?;
+    let (source, snapshot) = match req.snapshot {
+        Some(id) => {
+            let snap = s.snapshot(id).await.map_err(|e| match e {
+                StoreError::NotFound => StoreError::Invalid(ValidationErrors::single(
+                    "snapshot",
+                    Reason::Rule("does not exist"),
+                )),
+                e => e,
+            })?;
+            (Source::Snapshot(id), Some(SnapshotOut::from(snap)))
+        }
+        None => (Source::Live, None),
+    };
+    let cells = s.statistic_cells(&plan, source).await?;
+    let (rows, total) = if exact {
+        let total = cells.iter().fold((0, 0), |(c, a), r| (c + r.1, a + r.2));
+        let rows: Vec<(Vec<String>, i64, i64, Visibility)> = cells
+            .into_iter()
+            .map(|(k, c, a)| (k, c, a, Visibility::Shown))
+            .collect();
+        (rows, (total.0, total.1, Visibility::Shown))
+    } else {
+        if cells.len() > MAX_PROTECTED_CELLS {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                "groupBy",
+                Reason::Rule("too detailed for the protected view; group by fewer dimensions"),
+            )));
+        }
+        let lattice = protect(&plan.axes, cells, k);
+        let top: Vec<u8> = plan.axes.iter().map(|(_, l)| *l).collect();
+        let mut rows = Vec::new();
+        if let Some(t) = lattice.tables.get(&top) {
+            for (key, cell) in t {
+                if plan.selects(key) {
+                    rows.push((key.clone(), cell.count, cell.amount, cell.visibility));
+                }
+            }
+        }
+        let total = lattice
+            .cell(&plan.total_levels(), &plan.total_key())
+            .map_or((0, 0, Visibility::Shown), |c| {
+                (c.count, c.amount, c.visibility)
+            });
+        (rows, total)
+    };
+    render(s, k, &plan, &req, network_id, snapshot, rows, total).await
+}
+
+type Cells = Vec<(Vec<String>, i64, i64, Visibility)>;
+
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    s: &Scoped,
+    k: i64,
+    plan: &Plan,
+    req: &Request,
+    network_id: Option<Uuid>,
+    snapshot: Option<SnapshotOut>,
+    rows: Cells,
+    total: (i64, i64, Visibility),
+) -> Result<Table, StoreError> {
+    // Rows keep only the shown groups; the selection fixed the other axes.
+    let mut rows: Vec<(Vec<String>, i64, i64, Visibility)> = rows
+        .into_iter()
+        .map(|(key, c, a, v)| (plan.project(&key), c, a, v))
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut paths: HashSet<String> = HashSet::new();
+    let mut partners: HashSet<Uuid> = HashSet::new();
+    for (key, ..) in &rows {
+        for ((axis, _), v) in plan.output.iter().zip(key) {
+            match axis {
+                Axis::Geo => {
+                    paths.insert(v.clone());
+                }
+                Axis::ProgrammePartner => {
+                    if let Ok(u) = Uuid::parse_str(v) {
+                        partners.insert(u);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let (networks, orgs) = s
+        .statistic_labels(
+            &paths.into_iter().collect::<Vec<_>>(),
+            &partners.into_iter().collect::<Vec<_>>(),
+        )
+        .await?;
+    let key_of = |axis: Axis, level: u8, v: &str| -> Key {
+        let dimension = Dimension::of(axis, level)
+            .map_or("", |d| d.as_str())
+            .to_owned();
+        match axis {
+            Axis::Geo => match networks.get(v) {
+                Some((id, name, _)) => Key {
+                    dimension,
+                    value: id.to_string(),
+                    label: Some(name.clone()),
+                },
+                None => Key {
+                    dimension,
+                    value: v.to_owned(),
+                    label: None,
+                },
+            },
+            Axis::ProgrammePartner => Key {
+                dimension,
+                label: Uuid::parse_str(v)
+                    .ok()
+                    .and_then(|u| orgs.get(&u).cloned())
+                    .or_else(|| v.is_empty().then(|| "no programme partner".to_owned())),
+                value: v.to_owned(),
+            },
+            _ => Key {
+                dimension,
+                value: v.to_owned(),
+                label: None,
+            },
+        }
+    };
+    let mut filters: Vec<Key> = Vec::new();
+    if let Some(id) = network_id {
+        filters.push(Key {
+            dimension: "network".into(),
+            value: id.to_string(),
+            label: None,
+        });
+    }
+    for (name, d) in [
+        ("from", req.from),
+        ("to", req.to),
+        ("activeAt", req.active_at),
+    ] {
+        if let Some(d) = d {
+            filters.push(Key {
+                dimension: name.into(),
+                value: d.to_string(),
+                label: None,
+            });
+        }
+    }
+    for (axis, level, value) in &plan.filters {
+        if *axis != Axis::Geo && !(*axis == Axis::Period) {
+            filters.push(key_of(*axis, *level, value));
+        }
+    }
+    let has_amount = plan.measure.amount().is_some();
+    let row = |keys: Vec<Key>, count: i64, amount: i64, v: Visibility| Row {
+        keys,
+        filters: filters.clone(),
+        count: (!v.hidden()).then_some(count),
+        amount: (!v.hidden() && has_amount).then_some(amount),
+        suppressed: v.hidden(),
+        suppression: v.as_str().map(str::to_owned),
+    };
+    let out_rows = rows
+        .iter()
+        .map(|(key, c, a, v)| {
+            let keys = plan
+                .output
+                .iter()
+                .zip(key)
+                .map(|((axis, level), value)| key_of(*axis, *level, value))
+                .collect();
+            row(keys, *c, *a, *v)
+        })
+        .collect();
+    Ok(Table {
+        measure: plan.measure.as_str().to_owned(),
+        group_by: plan
+            .output
+            .iter()
+            .filter_map(|(a, l)| Dimension::of(*a, *l))
+            .map(|d| d.as_str().to_owned())
+            .collect(),
+        filters: filters.clone(),
+        protected: plan.protected,
+        k: plan.protected.then_some(k),
+        amount_of: plan.measure.amount().map(str::to_owned),
+        snapshot,
+        total: row(Vec::new(), total.0, total.1, total.2),
+        rows: out_rows,
+    })
+}
