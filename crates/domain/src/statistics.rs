@@ -925,5 +925,101 @@ fn determined_columns(m: &mut [Vec<f64>], cols: usize) -> Vec<usize> {
         .collect()
 }
 
+/// The disclosure audit, written as an attacker would: every equation "parent = sum of its
+/// line" over all tables of the lattice, with the shown values substituted and the hidden
+/// cells as unknowns, solved exactly (integer Gauss–Jordan). Returns each hidden cell the
+/// equations pin down, with its value. Independent of the float check inside
+/// [`protect`], so that tests can hold one against the other.
+pub fn audit(l: &Lattice) -> Vec<(Levels, Key, i64)> {
+    let mut unknown: Vec<(Levels, Key)> = Vec::new();
+    let mut index: HashMap<(Levels, Key), usize> = HashMap::new();
+    for (levels, t) in &l.tables {
+        for (key, c) in t {
+            if c.visibility.hidden() {
+                index.insert((levels.clone(), key.clone()), unknown.len());
+                unknown.push((levels.clone(), key.clone()));
+            }
+        }
+    }
+    let mut rows: Vec<Vec<i128>> = Vec::new();
+    for (levels, t) in &l.tables {
+        for i in 0..levels.len() {
+            if levels[i] == 0 {
+                continue;
+            }
+            let mut parent = levels.clone();
+            parent[i] -= 1;
+            let mut by_parent: HashMap<Key, Vec<&Key>> = HashMap::new();
+            for key in t.keys() {
+                by_parent
+                    .entry(coarsen_key(&l.axes, key, levels, &parent))
+                    .or_default()
+                    .push(key);
+            }
+            for (pkey, members) in by_parent {
+                // coefficients over unknowns, last column the constant: sum(unknown) = rhs
+                let mut row = vec![0i128; unknown.len() + 1];
+                let mut rhs: i128 = 0;
+                let Some(p) = l.tables.get(&parent).and_then(|t| t.get(&pkey)) else {
+                    continue;
+                };
+                match index.get(&(parent.clone(), pkey.clone())) {
+                    Some(u) => row[*u] -= 1,
+                    None => rhs += i128::from(p.count),
+                }
+                for m in members {
+                    match index.get(&(levels.clone(), m.clone())) {
+                        Some(u) => row[*u] += 1,
+                        None => rhs -= i128::from(t.get(m).map_or(0, |c| c.count)),
+                    }
+                }
+                row[unknown.len()] = rhs;
+                if row[..unknown.len()].iter().any(|x| *x != 0) {
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    // Gauss–Jordan over the integers.
+    let n = unknown.len();
+    let mut r = 0;
+    let mut pivots = Vec::new();
+    for c in 0..n {
+        let Some(p) = (r..rows.len()).find(|i| rows[*i][c] != 0) else {
+            continue;
+        };
+        rows.swap(r, p);
+        for i in 0..rows.len() {
+            if i != r && rows[i][c] != 0 {
+                let (a, b) = (rows[r][c], rows[i][c]);
+                let pivot = rows[r].clone();
+                for (x, y) in rows[i].iter_mut().zip(pivot) {
+                    *x = *x * a - y * b;
+                }
+                let g = rows[i].iter().fold(0i128, |g, x| gcd(g, x.abs()));
+                if g > 1 {
+                    for x in rows[i].iter_mut() {
+                        *x /= g;
+                    }
+                }
+            }
+        }
+        pivots.push((r, c));
+        r += 1;
+    }
+    pivots
+        .into_iter()
+        .filter(|(r, c)| (0..n).all(|j| j == *c || rows[*r][j] == 0))
+        .map(|(r, c)| {
+            let (levels, key) = unknown[c].clone();
+            (levels, key, (rows[r][n] / rows[r][c]) as i64)
+        })
+        .collect()
+}
+
+fn gcd(a: i128, b: i128) -> i128 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
 #[cfg(test)]
 mod tests;

@@ -275,16 +275,34 @@ async fn render(
     rows: Cells,
     total: (i64, i64, Visibility),
 ) -> Result<Table, StoreError> {
-    // Rows keep only the shown groups; the selection fixed the other axes.
+    // Rows keep only the shown groups (the selection fixed the other axes), in the order
+    // the caller named them.
+    let asked = |axis: Axis| {
+        req.group_by
+            .iter()
+            .position(|g| Dimension::parse(g).is_ok_and(|d| d.axis_level().0 == axis))
+            .unwrap_or(usize::MAX)
+    };
+    let mut order: Vec<usize> = (0..plan.output.len()).collect();
+    order.sort_by_key(|i| asked(plan.output[*i].0));
+    let output: Vec<(Axis, u8)> = order.iter().map(|i| plan.output[*i]).collect();
     let mut rows: Vec<(Vec<String>, i64, i64, Visibility)> = rows
         .into_iter()
-        .map(|(key, c, a, v)| (plan.project(&key), c, a, v))
+        .map(|(key, c, a, v)| {
+            let projected = plan.project(&key);
+            (
+                order.iter().map(|i| projected[*i].clone()).collect(),
+                c,
+                a,
+                v,
+            )
+        })
         .collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     let mut paths: HashSet<String> = HashSet::new();
     let mut partners: HashSet<Uuid> = HashSet::new();
     for (key, ..) in &rows {
-        for ((axis, _), v) in plan.output.iter().zip(key) {
+        for ((axis, _), v) in output.iter().zip(key) {
             match axis {
                 Axis::Geo => {
                     paths.insert(v.clone());
@@ -374,8 +392,7 @@ async fn render(
     let out_rows = rows
         .iter()
         .map(|(key, c, a, v)| {
-            let keys = plan
-                .output
+            let keys = output
                 .iter()
                 .zip(key)
                 .map(|((axis, level), value)| key_of(*axis, *level, value))
@@ -385,8 +402,7 @@ async fn render(
         .collect();
     Ok(Table {
         measure: plan.measure.as_str().to_owned(),
-        group_by: plan
-            .output
+        group_by: output
             .iter()
             .filter_map(|(a, l)| Dimension::of(*a, *l))
             .map(|d| d.as_str().to_owned())

@@ -1,0 +1,358 @@
+//! Statistics as the ministry and a state coordinator meet them on the demo data: the
+//! ministry's tables hide small cells and no hidden value can be recomputed from all the
+//! tables it can ask for; the Bavarian coordinator sees Bavaria exactly; snapshots freeze.
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::process::Command;
+use verbund_domain::statistics::{Axis, Cell, Lattice, Visibility, audit};
+use verbund_e2e::{Server, TempDir, binary};
+
+fn token(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(binary())
+        .current_dir(dir)
+        .arg("token")
+        .args(args)
+        .env_remove("VERBUND_DATABASE_URL")
+        .output()
+        .expect("token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+async fn get(http: &Client, url: String, token: Option<&str>) -> (StatusCode, Value) {
+    let mut req = http.get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    (status, res.json().await.expect("json"))
+}
+
+async fn bavaria(http: &Client, server: &Server) -> String {
+    let (_, page) = get(
+        http,
+        server.url("/api/v1/networks?level=state&first=100"),
+        None,
+    )
+    .await;
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|n| n["code"] == "DE-BY")
+        .map(|n| n["id"].as_str().expect("id").to_owned())
+        .expect("Bavaria")
+}
+
+const GROUPS: [&str; 3] = ["state", "status", "year"];
+
+/// Every table of the lattice of state × status × year, as the caller sees them.
+async fn lattice(http: &Client, server: &Server, token: Option<&str>, extra: &str) -> Lattice {
+    let mut tables = HashMap::new();
+    for mask in 0..8u8 {
+        let groups: Vec<&str> = (0..3)
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| GROUPS[i])
+            .collect();
+        let (status, table) = get(
+            http,
+            server.url(&format!(
+                "/api/v1/statistics/mentorships?groupBy={}{extra}",
+                groups.join(",")
+            )),
+            token,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{table}");
+        assert_eq!(table["protected"], true, "{table}");
+        let levels: Vec<u8> = (0..3).map(|i| u8::from(mask & (1 << i) != 0)).collect();
+        let mut cells = HashMap::new();
+        let mut add = |row: &Value| {
+            let key: Vec<String> = GROUPS
+                .iter()
+                .map(|g| {
+                    row["keys"]
+                        .as_array()
+                        .expect("keys")
+                        .iter()
+                        .find(|k| k["dimension"] == *g)
+                        .map_or(String::new(), |k| {
+                            k["value"].as_str().expect("value").to_owned()
+                        })
+                })
+                .collect();
+            let visibility = match row["suppression"].as_str() {
+                None => Visibility::Shown,
+                Some("primary") => Visibility::Primary,
+                Some(_) => Visibility::Secondary,
+            };
+            if let Some(c) = row["count"].as_i64() {
+                assert!(c >= 5, "a shown cell below k: {row}");
+            }
+            assert_eq!(row["suppressed"], visibility != Visibility::Shown);
+            cells.insert(
+                key,
+                Cell {
+                    count: row["count"].as_i64().unwrap_or(0),
+                    amount: 0,
+                    visibility,
+                },
+            );
+        };
+        if groups.is_empty() {
+            add(&table["total"]);
+        } else {
+            for row in table["rows"].as_array().expect("rows") {
+                add(row);
+            }
+        }
+        tables.insert(levels, cells);
+    }
+    Lattice {
+        axes: vec![Axis::Geo, Axis::Status, Axis::Period],
+        tables,
+    }
+}
+
+#[tokio::test]
+async fn the_ministry_sees_suppressed_cells_no_subtraction_recovers_and_bavaria_sees_exact_figures()
+{
+    let dir = TempDir::new();
+    let server = Server::start(&dir.0, &[], &[]);
+    let http = Client::new();
+    let ministry = token(&dir.0, &["--role", "ministry_analyst"]);
+    let admin = token(&dir.0, &["--role", "federal_admin"]);
+    let by = bavaria(&http, &server).await;
+    let coordinator = token(&dir.0, &["--role", "state_coordinator", "--network", &by]);
+
+    // The ministry: every table it can ask for around state × status × year.
+    let l = lattice(&http, &server, Some(&ministry), "").await;
+    let finest = &l.tables[&vec![1, 1, 1]];
+    assert!(finest.values().any(|c| c.visibility == Visibility::Primary));
+    let recovered = audit(&l);
+    assert!(
+        recovered.is_empty(),
+        "recomputed from totals and siblings: {recovered:?}"
+    );
+    // The same for the public, and what a federal admin sees when asking for it.
+    let public = lattice(&http, &server, None, "").await;
+    let admin_view = lattice(&http, &server, Some(&admin), "&protected=true").await;
+    for (levels, t) in &l.tables {
+        for (key, c) in t {
+            assert_eq!(public.tables[levels].get(key), Some(c));
+            assert_eq!(admin_view.tables[levels].get(key), Some(c));
+        }
+    }
+
+    // Exact figures: the federal admin for the whole network, the coordinator for Bavaria.
+    let (_, all) = get(
+        &http,
+        server.url("/api/v1/statistics/mentorships?groupBy=state,status,year"),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(all["protected"], false);
+    let total = all["total"]["count"].as_i64().expect("total");
+    let gql = verbund_e2e::graphql(&server, "{ mentorships { totalCount } }", Some(&admin)).await;
+    assert_eq!(json!(total), gql["data"]["mentorships"]["totalCount"]);
+    assert_eq!(
+        l.tables[&vec![0, 0, 0]][&vec![String::new(); 3]].count,
+        total
+    );
+
+    let (status, mine) = get(
+        &http,
+        server.url("/api/v1/statistics/mentorships?groupBy=state,status,year"),
+        Some(&coordinator),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(mine["protected"], false, "{mine}");
+    let rows = mine["rows"].as_array().expect("rows");
+    assert!(!rows.is_empty());
+    let mut sum = 0;
+    for r in rows {
+        assert_eq!(r["suppressed"], false);
+        assert_eq!(r["keys"][0]["value"], by.as_str(), "only Bavaria: {r}");
+        assert_eq!(r["keys"][0]["label"], "Bayern");
+        let c = r["count"].as_i64().expect("exact count");
+        assert!(c >= 1);
+        sum += c;
+        // Each exact cell equals the federal admin's.
+        let same = all["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|a| a["keys"] == r["keys"])
+            .expect("same cell");
+        assert_eq!(same["count"], r["count"]);
+    }
+    assert_eq!(json!(sum), mine["total"]["count"]);
+    assert!(
+        rows.iter().any(|r| r["count"].as_i64() < Some(5)),
+        "small exact cells shown"
+    );
+
+    // The coordinator asking about the whole federation gets the protected view.
+    let federal_id = {
+        let (_, p) = get(&http, server.url("/api/v1/networks?level=federal"), None).await;
+        p["items"][0]["id"].as_str().expect("federal").to_owned()
+    };
+    let (_, outside) = get(
+        &http,
+        server.url(&format!(
+            "/api/v1/statistics/mentorships?groupBy=state&network={federal_id}"
+        )),
+        Some(&coordinator),
+    )
+    .await;
+    assert_eq!(outside["protected"], true);
+
+    // GraphQL answers the same.
+    let gql = verbund_e2e::graphql(
+        &server,
+        "{ statistics(measure: \"mentorships\", groupBy: [\"state\", \"status\", \"year\"]) { protected total { count } rows { count suppressed suppression } } }",
+        Some(&ministry),
+    )
+    .await;
+    let t = &gql["data"]["statistics"];
+    assert_eq!(t["protected"], true, "{gql}");
+    assert_eq!(t["total"]["count"], json!(total));
+    assert_eq!(
+        t["rows"].as_array().expect("rows").len(),
+        finest.len(),
+        "the same cells as REST"
+    );
+    assert!(server.stop());
+}
+
+#[tokio::test]
+async fn snapshots_freeze_figures_and_only_the_federal_admin_takes_them() {
+    let dir = TempDir::new();
+    let server = Server::start(&dir.0, &[], &[]);
+    let http = Client::new();
+    let ministry = token(&dir.0, &["--role", "ministry_analyst"]);
+    let admin = token(&dir.0, &["--role", "federal_admin"]);
+    let url = server.url("/api/v1/statistics/snapshots");
+    let post = |t: &str, body: Value| {
+        http.post(url.clone())
+            .bearer_auth(t.to_owned())
+            .json(&body)
+            .send()
+    };
+
+    let res = post(&ministry, json!({"asOf": "2025-12-31"}))
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = post(&admin, json!({"asOf": "2025-12-15"}))
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = post(
+        &admin,
+        json!({"asOf": "2025-12-31", "label": "Jahresbericht 2025"}),
+    )
+    .await
+    .expect("post");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let snap: Value = res.json().await.expect("json");
+    let id = snap["id"].as_str().expect("id").to_owned();
+    let res = post(&admin, json!({"asOf": "2025-12-31"}))
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+
+    let figures = |snapshot: Option<&str>| {
+        let q = match snapshot {
+            Some(s) => format!("/api/v1/statistics/mentorships?groupBy=year,status&snapshot={s}"),
+            None => "/api/v1/statistics/mentorships?groupBy=year,status".to_owned(),
+        };
+        get(&http, server.url(&q), Some(&admin))
+    };
+    let (_, frozen) = figures(Some(&id)).await;
+    assert_eq!(frozen["snapshot"]["asOf"], "2025-12-31");
+    assert!(
+        frozen["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .all(|r| r["keys"][0]["value"].as_str() <= Some("2025")),
+        "nothing after the deadline: {frozen}"
+    );
+
+    // A write into the frozen period after the snapshot: live figures move, the snapshot not.
+    let (_, orgs) = get(
+        &http,
+        server.url("/api/v1/organisations?first=1"),
+        Some(&admin),
+    )
+    .await;
+    let org = orgs["items"][0]["id"].as_str().expect("org").to_owned();
+    let res = http
+        .post(server.url("/api/v1/mentorships"))
+        .bearer_auth(&admin)
+        .json(
+            &json!({"organisationId": org, "menteeRef": "S-1", "format": "one_to_one",
+                      "targetGroup": "children", "requestedOn": "2024-03-01"}),
+        )
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (_, live) = figures(None).await;
+    let (_, again) = figures(Some(&id)).await;
+    assert_eq!(again["rows"], frozen["rows"]);
+    assert_eq!(again["total"], frozen["total"]);
+    assert_eq!(
+        live["total"]["count"].as_i64(),
+        frozen["total"]["count"]
+            .as_i64()
+            .map(|c| c + 1 + live_after_deadline(&live))
+    );
+    // Unknown snapshots and bad requests are named.
+    let (status, p) = figures(Some("01a219b7-898f-7268-a3f9-94af3e539b7b")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["fields"][0]["field"], "snapshot");
+    let (status, p) = get(&http, server.url("/api/v1/statistics/people"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["fields"][0]["field"], "measure");
+    let (status, p) = get(
+        &http,
+        server.url("/api/v1/statistics/mentorships_active?activeAt=2025-06-15"),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["fields"][0]["field"], "activeAt");
+    let (status, p) = get(
+        &http,
+        server.url("/api/v1/statistics/mentorships?groupBy=year&from=2024-01-01&to=2025-12-31"),
+        Some(&ministry),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "two years in the protected view: {p}"
+    );
+    assert!(server.stop());
+}
+
+/// Live mentorships requested after 2025 (not in a snapshot as of 2025-12-31).
+fn live_after_deadline(live: &Value) -> i64 {
+    live["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["keys"][0]["value"].as_str() > Some("2025"))
+        .filter_map(|r| r["count"].as_i64())
+        .sum()
+}
