@@ -114,15 +114,12 @@ pub struct Table {
     pub total: Row,
 }
 
-fn word<T: Copy>(
+fn word<T: Copy + std::fmt::Display>(
     c: &mut Collector,
     field: &str,
     raw: &Option<String>,
     parse: fn(&str) -> Result<T, Reason>,
-) -> Option<String>
-where
-    T: std::fmt::Display,
-{
+) -> Option<String> {
     raw.as_ref()
         .and_then(|r| c.check(field, parse(r)).map(|v| v.to_string()))
 }
@@ -376,7 +373,7 @@ async fn render(
         }
     }
     for (axis, level, value) in &plan.filters {
-        if *axis != Axis::Geo && !(*axis == Axis::Period) {
+        if *axis != Axis::Geo && *axis != Axis::Period {
             filters.push(key_of(*axis, *level, value));
         }
     }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -295,5 +295,73 @@ db_test!(
             "one row per state at least: {}",
             cells.len()
         );
+        // Every group expression runs on this database, and each grouping adds up.
+        let all = s
+            .count::<Mentorships>(&MentorshipFilter::default())
+            .await
+            .expect("count") as i64;
+        for groups in [
+            vec![Dimension::Quarter, Dimension::Level],
+            vec![Dimension::Region, Dimension::ProgrammePartner],
+            vec![
+                Dimension::Month,
+                Dimension::Category,
+                Dimension::TargetGroup,
+            ],
+            vec![
+                Dimension::Year,
+                Dimension::OrganisationKind,
+                Dimension::EndReason,
+            ],
+        ] {
+            for protected in [false, true] {
+                let plan = Query {
+                    measure: Some(Measure::Mentorships),
+                    groups: groups.clone(),
+                    ..Query::default()
+                }
+                .plan(protected)
+                .expect("plan");
+                let cells = s.statistic_cells(&plan, Source::Live).await.expect("cells");
+                assert_eq!(cells.iter().map(|c| c.1).sum::<i64>(), all, "{groups:?}");
+                if groups[0] == Dimension::Quarter {
+                    let quarter = plan
+                        .axes
+                        .iter()
+                        .position(|(a, _)| *a == verbund_domain::statistics::Axis::Period)
+                        .expect("period");
+                    assert!(
+                        cells
+                            .iter()
+                            .all(|c| c.0[quarter].len() == 7 && c.0[quarter].contains("-Q")),
+                        "{cells:?}"
+                    );
+                }
+            }
+        }
+        // Stocks: active at the end of last month = started before minus ended before.
+        let today = chrono::Utc::now().date_naive();
+        let month_end = NaiveDate::from_ymd_opt(today.year(), today.month(), 1)
+            .and_then(|d| d.pred_opt())
+            .expect("date");
+        let plan = Query {
+            measure: Some(Measure::MentorshipsActive),
+            active_at: Some(month_end),
+            ..Query::default()
+        }
+        .plan(false)
+        .expect("plan");
+        let active = s.statistic_cells(&plan, Source::Live).await.expect("cells");
+        let expected = s
+            .all::<Mentorships>(&MentorshipFilter::default())
+            .await
+            .expect("all")
+            .iter()
+            .filter(|m| {
+                m.data.started_on.is_some_and(|d| d <= month_end)
+                    && m.data.ended_on.is_none_or(|d| d > month_end)
+            })
+            .count() as i64;
+        assert_eq!(active.iter().map(|c| c.1).sum::<i64>(), expected);
     }
 );

@@ -118,7 +118,7 @@ pub struct SnapshotIn {
 
 /// Freeze the statistics at a reporting deadline.
 #[utoipa::path(post, path = "/api/v1/statistics/snapshots", tag = "statistics", request_body = SnapshotIn,
-    description = "Role: federal_admin. One snapshot per deadline; statistics name it with `snapshot=` and get exactly the frozen figures.",
+    description = "Roles: federal_admin only. One snapshot per deadline; statistics name it with `snapshot=` and get exactly the frozen figures.",
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The snapshot", body = SnapshotOut),
