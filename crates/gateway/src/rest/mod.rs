@@ -211,7 +211,7 @@ impl utoipa::Modify for BearerAuth {
 #[openapi(
     info(title = "Verbund REST API", description = "The data backbone of the Menschen stärken Menschen umbrella association. Errors are RFC 9457 problems with a stable `code`. Writes need `If-Match`; POSTs accept `Idempotency-Key`."),
     modifiers(&BearerAuth),
-    components(schemas(Problem)),
+    components(schemas(Problem, statistics::MeasureName)),
 )]
 struct ApiDoc;
 

@@ -17,6 +17,22 @@ use verbund_domain::Reason;
 use verbund_domain::ValidationErrors;
 use verbund_persistence::StoreError;
 
+/// What a statistic counts (documentation of the path segment; the handler parses it).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum MeasureName {
+    Mentorships,
+    MentorshipsStarted,
+    MentorshipsEnded,
+    MentorshipsActive,
+    Volunteers,
+    Organisations,
+    Offerings,
+    Cooperations,
+    Funding,
+}
+
 #[derive(Deserialize, IntoParams, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -49,7 +65,7 @@ pub struct StatisticsParams {
 
 /// A statistic.
 #[utoipa::path(get, path = "/api/v1/statistics/{measure}", tag = "statistics", params(
-        ("measure" = String, Path, description = "mentorships, mentorships_started, mentorships_ended, mentorships_active, volunteers, organisations, offerings, cooperations or funding"),
+        ("measure" = MeasureName, Path, description = "What is counted"),
         StatisticsParams),
     description = "Every role, also without a token. federal_admin sees exact figures; coordinators exact figures inside their subtree (their own network by default); everyone else the protected view, where a cell with a count from 1 to k−1 and the cells that would give it away are suppressed. Computed by the database from aggregate tables.",
     security((), ("bearer" = [])),
@@ -143,17 +159,37 @@ pub async fn create_snapshot(
 #[derive(Deserialize, IntoParams, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct InsightParams {
-    /// Only this network's subtree (overlaps).
+pub struct OverlapParams {
+    /// Only regions in this network's subtree.
     pub network: Option<Uuid>,
     /// How many entries, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub first: Option<u32>,
-    /// Fundings ending within this many days (funding-risks; default 90).
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OverloadParams {
+    /// How many entries of each list, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub first: Option<u32>,
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FundingRiskParams {
+    /// How many entries of each list, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub first: Option<u32>,
+    /// Fundings ending within this many days, 0 to 3660 (default 90).
+    #[param(minimum = 0, maximum = 3660)]
     pub within_days: Option<u32>,
 }
 
-fn first(p: &InsightParams) -> Result<u64, ApiError> {
-    let f = p.first.unwrap_or(50);
+fn first(first: Option<u32>) -> Result<u64, ApiError> {
+    let f = first.unwrap_or(50);
     if !(1..=100).contains(&f) {
         return Err(StoreError::Invalid(ValidationErrors::single(
             "first",
@@ -180,7 +216,7 @@ pub struct OverlapOut {
 
 /// Parallel structures: published offerings of different organisations in the same region
 /// with the same category, a shared target group and overlapping periods.
-#[utoipa::path(get, path = "/api/v1/insights/overlaps", tag = "insights", params(InsightParams),
+#[utoipa::path(get, path = "/api/v1/insights/overlaps", tag = "insights", params(OverlapParams),
     description = "Every role, also without a token (published offerings are public).",
     security((), ("bearer" = [])),
     responses(
@@ -191,9 +227,9 @@ pub struct OverlapOut {
     ))]
 pub async fn overlaps(
     Caller(s): Caller,
-    Params(p): Params<InsightParams>,
+    Params(p): Params<OverlapParams>,
 ) -> Result<Response, ApiError> {
-    let limit = first(&p)?;
+    let limit = first(p.first)?;
     let path = match p.network {
         Some(n) => Some(s.statistics_network(n).await?.path),
         None => None,
@@ -244,7 +280,7 @@ pub struct OverloadedOrganisationOut {
 
 /// Volunteers above capacity and organisations with too many active mentorships per paid
 /// coordinator, among the records the caller may read.
-#[utoipa::path(get, path = "/api/v1/insights/overload", tag = "insights", params(InsightParams),
+#[utoipa::path(get, path = "/api/v1/insights/overload", tag = "insights", params(OverloadParams),
     description = "Roles that read volunteers, mentorships and staff (federal_admin, coordinators, organisations); others get empty lists.",
     security((), ("bearer" = [])),
     responses(
@@ -256,9 +292,9 @@ pub struct OverloadedOrganisationOut {
 pub async fn overload(
     State(state): State<AppState>,
     Caller(s): Caller,
-    Params(p): Params<InsightParams>,
+    Params(p): Params<OverloadParams>,
 ) -> Result<Response, ApiError> {
-    let limit = first(&p)?;
+    let limit = first(p.first)?;
     let per = state.config.statistics.mentorships_per_coordinator;
     let out = OverloadOut {
         limit_per_coordinator: per,
@@ -317,7 +353,7 @@ pub struct ContingentOut {
 }
 
 /// Fundings ending soon with no follow-up, and contingents against the mentorships started.
-#[utoipa::path(get, path = "/api/v1/insights/funding-risks", tag = "insights", params(InsightParams),
+#[utoipa::path(get, path = "/api/v1/insights/funding-risks", tag = "insights", params(FundingRiskParams),
     description = "Roles that read fundings (federal_admin, coordinators, organisations); others get empty lists.",
     security((), ("bearer" = [])),
     responses(
@@ -328,9 +364,9 @@ pub struct ContingentOut {
     ))]
 pub async fn funding_risks(
     Caller(s): Caller,
-    Params(p): Params<InsightParams>,
+    Params(p): Params<FundingRiskParams>,
 ) -> Result<Response, ApiError> {
-    let limit = first(&p)?;
+    let limit = first(p.first)?;
     let within = p.within_days.unwrap_or(90);
     if within > 3660 {
         return Err(StoreError::Invalid(ValidationErrors::single(
