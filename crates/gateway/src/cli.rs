@@ -82,7 +82,10 @@ enum Command {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Scale {
+    /// 49 networks, 60 organisations, 448 mentorships, through the normal write path.
     Demo,
+    /// The whole programme over ten years: 25,000 organisations, 3,000,000 mentorships.
+    Large,
 }
 
 /// Parses the command line and runs it.
@@ -193,6 +196,28 @@ async fn run(cli: Cli) -> Result<(), String> {
                 })?;
             println!("{}", snap.id);
             tracing::info!(id = %snap.id, as_of = %snap.as_of, "statistics frozen");
+            Ok(())
+        }
+        Command::Seed {
+            scale: Scale::Large,
+            seed,
+        } => {
+            let store = open(&config).await?;
+            let started = std::time::Instant::now();
+            let bar = ProgressBar::new();
+            verbund_persistence::seed_large::seed_large(
+                &store,
+                seed,
+                verbund_persistence::seed_large::Scale::large(),
+                &|what, done, of| bar.show(what, done, of),
+            )
+            .await
+            .map_err(|e| format!("cannot seed: {e}"))?;
+            eprintln!();
+            tracing::info!(
+                seconds = started.elapsed().as_secs(),
+                "large data set loaded"
+            );
             Ok(())
         }
         Command::ExportSchema { out } => {
@@ -379,4 +404,35 @@ async fn shutdown() {
         () = term => {},
     }
     tracing::info!("shutdown signal received");
+}
+
+/// A one-line progress bar on stderr: `[#########-----------]  45% mentorships 1350000/3000000 12s`.
+struct ProgressBar {
+    started: std::time::Instant,
+}
+
+impl ProgressBar {
+    fn new() -> ProgressBar {
+        ProgressBar {
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn show(&self, what: &str, done: u64, of: u64) {
+        use std::io::Write;
+        let pct = if of == 0 { 100 } else { done * 100 / of };
+        let filled = usize::try_from(pct / 5).unwrap_or(20).min(20);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r[{}{}] {pct:>3}% {what} {done}/{of} {}s\x1b[K",
+            "#".repeat(filled),
+            "-".repeat(20 - filled),
+            self.started.elapsed().as_secs()
+        );
+        if done >= of {
+            let _ = writeln!(err);
+        }
+        let _ = err.flush();
+    }
 }

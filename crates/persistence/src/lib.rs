@@ -10,6 +10,7 @@ pub mod error;
 pub mod insights;
 mod migration;
 pub mod seed;
+pub mod seed_large;
 pub mod statistics;
 mod store;
 pub mod tables;

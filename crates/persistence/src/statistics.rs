@@ -554,6 +554,12 @@ impl Scoped {
 }
 
 impl Store {
+    /// Refreshes the planner's statistics (after a bulk load).
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        self.conn().execute_unprepared("ANALYZE").await?;
+        Ok(())
+    }
+
     /// Recomputes every cell from the base tables (after a bulk load).
     pub async fn rebuild_statistics(&self) -> Result<(), StoreError> {
         let txn = self.conn().begin().await?;

@@ -365,3 +365,58 @@ db_test!(
         assert_eq!(active.iter().map(|c| c.1).sum::<i64>(), expected);
     }
 );
+
+db_test!(
+    large_seed_is_deterministic_valid_and_its_aggregate_exact,
+    |store: Store| async move {
+        let scale = verbund_persistence::seed_large::Scale {
+            regions_per_state: 2,
+            partners: 3,
+            organisations: 60,
+            mentorships_per_organisation: 20,
+            years: 3,
+        };
+        verbund_persistence::seed_large::seed_large(&store, 9, scale, &|_, _, _| {})
+            .await
+            .expect("seed");
+        let s = store.scoped(Caller::system()).await.expect("system");
+        assert_exact(&store, &s, "after the large seed").await;
+        assert_eq!(
+            s.count::<Mentorships>(&MentorshipFilter::default())
+                .await
+                .expect("count"),
+            60 * 20
+        );
+        // Every row reads back through the domain types, so every value is valid.
+        let all = s
+            .all::<Mentorships>(&MentorshipFilter::default())
+            .await
+            .expect("mentorships");
+        for &status in MentorshipStatus::ALL {
+            assert!(all.iter().any(|m| m.data.status == status), "{status}");
+        }
+        for m in &all {
+            let input = mentorship_input(&m.data);
+            Mentorship::parse(input, chrono::Utc::now().date_naive())
+                .unwrap_or_else(|e| panic!("{e}: {:?}", m.data));
+        }
+        s.all::<Organisations>(&OrganisationFilter::default())
+            .await
+            .expect("organisations");
+        s.all::<Offerings>(&OfferingFilter::default())
+            .await
+            .expect("offerings");
+        s.all::<Fundings>(&OwnedFilter::default())
+            .await
+            .expect("fundings");
+        s.all::<Committees>(&CommitteeFilter::default())
+            .await
+            .expect("committees");
+        // A second load refuses the filled database.
+        assert!(
+            verbund_persistence::seed_large::seed_large(&store, 9, scale, &|_, _, _| {})
+                .await
+                .is_err()
+        );
+    }
+);

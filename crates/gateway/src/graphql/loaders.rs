@@ -94,6 +94,28 @@ impl Loader<(Uuid, MentorshipStatus)> for MentorshipCounts {
     }
 }
 
+/// The number of an organisation's records of `T` the caller may see: one `GROUP BY`.
+pub struct OwnedCounts<T: Owned>(pub Scoped, pub PhantomData<T>);
+
+impl<T: Owned> Loader<Uuid> for OwnedCounts<T>
+where
+    T::Filter: Send + Sync,
+{
+    type Value = u64;
+    type Error = StoreError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, u64>, StoreError> {
+        let counts = self
+            .0
+            .count_for_organisations::<T>(keys, &T::Filter::default())
+            .await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, counts.get(k).copied().unwrap_or(0)))
+            .collect())
+    }
+}
+
 /// Children grouped by a parent key that the caller's filter and key function define
 /// (member organisations, child networks, cooperations, committees, meetings).
 /// `M` tells two groupings of one table apart (e.g. organisations by parent and by network).

@@ -38,6 +38,8 @@ pub struct Loaders {
     pub mentorships_of: Dl<ByOrganisation<Mentorships>>,
     pub fundings_of: Dl<ByOrganisation<Fundings>>,
     pub mentorship_counts: Dl<MentorshipCounts>,
+    pub contact_counts: Dl<OwnedCounts<Contacts>>,
+    pub offering_counts: Dl<OwnedCounts<Offerings>>,
     pub members_of: Dl<Grouped<Organisations, MembersOf>>,
     pub organisations_at: Dl<Grouped<Organisations, AtHome>>,
     pub children_of: Dl<Grouped<Networks, ChildrenOf>>,
@@ -84,6 +86,8 @@ impl Loaders {
             mentorships_of: dl(ByOrganisation::new(s.clone())),
             fundings_of: dl(ByOrganisation::new(s.clone())),
             mentorship_counts: dl(MentorshipCounts(s.clone())),
+            contact_counts: dl(OwnedCounts(s.clone(), PhantomData)),
+            offering_counts: dl(OwnedCounts(s.clone(), PhantomData)),
             members_of: dl(Grouped {
                 scoped: s.clone(),
                 filter: |ids| OrganisationFilter {
@@ -244,6 +248,30 @@ pub async fn prime_organisations(
     }
     if node.field("fundings").exists() {
         children::<Fundings>(s, &l.fundings_of, &ids).await?;
+    }
+    if node.field("contactCount").exists() {
+        let counts = s
+            .count_for_organisations::<Contacts>(&ids, &OwnedFilter::default())
+            .await
+            .map_err(gql)?;
+        l.contact_counts
+            .feed_many(
+                ids.iter()
+                    .map(|id| (*id, counts.get(id).copied().unwrap_or(0))),
+            )
+            .await;
+    }
+    if node.field("offeringCount").exists() {
+        let counts = s
+            .count_for_organisations::<Offerings>(&ids, &OfferingFilter::default())
+            .await
+            .map_err(gql)?;
+        l.offering_counts
+            .feed_many(
+                ids.iter()
+                    .map(|id| (*id, counts.get(id).copied().unwrap_or(0))),
+            )
+            .await;
     }
     if node.field("mentorshipCount").exists() {
         // The default status; other statuses load through the loader's batching.
@@ -589,6 +617,26 @@ impl Organisation {
             Mentorship,
         )
         .await
+    }
+    /// How many contact persons the organisation has (that the caller may see), counted by
+    /// the database.
+    async fn contact_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        Ok(loaders(ctx)?
+            .contact_counts
+            .load_one(self.0.id)
+            .await
+            .map_err(gql)?
+            .unwrap_or(0))
+    }
+    /// How many offerings the organisation has (that the caller may see), counted by the
+    /// database.
+    async fn offering_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        Ok(loaders(ctx)?
+            .offering_counts
+            .load_one(self.0.id)
+            .await
+            .map_err(gql)?
+            .unwrap_or(0))
     }
     /// How many of the organisation's mentorships are in `status` (default `active`),
     /// counted by the database.
