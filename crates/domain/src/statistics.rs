@@ -252,6 +252,62 @@ pub const STORED: [&str; 9] = [
     "funding",
 ];
 
+/// An aggregate grain: the fine cells keep every dimension by month; coarser rollups kept
+/// beside them in the same transaction answer the common dashboards from far fewer rows.
+/// `keeps` is the deepest level of each axis the grain holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Grain {
+    pub id: i16,
+    pub keeps: &'static [(Axis, u8)],
+}
+
+/// The grains, finest first.
+pub const GRAINS: [Grain; 3] = [
+    Grain {
+        id: 0,
+        keeps: &[
+            (Axis::Level, 1),
+            (Axis::Geo, 2),
+            (Axis::OrganisationKind, 1),
+            (Axis::ProgrammePartner, 1),
+            (Axis::Category, 1),
+            (Axis::TargetGroup, 1),
+            (Axis::Status, 1),
+            (Axis::EndReason, 1),
+            (Axis::Period, 3),
+        ],
+    },
+    // Networks × kind × status × end reason by year.
+    Grain {
+        id: 1,
+        keeps: &[
+            (Axis::Level, 1),
+            (Axis::Geo, 2),
+            (Axis::OrganisationKind, 1),
+            (Axis::Status, 1),
+            (Axis::EndReason, 1),
+            (Axis::Period, 1),
+        ],
+    },
+    // States × kind × status × end reason by year: the ministry's tables.
+    Grain {
+        id: 2,
+        keeps: &[
+            (Axis::Geo, 1),
+            (Axis::OrganisationKind, 1),
+            (Axis::Status, 1),
+            (Axis::EndReason, 1),
+            (Axis::Period, 1),
+        ],
+    },
+];
+
+impl Grain {
+    fn covers(&self, axis: Axis, level: u8) -> bool {
+        self.keeps.iter().any(|(a, l)| *a == axis && level <= *l)
+    }
+}
+
 /// A subtree filter: the network's path and level (0 federal, 1 state, 2 region).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkFilter {
@@ -459,6 +515,26 @@ impl Plan {
                 None => true,
             }
         })
+    }
+
+    /// The coarsest grain that can answer the plan: every axis and filter at a level the
+    /// grain keeps; month ranges and stocks need months unless they end with a year.
+    pub fn grain(&self) -> i16 {
+        let year_aligned = |m: &str| m.ends_with("-12");
+        GRAINS
+            .iter()
+            .rev()
+            .find(|g| {
+                self.axes.iter().all(|(a, l)| g.covers(*a, *l))
+                    && self.filters.iter().all(|(a, l, _)| g.covers(*a, *l))
+                    && (g.covers(Axis::Period, 3)
+                        || (self
+                            .months
+                            .as_ref()
+                            .is_none_or(|(f, t)| f.ends_with("-01") && year_aligned(t))
+                            && self.active_month.as_deref().is_none_or(year_aligned)))
+            })
+            .map_or(0, |g| g.id)
     }
 
     /// The levels of the table whose one cell is the total of the selection.

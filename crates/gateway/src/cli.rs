@@ -70,6 +70,9 @@ enum Command {
         #[arg(long)]
         label: Option<String>,
     },
+    /// Compare the aggregate table with a full recount from the base tables; exits non-zero
+    /// and lists the cells if they differ.
+    CheckStatistics,
     /// Fill an empty database with a generated data set.
     Seed {
         #[arg(long, value_enum, default_value = "demo")]
@@ -219,6 +222,25 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "large data set loaded"
             );
             Ok(())
+        }
+        Command::CheckStatistics => {
+            let store = open(&config).await?;
+            let drift = store
+                .statistics_drift()
+                .await
+                .map_err(|e| format!("cannot check: {e}"))?;
+            for line in drift.iter().take(20) {
+                eprintln!("{line}");
+            }
+            if drift.is_empty() {
+                println!("statistics exact");
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} statistic cells differ from a recount",
+                    drift.len()
+                ))
+            }
         }
         Command::ExportSchema { out } => {
             std::fs::create_dir_all(&out)

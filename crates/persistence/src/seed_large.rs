@@ -6,7 +6,8 @@
 //! Unlike the demo seed it does not go through the per-record write path: rows are built
 //! valid by construction and written with multi-row `INSERT`s of up to a thousand rows in
 //! one transaction, then the aggregate table is rebuilt from the base tables. Everything,
-//! ids included, follows from the seed: the same seed gives the same database.
+//! ids included, follows from the seed and the day (dates run up to today): the same seed
+//! on the same day gives the same records (timestamps aside).
 
 use crate::error::StoreError;
 use crate::statistics::Sql;
@@ -277,12 +278,12 @@ pub async fn seed_large(
     let mut batch = Batch::new(&txn, "organisations", ORG);
     let total_orgs = scale.organisations as u64;
     let org_row = |id: Uuid,
-                       kind: &str,
-                       net: Uuid,
-                       path: &str,
-                       parent: Option<Uuid>,
-                       name: String,
-                       n: usize| {
+                   kind: &str,
+                   net: Uuid,
+                   path: &str,
+                   parent: Option<Uuid>,
+                   name: String,
+                   n: usize| {
         let mut row = record(id, now);
         row.extend([
             v(kind),

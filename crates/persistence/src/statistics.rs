@@ -17,10 +17,10 @@ use sea_orm::{
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 use verbund_domain::policy::EntityKind;
-use verbund_domain::statistics::{Axis, Plan, STORED};
+use verbund_domain::statistics::{Axis, GRAINS, Plan, STORED};
 use verbund_domain::{Reason, ValidationErrors};
 
-const DIMS: &str = "measure, network_path, organisation_kind, programme_partner, category, \
+const DIMS: &str = "grain, measure, network_path, organisation_kind, programme_partner, category, \
                     target_group, status, end_reason, period";
 
 /// SQL text with its bound values, placeholders written for the backend.
@@ -76,7 +76,7 @@ pub(crate) enum Restriction {
 }
 
 /// The `SELECT` of a stored measure: one row per cell, `DIMS` then count and amount.
-fn source(sql: &mut Sql, measure: &str, restriction: &Restriction, sign: i64) {
+fn source(sql: &mut Sql, grain: i16, measure: &str, restriction: &Restriction, sign: i64) {
     let nil = sql.bind(Uuid::nil());
     let org_dims = format!(
         "o.network_path, o.kind, \
@@ -173,8 +173,35 @@ fn source(sql: &mut Sql, measure: &str, restriction: &Restriction, sign: i64) {
     } else {
         org_dims
     };
+    // A rollup keeps fewer dimensions: the others collapse to a constant.
+    let (org_dims, category, target, period) = match grain {
+        0 => (org_dims, category, target, period),
+        g => {
+            let path = if measure == "cooperations" {
+                "n.path"
+            } else {
+                "o.network_path"
+            };
+            let geo = if g == 1 {
+                path.to_owned()
+            } else {
+                format!("substr({path}, 1, 64)")
+            };
+            let year = if period == "''" {
+                period
+            } else {
+                format!("substr({period}, 1, 4)")
+            };
+            (
+                format!("{geo}, o.kind, {nil}"),
+                "''".to_owned(),
+                "''".to_owned(),
+                year,
+            )
+        }
+    };
     let text = format!(
-        "SELECT '{measure}', {org_dims}, {category}, {target}, {status}, {reason}, {period}, \
+        "SELECT {grain}, '{measure}', {org_dims}, {category}, {target}, {status}, {reason}, {period}, \
          CAST({sign} * COUNT(*) AS BIGINT), CAST({sign} * COALESCE(SUM({amount}), 0) AS BIGINT) \
          FROM {from} WHERE 1 = 1{extra}"
     );
@@ -190,7 +217,7 @@ fn source(sql: &mut Sql, measure: &str, restriction: &Restriction, sign: i64) {
             sql.push(&format!(" AND o.id = {p}"));
         }
     }
-    sql.push(" GROUP BY 2, 3, 4, 5, 6, 7, 8, 9");
+    sql.push(" GROUP BY 3, 4, 5, 6, 7, 8, 9, 10");
 }
 
 /// Adds `sign` × the contribution of the restricted records to the cells.
@@ -203,16 +230,18 @@ async fn apply(
     if matches!(restriction, Restriction::Ids(ids) if ids.is_empty()) {
         return Ok(());
     }
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push(&format!(
-        "INSERT INTO statistic_cells ({DIMS}, count, amount) "
-    ));
-    source(&mut sql, measure, restriction, sign);
-    sql.push(&format!(
-        " ON CONFLICT ({DIMS}) DO UPDATE SET count = statistic_cells.count + excluded.count, \
-         amount = statistic_cells.amount + excluded.amount"
-    ));
-    conn.execute_raw(sql.statement()).await?;
+    for grain in GRAINS {
+        let mut sql = Sql::new(conn.get_database_backend());
+        sql.push(&format!(
+            "INSERT INTO statistic_cells ({DIMS}, count, amount) "
+        ));
+        source(&mut sql, grain.id, measure, restriction, sign);
+        sql.push(&format!(
+            " ON CONFLICT ({DIMS}) DO UPDATE SET count = statistic_cells.count + excluded.count, \
+             amount = statistic_cells.amount + excluded.amount"
+        ));
+        conn.execute_raw(sql.statement()).await?;
+    }
     Ok(())
 }
 
@@ -295,6 +324,20 @@ fn axis_expr(backend: DbBackend, axis: Axis, level: u8) -> String {
     }
 }
 
+/// The `SELECT …` list that rolls fine cells (grain 0) up into `grain` (no FROM).
+fn rollup_select(sql: &mut Sql, grain: i16) -> String {
+    let nil = sql.bind(Uuid::nil());
+    let geo = if grain == 1 {
+        "network_path".to_owned()
+    } else {
+        "substr(network_path, 1, 64)".to_owned()
+    };
+    format!(
+        "SELECT {grain}, measure, {geo}, organisation_kind, {nil}, '', '', status, end_reason, \
+         substr(period, 1, 4), CAST(SUM(count) AS BIGINT), CAST(SUM(amount) AS BIGINT)"
+    )
+}
+
 /// Where a statistic is read from: the live cells or a snapshot's.
 #[derive(Debug, Clone, Copy)]
 pub enum Source {
@@ -365,6 +408,8 @@ impl Scoped {
             .collect();
         sql.push(&ms.join(", "));
         sql.push(")");
+        let grain = plan.grain();
+        sql.push(&format!(" AND grain = {grain}"));
         if let Source::Snapshot(id) = from {
             let p = sql.bind(id);
             sql.push(&format!(" AND snapshot_id = {p}"));
@@ -386,7 +431,15 @@ impl Scoped {
                 sql.push(&format!(" AND {e} = {v}"));
             }
             if let Some((f, t)) = &plan.months {
-                let (pf, pt) = (sql.bind(f.clone()), sql.bind(t.clone()));
+                // Rollups keep years: compare years there.
+                let cut = |m: &String| -> String {
+                    if grain == 0 {
+                        m.clone()
+                    } else {
+                        m.chars().take(4).collect()
+                    }
+                };
+                let (pf, pt) = (sql.bind(cut(f)), sql.bind(cut(t)));
                 sql.push(&format!(" AND period >= {pf} AND period <= {pt}"));
             }
         }
@@ -472,9 +525,23 @@ impl Scoped {
         sql.push(&format!(
             "INSERT INTO statistic_snapshot_cells (snapshot_id, {DIMS}, count, amount) \
              SELECT {id}, {DIMS}, count, amount FROM statistic_cells \
-             WHERE (count <> 0 OR amount <> 0) AND (period = '' OR period <= {month})"
+             WHERE grain = 0 AND (count <> 0 OR amount <> 0) AND (period = '' OR period <= {month})"
         ));
         txn.execute_raw(sql.statement()).await?;
+        // The rollups of the frozen months (a live year cell may hold later months).
+        for grain in GRAINS.iter().skip(1) {
+            let mut sql = Sql::new(backend);
+            // Placeholders in text order (SQLite's `?` are positional).
+            let id = sql.bind(snapshot.id);
+            let select = rollup_select(&mut sql, grain.id);
+            let same = sql.bind(snapshot.id);
+            sql.push(&format!(
+                "INSERT INTO statistic_snapshot_cells (snapshot_id, {DIMS}, count, amount) \
+                 SELECT {id}, x.* FROM ({select} FROM statistic_snapshot_cells \
+                 WHERE grain = 0 AND snapshot_id = {same} GROUP BY 2, 3, 4, 8, 9, 10) x"
+            ));
+            txn.execute_raw(sql.statement()).await?;
+        }
         txn.commit().await?;
         Ok(snapshot)
     }
@@ -565,8 +632,24 @@ impl Store {
         let txn = self.conn().begin().await?;
         txn.execute_unprepared("DELETE FROM statistic_cells")
             .await?;
+        let backend = txn.get_database_backend();
         for m in STORED {
-            apply(&txn, m, &Restriction::All, 1).await?;
+            let mut sql = Sql::new(backend);
+            sql.push(&format!(
+                "INSERT INTO statistic_cells ({DIMS}, count, amount) "
+            ));
+            source(&mut sql, 0, m, &Restriction::All, 1);
+            txn.execute_raw(sql.statement()).await?;
+        }
+        // The rollups from the fine cells: far fewer rows to read than the base tables.
+        for grain in GRAINS.iter().skip(1) {
+            let mut sql = Sql::new(backend);
+            let select = rollup_select(&mut sql, grain.id);
+            sql.push(&format!(
+                "INSERT INTO statistic_cells ({DIMS}, count, amount) \
+                 {select} FROM statistic_cells WHERE grain = 0 GROUP BY 2, 3, 4, 8, 9, 10"
+            ));
+            txn.execute_raw(sql.statement()).await?;
         }
         txn.commit().await?;
         Ok(())
@@ -579,16 +662,16 @@ impl Store {
         let read = |rows: Vec<QueryResult>| -> Result<BTreeMap<String, (i64, i64)>, StoreError> {
             let mut out = BTreeMap::new();
             for r in rows {
-                let mut key = Vec::new();
-                for i in 0..9 {
-                    key.push(if i == 3 {
+                let mut key = vec![r.try_get_by_index::<i16>(0)?.to_string()];
+                for i in 1..10 {
+                    key.push(if i == 4 {
                         r.try_get_by_index::<Uuid>(i)?.to_string()
                     } else {
                         r.try_get_by_index::<String>(i)?
                     });
                 }
-                let c: i64 = r.try_get_by_index(9)?;
-                let a: i64 = r.try_get_by_index(10)?;
+                let c: i64 = r.try_get_by_index(10)?;
+                let a: i64 = r.try_get_by_index(11)?;
                 if c != 0 || a != 0 {
                     out.insert(key.join("|"), (c, a));
                 }
@@ -601,12 +684,14 @@ impl Store {
         ));
         let stored = read(self.conn().query_all_raw(sql.statement()).await?)?;
         let mut recount = BTreeMap::new();
-        for m in STORED {
-            let mut sql = Sql::new(backend);
-            sql.push("SELECT * FROM (");
-            source(&mut sql, m, &Restriction::All, 1);
-            sql.push(") x");
-            recount.extend(read(self.conn().query_all_raw(sql.statement()).await?)?);
+        for grain in GRAINS {
+            for m in STORED {
+                let mut sql = Sql::new(backend);
+                sql.push("SELECT * FROM (");
+                source(&mut sql, grain.id, m, &Restriction::All, 1);
+                sql.push(") x");
+                recount.extend(read(self.conn().query_all_raw(sql.statement()).await?)?);
+            }
         }
         let mut drift = Vec::new();
         for (k, v) in &recount {

@@ -184,3 +184,41 @@ proptest! {
         check(&[(Axis::Period, 3), (Axis::Status, 1)], cells);
     }
 }
+
+#[test]
+fn plans_read_the_coarsest_grain_that_answers_them() {
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+    let plan = |groups: Vec<Dimension>, from: Option<&str>, to: Option<&str>| {
+        Query {
+            measure: Some(Measure::Mentorships),
+            groups,
+            from: from.map(d),
+            to: to.map(d),
+            ..Query::default()
+        }
+        .plan(false)
+        .expect("plan")
+        .grain()
+    };
+    use Dimension::*;
+    assert_eq!(plan(vec![State, Status, Year], None, None), 2);
+    assert_eq!(plan(vec![Region, Status, Year], None, None), 1);
+    assert_eq!(plan(vec![Level, Year], None, None), 1);
+    assert_eq!(plan(vec![State, Month], None, None), 0);
+    assert_eq!(plan(vec![ProgrammePartner], None, None), 0);
+    assert_eq!(plan(vec![State], Some("2020-01-01"), Some("2024-12-31")), 2);
+    assert_eq!(plan(vec![State], Some("2020-03-01"), Some("2024-12-31")), 0);
+    let active = |at: &str| {
+        Query {
+            measure: Some(Measure::MentorshipsActive),
+            groups: vec![State],
+            active_at: Some(d(at)),
+            ..Query::default()
+        }
+        .plan(true)
+        .expect("plan")
+        .grain()
+    };
+    assert_eq!(active("2024-12-31"), 2);
+    assert_eq!(active("2024-11-30"), 0);
+}

@@ -20,12 +20,13 @@ use verbund_persistence::{Scoped, StoreError, Table, encode_cursor};
 
 /// A page of records from the database, with the total.
 pub async fn list<T: Table, W: async_graphql::OutputType>(
+    ctx: &Context<'_>,
     s: &Scoped,
     filter: T::Filter,
     paging: Paging,
     wrap: fn(Record<T::Data>) -> W,
 ) -> Result<List<W>> {
-    let total = s.count::<T>(&filter).await.map_err(gql)?;
+    let total = total::<T>(ctx, s, &filter).await?;
     let page = s.list::<T>(&filter, &paging.request()).await.map_err(gql)?;
     let mut c = Connection::with_additional_fields(
         paging.after.is_some(),
@@ -38,6 +39,15 @@ pub async fn list<T: Table, W: async_graphql::OutputType>(
             .map(|r| Edge::new(encode_cursor(r.id), wrap(r))),
     );
     Ok(c)
+}
+
+/// The number of matching records, counted only when the query selects `totalCount`.
+pub async fn total<T: Table>(ctx: &Context<'_>, s: &Scoped, filter: &T::Filter) -> Result<u64> {
+    if ctx.look_ahead().field("totalCount").exists() {
+        s.count::<T>(filter).await.map_err(gql)
+    } else {
+        Ok(0)
+    }
 }
 
 async fn get<T: Table, W>(
@@ -401,7 +411,14 @@ impl Query {
             search: f.search,
             ..Default::default()
         };
-        list::<Networks, _>(scoped(ctx)?, filter, Paging::new(first, after)?, Network).await
+        list::<Networks, _>(
+            ctx,
+            scoped(ctx)?,
+            filter,
+            Paging::new(first, after)?,
+            Network,
+        )
+        .await
     }
 
     async fn network(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Network>> {
@@ -431,7 +448,7 @@ impl Query {
         };
         let s = scoped(ctx)?;
         let paging = Paging::new(first, after)?;
-        let total = s.count::<Organisations>(&filter).await.map_err(gql)?;
+        let total = total::<Organisations>(ctx, s, &filter).await?;
         let page = s
             .list::<Organisations>(&filter, &paging.request())
             .await
@@ -462,6 +479,7 @@ impl Query {
         filter: Option<OwnedFilterInput>,
     ) -> Result<List<Contact>> {
         list::<Contacts, _>(
+            ctx,
             scoped(ctx)?,
             filter.unwrap_or_default().into_filter()?,
             Paging::new(first, after)?,
@@ -478,6 +496,7 @@ impl Query {
         filter: Option<OfferingFilterInput>,
     ) -> Result<List<Offering>> {
         list::<Offerings, _>(
+            ctx,
             scoped(ctx)?,
             filter.unwrap_or_default().into_filter()?,
             Paging::new(first, after)?,
@@ -518,7 +537,7 @@ impl Query {
         }
         .into_filter()?;
         let public = &ctx.data::<PublicScope>()?.0;
-        list::<Offerings, _>(public, filter, Paging::new(first, after)?, Offering).await
+        list::<Offerings, _>(ctx, public, filter, Paging::new(first, after)?, Offering).await
     }
 
     async fn volunteers(
@@ -529,6 +548,7 @@ impl Query {
         filter: Option<OwnedFilterInput>,
     ) -> Result<List<Volunteer>> {
         list::<Volunteers, _>(
+            ctx,
             scoped(ctx)?,
             filter.unwrap_or_default().into_filter()?,
             Paging::new(first, after)?,
@@ -545,6 +565,7 @@ impl Query {
         filter: Option<OwnedFilterInput>,
     ) -> Result<List<Staff>> {
         list::<StaffMembers, _>(
+            ctx,
             scoped(ctx)?,
             filter.unwrap_or_default().into_filter()?,
             Paging::new(first, after)?,
@@ -574,7 +595,14 @@ impl Query {
             requested_from: f.requested_from,
             requested_until: f.requested_until,
         };
-        list::<Mentorships, _>(scoped(ctx)?, filter, Paging::new(first, after)?, Mentorship).await
+        list::<Mentorships, _>(
+            ctx,
+            scoped(ctx)?,
+            filter,
+            Paging::new(first, after)?,
+            Mentorship,
+        )
+        .await
     }
 
     async fn mentorship(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Mentorship>> {
@@ -600,6 +628,7 @@ impl Query {
             ..Default::default()
         };
         list::<Cooperations, _>(
+            ctx,
             scoped(ctx)?,
             filter,
             Paging::new(first, after)?,
@@ -622,7 +651,14 @@ impl Query {
             search: f.search,
             ..Default::default()
         };
-        list::<Committees, _>(scoped(ctx)?, filter, Paging::new(first, after)?, Committee).await
+        list::<Committees, _>(
+            ctx,
+            scoped(ctx)?,
+            filter,
+            Paging::new(first, after)?,
+            Committee,
+        )
+        .await
     }
 
     async fn fundings(
@@ -633,6 +669,7 @@ impl Query {
         filter: Option<OwnedFilterInput>,
     ) -> Result<List<Funding>> {
         list::<Fundings, _>(
+            ctx,
             scoped(ctx)?,
             filter.unwrap_or_default().into_filter()?,
             Paging::new(first, after)?,

@@ -445,6 +445,7 @@ impl Network {
             ..Default::default()
         };
         super::query::list::<Offerings, _>(
+            ctx,
             super::scoped(ctx)?,
             filter,
             Paging::new(first, after)?,

@@ -28,6 +28,9 @@ fn cells(name: &'static str, snapshot: bool) -> TableCreateStatement {
         t.col(uuid("snapshot_id"));
         key.col("snapshot_id");
     }
+    // Which aggregate grain the row belongs to (see `verbund_domain::statistics::GRAINS`).
+    t.col(small_integer("grain"));
+    key.col("grain");
     for d in DIMENSIONS {
         if d == "programme_partner" {
             t.col(uuid(d));
@@ -77,15 +80,6 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_table(cells("statistic_snapshot_cells", true))
             .await?;
-        // Mentorship flows and stocks are asked for by date; the aggregate does not need it.
-        m.create_index(
-            Index::create()
-                .name("ix_statistic_cells_measure_period")
-                .table("statistic_cells")
-                .col("measure")
-                .col("period")
-                .to_owned(),
-        )
-        .await
+        Ok(())
     }
 }
