@@ -15,7 +15,7 @@ use crate::store::Store;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, TransactionTrait, Value};
 use uuid::Uuid;
 use verbund_domain::network::child_path;
 
@@ -87,59 +87,210 @@ const REASONS: [&str; 5] = [
     "other",
 ];
 
-/// Writes rows of one table in multi-row `INSERT`s.
-struct Batch<'a> {
-    txn: &'a DatabaseTransaction,
+/// A value of a row, written as a bound parameter or as `COPY` text.
+#[derive(Debug, Clone)]
+enum V {
+    Null,
+    Uuid(Uuid),
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    Date(NaiveDate),
+    Time(DateTime<Utc>),
+}
+
+macro_rules! into_v {
+    ($($t:ty => $f:expr),* $(,)?) => {
+        $(impl From<$t> for V {
+            fn from(x: $t) -> V {
+                let f: fn($t) -> V = $f;
+                f(x)
+            }
+        })*
+    };
+}
+
+into_v!(
+    Uuid => V::Uuid,
+    &str => |s| V::Text(s.to_owned()),
+    String => V::Text,
+    i32 => |i| V::Int(i64::from(i)),
+    i64 => V::Int,
+    bool => V::Bool,
+    NaiveDate => V::Date,
+    DateTime<Utc> => V::Time,
+);
+
+impl<T: Into<V>> From<Option<T>> for V {
+    fn from(x: Option<T>) -> V {
+        x.map_or(V::Null, Into::into)
+    }
+}
+
+impl V {
+    fn value(self) -> Value {
+        match self {
+            V::Null => Value::String(None),
+            V::Uuid(u) => u.into(),
+            V::Text(s) => s.into(),
+            V::Int(i) => i.into(),
+            V::Bool(b) => b.into(),
+            V::Date(d) => d.into(),
+            V::Time(t) => t.into(),
+        }
+    }
+
+    /// PostgreSQL `COPY … FROM STDIN` text format.
+    fn copy_text(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            V::Null => out.push_str("\\N"),
+            V::Uuid(u) => {
+                let _ = write!(out, "{u}");
+            }
+            V::Text(s) => {
+                for c in s.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\t' => out.push_str("\\t"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        c => out.push(c),
+                    }
+                }
+            }
+            V::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            V::Bool(b) => out.push(if *b { 't' } else { 'f' }),
+            V::Date(d) => {
+                let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+            }
+            V::Time(t) => out.push_str(&t.to_rfc3339()),
+        }
+    }
+}
+
+/// Where rows go: `COPY` on PostgreSQL, multi-row `INSERT`s elsewhere; one transaction.
+enum Sink {
+    Pg(sea_orm::sqlx::Transaction<'static, sea_orm::sqlx::Postgres>),
+    Sql(DatabaseTransaction),
+}
+
+fn sqlx_err(e: sea_orm::sqlx::Error) -> StoreError {
+    StoreError::from(sea_orm::DbErr::Custom(format!("bulk load: {e}")))
+}
+
+impl Sink {
+    async fn open(store: &Store) -> Result<Sink, StoreError> {
+        Ok(match store.backend() {
+            DbBackend::Postgres => Sink::Pg(
+                store
+                    .conn()
+                    .get_postgres_connection_pool()
+                    .begin()
+                    .await
+                    .map_err(sqlx_err)?,
+            ),
+            _ => Sink::Sql(store.conn().begin().await?),
+        })
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Sink::Pg(tx) => tx.commit().await.map_err(sqlx_err),
+            Sink::Sql(txn) => Ok(txn.commit().await?),
+        }
+    }
+}
+
+/// Rows of one table, written in large pieces.
+struct Batch {
     table: &'static str,
     cols: &'static [&'static str],
-    rows: Vec<Vec<Value>>,
+    rows: Vec<Vec<V>>,
+    text: String,
     per_statement: usize,
     written: u64,
 }
 
-impl<'a> Batch<'a> {
-    fn new(
-        txn: &'a DatabaseTransaction,
-        table: &'static str,
-        cols: &'static [&'static str],
-    ) -> Self {
+impl Batch {
+    fn new(table: &'static str, cols: &'static [&'static str]) -> Self {
         Batch {
-            txn,
             table,
             cols,
             rows: Vec::new(),
-            // Well below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+            text: String::new(),
+            // Well below SQLite's 32,766 bound parameters.
             per_statement: (30_000 / cols.len()).min(1_000),
             written: 0,
         }
     }
 
-    async fn push(&mut self, row: Vec<Value>) -> Result<(), StoreError> {
-        self.rows.push(row);
-        if self.rows.len() >= self.per_statement {
-            self.flush().await?;
+    async fn push(&mut self, sink: &mut Sink, row: Vec<V>) -> Result<(), StoreError> {
+        self.written += 1;
+        match sink {
+            Sink::Pg(_) => {
+                for (i, v) in row.iter().enumerate() {
+                    if i > 0 {
+                        self.text.push('\t');
+                    }
+                    v.copy_text(&mut self.text);
+                }
+                self.text.push('\n');
+                if self.text.len() >= 8 << 20 {
+                    self.flush(sink).await?;
+                }
+            }
+            Sink::Sql(_) => {
+                self.rows.push(row);
+                if self.rows.len() >= self.per_statement {
+                    self.flush(sink).await?;
+                }
+            }
         }
         Ok(())
     }
 
-    async fn flush(&mut self) -> Result<(), StoreError> {
-        if self.rows.is_empty() {
-            return Ok(());
+    async fn flush(&mut self, sink: &mut Sink) -> Result<(), StoreError> {
+        match sink {
+            Sink::Pg(tx) => {
+                if self.text.is_empty() {
+                    return Ok(());
+                }
+                let conn: &mut sea_orm::sqlx::PgConnection = tx;
+                let mut copy = conn
+                    .copy_in_raw(&format!(
+                        "COPY {} ({}) FROM STDIN",
+                        self.table,
+                        self.cols.join(",")
+                    ))
+                    .await
+                    .map_err(sqlx_err)?;
+                copy.send(std::mem::take(&mut self.text).into_bytes())
+                    .await
+                    .map_err(sqlx_err)?;
+                copy.finish().await.map_err(sqlx_err)?;
+            }
+            Sink::Sql(txn) => {
+                if self.rows.is_empty() {
+                    return Ok(());
+                }
+                let mut sql = Sql::new(txn.get_database_backend());
+                let mut groups = Vec::with_capacity(self.rows.len());
+                for row in std::mem::take(&mut self.rows) {
+                    let ps: Vec<String> = row.into_iter().map(|v| sql.bind(v.value())).collect();
+                    groups.push(format!("({})", ps.join(",")));
+                }
+                sql.push(&format!(
+                    "INSERT INTO {} ({}) VALUES {}",
+                    self.table,
+                    self.cols.join(","),
+                    groups.join(",")
+                ));
+                txn.execute_raw(sql.statement()).await?;
+            }
         }
-        let mut sql = Sql::new(self.txn.get_database_backend());
-        let mut groups = Vec::with_capacity(self.rows.len());
-        for row in std::mem::take(&mut self.rows) {
-            let ps: Vec<String> = row.into_iter().map(|v| sql.bind(v)).collect();
-            groups.push(format!("({})", ps.join(",")));
-        }
-        sql.push(&format!(
-            "INSERT INTO {} ({}) VALUES {}",
-            self.table,
-            self.cols.join(","),
-            groups.join(",")
-        ));
-        self.written += groups.len() as u64;
-        self.txn.execute_raw(sql.statement()).await?;
         Ok(())
     }
 }
@@ -159,11 +310,11 @@ impl Ids {
     }
 }
 
-fn v<T: Into<Value>>(x: T) -> Value {
+fn v<T: Into<V>>(x: T) -> V {
     x.into()
 }
 
-fn record(id: Uuid, now: DateTime<Utc>) -> Vec<Value> {
+fn record(id: Uuid, now: DateTime<Utc>) -> Vec<V> {
     vec![v(id), v(1i32), v(now), v(now)]
 }
 
@@ -204,11 +355,10 @@ pub async fn seed_large(
         from + Duration::days(rng.random_range(0..=span))
     };
     let start = NaiveDate::from_ymd_opt(first_year, 1, 1).unwrap_or(today);
-    let txn = store.conn().begin().await?;
+    let mut sink = Sink::open(store).await?;
 
     // Networks.
     let mut nets = Batch::new(
-        &txn,
         "networks",
         cols!["level", "parent_id", "name", "code", "path"],
     );
@@ -222,7 +372,7 @@ pub async fn seed_large(
         v("DE"),
         v(federal_path.clone()),
     ]);
-    nets.push(row).await?;
+    nets.push(&mut sink, row).await?;
     let mut states = Vec::new();
     let mut regions: Vec<(Uuid, String, usize)> = Vec::new();
     for (si, (code, name, key)) in STATES.iter().enumerate() {
@@ -236,7 +386,7 @@ pub async fn seed_large(
             v(*code),
             v(path.clone()),
         ]);
-        nets.push(row).await?;
+        nets.push(&mut sink, row).await?;
         states.push((id, path.clone()));
         for r in 0..scale.regions_per_state {
             let rid = ids.next();
@@ -249,11 +399,11 @@ pub async fn seed_large(
                 v(format!("{key}{:03}", r + 1)),
                 v(rpath.clone()),
             ]);
-            nets.push(row).await?;
+            nets.push(&mut sink, row).await?;
             regions.push((rid, rpath, si));
         }
     }
-    nets.flush().await?;
+    nets.flush(&mut sink).await?;
     progress("networks", nets.written, nets.written);
 
     // Organisations: programme partners at the federal level, a coordination office per
@@ -275,7 +425,7 @@ pub async fn seed_large(
         "external_id"
     ];
     let mut orgs: Vec<Org> = Vec::with_capacity(scale.organisations);
-    let mut batch = Batch::new(&txn, "organisations", ORG);
+    let mut batch = Batch::new("organisations", ORG);
     let total_orgs = scale.organisations as u64;
     let org_row = |id: Uuid,
                    kind: &str,
@@ -310,15 +460,18 @@ pub async fn seed_large(
     for p in 0..scale.partners {
         let id = ids.next();
         batch
-            .push(org_row(
-                id,
-                "programme_partner",
-                federal,
-                &federal_path,
-                None,
-                format!("Programmpartner {}", p + 1),
-                orgs.len(),
-            ))
+            .push(
+                &mut sink,
+                org_row(
+                    id,
+                    "programme_partner",
+                    federal,
+                    &federal_path,
+                    None,
+                    format!("Programmpartner {}", p + 1),
+                    orgs.len(),
+                ),
+            )
             .await?;
         orgs.push(Org {
             id,
@@ -331,15 +484,18 @@ pub async fn seed_large(
     for (si, (sid, spath)) in states.iter().enumerate() {
         let id = ids.next();
         batch
-            .push(org_row(
-                id,
-                "coordination_office",
-                *sid,
-                spath,
-                None,
-                format!("Landeskoordination {}", STATES[si].1),
-                orgs.len(),
-            ))
+            .push(
+                &mut sink,
+                org_row(
+                    id,
+                    "coordination_office",
+                    *sid,
+                    spath,
+                    None,
+                    format!("Landeskoordination {}", STATES[si].1),
+                    orgs.len(),
+                ),
+            )
             .await?;
         orgs.push(Org {
             id,
@@ -349,7 +505,7 @@ pub async fn seed_large(
             offerings: Vec::new(),
         });
     }
-    batch.flush().await?;
+    batch.flush(&mut sink).await?;
     let partner_ids: Vec<Uuid> = orgs[..scale.partners].iter().map(|o| o.id).collect();
     while orgs.len() < scale.organisations {
         let n = orgs.len();
@@ -361,15 +517,18 @@ pub async fn seed_large(
             ("member", Some(rng.random_range(0..scale.partners)))
         };
         batch
-            .push(org_row(
-                id,
-                kind,
-                *rid,
-                rpath,
-                partner.map(|p| partner_ids[p]),
-                format!("Patenschaftsprojekt {n}"),
-                n,
-            ))
+            .push(
+                &mut sink,
+                org_row(
+                    id,
+                    kind,
+                    *rid,
+                    rpath,
+                    partner.map(|p| partner_ids[p]),
+                    format!("Patenschaftsprojekt {n}"),
+                    n,
+                ),
+            )
             .await?;
         orgs.push(Org {
             id,
@@ -382,12 +541,11 @@ pub async fn seed_large(
             progress("organisations", n as u64, total_orgs);
         }
     }
-    batch.flush().await?;
+    batch.flush(&mut sink).await?;
     progress("organisations", total_orgs, total_orgs);
 
     // Contacts (4), volunteers (6), staff (2) and offerings (2, every fifth 4) per organisation.
     let mut contacts = Batch::new(
-        &txn,
         "contacts",
         cols![
             "organisation_id",
@@ -401,7 +559,6 @@ pub async fn seed_large(
         ],
     );
     let mut volunteers = Batch::new(
-        &txn,
         "volunteers",
         cols![
             "organisation_id",
@@ -413,7 +570,6 @@ pub async fn seed_large(
         ],
     );
     let mut staff = Batch::new(
-        &txn,
         "staff",
         cols![
             "organisation_id",
@@ -424,7 +580,6 @@ pub async fn seed_large(
         ],
     );
     let mut offerings = Batch::new(
-        &txn,
         "offerings",
         cols![
             "organisation_id",
@@ -442,11 +597,9 @@ pub async fn seed_large(
             "published"
         ],
     );
-    let mut areas = Batch::new(
-        &txn,
-        "offering_service_areas",
-        &["offering_id", "network_id"],
-    );
+    let mut areas = Batch::new("offering_service_areas", &["offering_id", "network_id"]);
+    // Child rows wait until their parents are written (foreign keys hold per statement).
+    let mut area_rows = Vec::new();
     for (n, org) in orgs.iter_mut().enumerate() {
         for c in 0..4 {
             let mut row = record(ids.next(), now);
@@ -460,7 +613,7 @@ pub async fn seed_large(
                 v(c == 0),
                 v(",patenschaften,".to_owned()),
             ]);
-            contacts.push(row).await?;
+            contacts.push(&mut sink, row).await?;
         }
         for k in 0..6 {
             let id = ids.next();
@@ -473,7 +626,7 @@ pub async fn seed_large(
                 v(",de,".to_owned()),
                 v(k != 5),
             ]);
-            volunteers.push(row).await?;
+            volunteers.push(&mut sink, row).await?;
             org.volunteers.push(id);
         }
         for k in 0..2 {
@@ -485,7 +638,7 @@ pub async fn seed_large(
                 v(Some("Koordination".to_owned())),
                 v(if k == 0 { 30i32 } else { 19 }),
             ]);
-            staff.push(row).await?;
+            staff.push(&mut sink, row).await?;
         }
         let count = if n % 5 == 0 { 4 } else { 2 };
         for k in 0..count {
@@ -521,8 +674,8 @@ pub async fn seed_large(
                 v(ends),
                 v(rng.random_range(0..5) != 0),
             ]);
-            offerings.push(row).await?;
-            areas.push(vec![v(id), v(org.region)]).await?;
+            offerings.push(&mut sink, row).await?;
+            area_rows.push(vec![v(id), v(org.region)]);
             org.offerings.push(id);
         }
         if n % 1_000 == 0 {
@@ -533,15 +686,13 @@ pub async fn seed_large(
             );
         }
     }
-    for b in [
-        &mut contacts,
-        &mut volunteers,
-        &mut staff,
-        &mut offerings,
-        &mut areas,
-    ] {
-        b.flush().await?;
+    for b in [&mut contacts, &mut volunteers, &mut staff, &mut offerings] {
+        b.flush(&mut sink).await?;
     }
+    for row in area_rows {
+        areas.push(&mut sink, row).await?;
+    }
+    areas.flush(&mut sink).await?;
     progress(
         "contacts, volunteers, staff, offerings",
         total_orgs,
@@ -550,7 +701,6 @@ pub async fn seed_large(
 
     // Mentorships: ten years, every status, dates that fit the status.
     let mut ms = Batch::new(
-        &txn,
         "mentorships",
         cols![
             "organisation_id",
@@ -615,20 +765,19 @@ pub async fn seed_large(
                 v(e_on),
                 v(reason.map(str::to_owned)),
             ]);
-            ms.push(row).await?;
+            ms.push(&mut sink, row).await?;
         }
         if n % 250 == 0 {
             progress("mentorships", ms.written, total_ms);
         }
     }
-    ms.flush().await?;
+    ms.flush(&mut sink).await?;
     progress("mentorships", total_ms, total_ms);
 
     // Fundings: the ministry funds each programme partner (a contingent); each partner
     // passes a contingent on to each member; states and municipalities fund the others,
     // some ending within three months.
     let mut fs = Batch::new(
-        &txn,
         "fundings",
         cols![
             "organisation_id",
@@ -661,10 +810,10 @@ pub async fn seed_large(
             v(Option::<Uuid>::None),
             v(Some(5_000i32)),
         ]);
-        fs.push(row).await?;
+        fs.push(&mut sink, row).await?;
         grants.push(id);
     }
-    fs.flush().await?;
+    fs.flush(&mut sink).await?;
     for (n, org) in orgs.iter().enumerate() {
         if let Some(p) = org.partner {
             let mut row = record(ids.next(), now);
@@ -680,7 +829,7 @@ pub async fn seed_large(
                 v(Some(grants[p])),
                 v(Some(40i32)),
             ]);
-            fs.push(row).await?;
+            fs.push(&mut sink, row).await?;
         }
         let own = if org.partner.is_some() { 1 } else { 2 };
         for k in 0..own {
@@ -703,16 +852,15 @@ pub async fn seed_large(
                 v(Option::<Uuid>::None),
                 v(Option::<i32>::None),
             ]);
-            fs.push(row).await?;
+            fs.push(&mut sink, row).await?;
         }
     }
-    fs.flush().await?;
+    fs.flush(&mut sink).await?;
     progress("fundings", fs.written, fs.written);
 
     // Cooperations (one per 5 organisations, with two partners) and committees (one per
     // network, with members and two meetings).
     let mut coops = Batch::new(
-        &txn,
         "cooperations",
         cols![
             "title",
@@ -725,11 +873,11 @@ pub async fn seed_large(
         ],
     );
     let mut partners = Batch::new(
-        &txn,
         "cooperation_partners",
         &["cooperation_id", "organisation_id", "role", "resources"],
     );
     let statuses = ["planned", "active", "completed", "dissolved"];
+    let mut partner_rows = Vec::new();
     for i in (0..orgs.len()).step_by(5) {
         let lead = &orgs[i];
         let id = ids.next();
@@ -744,33 +892,32 @@ pub async fn seed_large(
             v(s),
             v(Option::<NaiveDate>::None),
         ]);
-        coops.push(row).await?;
+        coops.push(&mut sink, row).await?;
         let mut seen = vec![lead.id];
         for j in 1..=2 {
             let other = &orgs[(i + j * 7) % orgs.len()];
             if !seen.contains(&other.id) {
                 seen.push(other.id);
-                partners
-                    .push(vec![
-                        v(id),
-                        v(other.id),
-                        v("Partner"),
-                        v(Some("Räume".to_owned())),
-                    ])
-                    .await?;
+                partner_rows.push(vec![
+                    v(id),
+                    v(other.id),
+                    v("Partner"),
+                    v(Some("Räume".to_owned())),
+                ]);
             }
         }
     }
-    coops.flush().await?;
-    partners.flush().await?;
-    let mut committees = Batch::new(&txn, "committees", cols!["network_id", "name", "purpose"]);
+    coops.flush(&mut sink).await?;
+    for row in partner_rows {
+        partners.push(&mut sink, row).await?;
+    }
+    partners.flush(&mut sink).await?;
+    let mut committees = Batch::new("committees", cols!["network_id", "name", "purpose"]);
     let mut members = Batch::new(
-        &txn,
         "committee_members",
         &["committee_id", "member_id", "member_kind"],
     );
     let mut meetings = Batch::new(
-        &txn,
         "committee_meetings",
         cols!["committee_id", "held_on", "topic", "outcome"],
     );
@@ -779,6 +926,7 @@ pub async fn seed_large(
     for o in &orgs {
         by_region.entry(o.region).or_default().push(o.id);
     }
+    let (mut member_rows, mut meeting_rows) = (Vec::new(), Vec::new());
     for (rid, _, _) in &regions {
         let id = ids.next();
         let mut row = record(id, now);
@@ -787,14 +935,14 @@ pub async fn seed_large(
             v("Regionaler Runder Tisch".to_owned()),
             v(Some("Abstimmung der Angebote".to_owned())),
         ]);
-        committees.push(row).await?;
+        committees.push(&mut sink, row).await?;
         for m in by_region
             .get(rid)
             .map_or(&[][..], |v| &v[..])
             .iter()
             .take(4)
         {
-            members.push(vec![v(id), v(*m), v("organisation")]).await?;
+            member_rows.push(vec![v(id), v(*m), v("organisation")]);
         }
         for k in 0..2 {
             let mut row = record(ids.next(), now);
@@ -804,18 +952,24 @@ pub async fn seed_large(
                 v(format!("Sitzung {}", k + 1)),
                 v(Some("Protokoll liegt vor.".to_owned())),
             ]);
-            meetings.push(row).await?;
+            meeting_rows.push(row);
         }
     }
-    for b in [&mut committees, &mut members, &mut meetings] {
-        b.flush().await?;
+    committees.flush(&mut sink).await?;
+    for row in member_rows {
+        members.push(&mut sink, row).await?;
     }
+    for row in meeting_rows {
+        meetings.push(&mut sink, row).await?;
+    }
+    members.flush(&mut sink).await?;
+    meetings.flush(&mut sink).await?;
     progress(
         "cooperations, committees",
         coops.written + committees.written,
         coops.written + committees.written,
     );
-    txn.commit().await?;
+    sink.commit().await?;
 
     // The aggregate table, from the base tables, in the database.
     progress("statistics", 0, 1);

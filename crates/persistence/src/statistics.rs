@@ -201,7 +201,7 @@ fn source(sql: &mut Sql, grain: i16, measure: &str, restriction: &Restriction, s
         }
     };
     let text = format!(
-        "SELECT {grain}, '{measure}', {org_dims}, {category}, {target}, {status}, {reason}, {period}, \
+        "SELECT CAST({grain} AS SMALLINT), '{measure}', {org_dims}, {category}, {target}, {status}, {reason}, {period}, \
          CAST({sign} * COUNT(*) AS BIGINT), CAST({sign} * COALESCE(SUM({amount}), 0) AS BIGINT) \
          FROM {from} WHERE 1 = 1{extra}"
     );
@@ -333,7 +333,7 @@ fn rollup_select(sql: &mut Sql, grain: i16) -> String {
         "substr(network_path, 1, 64)".to_owned()
     };
     format!(
-        "SELECT {grain}, measure, {geo}, organisation_kind, {nil}, '', '', status, end_reason, \
+        "SELECT CAST({grain} AS SMALLINT), measure, {geo}, organisation_kind, {nil}, '', '', status, end_reason, \
          substr(period, 1, 4), CAST(SUM(count) AS BIGINT), CAST(SUM(amount) AS BIGINT)"
     )
 }
