@@ -717,6 +717,16 @@ pub fn protect(axes: &[(Axis, u8)], finest: Vec<(Key, i64, i64)>, k: i64) -> Lat
 /// Hides further cells of the table `levels` until the line rules and the joint check hold;
 /// `known` are the tables processed so far (this one last).
 fn secondary(lattice: &mut Lattice, known: &[Levels], levels: &Levels, k: i64) {
+    // Nothing hidden so far: nothing to give away (the common case at scale).
+    let hidden = |l: &Levels| {
+        lattice
+            .tables
+            .get(l)
+            .is_some_and(|t| t.values().any(|c| c.visibility.hidden()))
+    };
+    if !known.iter().any(hidden) {
+        return;
+    }
     for _round in 0..10_000 {
         if let Some(key) = line_violation(lattice, levels, k) {
             hide(lattice, levels, &key);

@@ -6,6 +6,7 @@ mod m20261126_000001_create_core_tables;
 mod m20261126_000002_create_settings;
 mod m20261126_000003_create_idempotency_keys;
 pub(crate) mod m20261126_000004_create_statistics;
+mod m20261126_000005_create_search_indexes;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_create_settings::Migration),
             Box::new(m20261126_000003_create_idempotency_keys::Migration),
             Box::new(m20261126_000004_create_statistics::Migration),
+            Box::new(m20261126_000005_create_search_indexes::Migration),
         ]
     }
 }

@@ -233,12 +233,14 @@ async fn apply(
     for grain in GRAINS {
         let mut sql = Sql::new(conn.get_database_backend());
         sql.push(&format!(
-            "INSERT INTO statistic_cells ({DIMS}, count, amount) "
+            "INSERT INTO {table} ({DIMS}, count, amount) ",
+            table = live_table(grain.id)
         ));
         source(&mut sql, grain.id, measure, restriction, sign);
         sql.push(&format!(
-            " ON CONFLICT ({DIMS}) DO UPDATE SET count = statistic_cells.count + excluded.count, \
-             amount = statistic_cells.amount + excluded.amount"
+            " ON CONFLICT ({DIMS}) DO UPDATE SET count = {table}.count + excluded.count, \
+             amount = {table}.amount + excluded.amount",
+            table = live_table(grain.id)
         ));
         conn.execute_raw(sql.statement()).await?;
     }
@@ -298,6 +300,15 @@ pub(crate) async fn maintain(
     touched: &[(&'static str, Restriction)],
     sign: i64,
 ) -> Result<(), StoreError> {
+    if touched.is_empty() {
+        return Ok(());
+    }
+    // Concurrent writes update shared cells; taking the cells in different orders would
+    // deadlock. One transaction-scoped lock orders them (SQLite serialises writes anyway).
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7331)")
+            .await?;
+    }
     for (measure, r) in touched {
         apply(txn, measure, r, sign).await?;
     }
@@ -321,6 +332,15 @@ fn axis_expr(backend: DbBackend, axis: Axis, level: u8) -> String {
         (Axis::Period, 1) => "substr(period, 1, 4)".to_owned(),
         (Axis::Period, 2) => "substr(period, 1, 4) || '-Q' || CAST((CAST(substr(period, 6, 2) AS INTEGER) + 2) / 3 AS VARCHAR(1))".to_owned(),
         (Axis::Period, _) => "period".to_owned(),
+    }
+}
+
+/// The live table of a grain: the fine cells, or the (small) rollups beside them.
+fn live_table(grain: i16) -> &'static str {
+    if grain == 0 {
+        "statistic_cells"
+    } else {
+        "statistic_rollups"
     }
 }
 
@@ -391,7 +411,7 @@ impl Scoped {
             .map(|(i, g)| format!("{g} AS g{i}"))
             .collect();
         let table = match from {
-            Source::Live => "statistic_cells",
+            Source::Live => live_table(plan.grain()),
             Source::Snapshot(_) => "statistic_snapshot_cells",
         };
         sql.push(&format!(
@@ -632,7 +652,21 @@ impl Store {
         let txn = self.conn().begin().await?;
         txn.execute_unprepared("DELETE FROM statistic_cells")
             .await?;
+        txn.execute_unprepared("DELETE FROM statistic_rollups")
+            .await?;
         let backend = txn.get_database_backend();
+        let pg = backend == DbBackend::Postgres;
+        if pg {
+            // Millions of cells: build the key index once, sorted, instead of row by row.
+            txn.execute_unprepared("SET LOCAL maintenance_work_mem = '256MB'")
+                .await?;
+            txn.execute_unprepared("SET LOCAL work_mem = '256MB'")
+                .await?;
+            txn.execute_unprepared(
+                "ALTER TABLE statistic_cells DROP CONSTRAINT statistic_cells_pkey",
+            )
+            .await?;
+        }
         for m in STORED {
             let mut sql = Sql::new(backend);
             sql.push(&format!(
@@ -641,12 +675,18 @@ impl Store {
             source(&mut sql, 0, m, &Restriction::All, 1);
             txn.execute_raw(sql.statement()).await?;
         }
+        if pg {
+            txn.execute_unprepared(&format!(
+                "ALTER TABLE statistic_cells ADD CONSTRAINT statistic_cells_pkey PRIMARY KEY ({DIMS})"
+            ))
+            .await?;
+        }
         // The rollups from the fine cells: far fewer rows to read than the base tables.
         for grain in GRAINS.iter().skip(1) {
             let mut sql = Sql::new(backend);
             let select = rollup_select(&mut sql, grain.id);
             sql.push(&format!(
-                "INSERT INTO statistic_cells ({DIMS}, count, amount) \
+                "INSERT INTO statistic_rollups ({DIMS}, count, amount) \
                  {select} FROM statistic_cells WHERE grain = 0 GROUP BY 2, 3, 4, 8, 9, 10"
             ));
             txn.execute_raw(sql.statement()).await?;
@@ -680,7 +720,8 @@ impl Store {
         };
         let mut sql = Sql::new(backend);
         sql.push(&format!(
-            "SELECT {DIMS}, count, amount FROM statistic_cells"
+            "SELECT {DIMS}, count, amount FROM statistic_cells \
+             UNION ALL SELECT {DIMS}, count, amount FROM statistic_rollups"
         ));
         let stored = read(self.conn().query_all_raw(sql.statement()).await?)?;
         let mut recount = BTreeMap::new();

@@ -525,8 +525,14 @@ impl Table for Offerings {
         }
         if let Some(v) = &f.postcode {
             // A postcode or its first digits: "041" finds the Leipzig area.
+            // As a range (`:` sorts right after `9`), so an index on the postcode serves it in
+            // any collation.
             let digits: String = v.trim().chars().filter(char::is_ascii_digit).collect();
-            c = c.add(offering::Column::Postcode.like(format!("{digits}%")));
+            if !digits.is_empty() {
+                c = c
+                    .add(offering::Column::Postcode.gte(digits.clone()))
+                    .add(offering::Column::Postcode.lt(format!("{digits}:")));
+            }
         }
         if let Some(n) = f.serving {
             let path = s.network_path("serving", n).await?;
