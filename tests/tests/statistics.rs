@@ -288,7 +288,9 @@ async fn snapshots_freeze_figures_and_only_the_federal_admin_takes_them() {
         "nothing after the deadline: {frozen}"
     );
 
-    // A write into the frozen period after the snapshot: live figures move, the snapshot not.
+    // A write into the frozen period after the snapshot: live figures move (the answer is
+    // not served from a cache of the old cells), the snapshot not.
+    let (_, before) = figures(None).await;
     let (_, orgs) = get(
         &http,
         server.url("/api/v1/organisations?first=1"),
@@ -308,6 +310,10 @@ async fn snapshots_freeze_figures_and_only_the_federal_admin_takes_them() {
         .expect("create");
     assert_eq!(res.status(), StatusCode::CREATED);
     let (_, live) = figures(None).await;
+    assert_eq!(
+        live["total"]["count"].as_i64(),
+        before["total"]["count"].as_i64().map(|c| c + 1)
+    );
     let (_, again) = figures(Some(&id)).await;
     assert_eq!(again["rows"], frozen["rows"]);
     assert_eq!(again["total"], frozen["total"]);

@@ -262,7 +262,7 @@ pub struct Grain {
 }
 
 /// The grains, finest first.
-pub const GRAINS: [Grain; 3] = [
+pub const GRAINS: [Grain; 4] = [
     Grain {
         id: 0,
         keeps: &[
@@ -299,6 +299,11 @@ pub const GRAINS: [Grain; 3] = [
             (Axis::EndReason, 1),
             (Axis::Period, 1),
         ],
+    },
+    // States × status by year.
+    Grain {
+        id: 3,
+        keeps: &[(Axis::Geo, 1), (Axis::Status, 1), (Axis::Period, 1)],
     },
 ];
 

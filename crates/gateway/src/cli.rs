@@ -393,6 +393,7 @@ async fn serve(config: Config) -> Result<(), String> {
         store,
         auth,
         config: Arc::new(config),
+        statistics: Default::default(),
     };
     // The address on stdout lets scripts and tests that bind port 0 find the server.
     println!("listening on http://{addr}");
@@ -442,7 +443,7 @@ impl ProgressBar {
 
     fn show(&self, what: &str, done: u64, of: u64) {
         use std::io::Write;
-        let pct = if of == 0 { 100 } else { done * 100 / of };
+        let pct = (done * 100).checked_div(of).unwrap_or(100);
         let filled = usize::try_from(pct / 5).unwrap_or(20).min(20);
         let mut err = std::io::stderr().lock();
         let _ = write!(

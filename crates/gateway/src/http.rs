@@ -27,6 +27,8 @@ pub struct AppState {
     pub auth: Arc<crate::auth::Authenticator>,
     pub schema: VerbundSchema,
     pub config: Arc<Config>,
+    /// Answered statistics of the current version of the cells.
+    pub statistics: Arc<crate::statistics::Cache>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -199,6 +201,7 @@ async fn graphql(
         .data(crate::graphql::types::Loaders::new(&scoped))
         .data(crate::graphql::query::PublicScope(public))
         .data(s.config.statistics)
+        .data(s.statistics.clone())
         .data(scoped);
     let mut res = s.schema.execute(req).await;
     // Parse and validation errors of the engine carry no code of ours: they are the

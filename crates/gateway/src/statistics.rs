@@ -124,8 +124,61 @@ fn word<T: Copy + std::fmt::Display>(
         .and_then(|r| c.check(field, parse(r)).map(|v| v.to_string()))
 }
 
-/// Runs a statistic for the caller.
-pub async fn run(s: &Scoped, k: i64, req: Request) -> Result<Table, StoreError> {
+/// Answered statistics of the current version of the cells. A table depends only on the
+/// request, the view (exact or protected) and k — never on who asked — so one answer
+/// serves every caller who gets the same view; a write changes the version and empties it.
+#[derive(Default)]
+pub struct Cache {
+    inner: std::sync::Mutex<(i64, std::collections::HashMap<String, Table>)>,
+}
+
+const CACHE_ENTRIES: usize = 512;
+
+impl Cache {
+    fn get(&self, version: i64, key: &str) -> Option<Table> {
+        let guard = self.inner.lock().ok()?;
+        (guard.0 == version)
+            .then(|| guard.1.get(key).cloned())
+            .flatten()
+    }
+
+    fn put(&self, version: i64, key: String, table: &Table) {
+        if let Ok(mut guard) = self.inner.lock() {
+            if guard.0 != version || guard.1.len() >= CACHE_ENTRIES {
+                guard.1.clear();
+                guard.0 = version;
+            }
+            guard.1.insert(key, table.clone());
+        }
+    }
+}
+
+/// Runs a statistic for the caller, from the cache where the cells have not changed.
+pub async fn run(s: &Scoped, k: i64, cache: &Cache, req: Request) -> Result<Table, StoreError> {
+    let network = req.network.or_else(|| s.scope().statistics_home());
+    let exact = !req.protected
+        && match network {
+            Some(id) => s
+                .scope()
+                .statistics_exact(&s.statistics_network(id).await?.path),
+            None => s.scope().statistics_exact(""),
+        };
+    if req.snapshot.is_some() {
+        // Frozen figures are cheap to recompute and would only crowd the live answers out.
+        return compute(s, k, req).await;
+    }
+    let version = s.statistics_version().await?;
+    let key = format!("{exact}|{k}|{network:?}|{req:?}");
+    if let Some(t) = cache.get(version, &key) {
+        return Ok(t);
+    }
+    let table = compute(s, k, req).await?;
+    cache.put(version, key, &table);
+    Ok(table)
+}
+
+/// Computes a statistic for the caller.
+async fn compute(s: &Scoped, k: i64, req: Request) -> Result<Table, StoreError> {
     use verbund_domain::mentorship::{EndReason, MentorshipStatus};
     use verbund_domain::network::NetworkLevel;
     use verbund_domain::offering::{Category, TargetGroup};

@@ -37,6 +37,7 @@ fn app(store: Store, auth: Authenticator) -> axum::Router {
         store,
         auth: Arc::new(auth),
         config: Arc::new(config),
+        statistics: Default::default(),
     })
 }
 

@@ -22,6 +22,7 @@ async fn app() -> axum::Router {
         store,
         auth: Arc::new(auth),
         config: Arc::new(config),
+        statistics: Default::default(),
     })
 }
 
@@ -201,6 +202,7 @@ async fn a_production_configuration_turns_introspection_and_graphiql_off() {
         store,
         auth: Arc::new(auth),
         config: Arc::new(config),
+        statistics: Default::default(),
     });
     let (_, body) = post_graphql(app.clone(), "{ __schema { types { name } } }").await;
     assert!(

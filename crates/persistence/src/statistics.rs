@@ -174,31 +174,41 @@ fn source(sql: &mut Sql, grain: i16, measure: &str, restriction: &Restriction, s
         org_dims
     };
     // A rollup keeps fewer dimensions: the others collapse to a constant.
-    let (org_dims, category, target, period) = match grain {
-        0 => (org_dims, category, target, period),
-        g => {
-            let path = if measure == "cooperations" {
-                "n.path"
-            } else {
-                "o.network_path"
-            };
-            let geo = if g == 1 {
-                path.to_owned()
-            } else {
-                format!("substr({path}, 1, 64)")
-            };
-            let year = if period == "''" {
-                period
-            } else {
-                format!("substr({period}, 1, 4)")
-            };
-            (
-                format!("{geo}, o.kind, {nil}"),
-                "''".to_owned(),
-                "''".to_owned(),
-                year,
-            )
-        }
+    let (org_dims, category, target, reason, period) = if grain == 0 {
+        (org_dims, category, target, reason, period)
+    } else {
+        let keeps = keeps_of(grain);
+        let path = if measure == "cooperations" {
+            "n.path"
+        } else {
+            "o.network_path"
+        };
+        let geo = match keeps(Axis::Geo) {
+            2 => path.to_owned(),
+            _ => format!("substr({path}, 1, 64)"),
+        };
+        let kind = if keeps(Axis::OrganisationKind) > 0 {
+            "o.kind"
+        } else {
+            "''"
+        };
+        let reason = if keeps(Axis::EndReason) > 0 {
+            reason
+        } else {
+            "''".to_owned()
+        };
+        let year = if period == "''" {
+            period
+        } else {
+            format!("substr({period}, 1, 4)")
+        };
+        (
+            format!("{geo}, {kind}, {nil}"),
+            "''".to_owned(),
+            "''".to_owned(),
+            reason,
+            year,
+        )
     };
     let text = format!(
         "SELECT CAST({grain} AS SMALLINT), '{measure}', {org_dims}, {category}, {target}, {status}, {reason}, {period}, \
@@ -309,9 +319,19 @@ pub(crate) async fn maintain(
         txn.execute_unprepared("SELECT pg_advisory_xact_lock(7331)")
             .await?;
     }
+    if sign > 0 {
+        bump(txn).await?;
+    }
     for (measure, r) in touched {
         apply(txn, measure, r, sign).await?;
     }
+    Ok(())
+}
+
+/// Marks the cells as changed (readers key their caches by this version).
+async fn bump(conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    conn.execute_unprepared("UPDATE statistic_version SET version = version + 1 WHERE id = 1")
+        .await?;
     Ok(())
 }
 
@@ -347,15 +367,36 @@ fn live_table(grain: i16) -> &'static str {
 /// The `SELECT …` list that rolls fine cells (grain 0) up into `grain` (no FROM).
 fn rollup_select(sql: &mut Sql, grain: i16) -> String {
     let nil = sql.bind(Uuid::nil());
-    let geo = if grain == 1 {
-        "network_path".to_owned()
+    let keeps = keeps_of(grain);
+    let geo = match keeps(Axis::Geo) {
+        2 => "network_path",
+        _ => "substr(network_path, 1, 64)",
+    };
+    let kind = if keeps(Axis::OrganisationKind) > 0 {
+        "organisation_kind"
     } else {
-        "substr(network_path, 1, 64)".to_owned()
+        "''"
+    };
+    let reason = if keeps(Axis::EndReason) > 0 {
+        "end_reason"
+    } else {
+        "''"
     };
     format!(
-        "SELECT CAST({grain} AS SMALLINT), measure, {geo}, organisation_kind, {nil}, '', '', status, end_reason, \
+        "SELECT CAST({grain} AS SMALLINT), measure, {geo}, {kind}, {nil}, '', '', status, {reason}, \
          substr(period, 1, 4), CAST(SUM(count) AS BIGINT), CAST(SUM(amount) AS BIGINT)"
     )
+}
+
+/// How deep a grain keeps an axis (0: collapsed).
+fn keeps_of(grain: i16) -> impl Fn(Axis) -> u8 {
+    move |axis| {
+        GRAINS
+            .iter()
+            .find(|g| g.id == grain)
+            .and_then(|g| g.keeps.iter().find(|(a, _)| *a == axis))
+            .map_or(0, |(_, l)| *l)
+    }
 }
 
 /// Where a statistic is read from: the live cells or a snapshot's.
@@ -654,6 +695,7 @@ impl Store {
             .await?;
         txn.execute_unprepared("DELETE FROM statistic_rollups")
             .await?;
+        bump(&txn).await?;
         let backend = txn.get_database_backend();
         let pg = backend == DbBackend::Postgres;
         if pg {
@@ -750,6 +792,21 @@ impl Store {
 }
 
 impl Scoped {
+    /// The version of the live cells: it changes with every write that changes a cell.
+    pub async fn statistics_version(&self) -> Result<i64, StoreError> {
+        let row = self
+            .conn()
+            .query_one_raw(Statement::from_string(
+                self.conn().get_database_backend(),
+                "SELECT version FROM statistic_version WHERE id = 1",
+            ))
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get_by_index(0)?,
+            None => 0,
+        })
+    }
+
     /// The subtree filter of a statistic (networks are public); an unknown id is the
     /// caller's mistake in `network`.
     pub async fn statistics_network(

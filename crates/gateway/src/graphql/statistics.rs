@@ -84,9 +84,14 @@ pub async fn statistics(
             .transpose()?,
         protected,
     };
-    crate::statistics::run(scoped(ctx)?, k, req)
-        .await
-        .map_err(gql)
+    crate::statistics::run(
+        scoped(ctx)?,
+        k,
+        ctx.data::<std::sync::Arc<crate::statistics::Cache>>()?,
+        req,
+    )
+    .await
+    .map_err(gql)
 }
 
 /// Two offerings that look like parallel structures.

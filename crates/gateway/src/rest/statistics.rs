@@ -107,7 +107,8 @@ pub async fn statistics(
         snapshot: p.snapshot,
         protected: p.protected.unwrap_or(false),
     };
-    let table = crate::statistics::run(&s, state.config.statistics.k, req).await?;
+    let table =
+        crate::statistics::run(&s, state.config.statistics.k, &state.statistics, req).await?;
     Ok(axum::Json(table).into_response())
 }
 

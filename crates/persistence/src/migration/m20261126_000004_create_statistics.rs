@@ -83,6 +83,23 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_table(cells("statistic_snapshot_cells", true))
             .await?;
+        // Bumped by every write that changes a cell: readers cache a statistic per version.
+        m.create_table(
+            Table::create()
+                .table("statistic_version")
+                .col(integer("id").primary_key())
+                .col(big_integer("version"))
+                .to_owned(),
+        )
+        .await?;
+        m.exec_stmt(
+            Query::insert()
+                .into_table("statistic_version")
+                .columns(["id", "version"])
+                .values_panic([1.into(), 0i64.into()])
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 }
