@@ -100,3 +100,58 @@ async fn same_statements_for_10_and_100(mut store: Store) {
 db_test!(nested_fields_do_not_multiply_statements, |store: Store| {
     same_statements_for_10_and_100(store)
 });
+
+async fn run(
+    schema: &verbund_gateway::graphql::VerbundSchema,
+    store: &Store,
+    query: &str,
+) -> serde_json::Value {
+    let scoped = store.scoped(Caller::system()).await.expect("scoped");
+    let public = store.scoped(Caller::anonymous()).await.expect("public");
+    let req = async_graphql::Request::new(query)
+        .data(verbund_gateway::graphql::types::Loaders::new(&scoped))
+        .data(verbund_gateway::graphql::query::PublicScope(public))
+        .data(scoped);
+    let res = schema.execute(req).await;
+    assert!(res.errors.is_empty(), "{:?}", res.errors);
+    res.data.into_json().expect("json")
+}
+
+/// The three counts of a page come from one statement, and agree with the lists.
+async fn counts_together(mut store: Store) {
+    verbund_persistence::seed::seed_demo(&store, 5)
+        .await
+        .expect("seed");
+    let counter = store.count_statements();
+    let schema = verbund_gateway::graphql::schema(&Config::default().graphql);
+    let before = counter.load(Ordering::SeqCst);
+    let counts = run(
+        &schema,
+        &store,
+        "{ organisations(first: 60) { edges { node { name contactCount offeringCount mentorshipCount } } } }",
+    )
+    .await;
+    let statements = counter.load(Ordering::SeqCst) - before;
+    assert!(statements <= 2, "page and counts: {statements} statements");
+    let lists = run(
+        &schema,
+        &store,
+        "{ organisations(first: 60) { edges { node { name contacts { totalCount } offerings { totalCount } mentorshipCount(status: \"active\") } } } }",
+    )
+    .await;
+    let a = counts["organisations"]["edges"].as_array().expect("edges");
+    let b = lists["organisations"]["edges"].as_array().expect("edges");
+    assert_eq!(a.len(), 60);
+    let mut nonzero = 0;
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!(x["node"]["contactCount"], y["node"]["contacts"]["totalCount"]);
+        assert_eq!(x["node"]["offeringCount"], y["node"]["offerings"]["totalCount"]);
+        assert_eq!(x["node"]["mentorshipCount"], y["node"]["mentorshipCount"]);
+        nonzero += usize::from(x["node"]["mentorshipCount"].as_u64() > Some(0));
+    }
+    assert!(nonzero > 0);
+}
+
+db_test!(organisation_counts_come_together, |store: Store| {
+    counts_together(store)
+});

@@ -319,3 +319,70 @@ impl Scoped {
             .collect())
     }
 }
+
+impl Scoped {
+    /// Per organisation: how many contacts, offerings and active mentorships the caller
+    /// may see — one statement with three correlated counts (a page of organisations asks
+    /// for them together).
+    pub async fn organisation_counts(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, (u64, u64, u64)>, StoreError> {
+        use crate::entities::{contact, offering, organisation};
+        use crate::tables::{Contacts, Offerings};
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let org = Alias::new("o");
+        let of_org = |col: Expr| col.equals((org.clone(), Alias::new("id")));
+        let contacts = contact::Entity::find()
+            .select_only()
+            .expr(Expr::col((contact::Entity, contact::Column::Id)).count())
+            .filter(self.readable::<Contacts>())
+            .filter(of_org(Expr::col((
+                contact::Entity,
+                contact::Column::OrganisationId,
+            ))))
+            .into_query();
+        let offerings = offering::Entity::find()
+            .select_only()
+            .expr(Expr::col((offering::Entity, offering::Column::Id)).count())
+            .filter(self.readable::<Offerings>())
+            .filter(of_org(Expr::col((
+                offering::Entity,
+                offering::Column::OrganisationId,
+            ))))
+            .into_query();
+        let active = mentorship::Entity::find()
+            .select_only()
+            .expr(Expr::col((mentorship::Entity, mentorship::Column::Id)).count())
+            .filter(self.readable::<Mentorships>())
+            .filter(mentorship::Column::Status.eq("active"))
+            .filter(of_org(Expr::col((
+                mentorship::Entity,
+                mentorship::Column::OrganisationId,
+            ))))
+            .into_query();
+        let sub = |q: sea_orm::sea_query::SelectStatement| Expr::SubQuery(None, Box::new(q.into()));
+        let stmt = sea_orm::sea_query::Query::select()
+            .column((org.clone(), Alias::new("id")))
+            .expr_as(sub(contacts), Alias::new("contacts"))
+            .expr_as(sub(offerings), Alias::new("offerings"))
+            .expr_as(sub(active), Alias::new("active"))
+            .from_as(organisation::Entity, org.clone())
+            .and_where(Expr::col((org.clone(), Alias::new("id"))).is_in(ids.iter().copied()))
+            .to_owned();
+        let backend = self.conn().get_database_backend();
+        let mut out = HashMap::new();
+        for r in self.conn().query_all_raw(backend.build(&stmt)).await? {
+            let (c, f, a): (i64, i64, i64) = (
+                r.try_get_by_index(1)?,
+                r.try_get_by_index(2)?,
+                r.try_get_by_index(3)?,
+            );
+            let n = |x: i64| u64::try_from(x).unwrap_or(0);
+            out.insert(r.try_get_by_index(0)?, (n(c), n(f), n(a)));
+        }
+        Ok(out)
+    }
+}

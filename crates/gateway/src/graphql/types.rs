@@ -249,6 +249,28 @@ pub async fn prime_organisations(
     if node.field("fundings").exists() {
         children::<Fundings>(s, &l.fundings_of, &ids).await?;
     }
+    let counted = ["contactCount", "offeringCount", "mentorshipCount"]
+        .iter()
+        .filter(|f| node.field(f).exists())
+        .count();
+    if counted >= 2 {
+        // Together in one statement.
+        let counts = s.organisation_counts(&ids).await.map_err(gql)?;
+        let get = |id: &Uuid| counts.get(id).copied().unwrap_or((0, 0, 0));
+        l.contact_counts
+            .feed_many(ids.iter().map(|id| (*id, get(id).0)))
+            .await;
+        l.offering_counts
+            .feed_many(ids.iter().map(|id| (*id, get(id).1)))
+            .await;
+        l.mentorship_counts
+            .feed_many(
+                ids.iter()
+                    .map(|id| ((*id, MentorshipStatus::Active), get(id).2)),
+            )
+            .await;
+        return Ok(());
+    }
     if node.field("contactCount").exists() {
         let counts = s
             .count_for_organisations::<Contacts>(&ids, &OwnedFilter::default())
