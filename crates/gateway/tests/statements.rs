@@ -144,8 +144,14 @@ async fn counts_together(mut store: Store) {
     assert_eq!(a.len(), 60);
     let mut nonzero = 0;
     for (x, y) in a.iter().zip(b) {
-        assert_eq!(x["node"]["contactCount"], y["node"]["contacts"]["totalCount"]);
-        assert_eq!(x["node"]["offeringCount"], y["node"]["offerings"]["totalCount"]);
+        assert_eq!(
+            x["node"]["contactCount"],
+            y["node"]["contacts"]["totalCount"]
+        );
+        assert_eq!(
+            x["node"]["offeringCount"],
+            y["node"]["offerings"]["totalCount"]
+        );
         assert_eq!(x["node"]["mentorshipCount"], y["node"]["mentorshipCount"]);
         nonzero += usize::from(x["node"]["mentorshipCount"].as_u64() > Some(0));
     }
