@@ -50,7 +50,7 @@ else
 fi
 
 seed_secs="(reused)"
-if [ "$reseed" = 1 ] || [ "$have" != 3000000 ]; then
+if [ "$reseed" = 1 ] || [ "${have:-0}" -lt 3000000 ]; then
   echo "== loading the large data set into $db"
   if [ "$db" = postgres ]; then
     dropdb -h 127.0.0.1 -U postgres --if-exists --force verbund_bench
