@@ -132,3 +132,21 @@ pub async fn graphql(server: &Server, query: &str, token: Option<&str>) -> serde
         .await
         .expect("JSON body")
 }
+
+/// A development token from `verbund token` run in `dir` (the server's working directory,
+/// so it signs with that database's development key).
+pub fn token(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(binary())
+        .current_dir(dir)
+        .arg("token")
+        .args(args)
+        .env_remove("VERBUND_DATABASE_URL")
+        .output()
+        .expect("token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}

@@ -5,25 +5,8 @@
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::process::Command;
 use verbund_domain::statistics::{Axis, Cell, Lattice, Visibility, audit};
-use verbund_e2e::{Server, TempDir, binary};
-
-fn token(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(binary())
-        .current_dir(dir)
-        .arg("token")
-        .args(args)
-        .env_remove("VERBUND_DATABASE_URL")
-        .output()
-        .expect("token");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
+use verbund_e2e::{Server, TempDir, token};
 
 async fn get(http: &Client, url: String, token: Option<&str>) -> (StatusCode, Value) {
     let mut req = http.get(url);

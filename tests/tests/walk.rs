@@ -3,24 +3,7 @@
 //! from active to ended, and get clear errors for an illegal move and a stale version.
 
 use serde_json::Value;
-use std::process::Command;
-use verbund_e2e::{Server, TempDir, binary, graphql};
-
-fn token(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(binary())
-        .current_dir(dir)
-        .arg("token")
-        .args(args)
-        .env_remove("VERBUND_DATABASE_URL")
-        .output()
-        .expect("token");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
+use verbund_e2e::{Server, TempDir, graphql, token};
 
 fn ok(body: &Value) -> &Value {
     assert!(body["errors"].is_null(), "unexpected errors: {body}");

@@ -377,7 +377,7 @@ impl Query {
         for g in &self.groups {
             let (axis, level) = g.axis_level();
             if !allowed.contains(&axis) {
-                errs.push("groupBy", Reason::Rule(not_applicable(measure, axis)));
+                errs.push("groupBy", Reason::Rule(not_applicable(axis)));
                 continue;
             }
             if shown.insert(axis, level).is_some() {
@@ -395,7 +395,7 @@ impl Query {
         }
         for (axis, value) in &self.equals {
             if !allowed.contains(axis) {
-                errs.push(axis.name(), Reason::Rule(not_applicable(measure, *axis)));
+                errs.push(axis.name(), Reason::Rule(not_applicable(*axis)));
             } else {
                 filters.push((*axis, 1, value.clone()));
             }
@@ -403,7 +403,7 @@ impl Query {
         let mut months = None;
         if self.from.is_some() || self.to.is_some() {
             if !allowed.contains(&Axis::Period) {
-                errs.push("from", Reason::Rule(not_applicable(measure, Axis::Period)));
+                errs.push("from", Reason::Rule(not_applicable(Axis::Period)));
             }
             match (self.from, self.to) {
                 (Some(f), Some(t)) => {
@@ -482,8 +482,7 @@ impl Query {
     }
 }
 
-fn not_applicable(measure: Measure, axis: Axis) -> &'static str {
-    let _ = measure;
+fn not_applicable(axis: Axis) -> &'static str {
     match axis {
         Axis::Period => "this measure has no period",
         Axis::Status => "this measure has no status",
@@ -542,18 +541,19 @@ impl Plan {
             .map_or(0, |g| g.id)
     }
 
+    /// The deepest filter on an axis, if any.
+    fn filter_on(&self, axis: Axis) -> Option<&(Axis, u8, String)> {
+        self.filters
+            .iter()
+            .filter(|(a, _, _)| *a == axis)
+            .max_by_key(|(_, l, _)| *l)
+    }
+
     /// The levels of the table whose one cell is the total of the selection.
     pub fn total_levels(&self) -> Vec<u8> {
         self.axes
             .iter()
-            .map(|(a, _)| {
-                self.filters
-                    .iter()
-                    .filter(|(fa, _, _)| fa == a)
-                    .map(|(_, l, _)| *l)
-                    .max()
-                    .unwrap_or(0)
-            })
+            .map(|(a, _)| self.filter_on(*a).map_or(0, |f| f.1))
             .collect()
     }
 
@@ -561,14 +561,7 @@ impl Plan {
     pub fn total_key(&self) -> Vec<String> {
         self.axes
             .iter()
-            .map(|(a, _)| {
-                self.filters
-                    .iter()
-                    .filter(|(fa, _, _)| fa == a)
-                    .max_by_key(|(_, l, _)| *l)
-                    .map(|(_, _, v)| v.clone())
-                    .unwrap_or_default()
-            })
+            .map(|(a, _)| self.filter_on(*a).map(|f| f.2.clone()).unwrap_or_default())
             .collect()
     }
 

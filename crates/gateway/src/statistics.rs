@@ -155,30 +155,43 @@ impl Cache {
 
 /// Runs a statistic for the caller, from the cache where the cells have not changed.
 pub async fn run(s: &Scoped, k: i64, cache: &Cache, req: Request) -> Result<Table, StoreError> {
-    let network = req.network.or_else(|| s.scope().statistics_home());
+    // The subtree (a coordinator's own by default) and the view the policy gives for it.
+    let network_id = req.network.or_else(|| s.scope().statistics_home());
+    let network = match network_id {
+        Some(id) => Some(s.statistics_network(id).await?),
+        None => None,
+    };
     let exact = !req.protected
-        && match network {
-            Some(id) => s
-                .scope()
-                .statistics_exact(&s.statistics_network(id).await?.path),
-            None => s.scope().statistics_exact(""),
-        };
+        && s.scope()
+            .statistics_exact(network.as_ref().map_or("", |n| n.path.as_str()));
+    let view = View {
+        network_id,
+        network,
+        exact,
+    };
     if req.snapshot.is_some() {
         // Frozen figures are cheap to recompute and would only crowd the live answers out.
-        return compute(s, k, req).await;
+        return compute(s, k, view, req).await;
     }
     let version = s.statistics_version().await?;
-    let key = format!("{exact}|{k}|{network:?}|{req:?}");
+    let key = format!("{exact}|{k}|{network_id:?}|{req:?}");
     if let Some(t) = cache.get(version, &key) {
         return Ok(t);
     }
-    let table = compute(s, k, req).await?;
+    let table = compute(s, k, view, req).await?;
     cache.put(version, key, &table);
     Ok(table)
 }
 
+/// The subtree a statistic is about and whether the caller sees it exactly.
+struct View {
+    network_id: Option<Uuid>,
+    network: Option<verbund_domain::statistics::NetworkFilter>,
+    exact: bool,
+}
+
 /// Computes a statistic for the caller.
-async fn compute(s: &Scoped, k: i64, req: Request) -> Result<Table, StoreError> {
+async fn compute(s: &Scoped, k: i64, view: View, req: Request) -> Result<Table, StoreError> {
     use verbund_domain::mentorship::{EndReason, MentorshipStatus};
     use verbund_domain::network::NetworkLevel;
     use verbund_domain::offering::{Category, TargetGroup};
@@ -242,18 +255,12 @@ async fn compute(s: &Scoped, k: i64, req: Request) -> Result<Table, StoreError> 
         Axis::ProgrammePartner,
         req.programme_partner.map(|u| u.to_string()),
     );
-    let parsed = c.finish(|| Some(()));
-    let network_id = req.network.or_else(|| s.scope().statistics_home());
-    let network = match network_id {
-        Some(id) => Some(s.statistics_network(id).await?),
-        None => None,
-    };
-    parsed.map_err(StoreError::Invalid)?;
-    let exact = !req.protected
-        && match &network {
-            Some(n) => s.scope().statistics_exact(&n.path),
-            None => s.scope().statistics_exact(""),
-        };
+    c.finish(|| Some(())).map_err(StoreError::Invalid)?;
+    let View {
+        network_id,
+        network,
+        exact,
+    } = view;
     let query = Query {
         measure,
         groups,

@@ -338,8 +338,7 @@ async fn bump(conn: &impl ConnectionTrait) -> Result<(), StoreError> {
 /// One cell as read: keys in the order of the plan's axes.
 pub type Row = (Vec<String>, i64, i64);
 
-fn axis_expr(backend: DbBackend, axis: Axis, level: u8) -> String {
-    let _ = backend;
+fn axis_expr(axis: Axis, level: u8) -> String {
     match (axis, level) {
         (Axis::Level, _) => "CASE length(network_path) WHEN 32 THEN 'federal' WHEN 64 THEN 'state' ELSE 'regional' END".to_owned(),
         (Axis::Geo, l) => format!("substr(network_path, 1, {})", 32 * (usize::from(l) + 1)),
@@ -434,11 +433,7 @@ impl Scoped {
     pub async fn statistic_cells(&self, plan: &Plan, from: Source) -> Result<Vec<Row>, StoreError> {
         let backend = self.conn().get_database_backend();
         let mut sql = Sql::new(backend);
-        let groups: Vec<String> = plan
-            .axes
-            .iter()
-            .map(|(a, l)| axis_expr(backend, *a, *l))
-            .collect();
+        let groups: Vec<String> = plan.axes.iter().map(|(a, l)| axis_expr(*a, *l)).collect();
         let signed = plan
             .measure
             .stored()
@@ -481,7 +476,7 @@ impl Scoped {
         }
         if !plan.protected {
             for (axis, level, value) in &plan.filters {
-                let e = axis_expr(backend, *axis, *level);
+                let e = axis_expr(*axis, *level);
                 let v = match axis {
                     Axis::ProgrammePartner => match Uuid::parse_str(value) {
                         Ok(u) => sql.bind(u),
