@@ -76,7 +76,7 @@ impl Funding {
             match source {
                 None => c.push(
                     "passedOnFromId",
-                    Reason::Rule("the grant passed on from does not exist"),
+                    Reason::Rule("does not exist or is not visible to you"),
                 ),
                 Some(s) if s.organisation_id == input.organisation_id => c.push(
                     "passedOnFromId",

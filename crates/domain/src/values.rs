@@ -62,6 +62,8 @@ pub fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, Re
 
 pub const NAME_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 5000;
+/// Longest text a list's `search` filter takes.
+pub const SEARCH_MAX: usize = 200;
 
 /// An e-mail address: one `@`, a non-empty local part, a dotted domain, no spaces.
 pub fn email(raw: &str) -> Result<String, Reason> {

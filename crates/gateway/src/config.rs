@@ -83,6 +83,15 @@ pub struct GraphqlConfig {
     pub max_fields: usize,
     /// Most aliased fields one request may hold (aliases multiply work at no cost to depth).
     pub max_aliases: usize,
+    /// Most directives (`@include`, `@skip`, …) one request may hold, fragments expanded.
+    pub max_directives: usize,
+    /// Deepest bracket nesting of the query text (selection sets, list and object literals,
+    /// arguments) and of the variables; checked before the query is parsed.
+    pub max_nesting: usize,
+    /// Longest query text, in bytes (variables are bounded by the body limit).
+    pub max_query_bytes: usize,
+    /// Most tokens in the query text.
+    pub max_tokens: usize,
 }
 
 impl Default for Config {
@@ -106,6 +115,10 @@ impl Default for GraphqlConfig {
             max_complexity: 5000,
             max_fields: 1000,
             max_aliases: 30,
+            max_directives: 50,
+            max_nesting: 40,
+            max_query_bytes: 128 * 1024,
+            max_tokens: 20_000,
         }
     }
 }

@@ -23,6 +23,16 @@ pub enum Code {
     PreconditionRequired,
     /// HTTP only: an `If-Match` that names an old version.
     PreconditionFailed,
+    /// A request over one of the documented limits (GraphQL nesting, fields, aliases; the
+    /// cost of a statistic).
+    TooComplex,
+    /// Too many requests (or too much cost) from one caller or address; `Retry-After` says
+    /// when to come back.
+    RateLimited,
+    /// The server did not finish the request in time.
+    Timeout,
+    /// The client did not send its request (headers or body) in time.
+    RequestTimeout,
 }
 
 impl Code {
@@ -40,6 +50,10 @@ impl Code {
             Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Code::PreconditionRequired => "PRECONDITION_REQUIRED",
             Code::PreconditionFailed => "PRECONDITION_FAILED",
+            Code::TooComplex => "TOO_COMPLEX",
+            Code::RateLimited => "RATE_LIMITED",
+            Code::Timeout => "TIMEOUT",
+            Code::RequestTimeout => "REQUEST_TIMEOUT",
         }
     }
 
@@ -57,6 +71,10 @@ impl Code {
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Code::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Code::TooComplex => StatusCode::BAD_REQUEST,
+            Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Code::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            Code::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -74,6 +92,10 @@ impl Code {
             Code::PayloadTooLarge => "Payload too large",
             Code::PreconditionRequired => "Precondition required",
             Code::PreconditionFailed => "Precondition failed",
+            Code::TooComplex => "The request exceeds a limit",
+            Code::RateLimited => "Too many requests",
+            Code::Timeout => "The request took too long",
+            Code::RequestTimeout => "The request was not sent in time",
         }
     }
 }

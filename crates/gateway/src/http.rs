@@ -188,8 +188,8 @@ async fn graphql(
         Ok(scoped) => scoped,
         Err(e) => return graphql_error(e),
     };
-    let req = req.into_inner();
-    if let Err(e) = crate::graphql::limits::check(&req.query, &s.config.graphql) {
+    let mut req = req.into_inner();
+    if let Err(e) = crate::graphql::limits::check(&mut req, &s.config.graphql) {
         return graphql_error(e);
     }
     // The public directory is the same for every caller.

@@ -168,6 +168,17 @@ impl Store {
     }
 }
 
+/// The role and scope an idempotency key is bound to, beside its subject.
+fn idempotency_caller(caller: &verbund_domain::policy::Caller) -> String {
+    use verbund_domain::policy::Anchor;
+    let anchor = match caller.anchor {
+        Anchor::None => String::new(),
+        Anchor::Network(id) => format!("network:{id}"),
+        Anchor::Organisation(id) => format!("organisation:{id}"),
+    };
+    format!("{}|{anchor}", caller.role.as_str())
+}
+
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_HOURS: i64 = 24;
 
@@ -180,22 +191,27 @@ pub enum Idempotency {
     InProgress,
     /// The key was used for another request (another route or body).
     Mismatch,
+    /// The key was reserved by the same subject acting with another role or scope.
+    OtherCaller,
     /// The first response, to replay.
     Replay { status: u16, body: String },
 }
 
 impl Store {
-    /// Reserves `key` for `subject`'s request, or tells what it already holds. Keys older
-    /// than 24 hours are forgotten.
+    /// Reserves `key` for the caller's request, or tells what it already holds. A key belongs
+    /// to its caller — subject, role and scope — so another caller never gets its replay.
+    /// Keys older than 24 hours are forgotten.
     pub async fn idempotency_reserve(
         &self,
-        subject: &str,
+        caller: &verbund_domain::policy::Caller,
         key: &str,
         route: &str,
         request_hash: &str,
     ) -> Result<Idempotency, StoreError> {
         use entities::idempotency_key::{ActiveModel, Column, Entity};
         use sea_orm::{ActiveModelTrait, Set};
+        let subject = caller.subject.as_str();
+        let bound_to = idempotency_caller(caller);
         let cutoff = chrono::Utc::now() - chrono::Duration::hours(IDEMPOTENCY_HOURS);
         Entity::delete_many()
             .filter(Column::CreatedAt.lt(cutoff))
@@ -205,6 +221,7 @@ impl Store {
             subject: Set(subject.to_owned()),
             key: Set(key.to_owned()),
             route: Set(route.to_owned()),
+            caller: Set(bound_to.clone()),
             request_hash: Set(request_hash.to_owned()),
             status: Set(0),
             body: Set(String::new()),
@@ -220,18 +237,18 @@ impl Store {
                     else {
                         return Ok(Idempotency::InProgress);
                     };
-                    Ok(
-                        if existing.route != route || existing.request_hash != request_hash {
-                            Idempotency::Mismatch
-                        } else if existing.status == 0 {
-                            Idempotency::InProgress
-                        } else {
-                            Idempotency::Replay {
-                                status: u16::try_from(existing.status).unwrap_or(500),
-                                body: existing.body,
-                            }
-                        },
-                    )
+                    Ok(if existing.caller != bound_to {
+                        Idempotency::OtherCaller
+                    } else if existing.route != route || existing.request_hash != request_hash {
+                        Idempotency::Mismatch
+                    } else if existing.status == 0 {
+                        Idempotency::InProgress
+                    } else {
+                        Idempotency::Replay {
+                            status: u16::try_from(existing.status).unwrap_or(500),
+                            body: existing.body,
+                        }
+                    })
                 }
                 other => Err(other),
             },

@@ -7,6 +7,7 @@ mod m20261126_000002_create_settings;
 mod m20261126_000003_create_idempotency_keys;
 pub(crate) mod m20261126_000004_create_statistics;
 mod m20261126_000005_create_search_indexes;
+mod m20261201_000006_bind_idempotency_keys;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_create_idempotency_keys::Migration),
             Box::new(m20261126_000004_create_statistics::Migration),
             Box::new(m20261126_000005_create_search_indexes::Migration),
+            Box::new(m20261201_000006_bind_idempotency_keys::Migration),
         ]
     }
 }

@@ -50,10 +50,22 @@ fn contains<C: ColumnTrait>(col: C, word: &str) -> Condition {
     Condition::all().add(col.like(format!("%,{word},%")))
 }
 
-/// Case-insensitive substring search over one column.
-fn search<C: ColumnTrait>(col: C, term: &str) -> Condition {
+/// Case-insensitive substring search over one column. A term longer than
+/// [`verbund_domain::values::SEARCH_MAX`] characters is refused: a pattern's cost grows with
+/// its length (SQLite refuses long ones outright).
+fn search<C: ColumnTrait>(col: C, term: &str) -> Result<Condition, StoreError> {
+    if term.chars().count() > verbund_domain::values::SEARCH_MAX {
+        return Err(StoreError::Invalid(
+            verbund_domain::ValidationErrors::single(
+                "search",
+                verbund_domain::Reason::TooLong {
+                    max: verbund_domain::values::SEARCH_MAX,
+                },
+            ),
+        ));
+    }
     let pattern = format!("%{}%", term.to_lowercase().replace(['%', '_'], ""));
-    Condition::all().add(Expr::expr(Func::lower(Expr::col(col))).like(pattern))
+    Ok(Condition::all().add(Expr::expr(Func::lower(Expr::col(col))).like(pattern)))
 }
 
 fn parse_enum<T>(
@@ -156,7 +168,7 @@ impl Table for Networks {
             ));
         }
         if let Some(t) = &f.search {
-            c = c.add(search(network::Column::Name, t));
+            c = c.add(search(network::Column::Name, t)?);
         }
         Ok(c)
     }
@@ -278,7 +290,7 @@ impl Table for Organisations {
             c = c.add(organisation::Column::NetworkId.is_in(f.networks.clone()));
         }
         if let Some(t) = &f.search {
-            c = c.add(search(organisation::Column::Name, t));
+            c = c.add(search(organisation::Column::Name, t)?);
         }
         Ok(c)
     }
@@ -401,7 +413,7 @@ impl Table for Contacts {
     async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
         let mut c = owned_filter(s, contact::Column::OrganisationId, f).await?;
         if let Some(t) = &f.search {
-            c = c.add(search(contact::Column::Name, t));
+            c = c.add(search(contact::Column::Name, t)?);
         }
         Ok(c)
     }
@@ -504,8 +516,8 @@ impl Table for Offerings {
         if let Some(t) = &f.owned.search {
             c = c.add(
                 Condition::any()
-                    .add(search(offering::Column::Title, t))
-                    .add(search(offering::Column::Description, t)),
+                    .add(search(offering::Column::Title, t)?)
+                    .add(search(offering::Column::Description, t)?),
             );
         }
         if let Some(v) = f.category {
@@ -528,6 +540,14 @@ impl Table for Offerings {
             // As a range (`:` sorts right after `9`), so an index on the postcode serves it in
             // any collation.
             let digits: String = v.trim().chars().filter(char::is_ascii_digit).collect();
+            if digits.len() > 5 || v.len() > verbund_domain::values::SEARCH_MAX {
+                return Err(StoreError::Invalid(
+                    verbund_domain::ValidationErrors::single(
+                        "postcode",
+                        verbund_domain::Reason::TooLong { max: 5 },
+                    ),
+                ));
+            }
             if !digits.is_empty() {
                 c = c
                     .add(offering::Column::Postcode.gte(digits.clone()))
@@ -718,7 +738,7 @@ impl Table for Volunteers {
     async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
         let mut c = owned_filter(s, volunteer::Column::OrganisationId, f).await?;
         if let Some(t) = &f.search {
-            c = c.add(search(volunteer::Column::Reference, t));
+            c = c.add(search(volunteer::Column::Reference, t)?);
         }
         Ok(c)
     }
@@ -792,7 +812,7 @@ impl Table for StaffMembers {
     async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
         let mut c = owned_filter(s, staff::Column::OrganisationId, f).await?;
         if let Some(t) = &f.search {
-            c = c.add(search(staff::Column::Reference, t));
+            c = c.add(search(staff::Column::Reference, t)?);
         }
         Ok(c)
     }
@@ -884,7 +904,7 @@ impl Table for Mentorships {
         use mentorship::Column as C;
         let mut c = owned_filter(s, C::OrganisationId, &f.owned).await?;
         if let Some(t) = &f.owned.search {
-            c = c.add(search(C::MenteeRef, t));
+            c = c.add(search(C::MenteeRef, t)?);
         }
         if let Some(v) = f.status {
             c = c.add(C::Status.eq(v.as_str()));
@@ -1274,7 +1294,7 @@ impl Table for Committees {
             c = c.add(committee::Column::NetworkId.eq(n));
         }
         if let Some(t) = &f.search {
-            c = c.add(search(committee::Column::Name, t));
+            c = c.add(search(committee::Column::Name, t)?);
         }
         if !f.member_organisations.is_empty() {
             let seats = Query::select()
@@ -1349,8 +1369,11 @@ impl Table for Committees {
                 ),
             ));
         }
+        // Contacts are people: only those the writer may read can be named, and one it may
+        // not read is refused exactly like one that does not exist.
         let found_contacts = contact::Entity::find()
             .filter(contact::Column::Id.is_in(contacts.clone()))
+            .filter(s.readable::<Contacts>())
             .all(s.conn())
             .await?;
         if contacts
@@ -1360,7 +1383,9 @@ impl Table for Committees {
             return Err(StoreError::Invalid(
                 verbund_domain::ValidationErrors::single(
                     "memberContacts",
-                    verbund_domain::Reason::Rule("names a contact that does not exist"),
+                    verbund_domain::Reason::Rule(
+                        "names a contact that does not exist or is not visible to you",
+                    ),
                 ),
             ));
         }
@@ -1547,7 +1572,7 @@ impl Table for Fundings {
     async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
         let mut c = owned_filter(s, funding::Column::OrganisationId, f).await?;
         if let Some(t) = &f.search {
-            c = c.add(search(funding::Column::Programme, t));
+            c = c.add(search(funding::Column::Programme, t)?);
         }
         Ok(c)
     }
@@ -1598,9 +1623,12 @@ impl Table for Fundings {
 
     async fn parse(s: &Scoped, input: FundingInput) -> Result<Funding, StoreError> {
         let source = match input.passed_on_from_id {
-            // The grant passed on from is usually the parent organisation's: not necessarily
-            // in the writer's scope, so it is looked up directly.
-            Some(id) => funding::Entity::find_by_id(id)
+            // The grant is compared with (amount, period), so only one the writer may read
+            // counts: any other is refused exactly like an unknown id, or the refusals would
+            // tell its amount and period.
+            Some(id) => funding::Entity::find()
+                .filter(funding::Column::Id.eq(id))
+                .filter(s.readable::<Fundings>())
                 .one(s.conn())
                 .await?
                 .map(|f| SourceGrant {

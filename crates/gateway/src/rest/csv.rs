@@ -125,6 +125,7 @@ fn cell(kind: Kind, raw: &str) -> Result<Value, String> {
             _ => Value::Null,
         });
     }
+    let t = from_cell_text(t);
     Ok(match kind {
         Kind::Text | Kind::Id => Value::String(t.to_owned()),
         Kind::Int => Value::from(
@@ -330,19 +331,46 @@ pub struct ExportParams {
     pub delimiter: Option<String>,
 }
 
+/// Whether a spreadsheet would run the text as a formula: it starts (after any quote
+/// marks) with `=`, `+`, `-`, `@`, a tab or a carriage return.
+fn formula_like(text: &str) -> bool {
+    text.trim_start_matches('\'')
+        .starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// A text cell as exported: formula-like text gets a leading `'`, which spreadsheets take
+/// as "this is text" and do not show; [`from_cell_text`] takes it off again on import.
+fn to_cell_text(text: &str) -> String {
+    if formula_like(text) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// An imported text cell: the `'` an export put before formula-like text is removed.
+fn from_cell_text(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest,
+        _ => text,
+    }
+}
+
 fn text_of(kind: Kind, v: &Value) -> String {
     match (kind, v) {
         (_, Value::Null) => String::new(),
-        (Kind::List, Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| i.to_string())
-            })
-            .collect::<Vec<_>>()
-            .join("|"),
-        (_, Value::String(s)) => s.clone(),
+        (Kind::List, Value::Array(items)) => to_cell_text(
+            &items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| i.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join("|"),
+        ),
+        (_, Value::String(s)) => to_cell_text(s),
         (_, other) => other.to_string(),
     }
 }
@@ -537,3 +565,34 @@ csv_resource!(
     "/api/v1/mentorships/export",
     "mentorships"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_come_back_unchanged() {
+        for text in [
+            "=HYPERLINK(\"http://x\";\"klick\")",
+            "+49 30 1234",
+            "-1",
+            "@SUM(A1)",
+            "\tTab",
+            "\rCR",
+            "'=already quoted",
+            "''+twice",
+        ] {
+            let out = to_cell_text(text);
+            assert!(out.starts_with('\''), "{text:?} → {out:?}");
+            assert_eq!(from_cell_text(&out), text);
+        }
+        for text in ["Müller", "'s-Hertogenbosch", "a=b", ""] {
+            assert_eq!(to_cell_text(text), text);
+            assert_eq!(from_cell_text(text), text);
+        }
+        assert_eq!(
+            text_of(Kind::List, &serde_json::json!(["=1", "b"])),
+            "'=1|b"
+        );
+    }
+}

@@ -193,7 +193,7 @@ where
     if let Some(k) = &key {
         match state
             .store
-            .idempotency_reserve(&subject, k, collection, hash)
+            .idempotency_reserve(s.caller(), k, collection, hash)
             .await?
         {
             Idempotency::Reserved => {}
@@ -210,6 +210,17 @@ where
                     fields: vec![(
                         "Idempotency-Key".into(),
                         "was used for a different request".into(),
+                    )],
+                });
+            }
+            Idempotency::OtherCaller => {
+                return Err(ApiError {
+                    code: Code::Validation,
+                    message: "this Idempotency-Key was used by another caller (role or scope)"
+                        .into(),
+                    fields: vec![(
+                        "Idempotency-Key".into(),
+                        "was used by another caller".into(),
                     )],
                 });
             }

@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
     pub route: String,
+    /// The role and scope of the caller that reserved the key.
+    pub caller: String,
     pub request_hash: String,
     /// 0 while the first request is still running.
     pub status: i32,
