@@ -150,3 +150,58 @@ pub fn token(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+/// A fresh PostgreSQL database for one test, created through `psql` on the server named by
+/// `VERBUND_TEST_DATABASE_URL` and dropped on drop; `None` when the variable is not set.
+pub struct PgDatabase {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub fn create() -> Option<PgDatabase> {
+        let Ok(admin) = std::env::var("VERBUND_TEST_DATABASE_URL") else {
+            eprintln!(
+                "VERBUND_TEST_DATABASE_URL is not set: this PostgreSQL variant has nothing to run against"
+            );
+            return None;
+        };
+        let name = format!("verbund_e2e_{}", uuid::Uuid::now_v7().simple());
+        psql(&admin, &format!("CREATE DATABASE {name}"));
+        let (base, query) = admin
+            .split_once('?')
+            .map_or((admin.as_str(), None), |(b, q)| (b, Some(q)));
+        let scheme_end = base.find("://").map_or(0, |i| i + 3);
+        let path_start = base[scheme_end..]
+            .find('/')
+            .map_or(base.len(), |i| scheme_end + i);
+        let mut url = format!("{}/{name}", &base[..path_start]);
+        if let Some(q) = query {
+            url.push('?');
+            url.push_str(q);
+        }
+        Some(PgDatabase { admin, name, url })
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        psql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}

@@ -126,9 +126,10 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(c) => ApiError::new(
                 Code::Conflict,
                 match c {
-                    Conflict::StaleVersion { .. } | Conflict::Duplicate(_) | Conflict::InUse => {
-                        c.to_string()
-                    }
+                    Conflict::StaleVersion { .. }
+                    | Conflict::Duplicate(_)
+                    | Conflict::InUse
+                    | Conflict::Busy => c.to_string(),
                 },
             ),
             StoreError::Forbidden => ApiError::new(Code::Forbidden, e.to_string()),
@@ -147,6 +148,7 @@ impl From<StoreError> for ApiError {
                 fields: vec![("to".into(), t.to_string())],
             },
             StoreError::UnknownAnchor(_) => ApiError::new(Code::Unauthenticated, e.to_string()),
+            StoreError::Busy => ApiError::new(Code::Unavailable, e.to_string()),
             StoreError::Unavailable => {
                 ApiError::new(Code::Unavailable, "the database is unavailable; try again")
             }

@@ -15,6 +15,10 @@ pub enum Conflict {
     Duplicate(&'static str),
     #[error("the record is still referenced by other records")]
     InUse,
+    /// Another request holds the record (PostgreSQL row lock): the loser is told at once
+    /// instead of queuing behind the winner, whose write will make its version stale.
+    #[error("the record is being changed by another request; read it again and retry")]
+    Busy,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -37,6 +41,9 @@ pub enum StoreError {
     UnknownAnchor(&'static str),
     #[error("the database is unavailable")]
     Unavailable,
+    /// Writers queued longer than the write timeout (true overload); retry shortly.
+    #[error("the database is busy with other writes; retry shortly")]
+    Busy,
     /// A bug or a corrupt row; the detail is in the log, never in a response.
     #[error("internal storage error")]
     Internal,
@@ -56,11 +63,15 @@ impl From<TransitionError> for StoreError {
 
 /// The kind of constraint a driver error reports, read from sqlx's portable error kind (the
 /// SQLSTATE on PostgreSQL, the extended result code on SQLite).
-fn constraint_kind(e: &DbErr) -> Option<(sea_orm::sqlx::error::ErrorKind, String)> {
+fn constraint_kind(e: &DbErr) -> Option<(sea_orm::sqlx::error::ErrorKind, String, String)> {
     match e {
         DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
             match s.as_ref() {
-                sea_orm::sqlx::Error::Database(d) => Some((d.kind(), d.message().to_owned())),
+                sea_orm::sqlx::Error::Database(d) => Some((
+                    d.kind(),
+                    d.message().to_owned(),
+                    d.code().map(|c| c.into_owned()).unwrap_or_default(),
+                )),
                 _ => None,
             }
         }
@@ -72,7 +83,7 @@ impl From<DbErr> for StoreError {
     fn from(e: DbErr) -> Self {
         use sea_orm::sqlx::error::ErrorKind;
         match (constraint_kind(&e), e.sql_err()) {
-            (Some((ErrorKind::UniqueViolation, detail)), _)
+            (Some((ErrorKind::UniqueViolation, detail, _)), _)
             | (_, Some(SqlErr::UniqueConstraintViolation(detail))) => {
                 tracing::debug!(%detail, "unique constraint");
                 let field = if detail.contains("external_id") {
@@ -83,14 +94,33 @@ impl From<DbErr> for StoreError {
                 return StoreError::Conflict(Conflict::Duplicate(field));
             }
             // SQLite reports ON DELETE RESTRICT with the trigger result code, hence the message.
-            (Some((ErrorKind::ForeignKeyViolation, detail)), _)
+            (Some((ErrorKind::ForeignKeyViolation, detail, _)), _)
             | (_, Some(SqlErr::ForeignKeyConstraintViolation(detail))) => {
                 tracing::debug!(%detail, "foreign key constraint");
                 return StoreError::Conflict(Conflict::InUse);
             }
-            (Some((_, detail)), _) if detail.contains("FOREIGN KEY constraint failed") => {
+            (Some((_, detail, _)), _) if detail.contains("FOREIGN KEY constraint failed") => {
                 tracing::debug!(%detail, "foreign key constraint");
                 return StoreError::Conflict(Conflict::InUse);
+            }
+            // PostgreSQL: lock_not_available (NOWAIT), deadlock_detected, serialization
+            // failure — another writer has the rows; the caller retries after a fresh read.
+            (Some((_, detail, code)), _)
+                if matches!(code.as_str(), "55P03" | "40P01" | "40001") =>
+            {
+                tracing::debug!(%detail, %code, "lock conflict");
+                return StoreError::Conflict(Conflict::Busy);
+            }
+            // SQLite: SQLITE_BUSY (5) and its extended codes: another process holds the
+            // file's write lock longer than busy_timeout.
+            (Some((_, detail, code)), _)
+                if code == "5"
+                    || code == "517"
+                    || code == "261"
+                    || detail.contains("database is locked") =>
+            {
+                tracing::warn!(%detail, "database busy");
+                return StoreError::Busy;
             }
             _ => {}
         }

@@ -22,7 +22,7 @@ pub use store::{
 };
 
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 use verbund_domain::Record;
 use verbund_domain::audit::{AuditAction, AuditEvent};
@@ -43,8 +43,8 @@ impl Scoped {
         if !self.scope().writes_anything() {
             return Err(StoreError::Forbidden);
         }
-        let txn = self.conn().begin().await?;
-        let old = self.get_in_txn::<tables::Mentorships>(&txn, id).await?;
+        let txn = self.begin_write().await?;
+        let old = self.get_in_txn::<tables::Mentorships>(&*txn, id).await?;
         // A stale view is reported before the move is judged: the caller decided on old data.
         if old.version != expected_version {
             return Err(StoreError::Conflict(Conflict::StaleVersion {
@@ -156,6 +156,7 @@ impl Store {
         if let Some(v) = self.setting(key).await? {
             return Ok(v);
         }
+        let _turn = self.write_turn().await?;
         let row = entities::setting::ActiveModel {
             key: sea_orm::Set(key.to_owned()),
             value: sea_orm::Set(value.to_owned()),
@@ -213,6 +214,7 @@ impl Store {
         let subject = caller.subject.as_str();
         let bound_to = idempotency_caller(caller);
         let cutoff = chrono::Utc::now() - chrono::Duration::hours(IDEMPOTENCY_HOURS);
+        let _turn = self.write_turn().await?;
         Entity::delete_many()
             .filter(Column::CreatedAt.lt(cutoff))
             .exec(self.conn())
@@ -265,6 +267,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         use entities::idempotency_key::{Column, Entity};
         use sea_orm::sea_query::Expr;
+        let _turn = self.write_turn().await?;
         match response {
             Some((status, body)) => {
                 Entity::update_many()

@@ -10,10 +10,7 @@
 use crate::error::StoreError;
 use crate::store::{Scoped, Store};
 use chrono::{Datelike, NaiveDate, Utc};
-use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, QueryResult, Statement, TransactionTrait,
-    Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, QueryResult, Statement, Value};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 use verbund_domain::policy::EntityKind;
@@ -560,7 +557,7 @@ impl Scoped {
             created_by: self.caller().subject.clone(),
             created_at: Utc::now(),
         };
-        let txn = self.conn().begin().await?;
+        let txn = self.begin_write().await?;
         let backend = txn.get_database_backend();
         let mut sql = Sql::new(backend);
         let ps = [
@@ -685,12 +682,12 @@ impl Store {
 
     /// Recomputes every cell from the base tables (after a bulk load).
     pub async fn rebuild_statistics(&self) -> Result<(), StoreError> {
-        let txn = self.conn().begin().await?;
+        let txn = self.begin_write().await?;
         txn.execute_unprepared("DELETE FROM statistic_cells")
             .await?;
         txn.execute_unprepared("DELETE FROM statistic_rollups")
             .await?;
-        bump(&txn).await?;
+        bump(&*txn).await?;
         let backend = txn.get_database_backend();
         let pg = backend == DbBackend::Postgres;
         if pg {

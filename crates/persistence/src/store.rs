@@ -30,6 +30,64 @@ use verbund_domain::{Reason, Record, ValidationErrors};
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    turns: WriteTurns,
+}
+
+/// How long a writer waits for its turn on SQLite before it is told to retry (503).
+pub const WRITE_TURN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// SQLite has one writer at a time per file, and a deferred transaction that read first
+/// cannot always wait for the lock (it fails with "database is locked" at once). So the
+/// writers of this process take turns here, in arrival order, before they begin; another
+/// process's writer is waited for by `busy_timeout`. PostgreSQL needs no turns.
+#[derive(Clone, Debug)]
+pub(crate) struct WriteTurns(Option<std::sync::Arc<tokio::sync::Mutex<()>>>);
+
+/// A held turn (nothing on PostgreSQL); the next writer goes when it is dropped.
+pub(crate) type Turn = Option<tokio::sync::OwnedMutexGuard<()>>;
+
+impl WriteTurns {
+    pub(crate) async fn take(&self) -> Result<Turn, StoreError> {
+        match &self.0 {
+            None => Ok(None),
+            Some(m) => tokio::time::timeout(WRITE_TURN_TIMEOUT, m.clone().lock_owned())
+                .await
+                .map(Some)
+                .map_err(|_| StoreError::Busy),
+        }
+    }
+}
+
+/// A write transaction and the writer's turn, held until it commits or is dropped.
+pub(crate) struct WriteTxn {
+    txn: DatabaseTransaction,
+    _turn: Turn,
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl WriteTxn {
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        self.txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// Begins a write transaction in turn (see [`WriteTurns`]).
+pub(crate) async fn begin_write(
+    db: &DatabaseConnection,
+    turns: &WriteTurns,
+) -> Result<WriteTxn, StoreError> {
+    let turn = turns.take().await?;
+    Ok(WriteTxn {
+        txn: db.begin().await?,
+        _turn: turn,
+    })
 }
 
 impl Store {
@@ -70,7 +128,21 @@ impl Store {
                 db.execute_unprepared(pragma).await?;
             }
         }
-        Ok(Store { db })
+        let turns = WriteTurns(
+            (db.get_database_backend() == DbBackend::Sqlite)
+                .then(|| std::sync::Arc::new(tokio::sync::Mutex::new(()))),
+        );
+        Ok(Store { db, turns })
+    }
+
+    /// A write transaction, in turn with the other writers of this process on SQLite.
+    pub(crate) async fn begin_write(&self) -> Result<WriteTxn, StoreError> {
+        begin_write(&self.db, &self.turns).await
+    }
+
+    /// The writer's turn, for a single statement that writes outside a transaction.
+    pub(crate) async fn write_turn(&self) -> Result<Turn, StoreError> {
+        self.turns.take().await
     }
 
     /// Applies every pending migration.
@@ -141,6 +213,7 @@ impl Store {
         };
         Ok(Scoped {
             db: self.db.clone(),
+            turns: self.turns.clone(),
             scope: Scope::new(caller, path),
         })
     }
@@ -150,6 +223,7 @@ impl Store {
 #[derive(Clone, Debug)]
 pub struct Scoped {
     db: DatabaseConnection,
+    turns: WriteTurns,
     scope: Scope,
 }
 
@@ -416,6 +490,11 @@ impl Scoped {
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// A write transaction, in turn with the other writers of this process on SQLite.
+    pub(crate) async fn begin_write(&self) -> Result<WriteTxn, StoreError> {
+        begin_write(&self.db, &self.turns).await
     }
 
     /// The materialised path of a network (networks are public); an unknown id is the
@@ -732,7 +811,7 @@ impl Scoped {
             return Err(StoreError::Forbidden);
         }
         let data = T::parse(self, input).await?;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let record = self.create_in::<T>(&txn, data).await?;
         txn.commit().await?;
         Ok(record)
@@ -790,8 +869,8 @@ impl Scoped {
         // Validation looks things up outside the transaction, so it runs first: a single
         // connection (in-memory SQLite) must not be held by the transaction meanwhile.
         let data = T::parse(self, input).await?;
-        let txn = self.db.begin().await?;
-        let old = self.get_in::<T>(&txn, id).await?;
+        let txn = self.begin_write().await?;
+        let old = self.get_in::<T>(&*txn, id).await?;
         let record = self
             .replace_in::<T>(&txn, &old, expected_version, data, AuditAction::Update)
             .await?;
@@ -815,6 +894,7 @@ impl Scoped {
                 current: old.version,
             }));
         }
+        lock_current::<T>(txn, old.id, expected_version).await?;
         let old_at = self
             .locate(txn, T::OWNER_FIELD, T::owner(old.id, &old.data))
             .await?;
@@ -886,7 +966,7 @@ impl Scoped {
         if !self.scope.writes_anything() {
             return Err((0, StoreError::Forbidden));
         }
-        let txn = self.db.begin().await.map_err(|e| (0, e.into()))?;
+        let txn = self.begin_write().await.map_err(|e| (0, e))?;
         let mut report = ImportReport::default();
         for (i, data) in rows.into_iter().enumerate() {
             let existing = match T::key(&data) {
@@ -899,7 +979,7 @@ impl Scoped {
                         .filter(T::EXTERNAL_ID.eq(external))
                         .filter(owner_cond)
                         .filter(self.readable::<T>())
-                        .one(&txn)
+                        .one(&*txn)
                         .await
                         .map_err(|e| (i, e.into()))?
                 }
@@ -908,7 +988,7 @@ impl Scoped {
             match existing {
                 Some(model) => {
                     let old = self
-                        .finish::<T>(&txn, vec![model])
+                        .finish::<T>(&*txn, vec![model])
                         .await
                         .map_err(|e| (i, e))?
                         .pop()
@@ -928,7 +1008,7 @@ impl Scoped {
                 }
             }
         }
-        txn.commit().await.map_err(|e| (0, e.into()))?;
+        txn.commit().await.map_err(|e| (0, e))?;
         Ok(report)
     }
 
@@ -941,24 +1021,25 @@ impl Scoped {
         if !self.scope.writes_anything() {
             return Err(StoreError::Forbidden);
         }
-        let txn = self.db.begin().await?;
-        let old = self.get_in::<T>(&txn, id).await?;
+        let txn = self.begin_write().await?;
+        let old = self.get_in::<T>(&*txn, id).await?;
         if old.version != expected_version {
             return Err(StoreError::Conflict(Conflict::StaleVersion {
                 expected: expected_version,
                 current: old.version,
             }));
         }
+        lock_current::<T>(&txn, id, expected_version).await?;
         let at = self
-            .locate(&txn, T::OWNER_FIELD, T::owner(id, &old.data))
+            .locate(&*txn, T::OWNER_FIELD, T::owner(id, &old.data))
             .await?;
         self.check_write::<T>(&at)?;
-        let touched = crate::statistics::touched(&txn, T::KIND, id).await?;
+        let touched = crate::statistics::touched(&*txn, T::KIND, id).await?;
         crate::statistics::maintain(&txn, &touched, -1).await?;
         let res = T::Entity::delete_many()
             .filter(T::ID.eq(id))
             .filter(T::VERSION.eq(expected_version))
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         if res.rows_affected == 0 {
             return Err(StoreError::Conflict(Conflict::StaleVersion {
@@ -972,6 +1053,38 @@ impl Scoped {
             .await?;
         txn.commit().await?;
         Ok(())
+    }
+}
+
+/// Takes the record's row lock for the rest of the transaction without waiting for it, and
+/// checks that its version is still the expected one (PostgreSQL; SQLite writers take turns
+/// before they begin). A writer that finds the row locked by another is answered at once
+/// (409, [`Conflict::Busy`]) instead of queuing behind it: the other's commit will make its
+/// version stale anyway.
+async fn lock_current<T: Table>(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    expected: i32,
+) -> Result<(), StoreError> {
+    use sea_orm::sea_query::{LockBehavior, LockType};
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let current: Option<i32> = T::Entity::find()
+        .select_only()
+        .column(T::VERSION)
+        .filter(T::ID.eq(id))
+        .lock_with_behavior(LockType::Update, LockBehavior::Nowait)
+        .into_tuple()
+        .one(txn)
+        .await?;
+    match current {
+        None => Err(StoreError::NotFound),
+        Some(current) if current != expected => Err(StoreError::Conflict(Conflict::StaleVersion {
+            expected,
+            current,
+        })),
+        Some(_) => Ok(()),
     }
 }
 

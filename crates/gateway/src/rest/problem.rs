@@ -25,7 +25,7 @@ pub struct Problem {
     pub detail: String,
     /// Stable code: VALIDATION, NOT_FOUND, CONFLICT, FORBIDDEN, UNAUTHENTICATED, MALFORMED,
     /// UNSUPPORTED_MEDIA_TYPE, PAYLOAD_TOO_LARGE, PRECONDITION_REQUIRED, PRECONDITION_FAILED,
-    /// UNAVAILABLE, INTERNAL.
+    /// TOO_COMPLEX, RATE_LIMITED, TIMEOUT, REQUEST_TIMEOUT, UNAVAILABLE, INTERNAL.
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldProblem>,
@@ -57,12 +57,20 @@ impl IntoResponse for ApiError {
             tracing::error!(detail = %self.message, "internal error");
         }
         let body = serde_json::to_vec(&Problem::from(&self)).unwrap_or_default();
-        (
+        let mut res = (
             self.code.status(),
             [(CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        // Overload and timeouts pass: say when to come back (the rate limiter sets its own).
+        if matches!(self.code, Code::Unavailable | Code::Timeout) {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        res
     }
 }
 
