@@ -6,7 +6,6 @@ use crate::http::{AppState, router};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use verbund_persistence::Store;
 
 #[derive(Debug, Parser)]
@@ -368,7 +367,7 @@ async fn mint(
 
 async fn serve(config: Config) -> Result<(), String> {
     let store = open(&config).await?;
-    let auth = Arc::new(authenticator(&config, &store).await?);
+    let auth = authenticator(&config, &store).await?;
     if config.demo_data
         && verbund_persistence::seed::is_empty(&store)
             .await
@@ -388,20 +387,12 @@ async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let state = AppState {
-        schema: crate::graphql::schema(&config.graphql),
-        store,
-        auth,
-        config: Arc::new(config),
-        statistics: Default::default(),
-    };
+    let server = config.server;
+    let state = AppState::new(store, auth, config);
     // The address on stdout lets scripts and tests that bind port 0 find the server.
     println!("listening on http://{addr}");
     tracing::info!(%addr, database = %redact_url(&state.config.database_url), "verbund serving");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    crate::serve::serve(listener, router(state), &server, shutdown()).await;
     tracing::info!("shut down");
     Ok(())
 }

@@ -19,6 +19,72 @@ pub struct Config {
     pub graphql: GraphqlConfig,
     pub auth: AuthConfig,
     pub statistics: StatisticsConfig,
+    pub server: ServerConfig,
+    pub rate_limit: RateLimitConfig,
+}
+
+/// Timeouts and connection limits of the HTTP server.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// A client must send a request's head within this time (also between requests on a
+    /// kept-alive connection), or the connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// A client must send the whole body within this time (408 otherwise).
+    pub body_read_timeout_secs: u64,
+    /// A request that takes the server longer than this is answered 503 `TIMEOUT`.
+    pub request_timeout_secs: u64,
+    /// After SIGTERM or Ctrl-C, in-flight requests get this long; then every connection
+    /// is closed and the process exits.
+    pub shutdown_timeout_secs: u64,
+    /// Most connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
+            request_timeout_secs: 30,
+            shutdown_timeout_secs: 10,
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Rate limits, counted in this process (each replica on its own).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    /// Sustained requests per second per client address, and the burst above it.
+    pub per_address_per_second: f64,
+    pub address_burst: f64,
+    /// Sustained requests per second per token subject, and the burst above it.
+    pub per_subject_per_second: f64,
+    pub subject_burst: f64,
+    /// Failed authentications (bad, expired or forged tokens) per minute per address.
+    pub auth_failures_per_minute: f64,
+    pub auth_failure_burst: f64,
+    /// Take the client address from the first `X-Forwarded-For` entry (only behind a proxy
+    /// that sets it).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            enabled: true,
+            per_address_per_second: 100.0,
+            address_burst: 400.0,
+            per_subject_per_second: 100.0,
+            subject_burst: 400.0,
+            auth_failures_per_minute: 60.0,
+            auth_failure_burst: 20.0,
+            trust_forwarded_for: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -103,6 +169,8 @@ impl Default for Config {
             graphql: GraphqlConfig::default(),
             auth: AuthConfig::default(),
             statistics: StatisticsConfig::default(),
+            server: ServerConfig::default(),
+            rate_limit: RateLimitConfig::default(),
         }
     }
 }

@@ -13,7 +13,6 @@ use axum::http::header::AUTHORIZATION;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use std::sync::Arc;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use verbund_domain::policy::Caller;
 use verbund_persistence::{Scoped, Store};
@@ -29,9 +28,28 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Answered statistics of the current version of the cells.
     pub statistics: Arc<crate::statistics::Cache>,
+    pub limiter: Arc<crate::rate::Limiter>,
 }
 
+impl AppState {
+    pub fn new(store: Store, auth: crate::auth::Authenticator, config: Config) -> AppState {
+        AppState {
+            schema: crate::graphql::schema(&config.graphql),
+            limiter: Arc::new(crate::rate::Limiter::new(config.rate_limit)),
+            statistics: Default::default(),
+            store,
+            auth: Arc::new(auth),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// The outcome of authenticating a request, once, in [`guard`].
+#[derive(Clone)]
+pub struct Authenticated(pub Result<Caller, String>);
+
 pub fn router(state: AppState) -> Router {
+    let guarded = axum::middleware::from_fn_with_state(state.clone(), guard);
     let (rest, api) = crate::rest::router();
     let api = std::sync::Arc::new(api);
     Router::new()
@@ -54,8 +72,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphiql/assets/{file}", get(graphiql_asset))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(axum::middleware::map_response(bare_errors_as_problems))
+        .layer(guarded)
         // A bug must not drop the connection: a panic becomes a 500 problem (and a log line).
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send + 'static>| {
@@ -65,6 +83,117 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every request passes here first: the rate limits of its address (and, failing
+/// authentication, the address's smaller budget for that) and of its token's subject; the
+/// body, read whole within `server.body_read_timeout_secs` and `MAX_BODY` bytes; and the
+/// handler, which must answer within `server.request_timeout_secs`.
+async fn guard(
+    State(s): State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use crate::rate::{Charge, Class};
+    let addr = crate::serve::client_address(&req, s.config.rate_limit.trust_forwarded_for);
+    if let Err(wait) = s.limiter.take(Class::Address, &addr, 1.0) {
+        return too_many(wait, "from this address");
+    }
+    let auth = match req.headers().get(AUTHORIZATION) {
+        None => s.auth.caller(None),
+        Some(v) => match v.to_str() {
+            Ok(h) => s.auth.caller(Some(h)),
+            Err(_) => Err(AuthError::BadHeader),
+        },
+    };
+    let charge = |class, key: &str| Charge {
+        limiter: s.limiter.clone(),
+        class,
+        key: key.to_owned(),
+    };
+    let charge = match &auth {
+        Err(_) => {
+            if let Err(wait) = s.limiter.take(Class::AuthFailure, &addr, 1.0) {
+                return too_many(wait, "with failed authentication from this address");
+            }
+            charge(Class::Address, &addr)
+        }
+        Ok(c) if c.role == verbund_domain::policy::Role::Anonymous => charge(Class::Address, &addr),
+        Ok(c) => {
+            if let Err(wait) = s.limiter.take(Class::Subject, &c.subject, 1.0) {
+                return too_many(wait, "for this token's subject");
+            }
+            charge(Class::Subject, &c.subject)
+        }
+    };
+    req.extensions_mut()
+        .insert(Authenticated(auth.map_err(|e| e.to_string())));
+    req.extensions_mut().insert(charge);
+    let server = s.config.server;
+    let (parts, body) = req.into_parts();
+    let read = axum::body::to_bytes(body, MAX_BODY);
+    let bytes = match tokio::time::timeout(
+        std::time::Duration::from_secs(server.body_read_timeout_secs),
+        read,
+    )
+    .await
+    {
+        Err(_) => {
+            return ApiError::new(
+                Code::RequestTimeout,
+                format!(
+                    "the body was not received within {} seconds",
+                    server.body_read_timeout_secs
+                ),
+            )
+            .into_response();
+        }
+        Ok(Err(e)) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return if too_large {
+                ApiError::new(
+                    Code::PayloadTooLarge,
+                    format!("the body is larger than {MAX_BODY} bytes"),
+                )
+            } else {
+                ApiError::new(Code::Malformed, "the body could not be read")
+            }
+            .into_response();
+        }
+        Ok(Ok(b)) => b,
+    };
+    let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(server.request_timeout_secs),
+        next.run(req),
+    )
+    .await
+    {
+        Ok(res) => res,
+        Err(_) => ApiError::new(
+            Code::Timeout,
+            format!(
+                "the request took longer than {} seconds",
+                server.request_timeout_secs
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// 429 with `Retry-After`.
+pub fn too_many(wait: std::time::Duration, whom: &str) -> axum::response::Response {
+    let secs = wait.as_secs().max(1);
+    let mut res = ApiError::new(
+        Code::RateLimited,
+        format!("too many requests {whom}; retry in {secs} seconds"),
+    )
+    .into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    res
 }
 
 /// Errors produced below the handlers (the body limit, an unsupported method) come as
@@ -163,28 +292,40 @@ async fn graphiql_asset(
         .into_response()
 }
 
-/// The caller of a request, bound to the store: authentication happens here, once.
-pub async fn scoped_caller(s: &AppState, headers: &HeaderMap) -> Result<Scoped, ApiError> {
-    let header =
-        match headers.get(AUTHORIZATION) {
-            None => None,
-            Some(v) => Some(v.to_str().map_err(|_| {
-                ApiError::new(Code::Unauthenticated, AuthError::BadHeader.to_string())
-            })?),
-        };
-    let caller: Caller = s
-        .auth
-        .caller(header)
-        .map_err(|e| ApiError::new(Code::Unauthenticated, e.to_string()))?;
+/// The caller of a request, bound to the store: authenticated once, in [`guard`] (or
+/// here, for a request that did not pass it).
+pub async fn scoped_caller(
+    s: &AppState,
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+) -> Result<Scoped, ApiError> {
+    let caller: Result<Caller, String> = match extensions.get::<Authenticated>() {
+        Some(a) => a.0.clone(),
+        None => match headers.get(AUTHORIZATION) {
+            None => s.auth.caller(None),
+            Some(v) => v
+                .to_str()
+                .map_err(|_| AuthError::BadHeader)
+                .and_then(|h| s.auth.caller(Some(h))),
+        }
+        .map_err(|e| e.to_string()),
+    };
+    let caller = caller.map_err(|e| ApiError::new(Code::Unauthenticated, e))?;
     Ok(s.store.scoped(caller).await?)
 }
 
 async fn graphql(
     State(s): State<AppState>,
     headers: HeaderMap,
+    auth: Option<axum::Extension<Authenticated>>,
+    charge: Option<axum::Extension<crate::rate::Charge>>,
     req: GraphQLRequest,
 ) -> axum::response::Response {
-    let scoped = match scoped_caller(&s, &headers).await {
+    let mut ext = axum::http::Extensions::new();
+    if let Some(axum::Extension(a)) = auth {
+        ext.insert(a);
+    }
+    let scoped = match scoped_caller(&s, &ext, &headers).await {
         Ok(scoped) => scoped,
         Err(e) => return graphql_error(e),
     };
@@ -202,6 +343,7 @@ async fn graphql(
         .data(crate::graphql::query::PublicScope(public))
         .data(s.config.statistics)
         .data(s.statistics.clone())
+        .data(charge.map(|c| c.0))
         .data(scoped);
     let mut res = s.schema.execute(req).await;
     // Parse and validation errors of the engine carry no code of ours: they are the

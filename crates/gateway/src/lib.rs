@@ -8,5 +8,7 @@ pub mod config;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod rate;
 pub mod rest;
+pub mod serve;
 pub mod statistics;

@@ -8,7 +8,6 @@ use base64::Engine as _;
 use http_body_util::BodyExt;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use tower::ServiceExt;
 use uuid::Uuid;
 use verbund_domain::policy::Caller;
@@ -32,13 +31,7 @@ async fn seeded_store() -> Store {
 
 fn app(store: Store, auth: Authenticator) -> axum::Router {
     let config = Config::default();
-    router(AppState {
-        schema: verbund_gateway::graphql::schema(&config.graphql),
-        store,
-        auth: Arc::new(auth),
-        config: Arc::new(config),
-        statistics: Default::default(),
-    })
+    router(AppState::new(store, auth, config))
 }
 
 fn now() -> i64 {

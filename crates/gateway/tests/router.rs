@@ -3,7 +3,6 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use std::sync::Arc;
 use tower::ServiceExt;
 use verbund_gateway::config::Config;
 use verbund_gateway::http::{AppState, router};
@@ -17,13 +16,7 @@ async fn app() -> axum::Router {
     store.migrate().await.expect("migrate");
     let config = Config::default();
     let auth = verbund_gateway::auth::Authenticator::with_secret(SECRET, &config.auth);
-    router(AppState {
-        schema: verbund_gateway::graphql::schema(&config.graphql),
-        store,
-        auth: Arc::new(auth),
-        config: Arc::new(config),
-        statistics: Default::default(),
-    })
+    router(AppState::new(store, auth, config))
 }
 
 async fn post_graphql(app: axum::Router, query: &str) -> (StatusCode, serde_json::Value) {
@@ -159,9 +152,10 @@ async fn graphiql_is_served_from_the_binary_without_any_external_resource() {
 #[tokio::test]
 async fn many_aliases_are_refused_with_a_clear_error() {
     let aliases: Vec<String> = (0..40).map(|i| format!("a{i}: __typename")).collect();
-    let (_, body) = post_graphql(app().await, &format!("{{ {} }}", aliases.join(" "))).await;
+    let (status, body) = post_graphql(app().await, &format!("{{ {} }}", aliases.join(" "))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(
-        body["errors"][0]["extensions"]["code"], "VALIDATION",
+        body["errors"][0]["extensions"]["code"], "TOO_COMPLEX",
         "{body}"
     );
     assert!(
@@ -197,13 +191,7 @@ async fn a_production_configuration_turns_introspection_and_graphiql_off() {
     let mut config = Config::default();
     config.graphql.introspection = false;
     let auth = verbund_gateway::auth::Authenticator::with_secret(SECRET, &config.auth);
-    let app = router(AppState {
-        schema: verbund_gateway::graphql::schema(&config.graphql),
-        store,
-        auth: Arc::new(auth),
-        config: Arc::new(config),
-        statistics: Default::default(),
-    });
+    let app = router(AppState::new(store, auth, config));
     let (_, body) = post_graphql(app.clone(), "{ __schema { types { name } } }").await;
     assert!(
         body["data"]["__schema"].is_null(),

@@ -19,7 +19,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Caller(scoped_caller(state, &parts.headers).await?))
+        Ok(Caller(
+            scoped_caller(state, &parts.extensions, &parts.headers).await?,
+        ))
     }
 }
 
@@ -40,7 +42,9 @@ impl FromRequestParts<AppState> for Writer {
                 "this operation needs a token (Authorization: Bearer …)",
             ));
         }
-        Ok(Writer(scoped_caller(state, &parts.headers).await?))
+        Ok(Writer(
+            scoped_caller(state, &parts.extensions, &parts.headers).await?,
+        ))
     }
 }
 
