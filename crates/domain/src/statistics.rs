@@ -672,231 +672,267 @@ pub fn lines<'a>(
     (parent, out)
 }
 
+/// What protecting a table costs before it runs: its cells times the tables of its
+/// lattice (every coarsening is built and checked). Known from the plan and the number of
+/// cells read, so a request can be refused before the work starts.
+pub fn protection_cost(axes: &[(Axis, u8)], cells: usize) -> u64 {
+    let tables: u64 = axes.iter().map(|(_, l)| u64::from(*l) + 1).product();
+    tables.saturating_mul(cells as u64)
+}
+
+/// Protection was stopped at its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfTime;
+
 /// Builds the lattice of the table `finest` (axes at levels `top`) and marks which cells a
 /// caller without access to the records may see. Cells with count 0 are left out (their
 /// absence tells that they are 0).
 pub fn protect(axes: &[(Axis, u8)], finest: Vec<(Key, i64, i64)>, k: i64) -> Lattice {
+    match protect_until(axes, finest, k, None) {
+        Ok(l) => l,
+        // Without a deadline the work always runs to its end.
+        Err(OutOfTime) => Lattice {
+            axes: axes.iter().map(|(a, _)| *a).collect(),
+            tables: HashMap::new(),
+        },
+    }
+}
+
+/// [`protect`], stopped with [`OutOfTime`] once `deadline` has passed.
+pub fn protect_until(
+    axes: &[(Axis, u8)],
+    finest: Vec<(Key, i64, i64)>,
+    k: i64,
+    deadline: Option<std::time::Instant>,
+) -> Result<Lattice, OutOfTime> {
     let k = k.max(MIN_K);
-    let names: Vec<Axis> = axes.iter().map(|(a, _)| *a).collect();
-    let top: Levels = axes.iter().map(|(_, l)| *l).collect();
-    let order = sublattice(&top);
-    let mut tables: HashMap<Levels, HashMap<Key, Cell>> = HashMap::new();
-    for levels in &order {
-        let mut t: HashMap<Key, Cell> = HashMap::new();
-        for (key, count, amount) in &finest {
-            let c = t
-                .entry(coarsen_key(&names, key, &top, levels))
-                .or_insert(Cell {
-                    count: 0,
-                    amount: 0,
-                    visibility: Visibility::Shown,
-                });
-            c.count += count;
-            c.amount += amount;
-        }
-        t.retain(|_, c| c.count != 0);
-        for c in t.values_mut() {
-            if c.count > 0 && c.count < k {
-                c.visibility = Visibility::Primary;
-            }
-        }
-        tables.insert(levels.clone(), t);
-    }
-    let mut lattice = Lattice {
-        axes: names,
-        tables,
-    };
-    for (done, levels) in order.iter().enumerate() {
-        secondary(&mut lattice, &order[..=done], levels, k);
-    }
-    lattice
+    let mut w = Work::build(axes, finest, k);
+    w.secondary(deadline)?;
+    Ok(w.into_lattice())
 }
 
-/// Hides further cells of the table `levels` until the line rules and the joint check hold;
-/// `known` are the tables processed so far (this one last).
-fn secondary(lattice: &mut Lattice, known: &[Levels], levels: &Levels, k: i64) {
-    // Nothing hidden so far: nothing to give away (the common case at scale).
-    let hidden = |l: &Levels| {
-        lattice
-            .tables
-            .get(l)
-            .is_some_and(|t| t.values().any(|c| c.visibility.hidden()))
-    };
-    if !known.iter().any(hidden) {
-        return;
-    }
-    for _round in 0..10_000 {
-        if let Some(key) = line_violation(lattice, levels, k) {
-            hide(lattice, levels, &key);
-            continue;
-        }
-        match joint_violation(lattice, known, levels) {
-            Some((table, key)) => hide(lattice, &table, &key),
-            None => return,
-        }
-    }
+/// A cell of the lattice: (table, index in the table).
+type At = (usize, usize);
+
+/// The lattice while it is being protected: cells by index, lines computed once.
+struct Work {
+    axes: Vec<Axis>,
+    k: i64,
+    levels: Vec<Levels>,
+    keys: Vec<Vec<Key>>,
+    counts: Vec<Vec<i64>>,
+    amounts: Vec<Vec<i64>>,
+    vis: Vec<Vec<Visibility>>,
+    /// Every line: parent = sum of members (one table along one axis against its parent).
+    lines: Vec<(At, Vec<At>)>,
+    /// The lines of each table, in the order the tables are processed (coarsest first).
+    lines_of: Vec<Vec<usize>>,
 }
 
-fn hide(lattice: &mut Lattice, levels: &Levels, key: &Key) {
-    if let Some(c) = lattice.tables.get_mut(levels).and_then(|t| t.get_mut(key))
-        && c.visibility == Visibility::Shown
-    {
-        c.visibility = Visibility::Secondary;
-    }
-}
-
-/// The smallest shown cell among `members` (by count, then key).
-fn smallest_shown(table: &HashMap<Key, Cell>, members: &[&Key]) -> Option<Key> {
-    members
-        .iter()
-        .filter(|m| table.get(**m).is_some_and(|c| !c.visibility.hidden()))
-        .min_by_key(|m| (table.get(**m).map_or(0, |c| c.count), (**m).clone()))
-        .map(|m| (*m).clone())
-}
-
-/// A shown cell of the table that a line rule says to hide, if any.
-fn line_violation(lattice: &Lattice, levels: &Levels, k: i64) -> Option<Key> {
-    let table = lattice.tables.get(levels)?;
-    for i in 0..levels.len() {
-        if levels[i] == 0 {
-            continue;
-        }
-        let (parent_levels, ls) = lines(&lattice.axes, levels, i, table);
-        let parent = lattice.tables.get(&parent_levels)?;
-        for (pkey, members) in &ls {
-            let parent_hidden = parent.get(pkey).is_some_and(|c| c.visibility.hidden());
-            let hidden: Vec<i64> = members
-                .iter()
-                .filter_map(|m| table.get(*m))
-                .filter(|c| c.visibility.hidden())
-                .map(|c| c.count)
-                .collect();
-            let n = hidden.len() as i64;
-            let sum: i64 = hidden.iter().sum();
-            let violated = if parent_hidden {
-                n == 0
+impl Work {
+    fn build(axes: &[(Axis, u8)], finest: Vec<(Key, i64, i64)>, k: i64) -> Work {
+        let names: Vec<Axis> = axes.iter().map(|(a, _)| *a).collect();
+        let top: Levels = axes.iter().map(|(_, l)| *l).collect();
+        let order = sublattice(&top);
+        let pos: HashMap<Levels, usize> = order
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.clone(), i))
+            .collect();
+        let n = order.len();
+        let mut index: Vec<HashMap<Key, usize>> = vec![HashMap::new(); n];
+        let mut keys: Vec<Vec<Key>> = vec![Vec::new(); n];
+        let mut counts: Vec<Vec<i64>> = vec![Vec::new(); n];
+        let mut amounts: Vec<Vec<i64>> = vec![Vec::new(); n];
+        // Finest first; each coarser table from a table one step finer on one axis.
+        for t in (0..n).rev() {
+            let levels = &order[t];
+            let source: Vec<(Key, i64, i64)> = if *levels == top {
+                finest.iter().filter(|c| c.1 != 0).cloned().collect()
             } else {
-                n == 1 || (n >= 2 && sum < k + n - 2)
+                let i = (0..levels.len())
+                    .find(|i| levels[*i] < top[*i])
+                    .unwrap_or_default();
+                let mut finer = levels.clone();
+                finer[i] += 1;
+                let f = pos.get(&finer).copied().unwrap_or(t);
+                (0..keys[f].len())
+                    .map(|c| {
+                        (
+                            coarsen_key(&names, &keys[f][c], &finer, levels),
+                            counts[f][c],
+                            amounts[f][c],
+                        )
+                    })
+                    .collect()
             };
-            if violated && let Some(key) = smallest_shown(table, members) {
-                return Some(key);
+            for (key, count, amount) in source {
+                let next = keys[t].len();
+                let at = *index[t].entry(key.clone()).or_insert(next);
+                if at == next {
+                    keys[t].push(key);
+                    counts[t].push(0);
+                    amounts[t].push(0);
+                }
+                counts[t][at] += count;
+                amounts[t][at] += amount;
             }
         }
-    }
-    None
-}
-
-/// A shown cell to hide because some hidden cell of the lattice so far is determined by
-/// the linear system of its lines, if any: the smallest shown cell of an equation of the
-/// determined cell, preferring the table being processed, so that coarser tables change
-/// only when this one cannot break the equation.
-fn joint_violation(lattice: &Lattice, known: &[Levels], levels: &Levels) -> Option<(Levels, Key)> {
-    let system = System::build(lattice, known);
-    for u in system.determined(MAX_JOINT_UNKNOWNS) {
-        // The equations of the determined cell first; if all their cells are hidden, those
-        // of the hidden cells they reach, and so on.
-        let mut reached: Vec<&(Levels, Key)> = vec![&system.unknowns[u]];
-        let mut used = vec![false; system.cells.len()];
-        while !reached.is_empty() {
-            let mut shown: Vec<&(Levels, Key)> = Vec::new();
-            let mut next = Vec::new();
-            for (e, eq) in system.cells.iter().enumerate() {
-                if used[e] || !eq.iter().any(|c| reached.contains(&c)) {
-                    continue;
-                }
-                used[e] = true;
-                for c in eq {
-                    match lattice.cell(&c.0, &c.1) {
-                        Some(cell) if !cell.visibility.hidden() => shown.push(c),
-                        Some(_) => next.push(c),
-                        None => {}
-                    }
-                }
-            }
-            let best = shown.into_iter().min_by_key(|(l, k)| {
-                (
-                    l != levels,
-                    lattice.cell(l, k).map_or(0, |c| c.count),
-                    l.clone(),
-                    k.clone(),
-                )
-            });
-            if let Some(cell) = best {
-                return Some(cell.clone());
-            }
-            reached = next;
-        }
-    }
-    None
-}
-
-/// The linear system an attacker holds: unknowns are the hidden cells, one equation per
-/// line whose parent or members hide something (parent = sum of members).
-pub struct System {
-    unknowns: Vec<(Levels, Key)>,
-    equations: Vec<Vec<(usize, f64)>>,
-    /// Every cell of each equation, shown or hidden, parent last.
-    cells: Vec<Vec<(Levels, Key)>>,
-}
-
-impl System {
-    pub fn build(lattice: &Lattice, tables: &[Levels]) -> System {
-        let mut index: HashMap<(Levels, Key), usize> = HashMap::new();
-        let mut unknowns = Vec::new();
-        let mut var = |levels: &Levels, key: &Key, lattice: &Lattice| -> Option<usize> {
-            let c = lattice.cell(levels, key)?;
-            if !c.visibility.hidden() {
-                return None;
-            }
-            let id = (levels.clone(), key.clone());
-            Some(*index.entry(id.clone()).or_insert_with(|| {
-                unknowns.push(id);
-                unknowns.len() - 1
-            }))
-        };
-        let mut equations = Vec::new();
-        let mut cells = Vec::new();
-        for levels in tables {
-            let Some(table) = lattice.tables.get(levels) else {
-                continue;
-            };
+        let vis: Vec<Vec<Visibility>> = counts
+            .iter()
+            .map(|cs| {
+                cs.iter()
+                    .map(|c| {
+                        if *c > 0 && *c < k {
+                            Visibility::Primary
+                        } else {
+                            Visibility::Shown
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut lines = Vec::new();
+        let mut lines_of = vec![Vec::new(); n];
+        for (t, levels) in order.iter().enumerate() {
             for i in 0..levels.len() {
                 if levels[i] == 0 {
                     continue;
                 }
-                let (parent, ls) = lines(&lattice.axes, levels, i, table);
-                for (pkey, members) in ls {
-                    let mut eq: Vec<(usize, f64)> = members
-                        .iter()
-                        .filter_map(|m| var(levels, m, lattice))
-                        .map(|v| (v, 1.0))
-                        .collect();
-                    if let Some(p) = var(&parent, &pkey, lattice) {
-                        eq.push((p, -1.0));
+                let mut parent = levels.clone();
+                parent[i] -= 1;
+                let Some(&pt) = pos.get(&parent) else {
+                    continue;
+                };
+                let mut by_parent: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+                for (c, key) in keys[t].iter().enumerate() {
+                    let pkey = coarsen_key(&names, key, levels, &parent);
+                    if let Some(&pc) = index[pt].get(&pkey) {
+                        by_parent.entry(pc).or_default().push(c);
                     }
-                    if !eq.is_empty() {
-                        equations.push(eq);
-                        let mut all: Vec<(Levels, Key)> = members
-                            .iter()
-                            .map(|m| (levels.clone(), (*m).clone()))
-                            .collect();
-                        all.push((parent.clone(), pkey.clone()));
-                        cells.push(all);
-                    }
+                }
+                for (pc, mut members) in by_parent {
+                    members.sort_by(|a, b| keys[t][*a].cmp(&keys[t][*b]));
+                    lines_of[t].push(lines.len());
+                    lines.push(((pt, pc), members.into_iter().map(|c| (t, c)).collect()));
                 }
             }
         }
-        System {
-            unknowns,
-            equations,
-            cells,
+        // Cells with count 0 are absent, as before (they come from non-zero counts only if
+        // positive and negative contributions cancel, which stored counts never do).
+        Work {
+            axes: names,
+            k,
+            levels: order,
+            keys,
+            counts,
+            amounts,
+            vis,
+            lines,
+            lines_of,
         }
     }
 
-    /// The hidden cells whose value the system fixes, per connected component of at most
-    /// `limit` unknowns.
-    pub fn determined(&self, limit: usize) -> Vec<usize> {
-        let n = self.unknowns.len();
+    fn hidden(&self, (t, c): At) -> bool {
+        self.vis[t][c].hidden()
+    }
+
+    fn hide(&mut self, (t, c): At) {
+        if self.vis[t][c] == Visibility::Shown {
+            self.vis[t][c] = Visibility::Secondary;
+        }
+    }
+
+    /// Hides cells until the line rules and the joint check hold for the whole lattice:
+    /// the line rules table by table (coarsest first, every violated line fixed in one
+    /// pass), then one hide per connected component of the attacker's system that
+    /// determines a hidden cell, and again, until nothing changes.
+    fn secondary(&mut self, deadline: Option<std::time::Instant>) -> Result<(), OutOfTime> {
+        let late = || deadline.is_some_and(|d| std::time::Instant::now() > d);
+        if !self.vis.iter().flatten().any(|v| v.hidden()) {
+            return Ok(());
+        }
+        loop {
+            for t in 0..self.levels.len() {
+                while self.fix_lines(t) {
+                    if late() {
+                        return Err(OutOfTime);
+                    }
+                }
+            }
+            if late() {
+                return Err(OutOfTime);
+            }
+            let hides = self.joint_hides(deadline)?;
+            if hides.is_empty() {
+                return Ok(());
+            }
+            for at in hides {
+                self.hide(at);
+            }
+        }
+    }
+
+    /// One pass over the lines of table `t`; whether it hid anything.
+    fn fix_lines(&mut self, t: usize) -> bool {
+        let mut changed = false;
+        for l in self.lines_of[t].clone() {
+            let (parent, members) = &self.lines[l];
+            let parent_hidden = self.hidden(*parent);
+            let (n, sum) = members
+                .iter()
+                .filter(|m| self.hidden(**m))
+                .fold((0i64, 0i64), |(n, s), (mt, mc)| {
+                    (n + 1, s + self.counts[*mt][*mc])
+                });
+            let violated = if parent_hidden {
+                n == 0
+            } else {
+                n == 1 || (n >= 2 && sum < self.k + n - 2)
+            };
+            if !violated {
+                continue;
+            }
+            let smallest = members
+                .iter()
+                .filter(|m| !self.hidden(**m))
+                .min_by(|a, b| {
+                    (self.counts[a.0][a.1], &self.keys[a.0][a.1])
+                        .cmp(&(self.counts[b.0][b.1], &self.keys[b.0][b.1]))
+                })
+                .copied();
+            if let Some(m) = smallest {
+                self.hide(m);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// For each connected component of the attacker's system (unknowns: hidden cells; one
+    /// equation per line that holds one) in which some hidden cell is determined, one shown
+    /// cell to hide: of an equation of the determined cell (or, if all of those are hidden,
+    /// of the equations they reach), preferring the finest table, then the smallest count.
+    fn joint_hides(&self, deadline: Option<std::time::Instant>) -> Result<Vec<At>, OutOfTime> {
+        let mut unknown: HashMap<At, usize> = HashMap::new();
+        let mut cells: Vec<At> = Vec::new();
+        let mut eqs: Vec<usize> = Vec::new();
+        for (l, (parent, members)) in self.lines.iter().enumerate() {
+            let mut any = false;
+            for at in members.iter().chain(std::iter::once(parent)) {
+                if self.hidden(*at) {
+                    any = true;
+                    unknown.entry(*at).or_insert_with(|| {
+                        cells.push(*at);
+                        cells.len() - 1
+                    });
+                }
+            }
+            if any {
+                eqs.push(l);
+            }
+        }
+        let n = cells.len();
         let mut uf: Vec<usize> = (0..n).collect();
         fn find(uf: &mut [usize], x: usize) -> usize {
             let mut r = x;
@@ -911,10 +947,21 @@ impl System {
             }
             r
         }
-        for eq in &self.equations {
-            let first = eq[0].0;
-            for (v, _) in eq.iter().skip(1) {
-                let (a, b) = (find(&mut uf, first), find(&mut uf, *v));
+        let vars_of = |l: usize| -> Vec<(usize, f64)> {
+            let (parent, members) = &self.lines[l];
+            let mut v: Vec<(usize, f64)> = members
+                .iter()
+                .filter_map(|m| unknown.get(m).map(|u| (*u, 1.0)))
+                .collect();
+            if let Some(u) = unknown.get(parent) {
+                v.push((*u, -1.0));
+            }
+            v
+        };
+        let eq_vars: Vec<Vec<(usize, f64)>> = eqs.iter().map(|l| vars_of(*l)).collect();
+        for vars in &eq_vars {
+            for (v, _) in vars.iter().skip(1) {
+                let (a, b) = (find(&mut uf, vars[0].0), find(&mut uf, *v));
                 uf[a] = b;
             }
         }
@@ -924,36 +971,105 @@ impl System {
             comps.entry(r).or_default().push(v);
         }
         let mut eqs_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (e, eq) in self.equations.iter().enumerate() {
-            let r = find(&mut uf, eq[0].0);
+        for (e, vars) in eq_vars.iter().enumerate() {
+            let r = find(&mut uf, vars[0].0);
             eqs_of.entry(r).or_default().push(e);
         }
         let mut out = Vec::new();
         for (root, vars) in comps {
-            if vars.len() > limit {
+            if vars.len() > MAX_JOINT_UNKNOWNS {
                 continue;
+            }
+            if deadline.is_some_and(|d| std::time::Instant::now() > d) {
+                return Err(OutOfTime);
             }
             let col: HashMap<usize, usize> =
                 vars.iter().enumerate().map(|(i, v)| (*v, i)).collect();
-            let mut m: Vec<Vec<f64>> = eqs_of
-                .get(&root)
-                .map(|es| {
-                    es.iter()
-                        .map(|e| {
-                            let mut row = vec![0.0; vars.len()];
-                            for (v, c) in &self.equations[*e] {
-                                row[col[v]] += c;
-                            }
-                            row
-                        })
-                        .collect()
+            let comp_eqs = eqs_of.get(&root).cloned().unwrap_or_default();
+            let mut m: Vec<Vec<f64>> = comp_eqs
+                .iter()
+                .map(|e| {
+                    let mut row = vec![0.0; vars.len()];
+                    for (v, c) in &eq_vars[*e] {
+                        row[col[v]] += c;
+                    }
+                    row
                 })
-                .unwrap_or_default();
-            for c in determined_columns(&mut m, vars.len()) {
-                out.push(vars[c]);
+                .collect();
+            let Some(&det) = determined_columns(&mut m, vars.len()).first() else {
+                continue;
+            };
+            // Breadth-first from the determined cell through its equations.
+            let mut reached: Vec<At> = vec![cells[vars[det]]];
+            let mut used = vec![false; comp_eqs.len()];
+            while !reached.is_empty() {
+                let mut shown: Vec<At> = Vec::new();
+                let mut next = Vec::new();
+                for (i, e) in comp_eqs.iter().enumerate() {
+                    let (parent, members) = &self.lines[eqs[*e]];
+                    let touches = members
+                        .iter()
+                        .chain(std::iter::once(parent))
+                        .any(|c| reached.contains(c));
+                    if used[i] || !touches {
+                        continue;
+                    }
+                    used[i] = true;
+                    for c in members.iter().chain(std::iter::once(parent)) {
+                        if self.hidden(*c) {
+                            next.push(*c);
+                        } else {
+                            shown.push(*c);
+                        }
+                    }
+                }
+                let level_sum =
+                    |t: usize| -> u32 { self.levels[t].iter().map(|x| u32::from(*x)).sum() };
+                if let Some(best) = shown.into_iter().min_by(|a, b| {
+                    (
+                        std::cmp::Reverse(level_sum(a.0)),
+                        self.counts[a.0][a.1],
+                        &self.keys[a.0][a.1],
+                    )
+                        .cmp(&(
+                            std::cmp::Reverse(level_sum(b.0)),
+                            self.counts[b.0][b.1],
+                            &self.keys[b.0][b.1],
+                        ))
+                }) {
+                    out.push(best);
+                    break;
+                }
+                reached = next;
             }
         }
-        out
+        Ok(out)
+    }
+
+    fn into_lattice(self) -> Lattice {
+        let mut tables = HashMap::new();
+        for (t, levels) in self.levels.into_iter().enumerate() {
+            let table: HashMap<Key, Cell> = self.keys[t]
+                .iter()
+                .enumerate()
+                .filter(|(c, _)| self.counts[t][*c] != 0)
+                .map(|(c, key)| {
+                    (
+                        key.clone(),
+                        Cell {
+                            count: self.counts[t][c],
+                            amount: self.amounts[t][c],
+                            visibility: self.vis[t][c],
+                        },
+                    )
+                })
+                .collect();
+            tables.insert(levels, table);
+        }
+        Lattice {
+            axes: self.axes,
+            tables,
+        }
     }
 }
 

@@ -96,6 +96,15 @@ pub struct StatisticsConfig {
     /// `overload`: an organisation with more active mentorships per paid coordinator
     /// (staff member) than this is overloaded.
     pub mentorships_per_coordinator: i64,
+    /// The most a protected statistic may cost: its cells times the tables of its lattice
+    /// (`verbund_domain::statistics::protection_cost`). Dearer requests are refused (400
+    /// `TOO_COMPLEX`) before any protection work.
+    pub max_cost: u64,
+    /// Protection is stopped after this many milliseconds (400 `TOO_COMPLEX`).
+    pub time_limit_ms: u64,
+    /// Cost units per rate-limit token: a protected statistic that is not cached takes
+    /// cost / cost_per_token tokens from the caller's budget.
+    pub cost_per_token: u64,
 }
 
 impl Default for StatisticsConfig {
@@ -103,6 +112,9 @@ impl Default for StatisticsConfig {
         StatisticsConfig {
             k: verbund_domain::statistics::DEFAULT_K,
             mentorships_per_coordinator: 40,
+            max_cost: 1_000_000,
+            time_limit_ms: 5_000,
+            cost_per_token: 2_500,
         }
     }
 }
@@ -222,6 +234,9 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
             verbund_domain::statistics::MIN_K,
             config.statistics.k
         ));
+    }
+    if config.statistics.cost_per_token < 1 {
+        return Err("invalid configuration: statistics.cost_per_token must be at least 1".into());
     }
     if config.statistics.mentorships_per_coordinator < 1 {
         return Err(

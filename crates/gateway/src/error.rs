@@ -107,6 +107,8 @@ pub struct ApiError {
     pub message: String,
     /// For validation errors: (field, reason).
     pub fields: Vec<(String, String)>,
+    /// For overload and rate limits: when to come back, in seconds (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -115,6 +117,7 @@ impl ApiError {
             code,
             message: message.into(),
             fields: Vec::new(),
+            retry_after: None,
         }
     }
 }
@@ -141,11 +144,13 @@ impl From<StoreError> for ApiError {
                     .iter()
                     .map(|f| (f.field.clone(), f.reason.to_string()))
                     .collect(),
+                retry_after: None,
             },
             StoreError::Transition(t) => ApiError {
                 code: Code::Validation,
                 message: t.to_string(),
                 fields: vec![("to".into(), t.to_string())],
+                retry_after: None,
             },
             StoreError::UnknownAnchor(_) => ApiError::new(Code::Unauthenticated, e.to_string()),
             StoreError::Busy => ApiError::new(Code::Unavailable, e.to_string()),

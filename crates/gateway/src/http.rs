@@ -184,16 +184,18 @@ async fn guard(
 
 /// 429 with `Retry-After`.
 pub fn too_many(wait: std::time::Duration, whom: &str) -> axum::response::Response {
+    rate_limited(wait, whom).into_response()
+}
+
+/// The error of a rate limit: which budget, and when to come back.
+pub fn rate_limited(wait: std::time::Duration, whom: &str) -> ApiError {
     let secs = wait.as_secs().max(1);
-    let mut res = ApiError::new(
-        Code::RateLimited,
-        format!("too many requests {whom}; retry in {secs} seconds"),
-    )
-    .into_response();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
-        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    ApiError {
+        code: Code::RateLimited,
+        message: format!("too many requests {whom}; retry in {secs} seconds"),
+        fields: Vec::new(),
+        retry_after: Some(secs),
     }
-    res
 }
 
 /// Errors produced below the handlers (the body limit, an unsupported method) come as

@@ -2,13 +2,17 @@
 //! the caller gets, read the cells (computed by the database from the aggregate table),
 //! protect them where the caller may not read the records, and label the rows.
 
+use crate::config::StatisticsConfig;
+use crate::error::{ApiError, Code};
+use crate::rate::Charge;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::HashSet;
 use uuid::Uuid;
 use verbund_domain::error::Collector;
 use verbund_domain::statistics::{
-    Axis, Dimension, MAX_PROTECTED_CELLS, Measure, Plan, Query, Visibility, protect,
+    Axis, Dimension, Lattice, MAX_PROTECTED_CELLS, Measure, Plan, Query, Visibility, protect_until,
+    protection_cost,
 };
 use verbund_domain::{Reason, ValidationErrors};
 use verbund_persistence::statistics::{Snapshot, Source};
@@ -124,26 +128,51 @@ fn word<T: Copy + std::fmt::Display>(
         .and_then(|r| c.check(field, parse(r)).map(|v| v.to_string()))
 }
 
-/// Answered statistics of the current version of the cells. A table depends only on the
-/// request, the view (exact or protected) and k — never on who asked — so one answer
-/// serves every caller who gets the same view; a write changes the version and empties it.
-#[derive(Default)]
+/// Answered statistics of the current version of the cells, and the protected lattices
+/// they were selected from. A table depends only on the request, the view (exact or
+/// protected) and k — never on who asked — so one answer serves every caller who gets the
+/// same view; a write changes the version and empties both. A protected lattice depends
+/// only on the canonical table (measure, axes and levels, stock month, snapshot), not on
+/// the filters that select rows from it, so changing a filter value costs no protection.
 pub struct Cache {
-    inner: std::sync::Mutex<(i64, std::collections::HashMap<String, Table>)>,
+    answers: std::sync::Mutex<(i64, std::collections::HashMap<String, Table>)>,
+    lattices: std::sync::Mutex<LatticeCache>,
+    /// Protections run one at a time (each on a blocking thread), so that they never hold
+    /// the server's async workers and never take more than one core between them.
+    protecting: tokio::sync::Semaphore,
+}
+
+#[derive(Default)]
+struct LatticeCache {
+    version: i64,
+    cells: usize,
+    entries: std::collections::HashMap<String, std::sync::Arc<Lattice>>,
 }
 
 const CACHE_ENTRIES: usize = 512;
+/// Cells held in cached lattices, at most (about 100 bytes each).
+const CACHE_CELLS: usize = 2_000_000;
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            answers: Default::default(),
+            lattices: Default::default(),
+            protecting: tokio::sync::Semaphore::new(1),
+        }
+    }
+}
 
 impl Cache {
     fn get(&self, version: i64, key: &str) -> Option<Table> {
-        let guard = self.inner.lock().ok()?;
+        let guard = self.answers.lock().ok()?;
         (guard.0 == version)
             .then(|| guard.1.get(key).cloned())
             .flatten()
     }
 
     fn put(&self, version: i64, key: String, table: &Table) {
-        if let Ok(mut guard) = self.inner.lock() {
+        if let Ok(mut guard) = self.answers.lock() {
             if guard.0 != version || guard.1.len() >= CACHE_ENTRIES {
                 guard.1.clear();
                 guard.0 = version;
@@ -151,10 +180,38 @@ impl Cache {
             guard.1.insert(key, table.clone());
         }
     }
+
+    fn lattice(&self, version: i64, key: &str) -> Option<std::sync::Arc<Lattice>> {
+        let guard = self.lattices.lock().ok()?;
+        (guard.version == version)
+            .then(|| guard.entries.get(key).cloned())
+            .flatten()
+    }
+
+    fn put_lattice(&self, version: i64, key: String, lattice: std::sync::Arc<Lattice>) {
+        let cells: usize = lattice.tables.values().map(|t| t.len()).sum();
+        if let Ok(mut guard) = self.lattices.lock() {
+            if guard.version != version || guard.cells + cells > CACHE_CELLS {
+                *guard = LatticeCache {
+                    version,
+                    ..Default::default()
+                };
+            }
+            guard.cells += cells;
+            guard.entries.insert(key, lattice);
+        }
+    }
 }
 
-/// Runs a statistic for the caller, from the cache where the cells have not changed.
-pub async fn run(s: &Scoped, k: i64, cache: &Cache, req: Request) -> Result<Table, StoreError> {
+/// Runs a statistic for the caller, from the cache where the cells have not changed. A
+/// protected table that is not cached is charged to the caller's rate limit by its cost.
+pub async fn run(
+    s: &Scoped,
+    config: StatisticsConfig,
+    cache: &Cache,
+    charge: Option<&Charge>,
+    req: Request,
+) -> Result<Table, ApiError> {
     // The subtree (a coordinator's own by default) and the view the policy gives for it.
     let network_id = req.network.or_else(|| s.scope().statistics_home());
     let network = match network_id {
@@ -169,18 +226,106 @@ pub async fn run(s: &Scoped, k: i64, cache: &Cache, req: Request) -> Result<Tabl
         network,
         exact,
     };
+    let version = s.statistics_version().await?;
+    let env = Env {
+        config,
+        cache,
+        charge,
+        version,
+    };
     if req.snapshot.is_some() {
         // Frozen figures are cheap to recompute and would only crowd the live answers out.
-        return compute(s, k, view, req).await;
+        return compute(s, &env, view, req).await;
     }
-    let version = s.statistics_version().await?;
-    let key = format!("{exact}|{k}|{network_id:?}|{req:?}");
+    let key = format!("{exact}|{}|{network_id:?}|{req:?}", config.k);
     if let Some(t) = cache.get(version, &key) {
         return Ok(t);
     }
-    let table = compute(s, k, view, req).await?;
+    let table = compute(s, &env, view, req).await?;
     cache.put(version, key, &table);
     Ok(table)
+}
+
+/// What a computation needs besides the request.
+struct Env<'a> {
+    config: StatisticsConfig,
+    cache: &'a Cache,
+    charge: Option<&'a Charge>,
+    version: i64,
+}
+
+fn too_costly(message: String) -> ApiError {
+    ApiError {
+        code: Code::TooComplex,
+        message,
+        fields: vec![(
+            "groupBy".into(),
+            "group by fewer dimensions or coarser levels".into(),
+        )],
+        retry_after: None,
+    }
+}
+
+/// The protected lattice of the plan's canonical table: from the cache, or read and
+/// protected within the cost budget and the time limit.
+async fn protected_lattice(
+    s: &Scoped,
+    env: &Env<'_>,
+    plan: &Plan,
+    source: Source,
+) -> Result<std::sync::Arc<Lattice>, ApiError> {
+    let k = env.config.k;
+    let key = format!(
+        "{k}|{source:?}|{:?}|{:?}|{:?}",
+        plan.measure, plan.axes, plan.active_month
+    );
+    if let Some(l) = env.cache.lattice(env.version, &key) {
+        return Ok(l);
+    }
+    // One protection at a time; whoever waited for the same table finds it cached.
+    let _turn = env
+        .cache
+        .protecting
+        .acquire()
+        .await
+        .map_err(|_| ApiError::new(Code::Unavailable, "the server is shutting down"))?;
+    if let Some(l) = env.cache.lattice(env.version, &key) {
+        return Ok(l);
+    }
+    let cells = s.statistic_cells(plan, source).await?;
+    let cost = protection_cost(&plan.axes, cells.len());
+    if cells.len() > MAX_PROTECTED_CELLS || cost > env.config.max_cost {
+        return Err(too_costly(format!(
+            "this statistic is too detailed for the protected view: {} cells over {} tables cost {cost} to protect, at most {} are allowed",
+            cells.len(),
+            plan.axes
+                .iter()
+                .map(|(_, l)| u64::from(*l) + 1)
+                .product::<u64>(),
+            env.config.max_cost
+        )));
+    }
+    if let Some(c) = env.charge {
+        let tokens = (cost as f64 / env.config.cost_per_token as f64).max(1.0);
+        c.take(tokens)
+            .map_err(|wait| crate::http::rate_limited(wait, "(statistics count by their cost)"))?;
+    }
+    let axes = plan.axes.clone();
+    let limit = std::time::Duration::from_millis(env.config.time_limit_ms);
+    let deadline = std::time::Instant::now() + limit;
+    let lattice =
+        tokio::task::spawn_blocking(move || protect_until(&axes, cells, k, Some(deadline)))
+            .await
+            .map_err(|_| ApiError::new(Code::Internal, "internal error"))?
+            .map_err(|_| {
+                too_costly(format!(
+                    "this statistic could not be protected within {} ms",
+                    limit.as_millis()
+                ))
+            })?;
+    let lattice = std::sync::Arc::new(lattice);
+    env.cache.put_lattice(env.version, key, lattice.clone());
+    Ok(lattice)
 }
 
 /// The subtree a statistic is about and whether the caller sees it exactly.
@@ -191,7 +336,7 @@ struct View {
 }
 
 /// Computes a statistic for the caller.
-async fn compute(s: &Scoped, k: i64, view: View, req: Request) -> Result<Table, StoreError> {
+async fn compute(s: &Scoped, env: &Env<'_>, view: View, req: Request) -> Result<Table, ApiError> {
     use verbund_domain::mentorship::{EndReason, MentorshipStatus};
     use verbund_domain::network::NetworkLevel;
     use verbund_domain::offering::{Category, TargetGroup};
@@ -284,8 +429,8 @@ async fn compute(s: &Scoped, k: i64, view: View, req: Request) -> Result<Table, 
         }
         None => (Source::Live, None),
     };
-    let cells = s.statistic_cells(&plan, source).await?;
     let (rows, total) = if exact {
+        let cells = s.statistic_cells(&plan, source).await?;
         let total = cells.iter().fold((0, 0), |(c, a), r| (c + r.1, a + r.2));
         let rows: Vec<(Vec<String>, i64, i64, Visibility)> = cells
             .into_iter()
@@ -293,13 +438,7 @@ async fn compute(s: &Scoped, k: i64, view: View, req: Request) -> Result<Table, 
             .collect();
         (rows, (total.0, total.1, Visibility::Shown))
     } else {
-        if cells.len() > MAX_PROTECTED_CELLS {
-            return Err(StoreError::Invalid(ValidationErrors::single(
-                "groupBy",
-                Reason::Rule("too detailed for the protected view; group by fewer dimensions"),
-            )));
-        }
-        let lattice = protect(&plan.axes, cells, k);
+        let lattice = protected_lattice(s, env, &plan, source).await?;
         let top: Vec<u8> = plan.axes.iter().map(|(_, l)| *l).collect();
         let mut rows = Vec::new();
         if let Some(t) = lattice.tables.get(&top) {
@@ -316,7 +455,17 @@ async fn compute(s: &Scoped, k: i64, view: View, req: Request) -> Result<Table, 
             });
         (rows, total)
     };
-    render(s, k, &plan, &req, network_id, snapshot, rows, total).await
+    Ok(render(
+        s,
+        env.config.k,
+        &plan,
+        &req,
+        network_id,
+        snapshot,
+        rows,
+        total,
+    )
+    .await?)
 }
 
 type Cells = Vec<(Vec<String>, i64, i64, Visibility)>;

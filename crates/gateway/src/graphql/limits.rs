@@ -23,6 +23,7 @@ fn refuse(message: String, limit: String) -> ApiError {
         code: Code::TooComplex,
         message,
         fields: vec![("query".into(), limit)],
+        retry_after: None,
     }
 }
 

@@ -48,7 +48,7 @@ pub async fn statistics(
     network: Option<Uuid>,
 ) -> Result<Table> {
     let f = filter.unwrap_or_default();
-    let k = ctx.data::<StatisticsConfig>()?.k;
+    let config = *ctx.data::<StatisticsConfig>()?;
     let req = Request {
         measure,
         group_by,
@@ -84,14 +84,19 @@ pub async fn statistics(
             .transpose()?,
         protected,
     };
+    let charge = ctx
+        .data::<Option<crate::rate::Charge>>()
+        .ok()
+        .and_then(Option::as_ref);
     crate::statistics::run(
         scoped(ctx)?,
-        k,
+        config,
         ctx.data::<std::sync::Arc<crate::statistics::Cache>>()?,
+        charge,
         req,
     )
     .await
-    .map_err(gql)
+    .map_err(|e| async_graphql::ErrorExtensions::extend(&e))
 }
 
 /// Two offerings that look like parallel structures.

@@ -158,6 +158,7 @@ fn report(rows: Vec<(usize, String, String)>) -> ApiError {
             .into_iter()
             .map(|(r, c, reason)| (format!("row {r}, column {c}"), reason))
             .collect(),
+        retry_after: None,
     }
 }
 
@@ -317,6 +318,7 @@ where
                 code: e.code,
                 message: format!("row {row}: {}; nothing was imported", e.message),
                 fields: vec![(format!("row {row}"), e.message)],
+                retry_after: None,
             })
         }
     }

@@ -112,6 +112,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     code: Code::Validation,
                     message: format!("the body does not fit: {text}"),
                     fields: vec![(field, text)],
+                    retry_after: None,
                 }
             }
         }

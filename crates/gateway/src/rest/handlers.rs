@@ -111,6 +111,7 @@ where
             code: Code::Validation,
             message: format!("query parameter `first`: must be between 1 and {MAX_FIRST}"),
             fields: vec![("first".into(), format!("must be between 1 and {MAX_FIRST}"))],
+            retry_after: None,
         });
     }
     let after = after.map(str::to_owned);
@@ -211,6 +212,7 @@ where
                         "Idempotency-Key".into(),
                         "was used for a different request".into(),
                     )],
+                    retry_after: None,
                 });
             }
             Idempotency::OtherCaller => {
@@ -222,6 +224,7 @@ where
                         "Idempotency-Key".into(),
                         "was used by another caller".into(),
                     )],
+                    retry_after: None,
                 });
             }
             Idempotency::Replay { status, body } => return Ok(replay(status, body, collection)),
@@ -333,6 +336,7 @@ pub async fn transition(
         code: Code::Validation,
         message: format!("field `{field}`: {r}"),
         fields: vec![(field.into(), r.to_string())],
+        retry_after: None,
     };
     let to = MentorshipStatus::parse(&t.to).map_err(|r| invalid("to", r))?;
     let reason = t

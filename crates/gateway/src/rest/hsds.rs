@@ -110,6 +110,7 @@ fn paging(p: &HsdsParams) -> Result<(u64, u64), ApiError> {
                 ("page".into(), "1 to 1000000".into()),
                 ("per_page".into(), "1 to 100".into()),
             ],
+            retry_after: None,
         });
     }
     Ok((page, per_page))

@@ -35,6 +35,7 @@ fn word<T>(
             code: Code::Validation,
             message: format!("query parameter `{name}`: {reason}"),
             fields: vec![(name.to_owned(), reason.to_string())],
+            retry_after: None,
         })
     })
     .transpose()

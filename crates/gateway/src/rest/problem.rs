@@ -63,12 +63,16 @@ impl IntoResponse for ApiError {
             body,
         )
             .into_response();
-        // Overload and timeouts pass: say when to come back (the rate limiter sets its own).
-        if matches!(self.code, Code::Unavailable | Code::Timeout) {
-            res.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("1"),
-            );
+        // Overload, timeouts and rate limits pass: say when to come back.
+        let retry = match self.code {
+            Code::Unavailable | Code::Timeout => Some(self.retry_after.unwrap_or(1)),
+            Code::RateLimited => Some(self.retry_after.unwrap_or(1)),
+            _ => self.retry_after,
+        };
+        if let Some(secs) = retry
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
         }
         res
     }

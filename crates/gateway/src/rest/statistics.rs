@@ -79,6 +79,7 @@ pub async fn statistics(
     State(state): State<AppState>,
     Caller(s): Caller,
     Path(measure): Path<String>,
+    charge: Option<axum::Extension<crate::rate::Charge>>,
     Params(p): Params<StatisticsParams>,
 ) -> Result<Response, ApiError> {
     let req = Request {
@@ -107,8 +108,14 @@ pub async fn statistics(
         snapshot: p.snapshot,
         protected: p.protected.unwrap_or(false),
     };
-    let table =
-        crate::statistics::run(&s, state.config.statistics.k, &state.statistics, req).await?;
+    let table = crate::statistics::run(
+        &s,
+        state.config.statistics,
+        &state.statistics,
+        charge.as_ref().map(|c| &c.0),
+        req,
+    )
+    .await?;
     Ok(axum::Json(table).into_response())
 }
 
