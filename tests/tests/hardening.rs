@@ -145,6 +145,7 @@ async fn budgets_run_out_with_429_and_retry_after() {
             ("VERBUND_RATE_LIMIT__SUBJECT_BURST", "30"),
             ("VERBUND_RATE_LIMIT__PER_SUBJECT_PER_SECOND", "0.5"),
             ("VERBUND_STATISTICS__COST_PER_TOKEN", "10"),
+            ("VERBUND_RATE_LIMIT__IMPORT_ROWS_PER_TOKEN", "0.1"),
         ],
     );
     let http = Client::new();
@@ -195,6 +196,25 @@ async fn budgets_run_out_with_429_and_retry_after() {
         .expect("get");
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().contains_key("retry-after"));
+    // An import costs by its rows: 5 rows at 0.1 rows per token are 50 tokens, over the
+    // subject's burst of 30; nothing is imported.
+    let importer = s.token(&["--role", "federal_admin", "--sub", "i"]);
+    let orgs = list(&s, &importer, "/api/v1/organisations?kind=member&first=1").await;
+    let org = orgs[0]["id"].as_str().expect("org").to_owned();
+    let file: String = std::iter::once("externalId,organisationId,reference,capacity\n".to_owned())
+        .chain((0..5).map(|i| format!("R-{i},{org},EA-R{i},1\n")))
+        .collect();
+    let res = http
+        .post(s.url("/api/v1/volunteers/import"))
+        .bearer_auth(&importer)
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let found = list(&s, &admin, "/api/v1/volunteers?search=EA-R&first=10").await;
+    assert!(found.is_empty(), "{found:?}");
     // Per subject: 30 requests, then 429; another subject is not affected.
     let mut limited = 0;
     for _ in 0..40 {

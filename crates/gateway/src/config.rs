@@ -70,6 +70,8 @@ pub struct RateLimitConfig {
     /// Take the client address from the first `X-Forwarded-For` entry (only behind a proxy
     /// that sets it).
     pub trust_forwarded_for: bool,
+    /// Rows of a CSV import per token: an import costs its rows, not one request.
+    pub import_rows_per_token: f64,
 }
 
 impl Default for RateLimitConfig {
@@ -83,6 +85,7 @@ impl Default for RateLimitConfig {
             auth_failures_per_minute: 60.0,
             auth_failure_burst: 20.0,
             trust_forwarded_for: false,
+            import_rows_per_token: 10.0,
         }
     }
 }

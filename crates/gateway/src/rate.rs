@@ -44,6 +44,12 @@ impl Charge {
     pub fn take(&self, cost: f64) -> Result<(), Duration> {
         self.limiter.take(self.class, &self.key, cost)
     }
+
+    /// Charges an import of `rows` rows (`rate_limit.import_rows_per_token`).
+    pub fn take_rows(&self, rows: usize) -> Result<(), Duration> {
+        let per = self.limiter.config.import_rows_per_token.max(0.001);
+        self.take((rows as f64 / per).max(1.0))
+    }
 }
 
 impl Limiter {

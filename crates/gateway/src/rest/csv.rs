@@ -249,6 +249,7 @@ fn read(bytes: &[u8], columns: Columns) -> Result<Vec<Row>, ApiError> {
 
 async fn import<T, I>(
     s: Scoped,
+    charge: Option<crate::rate::Charge>,
     headers: &HeaderMap,
     body: Bytes,
     columns: Columns,
@@ -276,6 +277,11 @@ where
         ));
     }
     let rows = read(&body, columns)?;
+    // An import costs by its rows, not as one request.
+    if let Some(c) = &charge {
+        c.take_rows(rows.len())
+            .map_err(|wait| crate::http::rate_limited(wait, "(imports count by their rows)"))?;
+    }
     let mut problems = Vec::new();
     let mut data = Vec::new();
     let mut numbers = Vec::new();
@@ -492,9 +498,10 @@ macro_rules! csv_resource {
                 (status = 413, description = "The file is too large", body = Problem, content_type = "application/problem+json"),
                 (status = 415, description = "The body is not CSV", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Bad rows, each with row, column and reason; nothing imported", body = Problem, content_type = "application/problem+json"),
+                (status = 429, description = "Over the rate limit (an import counts by its rows)", body = Problem, content_type = "application/problem+json"),
             ))]
-        pub async fn $import(Writer(s): Writer, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-            import::<$table, $in>(s, &headers, body, $columns).await
+        pub async fn $import(Writer(s): Writer, charge: Option<axum::Extension<crate::rate::Charge>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+            import::<$table, $in>(s, charge.map(|c| c.0), &headers, body, $columns).await
         }
 
         #[doc = "Export as CSV"]

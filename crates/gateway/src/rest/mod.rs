@@ -209,7 +209,7 @@ impl utoipa::Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Verbund REST API", description = "The data backbone of the Menschen stärken Menschen umbrella association. Errors are RFC 9457 problems with a stable `code`. Writes need `If-Match`; POSTs accept `Idempotency-Key`."),
+    info(title = "Verbund REST API", description = "The data backbone of the Menschen stärken Menschen umbrella association. Errors are RFC 9457 problems with a stable `code`. Writes need `If-Match`; POSTs accept `Idempotency-Key` (bound to the caller: subject, role and scope). Every operation may also answer 429 `RATE_LIMITED` with `Retry-After` (per client address, per token subject, and a smaller budget for failed authentication), 408 `REQUEST_TIMEOUT` when the body is not sent in time, 503 `TIMEOUT` when the server takes too long, and 503 `UNAVAILABLE` with `Retry-After` under overload."),
     modifiers(&BearerAuth),
     components(schemas(Problem, statistics::MeasureName)),
 )]

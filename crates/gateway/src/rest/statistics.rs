@@ -67,13 +67,14 @@ pub struct StatisticsParams {
 #[utoipa::path(get, path = "/api/v1/statistics/{measure}", tag = "statistics", params(
         ("measure" = MeasureName, Path, description = "What is counted"),
         StatisticsParams),
-    description = "Every role, also without a token. federal_admin sees exact figures; coordinators exact figures inside their subtree (their own network by default); everyone else the protected view, where a cell with a count from 1 to k−1 and the cells that would give it away are suppressed. Computed by the database from aggregate tables.",
+    description = "Every role, also without a token. federal_admin sees exact figures; coordinators exact figures inside their subtree (their own network by default); everyone else the protected view, where a cell with a count from 1 to k−1 and the cells that would give it away are suppressed. Computed by the database from aggregate tables. A protected table costs its cells times the tables of its lattice; above `statistics.max_cost` it is refused (400 `TOO_COMPLEX`), and a table that is not cached takes cost / `statistics.cost_per_token` from the caller's rate limit.",
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The table, its total and how it was produced", body = Table),
-        (status = 400, description = "Malformed parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed parameters, or `TOO_COMPLEX`: too detailed for the protected view", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown measure or group, a group the measure does not have, a period not on month boundaries", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over the rate limit (statistics count by their cost); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn statistics(
     State(state): State<AppState>,
