@@ -115,8 +115,8 @@ impl Default for StatisticsConfig {
         StatisticsConfig {
             k: verbund_domain::statistics::DEFAULT_K,
             mentorships_per_coordinator: 40,
-            max_cost: 1_000_000,
-            time_limit_ms: 5_000,
+            max_cost: 250_000,
+            time_limit_ms: 3_000,
             cost_per_token: 2_500,
         }
     }
