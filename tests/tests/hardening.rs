@@ -725,3 +725,45 @@ async fn csv_exports_neutralise_formulas_postgres() {
         formulas(Some(pg)).await;
     }
 }
+
+async fn statistics_time_limit(pg: Option<PgDatabase>) {
+    let s = Setup::start(pg, &[("VERBUND_STATISTICS__TIME_LIMIT_MS", "1")]);
+    let http = Client::new();
+    let url = s.url("/api/v1/statistics/mentorships?groupBy=region,organisation_kind,programme_partner,target_group,status,month");
+    let (status, body) = json_of(http.get(&url).send().await.expect("get")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "TOO_COMPLEX");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("within 1 ms")),
+        "{body}"
+    );
+    // Asked again: the refusal is remembered, no second read.
+    let t = Instant::now();
+    let (status, again) = json_of(http.get(&url).send().await.expect("get")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(again["detail"], body["detail"]);
+    assert!(t.elapsed() < Duration::from_millis(500));
+    // The database connections are fine afterwards: exact figures still answer.
+    let admin = s.token(&["--role", "federal_admin"]);
+    let res = http
+        .get(s.url("/api/v1/statistics/mentorships?groupBy=state"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn statistics_stop_at_their_time_limit_sqlite() {
+    statistics_time_limit(None).await;
+}
+
+#[tokio::test]
+async fn statistics_stop_at_their_time_limit_postgres() {
+    if let Some(pg) = PgDatabase::create() {
+        statistics_time_limit(Some(pg)).await;
+    }
+}

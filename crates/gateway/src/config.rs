@@ -103,7 +103,8 @@ pub struct StatisticsConfig {
     /// (`verbund_domain::statistics::protection_cost`). Dearer requests are refused (400
     /// `TOO_COMPLEX`) before any protection work.
     pub max_cost: u64,
-    /// Protection is stopped after this many milliseconds (400 `TOO_COMPLEX`).
+    /// Reading and protecting a table are stopped after this many milliseconds (400
+    /// `TOO_COMPLEX`; on PostgreSQL the read by its statement timeout).
     pub time_limit_ms: u64,
     /// Cost units per rate-limit token: a protected statistic that is not cached takes
     /// cost / cost_per_token tokens from the caller's budget.
@@ -116,7 +117,7 @@ impl Default for StatisticsConfig {
             k: verbund_domain::statistics::DEFAULT_K,
             mentorships_per_coordinator: 40,
             max_cost: 250_000,
-            time_limit_ms: 3_000,
+            time_limit_ms: 4_000,
             cost_per_token: 2_500,
         }
     }

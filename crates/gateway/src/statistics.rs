@@ -146,7 +146,9 @@ pub struct Cache {
 struct LatticeCache {
     version: i64,
     cells: usize,
-    entries: std::collections::HashMap<String, std::sync::Arc<Lattice>>,
+    /// A protected lattice, or why the table was refused (so a refused table costs no
+    /// second read).
+    entries: std::collections::HashMap<String, Result<std::sync::Arc<Lattice>, String>>,
 }
 
 const CACHE_ENTRIES: usize = 512;
@@ -181,15 +183,22 @@ impl Cache {
         }
     }
 
-    fn lattice(&self, version: i64, key: &str) -> Option<std::sync::Arc<Lattice>> {
+    fn lattice(&self, version: i64, key: &str) -> Option<Result<std::sync::Arc<Lattice>, String>> {
         let guard = self.lattices.lock().ok()?;
         (guard.version == version)
             .then(|| guard.entries.get(key).cloned())
             .flatten()
     }
 
-    fn put_lattice(&self, version: i64, key: String, lattice: std::sync::Arc<Lattice>) {
-        let cells: usize = lattice.tables.values().map(|t| t.len()).sum();
+    fn put_lattice(
+        &self,
+        version: i64,
+        key: String,
+        lattice: Result<std::sync::Arc<Lattice>, String>,
+    ) {
+        let cells: usize = lattice
+            .as_ref()
+            .map_or(1, |l| l.tables.values().map(|t| t.len()).sum());
         if let Ok(mut guard) = self.lattices.lock() {
             if guard.version != version || guard.cells + cells > CACHE_CELLS {
                 *guard = LatticeCache {
@@ -280,9 +289,9 @@ async fn protected_lattice(
         plan.measure, plan.axes, plan.active_month
     );
     if let Some(l) = env.cache.lattice(env.version, &key) {
-        return Ok(l);
+        return l.map_err(too_costly);
     }
-    // One protection at a time; whoever waited for the same table finds it cached.
+    // One read and protection at a time; whoever waited for the same table finds it cached.
     let _turn = env
         .cache
         .protecting
@@ -290,18 +299,32 @@ async fn protected_lattice(
         .await
         .map_err(|_| ApiError::new(Code::Unavailable, "the server is shutting down"))?;
     if let Some(l) = env.cache.lattice(env.version, &key) {
-        return Ok(l);
+        return l.map_err(too_costly);
     }
-    let cells = s.statistic_cells(plan, source).await?;
+    let limit = std::time::Duration::from_millis(env.config.time_limit_ms);
+    let started = std::time::Instant::now();
+    // A refusal is remembered like an answer: asking again costs no second read.
+    let refuse = |message: String| {
+        env.cache
+            .put_lattice(env.version, key.clone(), Err(message.clone()));
+        too_costly(message)
+    };
+    let Some(cells) = s.statistic_cells_within(plan, source, limit).await? else {
+        // The read took the whole time limit: it costs as much as the dearest table.
+        if let Some(c) = env.charge {
+            let _ = c.take(env.config.max_cost as f64 / env.config.cost_per_token as f64);
+        }
+        return Err(refuse(format!(
+            "this statistic could not be read within {} ms",
+            limit.as_millis()
+        )));
+    };
     let cost = protection_cost(&plan.axes, cells.len());
     if cells.len() > MAX_PROTECTED_CELLS || cost > env.config.max_cost {
-        return Err(too_costly(format!(
-            "this statistic is too detailed for the protected view: {} cells over {} tables cost {cost} to protect, at most {} are allowed",
+        let tables: u64 = plan.axes.iter().map(|(_, l)| u64::from(*l) + 1).product();
+        return Err(refuse(format!(
+            "this statistic is too detailed for the protected view: {} cells over {tables} tables cost {cost} to protect, at most {} are allowed",
             cells.len(),
-            plan.axes
-                .iter()
-                .map(|(_, l)| u64::from(*l) + 1)
-                .product::<u64>(),
             env.config.max_cost
         )));
     }
@@ -311,20 +334,19 @@ async fn protected_lattice(
             .map_err(|wait| crate::http::rate_limited(wait, "(statistics count by their cost)"))?;
     }
     let axes = plan.axes.clone();
-    let limit = std::time::Duration::from_millis(env.config.time_limit_ms);
-    let deadline = std::time::Instant::now() + limit;
+    let deadline = started + limit;
     let lattice =
         tokio::task::spawn_blocking(move || protect_until(&axes, cells, k, Some(deadline)))
             .await
             .map_err(|_| ApiError::new(Code::Internal, "internal error"))?
             .map_err(|_| {
-                too_costly(format!(
-                    "this statistic could not be protected within {} ms",
+                refuse(format!(
+                    "this statistic could not be read and protected within {} ms",
                     limit.as_millis()
                 ))
             })?;
     let lattice = std::sync::Arc::new(lattice);
-    env.cache.put_lattice(env.version, key, lattice.clone());
+    env.cache.put_lattice(env.version, key, Ok(lattice.clone()));
     Ok(lattice)
 }
 

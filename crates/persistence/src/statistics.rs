@@ -428,7 +428,50 @@ impl Scoped {
     /// the protected view reads the whole canonical table (the selection happens after
     /// protection). Cells that sum to zero are left out.
     pub async fn statistic_cells(&self, plan: &Plan, from: Source) -> Result<Vec<Row>, StoreError> {
-        let backend = self.conn().get_database_backend();
+        Ok(cells_on(self.conn(), plan, from).await?)
+    }
+
+    /// [`Scoped::statistic_cells`], given up after `limit` (`None`): on PostgreSQL by the
+    /// statement timeout of the read's own transaction, so the database stops working too.
+    pub async fn statistic_cells_within(
+        &self,
+        plan: &Plan,
+        from: Source,
+        limit: std::time::Duration,
+    ) -> Result<Option<Vec<Row>>, StoreError> {
+        if self.conn().get_database_backend() == DbBackend::Postgres {
+            use sea_orm::TransactionTrait;
+            let txn = self.conn().begin().await?;
+            txn.execute_unprepared(&format!(
+                "SET LOCAL statement_timeout = {}",
+                limit.as_millis().max(1)
+            ))
+            .await?;
+            match cells_on(&txn, plan, from).await {
+                Ok(rows) => {
+                    txn.commit().await?;
+                    Ok(Some(rows))
+                }
+                Err(e) if e.to_string().contains("statement timeout") => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        } else {
+            match tokio::time::timeout(limit, self.statistic_cells(plan, from)).await {
+                Ok(r) => r.map(Some),
+                Err(_) => Ok(None),
+            }
+        }
+    }
+}
+
+/// Reads the cells of a plan on `conn`.
+async fn cells_on(
+    conn: &impl ConnectionTrait,
+    plan: &Plan,
+    from: Source,
+) -> Result<Vec<Row>, sea_orm::DbErr> {
+    {
+        let backend = conn.get_database_backend();
         let mut sql = Sql::new(backend);
         let groups: Vec<String> = plan.axes.iter().map(|(a, l)| axis_expr(*a, *l)).collect();
         let signed = plan
@@ -500,7 +543,7 @@ impl Scoped {
             let pos: Vec<String> = (1..=groups.len()).map(|i| i.to_string()).collect();
             sql.push(&format!(" GROUP BY {}", pos.join(", ")));
         }
-        let rows = self.conn().query_all_raw(sql.statement()).await?;
+        let rows = conn.query_all_raw(sql.statement()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let mut key = Vec::with_capacity(plan.axes.len());
@@ -527,7 +570,9 @@ impl Scoped {
         }
         Ok(out)
     }
+}
 
+impl Scoped {
     /// Freezes the live statistics as of a reporting deadline (the last day of a month):
     /// flows after that month are left out. One snapshot per deadline.
     pub async fn create_snapshot(
