@@ -55,6 +55,16 @@ pub struct Server {
 impl Server {
     /// Runs `verbund serve --bind 127.0.0.1:0 <args>` in `dir` and waits until it listens.
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::spawn(dir, args, env, Stdio::null())
+    }
+
+    /// [`Server::start`] with the server's log (stderr) written to `log`.
+    pub fn start_logged(dir: &Path, args: &[&str], env: &[(&str, &str)], log: &Path) -> Server {
+        let file = std::fs::File::create(log).expect("log file");
+        Server::spawn(dir, args, env, Stdio::from(file))
+    }
+
+    fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut cmd = Command::new(binary());
         cmd.current_dir(dir)
             .arg("serve")
@@ -63,7 +73,7 @@ impl Server {
             .env_remove("VERBUND_DATABASE_URL")
             .env_remove("VERBUND_CONFIG")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -81,7 +81,13 @@ pub fn router(state: AppState) -> Router {
                 ApiError::new(Code::Internal, "internal error").into_response()
             },
         ))
-        .layer(TraceLayer::new_for_http())
+        // The span names the method and the path, never the query: a search term or a
+        // filter can be a person's name.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
         .with_state(state)
 }
 
