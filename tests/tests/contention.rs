@@ -67,6 +67,17 @@ async fn create_volunteer(s: &Setup, http: &Client, reference: &str) -> String {
     v["id"].as_str().expect("id").to_owned()
 }
 
+async fn volunteer(s: &Setup, http: &Client, id: &str) -> Value {
+    http.get(s.server.url(&format!("/api/v1/volunteers/{id}")))
+        .bearer_auth(&s.admin)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json")
+}
+
 fn body(org: &str, reference: &str) -> Value {
     json!({ "organisationId": org, "reference": reference, "capacity": 2 })
 }
@@ -150,15 +161,7 @@ async fn contention(pg: Option<PgDatabase>, db: &str) {
         versions, expected,
         "{db}: every successful write has its own version"
     );
-    let now: Value = http
-        .get(s.server.url(&format!("/api/v1/volunteers/{id}")))
-        .bearer_auth(&s.admin)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let now = volunteer(&s, &http, &id).await;
     assert_eq!(
         now["reference"],
         won.last().map_or("W-start".to_owned(), |w| w.1.clone()),
@@ -219,15 +222,7 @@ async fn contention(pg: Option<PgDatabase>, db: &str) {
             bad.is_empty(),
             "{db}: writes on distinct records refused: {bad:?}"
         );
-        let now: Value = http
-            .get(s.server.url(&format!("/api/v1/volunteers/{id}")))
-            .bearer_auth(&s.admin)
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
+        let now = volunteer(&s, &http, &id).await;
         assert_eq!(now["version"], version, "{db}");
         assert_eq!(now["reference"], last, "{db}");
         total += version - 1;

@@ -304,10 +304,10 @@ async fn graphiql_asset(
 /// here, for a request that did not pass it).
 pub async fn scoped_caller(
     s: &AppState,
-    extensions: &axum::http::Extensions,
+    authenticated: Option<&Authenticated>,
     headers: &HeaderMap,
 ) -> Result<Scoped, ApiError> {
-    let caller: Result<Caller, String> = match extensions.get::<Authenticated>() {
+    let caller: Result<Caller, String> = match authenticated {
         Some(a) => a.0.clone(),
         None => match headers.get(AUTHORIZATION) {
             None => s.auth.caller(None),
@@ -329,11 +329,7 @@ async fn graphql(
     charge: Option<axum::Extension<crate::rate::Charge>>,
     req: GraphQLRequest,
 ) -> axum::response::Response {
-    let mut ext = axum::http::Extensions::new();
-    if let Some(axum::Extension(a)) = auth {
-        ext.insert(a);
-    }
-    let scoped = match scoped_caller(&s, &ext, &headers).await {
+    let scoped = match scoped_caller(&s, auth.as_ref().map(|a| &a.0), &headers).await {
         Ok(scoped) => scoped,
         Err(e) => return graphql_error(e),
     };

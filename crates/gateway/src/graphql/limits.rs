@@ -27,6 +27,22 @@ fn refuse(message: String, limit: String) -> ApiError {
     }
 }
 
+/// `n` of `what` where at most `max` are allowed.
+fn too_many(what: &str, n: impl std::fmt::Display, max: usize) -> ApiError {
+    refuse(
+        format!("the query has {n} {what}; at most {max} are allowed"),
+        format!("at most {max} {what}"),
+    )
+}
+
+/// `what` nests deeper than `max` levels.
+fn too_deep(what: &str, max: usize) -> ApiError {
+    refuse(
+        format!("{what} more than {max} levels deep"),
+        format!("at most {max} levels of nesting"),
+    )
+}
+
 /// The linear pre-scan of the query text: length, bracket nesting (`{`, `[`, `(` — selection
 /// sets, list and object literals, arguments), tokens and directives, with strings and
 /// comments skipped. The parser recurses on nesting, so nothing deeper reaches it.
@@ -89,13 +105,7 @@ pub fn scan(query: &str, config: &GraphqlConfig) -> Result<(), ApiError> {
                 depth += 1;
                 tokens += 1;
                 if depth > config.max_nesting {
-                    return Err(refuse(
-                        format!(
-                            "the query nests brackets more than {} levels deep",
-                            config.max_nesting
-                        ),
-                        format!("at most {} levels of nesting", config.max_nesting),
-                    ));
+                    return Err(too_deep("the query nests brackets", config.max_nesting));
                 }
             }
             b'}' | b']' | b')' => {
@@ -112,22 +122,10 @@ pub fn scan(query: &str, config: &GraphqlConfig) -> Result<(), ApiError> {
         i += 1;
     }
     if tokens > config.max_tokens {
-        return Err(refuse(
-            format!(
-                "the query has {tokens} tokens; at most {} are allowed",
-                config.max_tokens
-            ),
-            format!("at most {} tokens", config.max_tokens),
-        ));
+        return Err(too_many("tokens", tokens, config.max_tokens));
     }
     if directives > config.max_directives {
-        return Err(refuse(
-            format!(
-                "the query has {directives} directives; at most {} are allowed",
-                config.max_directives
-            ),
-            format!("at most {} directives", config.max_directives),
-        ));
+        return Err(too_many("directives", directives, config.max_directives));
     }
     Ok(())
 }
@@ -149,10 +147,7 @@ pub fn count(doc: &ExecutableDocument, config: &GraphqlConfig) -> Result<Counts,
         .collect();
     while let Some((set, depth)) = stack.pop() {
         if depth > max_depth {
-            return Err(refuse(
-                format!("the query nests fields and fragments more than {max_depth} levels deep"),
-                format!("at most {max_depth} levels"),
-            ));
+            return Err(too_deep("the query nests fields and fragments", max_depth));
         }
         for item in &set.items {
             match &item.node {
@@ -182,21 +177,29 @@ pub fn count(doc: &ExecutableDocument, config: &GraphqlConfig) -> Result<Counts,
     Ok(c)
 }
 
+/// Checked while counting, so a count can stop short of the request's whole size: the
+/// figure named is how far the count got ("or more").
 fn check_counts(c: &Counts, config: &GraphqlConfig) -> Result<(), ApiError> {
-    let over = |what: &str, n: usize, max: usize| {
-        Err(refuse(
-            format!("the query has {n} {what} or more; at most {max} are allowed"),
-            format!("at most {max} {what}"),
-        ))
-    };
     if c.aliases > config.max_aliases {
-        return over("aliases", c.aliases, config.max_aliases);
+        return Err(too_many(
+            "aliases",
+            format!("{} or more", c.aliases),
+            config.max_aliases,
+        ));
     }
     if c.fields > config.max_fields {
-        return over("fields", c.fields, config.max_fields);
+        return Err(too_many(
+            "fields",
+            format!("{} or more", c.fields),
+            config.max_fields,
+        ));
     }
     if c.directives > config.max_directives {
-        return over("directives", c.directives, config.max_directives);
+        return Err(too_many(
+            "directives",
+            format!("{} or more", c.directives),
+            config.max_directives,
+        ));
     }
     Ok(())
 }
@@ -224,13 +227,7 @@ pub fn check(req: &mut async_graphql::Request, config: &GraphqlConfig) -> Result
     scan(&req.query, config)?;
     let depth = variables_depth(req.variables.iter());
     if depth > config.max_nesting {
-        return Err(refuse(
-            format!(
-                "the variables nest more than {} levels deep",
-                config.max_nesting
-            ),
-            format!("at most {} levels of nesting", config.max_nesting),
-        ));
+        return Err(too_deep("the variables nest", config.max_nesting));
     }
     if let Ok(doc) = req.parsed_query() {
         count(doc, config)?;

@@ -20,7 +20,7 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         Ok(Caller(
-            scoped_caller(state, &parts.extensions, &parts.headers).await?,
+            scoped_caller(state, parts.extensions.get(), &parts.headers).await?,
         ))
     }
 }
@@ -43,7 +43,7 @@ impl FromRequestParts<AppState> for Writer {
             ));
         }
         Ok(Writer(
-            scoped_caller(state, &parts.extensions, &parts.headers).await?,
+            scoped_caller(state, parts.extensions.get(), &parts.headers).await?,
         ))
     }
 }

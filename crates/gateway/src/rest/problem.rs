@@ -65,8 +65,9 @@ impl IntoResponse for ApiError {
             .into_response();
         // Overload, timeouts and rate limits pass: say when to come back.
         let retry = match self.code {
-            Code::Unavailable | Code::Timeout => Some(self.retry_after.unwrap_or(1)),
-            Code::RateLimited => Some(self.retry_after.unwrap_or(1)),
+            Code::Unavailable | Code::Timeout | Code::RateLimited => {
+                Some(self.retry_after.unwrap_or(1))
+            }
             _ => self.retry_after,
         };
         if let Some(secs) = retry
