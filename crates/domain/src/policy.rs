@@ -7,6 +7,7 @@
 //! Records outside the read scope are "not found", so their existence does not leak.
 
 use crate::network::path_within;
+use crate::statistics::Measure;
 use crate::string_enum;
 use uuid::Uuid;
 
@@ -265,9 +266,17 @@ impl Scope {
     /// path for the whole network): only where it may read every underlying record, that
     /// is a federal admin anywhere and a coordinator inside its own subtree. Everyone else
     /// sees the protected view (small cells suppressed).
-    pub fn statistics_exact(&self, path: &str) -> bool {
+    ///
+    /// Measures that describe organisations and money rather than people
+    /// ([`Measure::describes_people`]) are exact for the ministry and every coordinator too.
+    pub fn statistics_exact(&self, measure: Measure, path: &str) -> bool {
         match self.caller.role {
             Role::FederalAdmin => true,
+            Role::MinistryAnalyst | Role::StateCoordinator | Role::RegionalCoordinator
+                if !measure.describes_people() =>
+            {
+                true
+            }
             Role::StateCoordinator | Role::RegionalCoordinator => self
                 .anchor_path
                 .as_deref()

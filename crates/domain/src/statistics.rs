@@ -36,7 +36,24 @@ pub const MAX_PROTECTED_CELLS: usize = 20_000;
 /// Components of the joint check larger than this are protected by the line rules alone.
 pub const MAX_JOINT_UNKNOWNS: usize = 400;
 /// The length of one segment of a network path (see [`crate::network::child_path`]).
-const SEGMENT: usize = 32;
+pub const SEGMENT: usize = 32;
+/// The character that fills the missing segments of a geography key: the records of an
+/// organisation at the federal level have no state, those at a state's own level no region.
+/// Such a key is the home network's path followed by one segment of this character per
+/// missing level (it sorts before every hex digit, and coarsens to the home network).
+pub const NO_NETWORK: char = '-';
+
+/// The geography key at `level` (1 state, 2 region) of a home network path.
+pub fn geo_key(path: &str, level: u8) -> String {
+    Axis::Geo.coarsen(path, Axis::Geo.depth() + 1, level)
+}
+
+/// The network a geography key names, and whether the key is that network's own level
+/// (the records of organisations that sit at the network itself rather than below it).
+pub fn geo_home(key: &str) -> (&str, bool) {
+    let home = key.trim_end_matches(NO_NETWORK);
+    (home, home.len() < key.len())
+}
 
 string_enum!(
     /// What is counted.
@@ -50,6 +67,7 @@ string_enum!(
         Offerings => "offerings",
         Cooperations => "cooperations",
         Funding => "funding",
+        FundingPassedOn => "funding_passed_on",
     }
 );
 
@@ -107,7 +125,11 @@ impl Axis {
             return key.to_owned();
         }
         match self {
-            Axis::Geo => key.chars().take(SEGMENT * (usize::from(to) + 1)).collect(),
+            Axis::Geo => key
+                .chars()
+                .chain(std::iter::repeat(NO_NETWORK))
+                .take(SEGMENT * (usize::from(to) + 1))
+                .collect(),
             Axis::Period => match (from, to) {
                 (3, 2) => quarter_of_month(key),
                 _ => key.chars().take(4).collect(),
@@ -198,7 +220,7 @@ impl Measure {
                 Status,
                 Period,
             ],
-            Measure::Funding => &[
+            Measure::Funding | Measure::FundingPassedOn => &[
                 Level,
                 Geo,
                 OrganisationKind,
@@ -221,13 +243,32 @@ impl Measure {
             Measure::Offerings => &[("offerings", 1)],
             Measure::Cooperations => &[("cooperations", 1)],
             Measure::Funding => &[("funding", 1)],
+            Measure::FundingPassedOn => &[("funding_passed_on", 1)],
         }
+    }
+
+    /// Whether the measure counts people (mentorships, volunteers): only those need the
+    /// small-cell protection. Organisations, offerings, cooperations and money describe
+    /// organisations, and are shown exactly to whoever may see statistics beyond the
+    /// public view (the ministry, coordinators, admins).
+    pub fn describes_people(self) -> bool {
+        matches!(
+            self,
+            Measure::Mentorships
+                | Measure::MentorshipsStarted
+                | Measure::MentorshipsEnded
+                | Measure::MentorshipsActive
+                | Measure::Volunteers
+        )
     }
 
     /// What the `amount` of a cell sums, if anything.
     pub fn amount(self) -> Option<&'static str> {
         match self {
-            Measure::Funding => Some("amount in euro cents"),
+            Measure::Funding => Some("amount in euro cents granted by funders outside the network"),
+            Measure::FundingPassedOn => {
+                Some("amount in euro cents passed on from one organisation to another")
+            }
             Measure::Volunteers => Some("capacity (concurrent mentorships)"),
             Measure::Offerings => Some("capacity"),
             _ => None,
@@ -240,7 +281,7 @@ pub const STARTED: &str = "mentorships_started";
 /// Stored measure: mentorships that started, by the month they ended (for stocks).
 pub const STARTED_ENDED: &str = "mentorships_started_ended";
 /// Every stored measure, in the order they are maintained.
-pub const STORED: [&str; 9] = [
+pub const STORED: [&str; 10] = [
     "mentorships",
     STARTED,
     "mentorships_ended",
@@ -250,7 +291,12 @@ pub const STORED: [&str; 9] = [
     "offerings",
     "cooperations",
     "funding",
+    "funding_passed_on",
 ];
+
+/// The version of the stored measures' definitions: a database whose cells were counted
+/// by another version is recounted when the server starts (see the persistence crate).
+pub const DEFINITIONS: i64 = 2;
 
 /// An aggregate grain: the fine cells keep every dimension by month; coarser rollups kept
 /// beside them in the same transaction answer the common dashboards from far fewer rows.

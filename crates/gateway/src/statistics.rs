@@ -11,8 +11,8 @@ use std::collections::HashSet;
 use uuid::Uuid;
 use verbund_domain::error::Collector;
 use verbund_domain::statistics::{
-    Axis, Dimension, Lattice, MAX_PROTECTED_CELLS, Measure, Plan, Query, Visibility, protect_until,
-    protection_cost,
+    Axis, Dimension, Lattice, MAX_PROTECTED_CELLS, Measure, Plan, Query, Visibility, geo_home,
+    protect_until, protection_cost,
 };
 use verbund_domain::{Reason, ValidationErrors};
 use verbund_persistence::statistics::{Snapshot, Source};
@@ -227,9 +227,12 @@ pub async fn run(
         Some(id) => Some(s.statistics_network(id).await?),
         None => None,
     };
+    // An unknown measure is refused by the computation, naming the field.
     let exact = !req.protected
-        && s.scope()
-            .statistics_exact(network.as_ref().map_or("", |n| n.path.as_str()));
+        && Measure::parse(&req.measure).is_ok_and(|m| {
+            s.scope()
+                .statistics_exact(m, network.as_ref().map_or("", |n| n.path.as_str()))
+        });
     let view = View {
         network_id,
         network,
@@ -406,7 +409,7 @@ async fn compute(s: &Scoped, env: &Env<'_>, view: View, req: Request) -> Result<
     };
     eq(Axis::Status, status);
     let category = match (measure, &req.category) {
-        (Some(Measure::Funding), s) => s.clone(),
+        (Some(Measure::Funding | Measure::FundingPassedOn), s) => s.clone(),
         _ => word(&mut c, "category", &req.category, Category::parse),
     };
     eq(Axis::Category, category);
@@ -533,7 +536,7 @@ async fn render(
         for ((axis, _), v) in output.iter().zip(key) {
             match axis {
                 Axis::Geo => {
-                    paths.insert(v.clone());
+                    paths.insert(geo_home(v).0.to_owned());
                 }
                 Axis::ProgrammePartner => {
                     if let Ok(u) = Uuid::parse_str(v) {
@@ -555,16 +558,32 @@ async fn render(
             .map_or("", |d| d.as_str())
             .to_owned();
         match axis {
-            Axis::Geo => match networks.get(v) {
-                Some((id, name, _)) => Key {
-                    dimension,
-                    value: id.to_string(),
-                    label: Some(name.clone()),
-                },
-                None => Key {
-                    dimension,
-                    value: v.to_owned(),
-                    label: None,
+            Axis::Geo => match geo_home(v) {
+                // The organisations at a network's own level (the federal network in a
+                // table by state, a state's own organisations in a table by region) are a
+                // row of their own, named after the network and its level.
+                (home, own) => match networks.get(home) {
+                    Some((id, name, level)) => Key {
+                        dimension,
+                        value: id.to_string(),
+                        label: Some(if own {
+                            format!(
+                                "{name} ({level} level, {})",
+                                if level == "federal" {
+                                    "no state"
+                                } else {
+                                    "no region"
+                                }
+                            )
+                        } else {
+                            name.clone()
+                        }),
+                    },
+                    None => Key {
+                        dimension,
+                        value: v.to_owned(),
+                        label: None,
+                    },
                 },
             },
             Axis::ProgrammePartner => Key {

@@ -14,7 +14,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, QueryResult, Stat
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 use verbund_domain::policy::EntityKind;
-use verbund_domain::statistics::{Axis, GRAINS, Plan, STORED};
+use verbund_domain::statistics::{Axis, GRAINS, NO_NETWORK, Plan, SEGMENT, STORED};
 use verbund_domain::{Reason, ValidationErrors};
 
 const DIMS: &str = "grain, measure, network_path, organisation_kind, programme_partner, category, \
@@ -153,6 +153,8 @@ fn source(sql: &mut Sql, grain: i16, measure: &str, restriction: &Restriction, s
             "c.id",
             "",
         ),
+        // Money granted into the network (by a funder outside it) and money passed on
+        // along the chain are two measures: a level's total is never the sum of both.
         _ => (
             "fundings g JOIN organisations o ON o.id = g.organisation_id".to_owned(),
             "g.funder_kind".to_owned(),
@@ -162,7 +164,11 @@ fn source(sql: &mut Sql, grain: i16, measure: &str, restriction: &Restriction, s
             sql.month("g.starts_on"),
             "g.amount_cents".to_owned(),
             "g.id",
-            "",
+            if measure == "funding" {
+                " AND g.passed_on_from_id IS NULL"
+            } else {
+                " AND g.passed_on_from_id IS NOT NULL"
+            },
         ),
     };
     let org_dims = if measure == "cooperations" {
@@ -273,7 +279,7 @@ pub(crate) async fn touched(
         EntityKind::Mentorship => mentorship_measures.iter().map(|m| (*m, one())).collect(),
         EntityKind::Volunteer => vec![("volunteers", one())],
         EntityKind::Cooperation => vec![("cooperations", one())],
-        EntityKind::Funding => vec![("funding", one())],
+        EntityKind::Funding => vec![("funding", one()), ("funding_passed_on", one())],
         EntityKind::Organisation => STORED
             .iter()
             .map(|m| (*m, Restriction::Organisation(id)))
@@ -338,7 +344,11 @@ pub type Row = (Vec<String>, i64, i64);
 fn axis_expr(axis: Axis, level: u8) -> String {
     match (axis, level) {
         (Axis::Level, _) => "CASE length(network_path) WHEN 32 THEN 'federal' WHEN 64 THEN 'state' ELSE 'regional' END".to_owned(),
-        (Axis::Geo, l) => format!("substr(network_path, 1, {})", 32 * (usize::from(l) + 1)),
+        (Axis::Geo, l) => format!(
+            "substr(network_path || '{}', 1, {})",
+            NO_NETWORK.to_string().repeat(2 * SEGMENT),
+            SEGMENT * (usize::from(l) + 1)
+        ),
         (Axis::OrganisationKind, _) => "organisation_kind".to_owned(),
         (Axis::ProgrammePartner, _) => "programme_partner".to_owned(),
         (Axis::Category, _) => "category".to_owned(),

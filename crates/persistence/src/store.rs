@@ -150,7 +150,49 @@ impl Store {
         Migrator::up(&self.db, None).await.map_err(|e| {
             tracing::error!(error = %e, "migration failed");
             StoreError::Unavailable
-        })
+        })?;
+        self.recount_if_redefined().await
+    }
+
+    /// Recounts the aggregate cells when they were counted by an earlier definition of
+    /// the stored measures (e.g. before money passed on was told apart from money granted).
+    /// Snapshots stay as they were frozen.
+    async fn recount_if_redefined(&self) -> Result<(), StoreError> {
+        use sea_orm::ConnectionTrait;
+        let key = "statistics_definitions";
+        let backend = self.db.get_database_backend();
+        let current = verbund_domain::statistics::DEFINITIONS.to_string();
+        let stored = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                if backend == DbBackend::Postgres {
+                    "SELECT value FROM settings WHERE key = $1"
+                } else {
+                    "SELECT value FROM settings WHERE key = ?"
+                },
+                [key.into()],
+            ))
+            .await?
+            .map(|r| r.try_get_by_index::<String>(0))
+            .transpose()?;
+        if stored.as_deref() == Some(current.as_str()) {
+            return Ok(());
+        }
+        tracing::info!(from = ?stored, to = %current, "recounting the statistics for new measure definitions");
+        self.rebuild_statistics().await?;
+        self.db
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                if backend == DbBackend::Postgres {
+                    "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                } else {
+                    "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                },
+                [key.into(), current.into()],
+            ))
+            .await?;
+        Ok(())
     }
 
     /// Counts every SQL statement run from now on through this handle and its clones made

@@ -1,0 +1,192 @@
+//! The figures are right (issue 12, item 6), on both databases: money is counted once —
+//! granted and passed on are two measures whose totals equal the fundings behind them —, the
+//! federal network is not a state and a state's own organisations are not a region, and the
+//! measures about organisations and money are exact for the ministry while the measures
+//! about people stay protected for it.
+
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use verbund_e2e::{PgDatabase, Server, TempDir, token};
+
+struct Setup {
+    server: Server,
+    http: Client,
+    ministry: String,
+    admin: String,
+    _dir: TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+fn start(pg: Option<PgDatabase>) -> Setup {
+    let dir = TempDir::new();
+    let db: Vec<String> = pg
+        .as_ref()
+        .map(|p| vec!["--database".to_owned(), p.url.clone()])
+        .unwrap_or_default();
+    let db: Vec<&str> = db.iter().map(String::as_str).collect();
+    let server = Server::start(&dir.0, &db, &[("VERBUND_RATE_LIMIT__ENABLED", "false")]);
+    let tok = |role: &str| {
+        let mut args = db.clone();
+        args.extend(["--role", role]);
+        token(&dir.0, &args)
+    };
+    Setup {
+        ministry: tok("ministry_analyst"),
+        admin: tok("federal_admin"),
+        server,
+        http: Client::new(),
+        _dir: dir,
+        _pg: pg,
+    }
+}
+
+impl Setup {
+    async fn get(&self, path: &str, token: Option<&str>) -> Value {
+        let mut req = self.http.get(self.server.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        res.json().await.expect("json")
+    }
+
+    /// Every funding, as the federal admin reads them, page by page.
+    async fn fundings(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut path = "/api/v1/fundings?first=100".to_owned();
+        loop {
+            let page = self.get(&path, Some(&self.admin)).await;
+            out.extend(page["items"].as_array().expect("items").iter().cloned());
+            match page["nextCursor"].as_str() {
+                Some(c) => path = format!("/api/v1/fundings?first=100&after={c}"),
+                None => return out,
+            }
+        }
+    }
+}
+
+fn labels(table: &Value) -> Vec<String> {
+    table["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["keys"][0]["label"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn sum(table: &Value, field: &str) -> i64 {
+    table["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r[field].as_i64().expect("a shown figure"))
+        .sum()
+}
+
+async fn right_figures(pg: Option<PgDatabase>) {
+    let s = start(pg);
+    let fundings = s.fundings().await;
+    let granted: i64 = fundings
+        .iter()
+        .filter(|f| f["passedOnFromId"].is_null())
+        .map(|f| f["amountCents"].as_i64().expect("amount"))
+        .sum();
+    let passed_on: i64 = fundings
+        .iter()
+        .filter(|f| !f["passedOnFromId"].is_null())
+        .map(|f| f["amountCents"].as_i64().expect("amount"))
+        .sum();
+    assert!(granted > 0 && passed_on > 0, "the demo has both");
+
+    // The ministry's funding per state: exact, and its total is the money granted.
+    let by_state = s
+        .get(
+            "/api/v1/statistics/funding?groupBy=state",
+            Some(&s.ministry),
+        )
+        .await;
+    assert_eq!(by_state["protected"], false, "{by_state}");
+    assert_eq!(by_state["total"]["amount"], granted, "{by_state}");
+    assert_eq!(sum(&by_state, "amount"), granted);
+    assert!(by_state["rows"].as_array().expect("rows").len() >= 17);
+    // The federal network's own money is a row of its own, not a state.
+    let names = labels(&by_state);
+    let federal: Vec<&String> = names.iter().filter(|l| l.contains("no state")).collect();
+    assert_eq!(federal.len(), 1, "{names:?}");
+    assert!(federal[0].contains("federal level"), "{names:?}");
+    // Money passed on is its own measure, at every level counted once.
+    for group in ["level", "state", "region"] {
+        let on = s
+            .get(
+                &format!("/api/v1/statistics/funding_passed_on?groupBy={group}"),
+                Some(&s.ministry),
+            )
+            .await;
+        assert_eq!(on["total"]["amount"], passed_on, "{on}");
+        assert_eq!(sum(&on, "amount"), passed_on, "{on}");
+        let granted_here = s
+            .get(
+                &format!("/api/v1/statistics/funding?groupBy={group}"),
+                Some(&s.ministry),
+            )
+            .await;
+        assert_eq!(sum(&granted_here, "amount"), granted, "{granted_here}");
+    }
+    // By region, a state's own organisations are "no region" rows of that state.
+    let orgs = s
+        .get(
+            "/api/v1/statistics/organisations?groupBy=region",
+            Some(&s.ministry),
+        )
+        .await;
+    assert_eq!(orgs["protected"], false);
+    let names = labels(&orgs);
+    assert!(
+        names.iter().any(|l| l == "Bayern (state level, no region)"),
+        "{names:?}"
+    );
+    let all = s
+        .get("/api/v1/statistics/organisations", Some(&s.ministry))
+        .await;
+    assert_eq!(
+        sum(&orgs, "count"),
+        all["total"]["count"].as_i64().expect("n")
+    );
+    // Offerings and cooperations are exact for the ministry too; people are not.
+    for measure in ["offerings", "cooperations"] {
+        let t = s
+            .get(
+                &format!("/api/v1/statistics/{measure}?groupBy=region"),
+                Some(&s.ministry),
+            )
+            .await;
+        assert_eq!(t["protected"], false, "{measure}");
+    }
+    for measure in ["mentorships", "volunteers", "mentorships_started"] {
+        let t = s
+            .get(
+                &format!("/api/v1/statistics/{measure}?groupBy=region"),
+                Some(&s.ministry),
+            )
+            .await;
+        assert_eq!(t["protected"], true, "{measure}");
+    }
+    // The public keeps the protected view of money.
+    let public = s
+        .get("/api/v1/statistics/funding?groupBy=region", None)
+        .await;
+    assert_eq!(public["protected"], true);
+}
+
+#[tokio::test]
+async fn money_is_counted_once_and_the_federal_network_is_not_a_state_sqlite() {
+    right_figures(None).await;
+}
+
+#[tokio::test]
+async fn money_is_counted_once_and_the_federal_network_is_not_a_state_postgres() {
+    if let Some(pg) = PgDatabase::create() {
+        right_figures(Some(pg)).await;
+    }
+}
