@@ -558,23 +558,22 @@ async fn render(
             .map_or("", |d| d.as_str())
             .to_owned();
         match axis {
-            Axis::Geo => match geo_home(v) {
-                // The organisations at a network's own level (the federal network in a
-                // table by state, a state's own organisations in a table by region) are a
-                // row of their own, named after the network and its level.
-                (home, own) => match networks.get(home) {
+            // The organisations at a network's own level (the federal network in a table
+            // by state, a state's own organisations in a table by region) are a row of
+            // their own, named after the network and its level.
+            Axis::Geo => {
+                let (home, own) = geo_home(v);
+                match networks.get(home) {
                     Some((id, name, level)) => Key {
                         dimension,
                         value: id.to_string(),
                         label: Some(if own {
-                            format!(
-                                "{name} ({level} level, {})",
-                                if level == "federal" {
-                                    "no state"
-                                } else {
-                                    "no region"
-                                }
-                            )
+                            let missing = if level == "federal" {
+                                "no state"
+                            } else {
+                                "no region"
+                            };
+                            format!("{name} ({level} level, {missing})")
                         } else {
                             name.clone()
                         }),
@@ -584,8 +583,8 @@ async fn render(
                         value: v.to_owned(),
                         label: None,
                     },
-                },
-            },
+                }
+            }
             Axis::ProgrammePartner => Key {
                 dimension,
                 label: Uuid::parse_str(v)
