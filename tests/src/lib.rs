@@ -143,6 +143,22 @@ pub async fn graphql(server: &Server, query: &str, token: Option<&str>) -> serde
         .expect("JSON body")
 }
 
+/// Runs `verbund <args>` in `dir` and returns its standard output (asserting success).
+pub fn cli(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(binary())
+        .current_dir(dir)
+        .args(args)
+        .env_remove("VERBUND_DATABASE_URL")
+        .output()
+        .expect("run verbund");
+    assert!(
+        out.status.success(),
+        "verbund {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 /// A development token from `verbund token` run in `dir` (the server's working directory,
 /// so it signs with that database's development key).
 pub fn token(dir: &Path, args: &[&str]) -> String {

@@ -97,7 +97,7 @@ async fn contention(pg: Option<PgDatabase>, db: &str) {
     let s = Arc::new(s);
 
     // Twenty writers on one record: read, then write with If-Match, until the time is up.
-    let id = create_volunteer(&s, &http, "W-start").await;
+    let id = create_volunteer(&s, &http, "W-0").await;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..WRITERS {
@@ -164,7 +164,7 @@ async fn contention(pg: Option<PgDatabase>, db: &str) {
     let now = volunteer(&s, &http, &id).await;
     assert_eq!(
         now["reference"],
-        won.last().map_or("W-start".to_owned(), |w| w.1.clone()),
+        won.last().map_or("W-0".to_owned(), |w| w.1.clone()),
         "{db}"
     );
     assert!(!won.is_empty(), "{db}: some writes succeed");

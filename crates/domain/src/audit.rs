@@ -4,7 +4,7 @@ use crate::string_enum;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-string_enum!(AuditAction { Create => "create", Update => "update", Delete => "delete", Transition => "transition" });
+string_enum!(AuditAction { Create => "create", Update => "update", Delete => "delete", Transition => "transition", Erase => "erase", Retention => "retention" });
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEvent {

@@ -69,8 +69,9 @@ pub struct MentorshipInput {
     pub organisation_id: Uuid,
     pub offering_id: Option<Uuid>,
     pub mentor_id: Option<Uuid>,
-    /// The organisation's pseudonymous reference for the mentee; never a name.
-    pub mentee_ref: String,
+    /// The organisation's pseudonymous reference for the mentee; never a name. Required
+    /// until the mentorship has ended.
+    pub mentee_ref: Option<String>,
     pub format: String,
     pub target_group: String,
     pub status: Option<String>,
@@ -105,7 +106,16 @@ impl Mentorship {
     /// names a status (imports of running mentorships); the dates must then fit the status.
     pub fn parse(input: MentorshipInput, today: NaiveDate) -> Result<Mentorship, ValidationErrors> {
         let mut c = Collector::new();
-        let mentee_ref = c.check("menteeRef", values::text(&input.mentee_ref, 100));
+        // The reference may be absent once the mentorship has ended: it is dropped
+        // `privacy.mentee_retention_days` after the end, and the record stays valid.
+        let mentee_ref = match nonblank(input.mentee_ref.clone()) {
+            Some(r) => c.check("menteeRef", values::pseudonym(&r)).map(Some),
+            None if input.ended_on.is_some() => Some(None),
+            None => {
+                c.push("menteeRef", Reason::Missing);
+                None
+            }
+        };
         let format = c.check("format", MentorshipFormat::parse(&input.format));
         let target_group = c.check("targetGroup", TargetGroup::parse(&input.target_group));
         let status = c.check_opt("status", nonblank(input.status), |s| {
@@ -170,7 +180,7 @@ impl Mentorship {
                 organisation_id: input.organisation_id,
                 offering_id: input.offering_id,
                 mentor_id: input.mentor_id,
-                mentee_ref: Some(mentee_ref?),
+                mentee_ref: mentee_ref?,
                 format: format?,
                 target_group: target_group?,
                 status: status?,
@@ -242,7 +252,7 @@ mod tests {
         MentorshipInput {
             organisation_id: Uuid::nil(),
             mentor_id: Some(Uuid::nil()),
-            mentee_ref: "T-2024-017".into(),
+            mentee_ref: Some("T-2024-017".into()),
             format: "one_to_one".into(),
             target_group: "refugees".into(),
             requested_on: Some(day("2024-01-10")),
@@ -354,7 +364,7 @@ mod tests {
         let mut i = new_input();
         i.format = "trio".into();
         i.target_group = "aliens".into();
-        i.mentee_ref = String::new();
+        i.mentee_ref = Some(String::new());
         i.status = Some("done".into());
         let e = Mentorship::parse(i, day("2024-05-01")).unwrap_err();
         for f in ["format", "targetGroup", "menteeRef", "status"] {

@@ -32,7 +32,7 @@ pub const MAX_CAPACITY: i64 = 10;
 impl Volunteer {
     pub fn parse(input: VolunteerInput) -> Result<Volunteer, ValidationErrors> {
         let mut c = Collector::new();
-        let reference = c.check("reference", values::text(&input.reference, 100));
+        let reference = c.check("reference", values::pseudonym(&input.reference));
         let capacity = c.check("capacity", values::bounded(input.capacity, 1, MAX_CAPACITY));
         let languages = c.check(
             "languages",
@@ -76,7 +76,7 @@ pub struct Staff {
 impl Staff {
     pub fn parse(input: StaffInput) -> Result<Staff, ValidationErrors> {
         let mut c = Collector::new();
-        let reference = c.check("reference", values::text(&input.reference, 100));
+        let reference = c.check("reference", values::pseudonym(&input.reference));
         let function = c.check(
             "function",
             values::optional_text(input.function.as_deref(), NAME_MAX),

@@ -52,6 +52,24 @@ pub fn text(raw: &str, max: usize) -> Result<String, Reason> {
     }
 }
 
+/// The longest pseudonymous reference.
+pub const PSEUDONYM_MAX: usize = 40;
+
+/// A pseudonymous reference to a person (a mentee, a volunteer, a staff member): the
+/// organisation's own key, never a name. It holds at least one digit and no spaces or `@`,
+/// so that a name ("Max Mustermann") or an e-mail address cannot be entered as one; only
+/// letters, digits and `- _ . : / # ;` are allowed.
+pub fn pseudonym(raw: &str) -> Result<String, Reason> {
+    let t = text(raw, PSEUDONYM_MAX)?;
+    let allowed = |c: char| c.is_alphanumeric() || "-_.:/#;".contains(c);
+    if !t.chars().all(allowed) || !t.chars().any(|c| c.is_ascii_digit()) {
+        return Err(Reason::Malformed {
+            expected: "a pseudonymous reference (the organisation's own key with at least one digit, e.g. EA-017: letters, digits and - _ . : / # ; without spaces — never a name)",
+        });
+    }
+    Ok(t)
+}
+
 /// Optional text: empty or blank counts as absent.
 pub fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, Reason> {
     match raw.map(str::trim) {
@@ -289,6 +307,25 @@ pub fn distinct_list<T: PartialEq>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_pseudonym_is_no_name() {
+        for ok in ["EA-017", "T-2024-017", "HA-123", "EA-7;Nörd", "V1"] {
+            assert_eq!(pseudonym(ok).as_deref(), Ok(ok));
+        }
+        for bad in [
+            "Max Mustermann",
+            "Mustermann",
+            "EA-Nord",
+            "max.mustermann@example.org1",
+            "Max 1",
+            "",
+            &"A1".repeat(21),
+        ] {
+            assert!(pseudonym(bad).is_err(), "{bad:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -72,6 +72,13 @@ enum Command {
     /// Compare the aggregate table with a full recount from the base tables; exits non-zero
     /// and lists the cells if they differ.
     CheckStatistics,
+    /// Drop the mentee references of mentorships that ended more than
+    /// `privacy.mentee_retention_days` ago (the server also does it daily). Prints how many.
+    Retention {
+        /// Override `privacy.mentee_retention_days`.
+        #[arg(long)]
+        days: Option<u32>,
+    },
     /// Fill an empty database with a generated data set.
     Seed {
         #[arg(long, value_enum, default_value = "demo")]
@@ -222,6 +229,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Retention { days } => {
+            let store = open(&config).await?;
+            let days = days.unwrap_or(config.privacy.mentee_retention_days);
+            let n = store
+                .apply_retention(days, chrono::Utc::now().date_naive())
+                .await
+                .map_err(|e| format!("cannot apply the retention: {e}"))?;
+            println!("{n}");
+            tracing::info!(mentee_references_dropped = n, days, "retention applied");
+            Ok(())
+        }
         Command::CheckStatistics => {
             let store = open(&config).await?;
             let drift = store
@@ -365,6 +383,17 @@ async fn mint(
     crate::auth::sign_hs256(&secret, &claims)
 }
 
+/// Applies the mentee retention; a failure is logged and retried at the next run.
+async fn retention(store: &Store, days: u32) {
+    match store
+        .apply_retention(days, chrono::Utc::now().date_naive())
+        .await
+    {
+        Ok(n) => tracing::info!(mentee_references_dropped = n, days, "retention applied"),
+        Err(e) => tracing::warn!(error = %e, "retention failed; retried at the next run"),
+    }
+}
+
 async fn serve(config: Config) -> Result<(), String> {
     let store = open(&config).await?;
     let auth = authenticator(&config, &store).await?;
@@ -382,6 +411,20 @@ async fn serve(config: Config) -> Result<(), String> {
             mentorships = r.mentorships,
             "empty database: demo data loaded"
         );
+    }
+    // The retention runs once before the server listens (so that no request races it),
+    // then in the background.
+    let privacy = config.privacy;
+    if privacy.retention_every_hours > 0 {
+        retention(&store, privacy.mentee_retention_days).await;
+        let store = store.clone();
+        tokio::spawn(async move {
+            let every = std::time::Duration::from_secs(privacy.retention_every_hours * 3600);
+            loop {
+                tokio::time::sleep(every).await;
+                retention(&store, privacy.mentee_retention_days).await;
+            }
+        });
     }
     let listener = tokio::net::TcpListener::bind(&config.bind)
         .await

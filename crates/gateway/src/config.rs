@@ -21,6 +21,29 @@ pub struct Config {
     pub statistics: StatisticsConfig,
     pub server: ServerConfig,
     pub rate_limit: RateLimitConfig,
+    pub privacy: PrivacyConfig,
+}
+
+/// People's data: how long what is kept.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// A mentee reference is dropped this many days after its mentorship ended (the
+    /// mentorship and its counts stay). `verbund retention` applies it once; the server
+    /// applies it at start and every `retention_every_hours`.
+    pub mentee_retention_days: u32,
+    /// How often the server applies the retention (0: never; then run `verbund retention`
+    /// from a scheduler).
+    pub retention_every_hours: u64,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            mentee_retention_days: 365,
+            retention_every_hours: 24,
+        }
+    }
 }
 
 /// Timeouts and connection limits of the HTTP server.
@@ -187,6 +210,7 @@ impl Default for Config {
             statistics: StatisticsConfig::default(),
             server: ServerConfig::default(),
             rate_limit: RateLimitConfig::default(),
+            privacy: PrivacyConfig::default(),
         }
     }
 }

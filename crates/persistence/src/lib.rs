@@ -9,6 +9,7 @@ mod entities;
 pub mod error;
 pub mod insights;
 mod migration;
+pub mod rights;
 pub mod seed;
 pub mod seed_large;
 pub mod statistics;

@@ -384,7 +384,7 @@ impl Seeder<'_> {
                 organisation_id: org,
                 offering_id: Some(offering),
                 mentor_id: Some(mentor),
-                mentee_ref: format!("T-{}-{n:03}", requested.year()),
+                mentee_ref: Some(format!("T-{}-{n:03}", requested.year())),
                 format: if self.rng.random_bool(0.9) {
                     "one_to_one"
                 } else {

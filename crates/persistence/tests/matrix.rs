@@ -171,7 +171,7 @@ impl Case for Mentorships {
     fn input(fx: &Fx, side: Side) -> MentorshipInput {
         MentorshipInput {
             organisation_id: fx.org(side),
-            mentee_ref: format!("T-{}", next()),
+            mentee_ref: Some(format!("T-{}", next())),
             format: "one_to_one".into(),
             target_group: "refugees".into(),
             requested_on: Some(day()),

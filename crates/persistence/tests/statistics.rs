@@ -45,7 +45,7 @@ fn mentorship_input(m: &Mentorship) -> MentorshipInput {
         organisation_id: m.organisation_id,
         offering_id: m.offering_id,
         mentor_id: m.mentor_id,
-        mentee_ref: m.mentee_ref.clone().unwrap_or_else(|| "M-1".into()),
+        mentee_ref: m.mentee_ref.clone(),
         format: m.format.as_str().into(),
         target_group: m.target_group.as_str().into(),
         status: Some(m.status.as_str().into()),
@@ -118,7 +118,7 @@ async fn random_writes(store: &Store, s: &Scoped, rng: &mut StdRng, n: usize) {
                     organisation_id: org.id,
                     offering_id: offering,
                     mentor_id: None,
-                    mentee_ref: format!("R-{}", rng.random_range(0..10_000)),
+                    mentee_ref: Some(format!("R-{}", rng.random_range(0..10_000))),
                     format: "one_to_one".into(),
                     target_group: tg.as_str().into(),
                     status: None,
@@ -217,7 +217,7 @@ async fn random_writes(store: &Store, s: &Scoped, rng: &mut StdRng, n: usize) {
     for (i, m) in mentorships.iter().take(2).enumerate() {
         let mut input = mentorship_input(&m.data);
         input.external_id = Some(format!("stat-import-{i}"));
-        input.mentee_ref = format!("I-{i}");
+        input.mentee_ref = Some(format!("I-{i}"));
         rows.push(Mentorship::parse(input, today).expect("valid row"));
     }
     let mut changed = mentorships[2].data.clone();

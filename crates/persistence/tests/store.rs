@@ -455,10 +455,10 @@ db_test!(
             within: Some(t.leipzig),
             ..Default::default()
         };
-        s.create::<Volunteers>(volunteer(t.y, "EA-L", None))
+        s.create::<Volunteers>(volunteer(t.y, "EA-L1", None))
             .await
             .expect("create");
-        s.create::<Volunteers>(volunteer(t.x, "EA-M", None))
+        s.create::<Volunteers>(volunteer(t.x, "EA-M1", None))
             .await
             .expect("create");
         let vols = s
@@ -466,7 +466,7 @@ db_test!(
             .await
             .expect("list");
         assert_eq!(vols.items.len(), 1);
-        assert_eq!(vols.items[0].data.reference, "EA-L");
+        assert_eq!(vols.items[0].data.reference, "EA-L1");
         let _ = t.saxony;
     }
 );
@@ -613,7 +613,7 @@ db_test!(
             .create::<Mentorships>(MentorshipInput {
                 organisation_id: t.x,
                 mentor_id: Some(mentor),
-                mentee_ref: "T-1".into(),
+                mentee_ref: Some("T-1".into()),
                 format: "one_to_one".into(),
                 target_group: "refugees".into(),
                 requested_on: Some(d("2024-01-01")),
@@ -664,7 +664,7 @@ db_test!(
         assert_eq!(stored.version, 4);
         // A mentor of another organisation is refused.
         let foreign = s
-            .create::<Volunteers>(volunteer(t.y, "EA-Y", None))
+            .create::<Volunteers>(volunteer(t.y, "EA-Y1", None))
             .await
             .expect("y")
             .id;
@@ -672,7 +672,7 @@ db_test!(
             .create::<Mentorships>(MentorshipInput {
                 organisation_id: t.x,
                 mentor_id: Some(foreign),
-                mentee_ref: "T-2".into(),
+                mentee_ref: Some("T-2".into()),
                 format: "group".into(),
                 target_group: "children".into(),
                 ..Default::default()

@@ -222,8 +222,9 @@ pub struct MentorshipIn {
     pub organisation_id: ID,
     pub offering_id: Option<ID>,
     pub mentor_id: Option<ID>,
-    /// Pseudonymous reference; never a name.
-    pub mentee_ref: String,
+    /// Pseudonymous reference (the organisation's key with at least one digit; never a
+    /// name). Required until the mentorship has ended.
+    pub mentee_ref: Option<String>,
     /// `one_to_one` or `group`.
     pub format: String,
     pub target_group: String,
@@ -607,6 +608,61 @@ impl TransitionMutation {
     }
 }
 
+/// Erasure on request (Art. 17 GDPR): the person's fields are overwritten in a new
+/// version (audit action `erase`), idempotency replays holding the record are dropped;
+/// the record, its counts and what points at it stay. Same roles as an update.
+#[derive(Default)]
+pub struct ErasureMutation;
+
+async fn erase<T: verbund_persistence::rights::Personal>(
+    ctx: &Context<'_>,
+    id: &ID,
+    type_name: &str,
+    version: Option<i32>,
+) -> Result<verbund_domain::Record<T::Data>> {
+    let id = ids::uuid(id, type_name, "id")?;
+    let s = scoped(ctx)?;
+    let version = match version {
+        Some(v) => v,
+        None => s.get::<T>(id).await.map_err(gql)?.version,
+    };
+    s.erase::<T>(id, version).await.map_err(gql)
+}
+
+#[Object]
+impl ErasureMutation {
+    /// Erases a contact person's name, function, e-mail, phone, topics and external id.
+    async fn erase_contact(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: Option<i32>,
+    ) -> Result<Contact> {
+        Ok(Contact(
+            erase::<Contacts>(ctx, &id, "Contact", version).await?,
+        ))
+    }
+
+    /// Erases a volunteer's reference, languages and external id.
+    async fn erase_volunteer(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: Option<i32>,
+    ) -> Result<Volunteer> {
+        Ok(Volunteer(
+            erase::<Volunteers>(ctx, &id, "Volunteer", version).await?,
+        ))
+    }
+
+    /// Erases a staff member's reference, function and external id.
+    async fn erase_staff(&self, ctx: &Context<'_>, id: ID, version: Option<i32>) -> Result<Staff> {
+        Ok(Staff(
+            erase::<StaffMembers>(ctx, &id, "Staff", version).await?,
+        ))
+    }
+}
+
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     NetworkMutation,
@@ -617,6 +673,7 @@ pub struct Mutation(
     StaffMutation,
     MentorshipMutation,
     TransitionMutation,
+    ErasureMutation,
     CooperationMutation,
     CommitteeMutation,
     MeetingMutation,

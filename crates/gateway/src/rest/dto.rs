@@ -392,8 +392,11 @@ pub struct MentorshipIn {
     pub organisation_id: Uuid,
     pub offering_id: Option<Uuid>,
     pub mentor_id: Option<Uuid>,
-    /// Pseudonymous reference for the mentee; never a name.
-    pub mentee_ref: String,
+    /// Pseudonymous reference for the mentee (the organisation's key with at least one
+    /// digit; never a name). Required until the mentorship has ended; dropped after the
+    /// retention period.
+    #[serde(default)]
+    pub mentee_ref: Option<String>,
     /// `one_to_one` or `group`.
     pub format: String,
     pub target_group: String,
@@ -659,4 +662,42 @@ impl From<FundingIn> for FundingInput {
             external_id: i.external_id,
         }
     }
+}
+
+/// Everything Verbund holds about one person's record (Art. 15 GDPR).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonalDataOut {
+    /// `contact`, `volunteer` or `staff`.
+    pub entity: String,
+    /// The record as `GET` returns it.
+    #[schema(value_type = Object)]
+    pub record: serde_json::Value,
+    /// The fields an erasure overwrites.
+    pub erasable: Vec<String>,
+    /// Who changed which fields when (field names only, never values), newest first.
+    pub audit_events: Vec<AuditEventOut>,
+    /// Records that point at this one (a volunteer's mentorships, a contact's committees).
+    pub referenced_by: Vec<ReferenceOut>,
+    /// Stored replays of earlier responses (idempotency keys, 24 hours) that hold it.
+    pub idempotency_replays: u64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEventOut {
+    pub id: Uuid,
+    /// `create`, `update`, `delete`, `transition`, `erase` or `retention`.
+    pub action: String,
+    pub fields: Vec<String>,
+    pub actor: String,
+    pub role: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferenceOut {
+    pub entity: String,
+    pub id: Uuid,
 }

@@ -362,3 +362,55 @@ pub async fn transition(
         None,
     ))
 }
+
+/// Erases the person's fields of a record (Art. 17 GDPR); the record, its counts and
+/// what points at it stay.
+pub async fn erase<T, O>(s: Scoped, id: Uuid, headers: &HeaderMap) -> Result<Response, ApiError>
+where
+    T: verbund_persistence::rights::Personal,
+    O: Serialize + From<Record<T::Data>>,
+{
+    let version = match if_match(headers)? {
+        Some(v) => v,
+        None => s.get::<T>(id).await?.version,
+    };
+    let r = s.erase::<T>(id, version).await.map_err(precondition)?;
+    Ok(record_response::<_, O>(StatusCode::OK, r, None))
+}
+
+/// Everything held about a person's record (Art. 15 GDPR).
+pub async fn personal_data<T, O>(s: Scoped, id: Uuid) -> Result<Response, ApiError>
+where
+    T: verbund_persistence::rights::Personal,
+    O: Serialize + From<Record<T::Data>>,
+{
+    let held = s.personal_data::<T>(id).await?;
+    let out = super::dto::PersonalDataOut {
+        entity: T::KIND.as_str().to_owned(),
+        erasable: T::ERASED.iter().map(|f| (*f).to_owned()).collect(),
+        record: serde_json::to_value(O::from(held.record))
+            .map_err(|_| ApiError::new(Code::Internal, "internal error"))?,
+        audit_events: held
+            .audit
+            .into_iter()
+            .map(|e| super::dto::AuditEventOut {
+                id: e.id,
+                action: e.data.action.as_str().to_owned(),
+                fields: e.data.fields,
+                actor: e.data.actor,
+                role: e.data.role,
+                at: e.data.at,
+            })
+            .collect(),
+        referenced_by: held
+            .referenced_by
+            .into_iter()
+            .map(|(entity, id)| super::dto::ReferenceOut {
+                entity: entity.to_owned(),
+                id,
+            })
+            .collect(),
+        idempotency_replays: held.replays,
+    };
+    Ok((StatusCode::OK, axum::Json(out)).into_response())
+}

@@ -186,6 +186,73 @@ pub async fn transition(
     handlers::transition(s, parse_id(&id)?, &headers, body.value).await
 }
 
+macro_rules! personal {
+    ($m:ident, $table:ty, $out:ty, $erase:literal, $access:literal, $tag:literal) => {
+        pub mod $m {
+            use super::*;
+
+            #[doc = "Erase the person (Art. 17 GDPR)"]
+            #[utoipa::path(post, path = $erase, tag = $tag,
+                description = "Overwrites the person's fields (see `erasable` in personal-data) in a new version with an audit event `erase`, and drops every idempotency replay that holds the record. The record stays, so the counts it contributed and the records that point at it stay valid. Roles: whoever may change the record.",
+                params(("id" = uuid::Uuid, Path, description = "The record's id"),
+                       ("If-Match" = Option<String>, Header, description = "Required: the ETag read before (`*` for any). Without it: 428; with an old one: 412")),
+                security(("bearer" = [])),
+                responses(
+                    (status = 200, description = "The erased record", body = $out, headers(("ETag" = String, description = "The new version"))),
+                    (status = 400, description = "Malformed id or header", body = Problem, content_type = "application/problem+json"),
+                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+                    (status = 403, description = "The role may not change this", body = Problem, content_type = "application/problem+json"),
+                    (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
+                    (status = 412, description = "The record changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+                    (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+                ))]
+            pub async fn erase(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+                handlers::erase::<$table, $out>(s, parse_id(&id)?, &headers).await
+            }
+
+            #[doc = "Everything held about the person (Art. 15 GDPR)"]
+            #[utoipa::path(get, path = $access, tag = $tag,
+                description = "The record, its audit trail (field names, never values), the records that point at it and the number of stored idempotency replays that hold it. Roles: whoever may read the record.",
+                params(("id" = uuid::Uuid, Path, description = "The record's id")),
+                security(("bearer" = [])),
+                responses(
+                    (status = 200, description = "What is held", body = PersonalDataOut),
+                    (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+                    (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
+                ))]
+            pub async fn personal_data(Caller(s): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+                handlers::personal_data::<$table, $out>(s, parse_id(&id)?).await
+            }
+        }
+    };
+}
+
+personal!(
+    contact_rights,
+    Contacts,
+    ContactOut,
+    "/api/v1/contacts/{id}/erasure",
+    "/api/v1/contacts/{id}/personal-data",
+    "contacts"
+);
+personal!(
+    volunteer_rights,
+    Volunteers,
+    VolunteerOut,
+    "/api/v1/volunteers/{id}/erasure",
+    "/api/v1/volunteers/{id}/personal-data",
+    "volunteers"
+);
+personal!(
+    staff_rights,
+    StaffMembers,
+    StaffOut,
+    "/api/v1/staff/{id}/erasure",
+    "/api/v1/staff/{id}/personal-data",
+    "staff"
+);
+
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -249,6 +316,12 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             mentorships::delete
         ))
         .routes(routes!(transition))
+        .routes(routes!(contact_rights::erase))
+        .routes(routes!(contact_rights::personal_data))
+        .routes(routes!(volunteer_rights::erase))
+        .routes(routes!(volunteer_rights::personal_data))
+        .routes(routes!(staff_rights::erase))
+        .routes(routes!(staff_rights::personal_data))
         .routes(routes!(cooperations::list, cooperations::create))
         .routes(routes!(
             cooperations::get,
