@@ -628,8 +628,12 @@ pub enum Visibility {
     Shown,
     /// Its count is from 1 to k−1.
     Primary,
-    /// Hidden so that a hidden cell cannot be recomputed from totals and siblings.
+    /// Hidden so that a hidden cell cannot be recomputed from its line: the other
+    /// cells of a row or column of a table whose total is shown.
     Secondary,
+    /// Hidden so that a hidden cell cannot be recomputed from the system of all the
+    /// tables' lines together (a secondary suppression found by the joint check).
+    Linked,
 }
 
 impl Visibility {
@@ -641,7 +645,22 @@ impl Visibility {
         match self {
             Visibility::Shown => None,
             Visibility::Primary => Some("primary"),
-            Visibility::Secondary => Some("secondary"),
+            Visibility::Secondary | Visibility::Linked => Some("secondary"),
+        }
+    }
+}
+
+impl Visibility {
+    /// Why a cell is hidden, as a stable code: `small_count` (primary: a count from 1 to
+    /// k−1), `protects_line` (secondary: another hidden cell of the same row or column
+    /// could be recomputed from the shown total), `protects_system` (secondary: a hidden
+    /// cell could be recomputed from all tables' lines together).
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            Visibility::Shown => None,
+            Visibility::Primary => Some("small_count"),
+            Visibility::Secondary => Some("protects_line"),
+            Visibility::Linked => Some("protects_system"),
         }
     }
 }
@@ -883,9 +902,9 @@ impl Work {
         self.vis[t][c].hidden()
     }
 
-    fn hide(&mut self, (t, c): At) {
+    fn hide(&mut self, (t, c): At, why: Visibility) {
         if self.vis[t][c] == Visibility::Shown {
-            self.vis[t][c] = Visibility::Secondary;
+            self.vis[t][c] = why;
         }
     }
 
@@ -914,7 +933,7 @@ impl Work {
                 return Ok(());
             }
             for at in hides {
-                self.hide(at);
+                self.hide(at, Visibility::Linked);
             }
         }
     }
@@ -948,7 +967,7 @@ impl Work {
                 })
                 .copied();
             if let Some(m) = smallest {
-                self.hide(m);
+                self.hide(m, Visibility::Secondary);
                 changed = true;
             }
         }

@@ -71,6 +71,11 @@ pub struct Row {
     /// `primary` (a count from 1 to k−1) or `secondary` (hidden so that no suppressed value
     /// can be recomputed from totals and siblings).
     pub suppression: Option<String>,
+    /// Why, as a stable code: `small_count` (primary), `protects_line` (secondary: a
+    /// suppressed cell of the same row or column could otherwise be recomputed from the
+    /// shown total), `protects_system` (secondary: a suppressed cell could otherwise be
+    /// recomputed from all the tables' rows and columns together).
+    pub suppression_reason: Option<String>,
 }
 
 /// A frozen reporting snapshot.
@@ -634,6 +639,7 @@ async fn render(
         amount: (!v.hidden() && has_amount).then_some(amount),
         suppressed: v.hidden(),
         suppression: v.as_str().map(str::to_owned),
+        suppression_reason: v.reason().map(str::to_owned),
     };
     let out_rows = rows
         .iter()
