@@ -6,6 +6,7 @@
 
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
+use std::collections::HashMap;
 use verbund_e2e::{PgDatabase, Server, TempDir, token};
 
 struct Setup {
@@ -266,6 +267,108 @@ async fn information_loss(pg: Option<PgDatabase>) {
         );
     }
     println!("information loss:\n{}", report.join("\n"));
+}
+
+/// The ministry's mentorships by state and year, live or from a snapshot: cell key → row.
+async fn state_year(
+    s: &Setup,
+    token: &str,
+    snapshot: Option<&str>,
+) -> HashMap<(String, String), Value> {
+    let q = snapshot.map_or(String::new(), |id| format!("&snapshot={id}"));
+    let t = s
+        .get(
+            &format!("/api/v1/statistics/mentorships?groupBy=state,year{q}"),
+            Some(token),
+        )
+        .await;
+    t["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            let key = (
+                r["keys"][0]["value"].as_str().expect("state").to_owned(),
+                r["keys"][1]["value"].as_str().expect("year").to_owned(),
+            );
+            (key, r.clone())
+        })
+        .collect()
+}
+
+async fn earlier_release_binds(pg: Option<PgDatabase>) {
+    let s = start(pg);
+    let res = s
+        .http
+        .post(s.server.url("/api/v1/statistics/snapshots"))
+        .bearer_auth(&s.admin)
+        .json(&serde_json::json!({ "asOf": "2025-12-31" }))
+        .send()
+        .await
+        .expect("snapshot");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let snap: Value = res.json().await.expect("json");
+    let id = snap["id"].as_str().expect("id").to_owned();
+    let frozen = state_year(&s, &s.ministry, Some(&id)).await;
+    let exact = state_year(&s, &s.admin, Some(&id)).await;
+    // A small 2025 cell of a state, hidden in the snapshot.
+    let ((state, _), small) = exact
+        .iter()
+        .filter(|((st, y), _)| {
+            y == "2025" && frozen[&(st.clone(), y.clone())]["suppressed"] == true
+        })
+        .min_by_key(|(k, _)| (*k).clone())
+        .map(|(k, r)| (k.clone(), r["count"].as_i64().expect("count")))
+        .expect("a hidden 2025 cell");
+    // Late entries for 2025 lift it to k and more.
+    let orgs = s
+        .get(
+            &format!("/api/v1/organisations?within={state}&first=1"),
+            Some(&s.admin),
+        )
+        .await;
+    let org = orgs["items"][0]["id"].as_str().expect("org").to_owned();
+    for i in 0..5 {
+        let res = s
+            .http
+            .post(s.server.url("/api/v1/mentorships"))
+            .bearer_auth(&s.admin)
+            .json(&serde_json::json!({
+                "organisationId": org, "menteeRef": format!("LATE-{i}"), "format": "one_to_one",
+                "targetGroup": "refugees", "requestedOn": "2025-11-03",
+            }))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let live_exact = state_year(&s, &s.admin, None).await;
+    let key = (state.clone(), "2025".to_owned());
+    assert_eq!(live_exact[&key]["count"], small + 5);
+    // Live, the cell stays hidden, and says why; so does every cell the snapshot hid
+    // for a year that had ended by its deadline.
+    let live = state_year(&s, &s.ministry, None).await;
+    assert_eq!(live[&key]["suppressed"], true, "{}", live[&key]);
+    assert_eq!(live[&key]["suppressionReason"], "earlier_release");
+    for (k, row) in &frozen {
+        if row["suppressed"] == true && k.1.as_str() <= "2025" {
+            assert_eq!(live[k]["suppressed"], true, "{k:?} revealed: {}", live[k]);
+        }
+    }
+    // The snapshot itself answers as before.
+    assert_eq!(state_year(&s, &s.ministry, Some(&id)).await, frozen);
+}
+
+#[tokio::test]
+async fn an_earlier_release_binds_later_answers_sqlite() {
+    earlier_release_binds(None).await;
+}
+
+#[tokio::test]
+async fn an_earlier_release_binds_later_answers_postgres() {
+    if let Some(pg) = PgDatabase::create() {
+        earlier_release_binds(Some(pg)).await;
+    }
 }
 
 #[tokio::test]

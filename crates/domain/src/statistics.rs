@@ -26,7 +26,7 @@
 use crate::error::{Reason, ValidationErrors};
 use crate::string_enum;
 use chrono::{Datelike, NaiveDate};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The default minimum count of a shown cell, and the smallest one configuration may set.
 pub const DEFAULT_K: i64 = 5;
@@ -634,6 +634,9 @@ pub enum Visibility {
     /// Hidden so that a hidden cell cannot be recomputed from the system of all the
     /// tables' lines together (a secondary suppression found by the joint check).
     Linked,
+    /// Hidden because an earlier release (a reporting snapshot) hid the same cell of the
+    /// same period: no later answer reveals what an earlier one hid.
+    Bound,
 }
 
 impl Visibility {
@@ -645,7 +648,7 @@ impl Visibility {
         match self {
             Visibility::Shown => None,
             Visibility::Primary => Some("primary"),
-            Visibility::Secondary | Visibility::Linked => Some("secondary"),
+            Visibility::Secondary | Visibility::Linked | Visibility::Bound => Some("secondary"),
         }
     }
 }
@@ -654,13 +657,15 @@ impl Visibility {
     /// Why a cell is hidden, as a stable code: `small_count` (primary: a count from 1 to
     /// k−1), `protects_line` (secondary: another hidden cell of the same row or column
     /// could be recomputed from the shown total), `protects_system` (secondary: a hidden
-    /// cell could be recomputed from all tables' lines together).
+    /// cell could be recomputed from all tables' lines together), `earlier_release`
+    /// (secondary: a reporting snapshot hid the same cell of the same period).
     pub fn reason(self) -> Option<&'static str> {
         match self {
             Visibility::Shown => None,
             Visibility::Primary => Some("small_count"),
             Visibility::Secondary => Some("protects_line"),
             Visibility::Linked => Some("protects_system"),
+            Visibility::Bound => Some("earlier_release"),
         }
     }
 }
@@ -770,10 +775,72 @@ pub fn protect_until(
     k: i64,
     deadline: Option<std::time::Instant>,
 ) -> Result<Lattice, OutOfTime> {
+    protect_bound(axes, finest, k, deadline, &HashSet::new())
+}
+
+/// A cell of a lattice: its table's levels and its key.
+pub type CellId = (Levels, Key);
+
+/// [`protect_until`] with cells that an earlier release hid and that must stay hidden
+/// (`bound`; cells that no longer exist are ignored). They count as hidden from the
+/// start, so the line rules and the joint check protect them like any hidden cell.
+pub fn protect_bound(
+    axes: &[(Axis, u8)],
+    finest: Vec<(Key, i64, i64)>,
+    k: i64,
+    deadline: Option<std::time::Instant>,
+    bound: &HashSet<CellId>,
+) -> Result<Lattice, OutOfTime> {
     let k = k.max(MIN_K);
     let mut w = Work::build(axes, finest, k);
+    if !bound.is_empty() {
+        for t in 0..w.levels.len() {
+            for c in 0..w.keys[t].len() {
+                if w.vis[t][c] == Visibility::Shown
+                    && bound.contains(&(w.levels[t].clone(), w.keys[t][c].clone()))
+                {
+                    w.vis[t][c] = Visibility::Bound;
+                }
+            }
+        }
+    }
     w.secondary(deadline)?;
     Ok(w.into_lattice())
+}
+
+/// The last month (`YYYY-MM`) a period key at `level` covers (1 year, 2 quarter, 3 month).
+pub fn period_end(key: &str, level: u8) -> String {
+    match level {
+        1 => format!("{key}-12"),
+        2 => {
+            let q: u32 = key.get(6..).and_then(|q| q.parse().ok()).unwrap_or(4);
+            format!("{}-{:02}", key.get(..4).unwrap_or(""), q * 3)
+        }
+        _ => key.to_owned(),
+    }
+}
+
+/// The hidden cells of a release (`lattice`, frozen at the end of `as_of_month`) that bind
+/// later answers: those of a period that had ended by then. Cells without a period axis
+/// bind only when `whole` (a stock at a month the release covered).
+pub fn binding_cells(lattice: &Lattice, as_of_month: &str, whole: bool) -> HashSet<CellId> {
+    let period = lattice.axes.iter().position(|a| *a == Axis::Period);
+    let mut out = HashSet::new();
+    for (levels, table) in &lattice.tables {
+        for (key, cell) in table {
+            if !cell.visibility.hidden() {
+                continue;
+            }
+            let covered = match period {
+                Some(i) if levels[i] > 0 => period_end(&key[i], levels[i]).as_str() <= as_of_month,
+                _ => whole,
+            };
+            if covered {
+                out.insert((levels.clone(), key.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// A cell of the lattice: (table, index in the table).

@@ -11,8 +11,8 @@ use std::collections::HashSet;
 use uuid::Uuid;
 use verbund_domain::error::Collector;
 use verbund_domain::statistics::{
-    Axis, Dimension, Lattice, MAX_PROTECTED_CELLS, Measure, Plan, Query, Visibility, geo_home,
-    protect_until, protection_cost,
+    Axis, CellId, Dimension, Lattice, MAX_PROTECTED_CELLS, Measure, Plan, Query, Visibility,
+    binding_cells, geo_home, protect_bound, protection_cost,
 };
 use verbund_domain::{Reason, ValidationErrors};
 use verbund_persistence::statistics::{Snapshot, Source};
@@ -299,6 +299,9 @@ async fn protected_lattice(
     if let Some(l) = env.cache.lattice(env.version, &key) {
         return l.map_err(too_costly);
     }
+    // What earlier releases hid stays hidden (computed before this table takes its turn:
+    // their lattices take turns of their own).
+    let bound = Box::pin(bound_by_releases(s, env, plan, source)).await?;
     // One read and protection at a time; whoever waited for the same table finds it cached.
     let _turn = env
         .cache
@@ -344,7 +347,7 @@ async fn protected_lattice(
     let axes = plan.axes.clone();
     let deadline = started + limit;
     let lattice =
-        tokio::task::spawn_blocking(move || protect_until(&axes, cells, k, Some(deadline)))
+        tokio::task::spawn_blocking(move || protect_bound(&axes, cells, k, Some(deadline), &bound))
             .await
             .map_err(|_| ApiError::new(Code::Internal, "internal error"))?
             .map_err(|_| {
@@ -356,6 +359,36 @@ async fn protected_lattice(
     let lattice = std::sync::Arc::new(lattice);
     env.cache.put_lattice(env.version, key, Ok(lattice.clone()));
     Ok(lattice)
+}
+
+/// The cells of the plan's canonical table that reporting snapshots taken before `source`
+/// (every snapshot, for the live figures) hid for a period that had ended by their
+/// deadline: a later answer about the same period hides them too.
+async fn bound_by_releases(
+    s: &Scoped,
+    env: &Env<'_>,
+    plan: &Plan,
+    source: Source,
+) -> Result<HashSet<CellId>, ApiError> {
+    let snapshots = s.snapshots().await?;
+    let before = match source {
+        Source::Live => None,
+        Source::Snapshot(id) => snapshots.iter().find(|x| x.id == id).map(|x| x.created_at),
+    };
+    let mut out = HashSet::new();
+    for snap in &snapshots {
+        if before.is_some_and(|b| snap.created_at >= b) {
+            continue;
+        }
+        let month = snap.as_of.format("%Y-%m").to_string();
+        let whole = plan
+            .active_month
+            .as_deref()
+            .is_some_and(|m| m <= month.as_str());
+        let lattice = protected_lattice(s, env, plan, Source::Snapshot(snap.id)).await?;
+        out.extend(binding_cells(&lattice, &month, whole));
+    }
+    Ok(out)
 }
 
 /// The subtree a statistic is about and whether the caller sees it exactly.

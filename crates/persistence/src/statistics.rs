@@ -650,6 +650,8 @@ impl Scoped {
             ));
             txn.execute_raw(sql.statement()).await?;
         }
+        // A snapshot binds the protected patterns of later answers: cached ones are stale.
+        bump(&*txn).await?;
         txn.commit().await?;
         Ok(snapshot)
     }
