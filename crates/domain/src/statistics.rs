@@ -637,6 +637,9 @@ pub enum Visibility {
     /// Hidden because an earlier release (a reporting snapshot) hid the same cell of the
     /// same period: no later answer reveals what an earlier one hid.
     Bound,
+    /// Hidden because a coordinator who subtracts its own subtree's exact figures from it
+    /// would learn a count from 1 to k−1 about the rest.
+    Insider,
 }
 
 impl Visibility {
@@ -648,7 +651,10 @@ impl Visibility {
         match self {
             Visibility::Shown => None,
             Visibility::Primary => Some("primary"),
-            Visibility::Secondary | Visibility::Linked | Visibility::Bound => Some("secondary"),
+            Visibility::Secondary
+            | Visibility::Linked
+            | Visibility::Bound
+            | Visibility::Insider => Some("secondary"),
         }
     }
 }
@@ -658,7 +664,10 @@ impl Visibility {
     /// k−1), `protects_line` (secondary: another hidden cell of the same row or column
     /// could be recomputed from the shown total), `protects_system` (secondary: a hidden
     /// cell could be recomputed from all tables' lines together), `earlier_release`
-    /// (secondary: a reporting snapshot hid the same cell of the same period).
+    /// (secondary: a reporting snapshot hid the same cell of the same period),
+    /// `protects_from_insider` (secondary: a coordinator subtracting its own subtree's exact
+    /// figures would learn a count from 1 to k−1 about the others, or recompute a hidden
+    /// cell outside its subtree).
     pub fn reason(self) -> Option<&'static str> {
         match self {
             Visibility::Shown => None,
@@ -666,6 +675,7 @@ impl Visibility {
             Visibility::Secondary => Some("protects_line"),
             Visibility::Linked => Some("protects_system"),
             Visibility::Bound => Some("earlier_release"),
+            Visibility::Insider => Some("protects_from_insider"),
         }
     }
 }
@@ -791,8 +801,45 @@ pub fn protect_bound(
     deadline: Option<std::time::Instant>,
     bound: &HashSet<CellId>,
 ) -> Result<Lattice, OutOfTime> {
+    protect_against_insiders(axes, finest, k, deadline, bound, &[])
+}
+
+/// A coordinator's subtree: a state's or a region's geography key.
+pub type Unit = String;
+
+/// The geography position and levels of the plan extended to regions: the table a
+/// breakdown for [`protect_against_insiders`] is read at.
+pub fn with_regions(axes: &[(Axis, u8)]) -> Vec<(Axis, u8)> {
+    let mut out: Vec<(Axis, u8)> = axes
+        .iter()
+        .filter(|(a, _)| *a != Axis::Geo)
+        .copied()
+        .collect();
+    out.push((Axis::Geo, Axis::Geo.depth()));
+    out.sort();
+    out
+}
+
+/// [`protect_bound`], also against every coordinator who knows its own subtree exactly.
+/// `breakdown` holds the cells of the same table read at region level
+/// ([`with_regions`]); from it each cell's part inside each state and region is known, and
+/// 1. a cell whose rest outside some subtree that holds part of it is from 1 to k−1 is
+///    hidden (a coordinator would learn it by subtraction);
+/// 2. the joint check runs again for each subtree, with the cells that lie wholly inside it
+///    known: no hidden cell that is not wholly inside may be determined.
+pub fn protect_against_insiders(
+    axes: &[(Axis, u8)],
+    finest: Vec<(Key, i64, i64)>,
+    k: i64,
+    deadline: Option<std::time::Instant>,
+    bound: &HashSet<CellId>,
+    breakdown: &[(Key, i64, i64)],
+) -> Result<Lattice, OutOfTime> {
     let k = k.max(MIN_K);
     let mut w = Work::build(axes, finest, k);
+    if !breakdown.is_empty() {
+        w.insiders(axes, breakdown);
+    }
     if !bound.is_empty() {
         for t in 0..w.levels.len() {
             for c in 0..w.keys[t].len() {
@@ -859,6 +906,9 @@ struct Work {
     lines: Vec<(At, Vec<At>)>,
     /// The lines of each table, in the order the tables are processed (coarsest first).
     lines_of: Vec<Vec<usize>>,
+    /// Each cell's part inside each coordinator's subtree (unit index, count), when known.
+    parts: Vec<Vec<Vec<(usize, i64)>>>,
+    units: Vec<Unit>,
 }
 
 impl Work {
@@ -962,7 +1012,111 @@ impl Work {
             vis,
             lines,
             lines_of,
+            parts: Vec::new(),
+            units: Vec::new(),
         }
+    }
+
+    /// Records each cell's part inside each state and region from the region-level
+    /// `breakdown` of the table, and hides the cells whose rest outside a subtree holding
+    /// part of them is from 1 to k−1.
+    fn insiders(&mut self, axes: &[(Axis, u8)], breakdown: &[(Key, i64, i64)]) {
+        let wide = with_regions(axes);
+        let Some(geo_wide) = wide.iter().position(|(a, _)| *a == Axis::Geo) else {
+            return;
+        };
+        let geo_here = self.axes.iter().position(|a| *a == Axis::Geo);
+        let top: Levels = axes.iter().map(|(_, l)| *l).collect();
+        let mut unit_index: HashMap<Unit, usize> = HashMap::new();
+        let mut index: Vec<HashMap<&Key, usize>> = self
+            .keys
+            .iter()
+            .map(|ks| ks.iter().enumerate().map(|(i, k)| (k, i)).collect())
+            .collect();
+        let mut parts: Vec<Vec<HashMap<usize, i64>>> = self
+            .keys
+            .iter()
+            .map(|ks| vec![HashMap::new(); ks.len()])
+            .collect();
+        for (key, count, _) in breakdown {
+            if *count == 0 {
+                continue;
+            }
+            let region = &key[geo_wide];
+            // The subtrees with a coordinator that hold this region's records.
+            let mut holders: Vec<usize> = Vec::new();
+            for unit in [geo_key(region, 1), region.clone()] {
+                // A padded key is a network's own level, not a subtree of its own.
+                if geo_home(&unit).1 {
+                    continue;
+                }
+                let next = unit_index.len();
+                holders.push(*unit_index.entry(unit).or_insert(next));
+            }
+            if holders.is_empty() {
+                continue;
+            }
+            // The key in the protected table's axes.
+            let mut canonical: Key = Vec::with_capacity(self.axes.len());
+            let mut j = 0;
+            for (i, (a, _)) in wide.iter().enumerate() {
+                if *a == Axis::Geo {
+                    if geo_here.is_some() {
+                        canonical.push(geo_key(&key[i], top[j]));
+                        j += 1;
+                    }
+                } else {
+                    canonical.push(key[i].clone());
+                    j += 1;
+                }
+            }
+            for t in 0..self.levels.len() {
+                let k = coarsen_key(&self.axes, &canonical, &top, &self.levels[t]);
+                if let Some(&c) = index[t].get(&k) {
+                    for u in &holders {
+                        *parts[t][c].entry(*u).or_default() += count;
+                    }
+                }
+            }
+        }
+        index.clear();
+        let mut units = vec![String::new(); unit_index.len()];
+        for (u, i) in unit_index {
+            units[i] = u;
+        }
+        self.units = units;
+        self.parts = parts
+            .into_iter()
+            .map(|t| {
+                t.into_iter()
+                    .map(|m| {
+                        let mut v: Vec<(usize, i64)> = m.into_iter().collect();
+                        v.sort_unstable();
+                        v
+                    })
+                    .collect()
+            })
+            .collect();
+        for t in 0..self.levels.len() {
+            for c in 0..self.keys[t].len() {
+                let count = self.counts[t][c];
+                if self.vis[t][c] == Visibility::Shown
+                    && self.parts[t][c]
+                        .iter()
+                        .any(|(_, p)| count - p > 0 && count - p < self.k)
+                {
+                    self.vis[t][c] = Visibility::Insider;
+                }
+            }
+        }
+    }
+
+    /// Whether the cell lies wholly inside the unit's subtree.
+    fn inside(&self, (t, c): At, unit: usize) -> bool {
+        self.parts
+            .get(t)
+            .and_then(|p| p.get(c))
+            .is_some_and(|p| p.iter().any(|(u, n)| *u == unit && *n == self.counts[t][c]))
     }
 
     fn hidden(&self, (t, c): At) -> bool {
@@ -995,12 +1149,33 @@ impl Work {
             if late() {
                 return Err(OutOfTime);
             }
-            let hides = self.joint_hides(deadline)?;
-            if hides.is_empty() {
+            let hides = self.joint_hides(deadline, None)?;
+            if !hides.is_empty() {
+                for at in hides {
+                    self.hide(at, Visibility::Linked);
+                }
+                continue;
+            }
+            // Each coordinator knows the cells wholly inside its subtree: the hidden cells
+            // outside must stay undetermined for it too.
+            let mut insider_hides = Vec::new();
+            for u in 0..self.units.len() {
+                let holds_hidden = (0..self.levels.len()).any(|t| {
+                    (0..self.keys[t].len()).any(|c| self.hidden((t, c)) && self.inside((t, c), u))
+                });
+                if !holds_hidden {
+                    continue;
+                }
+                insider_hides = self.joint_hides(deadline, Some(u))?;
+                if !insider_hides.is_empty() {
+                    break;
+                }
+            }
+            if insider_hides.is_empty() {
                 return Ok(());
             }
-            for at in hides {
-                self.hide(at, Visibility::Linked);
+            for at in insider_hides {
+                self.hide(at, Visibility::Insider);
             }
         }
     }
@@ -1045,14 +1220,22 @@ impl Work {
     /// equation per line that holds one) in which some hidden cell is determined, one shown
     /// cell to hide: of an equation of the determined cell (or, if all of those are hidden,
     /// of the equations they reach), preferring the finest table, then the smallest count.
-    fn joint_hides(&self, deadline: Option<std::time::Instant>) -> Result<Vec<At>, OutOfTime> {
+    ///
+    /// With `insider`, the cells wholly inside that coordinator's subtree are known, and
+    /// only cells it does not know are hidden.
+    fn joint_hides(
+        &self,
+        deadline: Option<std::time::Instant>,
+        insider: Option<usize>,
+    ) -> Result<Vec<At>, OutOfTime> {
+        let known = |at: At| insider.is_some_and(|u| self.inside(at, u));
         let mut unknown: HashMap<At, usize> = HashMap::new();
         let mut cells: Vec<At> = Vec::new();
         let mut eqs: Vec<usize> = Vec::new();
         for (l, (parent, members)) in self.lines.iter().enumerate() {
             let mut any = false;
             for at in members.iter().chain(std::iter::once(parent)) {
-                if self.hidden(*at) {
+                if self.hidden(*at) && !known(*at) {
                     any = true;
                     unknown.entry(*at).or_insert_with(|| {
                         cells.push(*at);
@@ -1148,6 +1331,9 @@ impl Work {
                     }
                     used[i] = true;
                     for c in members.iter().chain(std::iter::once(parent)) {
+                        if known(*c) {
+                            continue;
+                        }
                         if self.hidden(*c) {
                             next.push(*c);
                         } else {

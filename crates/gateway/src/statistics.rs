@@ -12,7 +12,7 @@ use uuid::Uuid;
 use verbund_domain::error::Collector;
 use verbund_domain::statistics::{
     Axis, CellId, Dimension, Lattice, MAX_PROTECTED_CELLS, Measure, Plan, Query, Visibility,
-    binding_cells, geo_home, protect_bound, protection_cost,
+    binding_cells, geo_home, protect_against_insiders, protection_cost, with_regions,
 };
 use verbund_domain::{Reason, ValidationErrors};
 use verbund_persistence::statistics::{Snapshot, Source};
@@ -330,7 +330,25 @@ async fn protected_lattice(
             limit.as_millis()
         )));
     };
-    let cost = protection_cost(&plan.axes, cells.len());
+    // The same table by region: each cell's part inside each coordinator's subtree, so
+    // that no coordinator learns about the others by subtracting its own exact figures.
+    let breakdown = if plan.measure.describes_people() {
+        let mut wide = plan.clone();
+        wide.axes = with_regions(&plan.axes);
+        let left = limit.saturating_sub(started.elapsed());
+        match s.statistic_cells_within(&wide, source, left).await? {
+            Some(rows) => rows,
+            None => {
+                return Err(refuse(format!(
+                    "this statistic could not be read within {} ms",
+                    limit.as_millis()
+                )));
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let cost = protection_cost(&plan.axes, cells.len() + breakdown.len());
     if cells.len() > MAX_PROTECTED_CELLS || cost > env.config.max_cost {
         let tables: u64 = plan.axes.iter().map(|(_, l)| u64::from(*l) + 1).product();
         return Err(refuse(format!(
@@ -346,16 +364,17 @@ async fn protected_lattice(
     }
     let axes = plan.axes.clone();
     let deadline = started + limit;
-    let lattice =
-        tokio::task::spawn_blocking(move || protect_bound(&axes, cells, k, Some(deadline), &bound))
-            .await
-            .map_err(|_| ApiError::new(Code::Internal, "internal error"))?
-            .map_err(|_| {
-                refuse(format!(
-                    "this statistic could not be read and protected within {} ms",
-                    limit.as_millis()
-                ))
-            })?;
+    let lattice = tokio::task::spawn_blocking(move || {
+        protect_against_insiders(&axes, cells, k, Some(deadline), &bound, &breakdown)
+    })
+    .await
+    .map_err(|_| ApiError::new(Code::Internal, "internal error"))?
+    .map_err(|_| {
+        refuse(format!(
+            "this statistic could not be read and protected within {} ms",
+            limit.as_millis()
+        ))
+    })?;
     let lattice = std::sync::Arc::new(lattice);
     env.cache.put_lattice(env.version, key, Ok(lattice.clone()));
     Ok(lattice)
