@@ -1019,20 +1019,25 @@ impl Work {
 
     /// Records each cell's part inside each state and region from the region-level
     /// `breakdown` of the table, and hides the cells whose rest outside a subtree holding
-    /// part of them is from 1 to k−1.
+    /// part of them is from 1 to k−1. The parts of the finest table come from the
+    /// breakdown; each coarser table's from a table one step finer, like the counts.
     fn insiders(&mut self, axes: &[(Axis, u8)], breakdown: &[(Key, i64, i64)]) {
         let wide = with_regions(axes);
         let Some(geo_wide) = wide.iter().position(|(a, _)| *a == Axis::Geo) else {
             return;
         };
-        let geo_here = self.axes.iter().position(|a| *a == Axis::Geo);
+        let has_geo = self.axes.contains(&Axis::Geo);
         let top: Levels = axes.iter().map(|(_, l)| *l).collect();
-        let mut unit_index: HashMap<Unit, usize> = HashMap::new();
-        let mut index: Vec<HashMap<&Key, usize>> = self
+        let n = self.levels.len();
+        let Some(finest) = self.levels.iter().position(|l| *l == top) else {
+            return;
+        };
+        let index: Vec<HashMap<&Key, usize>> = self
             .keys
             .iter()
             .map(|ks| ks.iter().enumerate().map(|(i, k)| (k, i)).collect())
             .collect();
+        let mut unit_index: HashMap<Unit, usize> = HashMap::new();
         let mut parts: Vec<Vec<HashMap<usize, i64>>> = self
             .keys
             .iter()
@@ -1043,43 +1048,59 @@ impl Work {
                 continue;
             }
             let region = &key[geo_wide];
-            // The subtrees with a coordinator that hold this region's records.
-            let mut holders: Vec<usize> = Vec::new();
+            // The subtree's key in the protected table's axes.
+            let mut canonical: Key = Vec::with_capacity(self.axes.len());
+            let mut j = 0;
+            for (i, (a, _)) in wide.iter().enumerate() {
+                if *a != Axis::Geo {
+                    canonical.push(key[i].clone());
+                    j += 1;
+                } else if has_geo {
+                    canonical.push(geo_key(&key[i], top[j]));
+                    j += 1;
+                }
+            }
+            let Some(&c) = index[finest].get(&canonical) else {
+                continue;
+            };
+            // The subtrees with a coordinator that hold this region's records (a padded
+            // key is a network's own level, not a subtree of its own).
             for unit in [geo_key(region, 1), region.clone()] {
-                // A padded key is a network's own level, not a subtree of its own.
                 if geo_home(&unit).1 {
                     continue;
                 }
                 let next = unit_index.len();
-                holders.push(*unit_index.entry(unit).or_insert(next));
+                let u = *unit_index.entry(unit).or_insert(next);
+                *parts[finest][c].entry(u).or_default() += count;
             }
-            if holders.is_empty() {
+        }
+        let pos: HashMap<&Levels, usize> =
+            self.levels.iter().enumerate().map(|(i, l)| (l, i)).collect();
+        for t in (0..n).rev() {
+            if t == finest {
                 continue;
             }
-            // The key in the protected table's axes.
-            let mut canonical: Key = Vec::with_capacity(self.axes.len());
-            let mut j = 0;
-            for (i, (a, _)) in wide.iter().enumerate() {
-                if *a == Axis::Geo {
-                    if geo_here.is_some() {
-                        canonical.push(geo_key(&key[i], top[j]));
-                        j += 1;
-                    }
-                } else {
-                    canonical.push(key[i].clone());
-                    j += 1;
-                }
-            }
-            for t in 0..self.levels.len() {
-                let k = coarsen_key(&self.axes, &canonical, &top, &self.levels[t]);
-                if let Some(&c) = index[t].get(&k) {
-                    for u in &holders {
-                        *parts[t][c].entry(*u).or_default() += count;
+            let levels = &self.levels[t];
+            let Some(i) = (0..levels.len()).find(|i| levels[*i] < top[*i]) else {
+                continue;
+            };
+            let mut finer = levels.clone();
+            finer[i] += 1;
+            let Some(&f) = pos.get(&finer) else {
+                continue;
+            };
+            for c in 0..self.keys[f].len() {
+                let k = coarsen_key(&self.axes, &self.keys[f][c], &finer, levels);
+                if let Some(&pc) = index[t].get(&k) {
+                    let from: Vec<(usize, i64)> =
+                        parts[f][c].iter().map(|(u, p)| (*u, *p)).collect();
+                    for (u, p) in from {
+                        *parts[t][pc].entry(u).or_default() += p;
                     }
                 }
             }
         }
-        index.clear();
+        drop(index);
         let mut units = vec![String::new(); unit_index.len()];
         for (u, i) in unit_index {
             units[i] = u;
@@ -1097,7 +1118,7 @@ impl Work {
                     .collect()
             })
             .collect();
-        for t in 0..self.levels.len() {
+        for t in 0..n {
             for c in 0..self.keys[t].len() {
                 let count = self.counts[t][c];
                 if self.vis[t][c] == Visibility::Shown
@@ -1109,6 +1130,27 @@ impl Work {
                 }
             }
         }
+    }
+
+    /// The subtrees in which some hidden cell lies wholly (only for them does the joint
+    /// check change when their coordinator's knowledge is added).
+    fn units_holding_hidden(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for (t, cells) in self.parts.iter().enumerate() {
+            for (c, parts) in cells.iter().enumerate() {
+                if self.vis[t][c].hidden() {
+                    out.extend(
+                        parts
+                            .iter()
+                            .filter(|(_, p)| *p == self.counts[t][c])
+                            .map(|(u, _)| *u),
+                    );
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Whether the cell lies wholly inside the unit's subtree.
@@ -1159,12 +1201,9 @@ impl Work {
             // Each coordinator knows the cells wholly inside its subtree: the hidden cells
             // outside must stay undetermined for it too.
             let mut insider_hides = Vec::new();
-            for u in 0..self.units.len() {
-                let holds_hidden = (0..self.levels.len()).any(|t| {
-                    (0..self.keys[t].len()).any(|c| self.hidden((t, c)) && self.inside((t, c), u))
-                });
-                if !holds_hidden {
-                    continue;
+            for u in self.units_holding_hidden() {
+                if late() {
+                    return Err(OutOfTime);
                 }
                 insider_hides = self.joint_hides(deadline, Some(u))?;
                 if !insider_hides.is_empty() {
