@@ -1074,8 +1074,12 @@ impl Work {
                 *parts[finest][c].entry(u).or_default() += count;
             }
         }
-        let pos: HashMap<&Levels, usize> =
-            self.levels.iter().enumerate().map(|(i, l)| (l, i)).collect();
+        let pos: HashMap<&Levels, usize> = self
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l, i))
+            .collect();
         for t in (0..n).rev() {
             if t == finest {
                 continue;
