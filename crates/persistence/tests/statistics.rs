@@ -420,3 +420,46 @@ db_test!(
         );
     }
 );
+
+/// A database whose cells were counted by an earlier definition of the measures (here:
+/// before money passed on was told apart, so `funding_passed_on` has no cells and no
+/// definitions version is recorded) is recounted when it is next migrated.
+async fn recounted_when_redefined(url: String) {
+    use sea_orm::ConnectionTrait;
+    let store = Store::connect(&url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    verbund_persistence::seed::seed_demo(&store, 3)
+        .await
+        .expect("seed");
+    assert!(store.statistics_drift().await.expect("drift").is_empty());
+    drop(store);
+    let raw = sea_orm::Database::connect(url.as_str()).await.expect("raw");
+    for sql in [
+        "DELETE FROM statistic_cells WHERE measure = 'funding_passed_on'",
+        "DELETE FROM statistic_rollups WHERE measure = 'funding_passed_on'",
+        "DELETE FROM settings WHERE key = 'statistics_definitions'",
+    ] {
+        raw.execute_unprepared(sql).await.expect("age the database");
+    }
+    drop(raw);
+    let store = Store::connect(&url).await.expect("connect again");
+    assert!(
+        !store.statistics_drift().await.expect("drift").is_empty(),
+        "the aged cells differ from a recount"
+    );
+    store.migrate().await.expect("migrate again");
+    let drift = store.statistics_drift().await.expect("drift");
+    assert!(drift.is_empty(), "recounted at start: {drift:?}");
+}
+
+mod recounted_when_the_definitions_change {
+    #[tokio::test]
+    async fn sqlite() {
+        crate::common::sqlite_url(super::recounted_when_redefined).await
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        crate::common::postgres_url(super::recounted_when_redefined).await
+    }
+}

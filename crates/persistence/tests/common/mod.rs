@@ -101,3 +101,57 @@ fn database_name_is_replaced() {
     );
     assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
 }
+
+// Used by the test crates that reopen a database; the others include this module too.
+#[allow(dead_code)]
+/// Like [`sqlite`], but on a database file whose URL the body gets (to open it twice, as a
+/// restarted server would).
+pub async fn sqlite_url<F, Fut>(body: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let path =
+        std::env::temp_dir().join(format!("verbund_test_{}.db", uuid::Uuid::now_v7().simple()));
+    let url = format!("sqlite://{}", path.display());
+    let outcome = AssertUnwindSafe(body(url)).catch_unwind().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[allow(dead_code)]
+/// Like [`postgres`], but the body gets the fresh database's URL.
+pub async fn postgres_url<F, Fut>(body: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Ok(url) = std::env::var("VERBUND_TEST_DATABASE_URL") else {
+        eprintln!(
+            "VERBUND_TEST_DATABASE_URL is not set: this PostgreSQL variant has nothing to run against"
+        );
+        return;
+    };
+    let name = format!("verbund_test_{}", uuid::Uuid::now_v7().simple());
+    let admin = Database::connect(url.as_str())
+        .await
+        .expect("connect to PostgreSQL admin database");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    let outcome = AssertUnwindSafe(body(with_database(&url, &name)))
+        .catch_unwind()
+        .await;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .expect("drop test database");
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
