@@ -383,14 +383,43 @@ async fn mint(
     crate::auth::sign_hs256(&secret, &claims)
 }
 
-/// Applies the mentee retention; a failure is logged and retried at the next run.
-async fn retention(store: &Store, days: u32) {
-    match store
-        .apply_retention(days, chrono::Utc::now().date_naive())
-        .await
-    {
-        Ok(n) => tracing::info!(mentee_references_dropped = n, days, "retention applied"),
-        Err(e) => tracing::warn!(error = %e, "retention failed; retried at the next run"),
+/// How long the retention may hold up the start of the server.
+const START_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Applies the mentee retention batch by batch, within `budget` if given; returns whether
+/// some is left. A failure is logged and retried at the next run.
+async fn retention(store: &Store, days: u32, budget: Option<std::time::Duration>) -> bool {
+    let started = std::time::Instant::now();
+    let mut dropped = 0;
+    loop {
+        match store
+            .apply_retention_batch(days, chrono::Utc::now().date_naive())
+            .await
+        {
+            Ok((n, done)) => {
+                dropped += n;
+                if done {
+                    tracing::info!(
+                        mentee_references_dropped = dropped,
+                        days,
+                        "retention applied"
+                    );
+                    return false;
+                }
+                if budget.is_some_and(|b| started.elapsed() > b) {
+                    tracing::info!(
+                        mentee_references_dropped = dropped,
+                        days,
+                        "retention continues in the background"
+                    );
+                    return true;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "retention failed; retried at the next run");
+                return false;
+            }
+        }
     }
 }
 
@@ -414,15 +443,19 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     // The retention runs once before the server listens (so that no request races it),
     // then in the background.
+    // A long backlog (a first start after an upgrade) is finished in the background.
     let privacy = config.privacy;
     if privacy.retention_every_hours > 0 {
-        retention(&store, privacy.mentee_retention_days).await;
+        let mut pending =
+            retention(&store, privacy.mentee_retention_days, Some(START_BUDGET)).await;
         let store = store.clone();
         tokio::spawn(async move {
             let every = std::time::Duration::from_secs(privacy.retention_every_hours * 3600);
             loop {
-                tokio::time::sleep(every).await;
-                retention(&store, privacy.mentee_retention_days).await;
+                if !pending {
+                    tokio::time::sleep(every).await;
+                }
+                pending = retention(&store, privacy.mentee_retention_days, None).await;
             }
         });
     }

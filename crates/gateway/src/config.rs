@@ -40,7 +40,7 @@ pub struct PrivacyConfig {
 impl Default for PrivacyConfig {
     fn default() -> Self {
         PrivacyConfig {
-            mentee_retention_days: 365,
+            mentee_retention_days: verbund_persistence::rights::DEFAULT_MENTEE_RETENTION_DAYS,
             retention_every_hours: 24,
         }
     }

@@ -184,23 +184,37 @@ fn replays_of(id: Uuid) -> sea_orm::Condition {
     sea_orm::Condition::all().add(C::Body.contains(id.to_string()))
 }
 
+/// How long a mentee reference is kept after its mentorship ended, unless configured.
+pub const DEFAULT_MENTEE_RETENTION_DAYS: u32 = 365;
+
 impl Store {
     /// Drops the mentee reference of every mentorship that ended more than `days` days
     /// before `today`: each such mentorship gets a new version and an audit event
-    /// `retention` naming `menteeRef`, in one transaction. Returns how many were changed.
+    /// `retention` naming `menteeRef`, a batch per transaction. Returns how many were changed.
     pub async fn apply_retention(&self, days: u32, today: NaiveDate) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let (n, done) = self.apply_retention_batch(days, today).await?;
+            total += n;
+            if done {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// One batch of [`Store::apply_retention`] (one transaction): how many it changed, and
+    /// whether nothing is left.
+    pub async fn apply_retention_batch(
+        &self,
+        days: u32,
+        today: NaiveDate,
+    ) -> Result<(u64, bool), StoreError> {
         let cutoff = today - Duration::days(i64::from(days));
         let s = self
             .scoped(verbund_domain::policy::Caller::system())
             .await?;
-        let mut total = 0;
-        loop {
-            let n = s.drop_mentee_references(cutoff).await?;
-            total += n;
-            if n < RETENTION_BATCH {
-                return Ok(total);
-            }
-        }
+        let n = s.drop_mentee_references(cutoff).await?;
+        Ok((n, n < RETENTION_BATCH))
     }
 }
 

@@ -719,6 +719,8 @@ pub async fn seed_large(
         ],
     );
     let total_ms = (orgs.len() * scale.mentorships_per_organisation) as u64;
+    let retained_from =
+        today - Duration::days(i64::from(crate::rights::DEFAULT_MENTEE_RETENTION_DAYS));
     for (n, org) in orgs.iter().enumerate() {
         for k in 0..scale.mentorships_per_organisation {
             let requested = day(&mut rng, start, today);
@@ -755,7 +757,10 @@ pub async fn seed_large(
                 v(Some(format!("m-{n}-{k}"))),
                 v(offering),
                 v(mentor),
-                v(Some(format!("T-{n}-{k}"))),
+                // As the retention leaves them: no reference long after the end.
+                v(e_on
+                    .is_none_or(|e| e >= retained_from)
+                    .then(|| format!("T-{n}-{k}"))),
                 v(if k % 10 == 0 { "group" } else { "one_to_one" }),
                 v(TARGETS[rng.random_range(0..TARGETS.len())]),
                 v(status),
