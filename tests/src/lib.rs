@@ -162,19 +162,9 @@ pub fn cli(dir: &Path, args: &[&str]) -> String {
 /// A development token from `verbund token` run in `dir` (the server's working directory,
 /// so it signs with that database's development key).
 pub fn token(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(binary())
-        .current_dir(dir)
-        .arg("token")
-        .args(args)
-        .env_remove("VERBUND_DATABASE_URL")
-        .output()
-        .expect("token");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    let mut all = vec!["token"];
+    all.extend(args);
+    cli(dir, &all)
 }
 
 /// A fresh PostgreSQL database for one test, created through `psql` on the server named by

@@ -162,20 +162,7 @@ impl Store {
         let key = "statistics_definitions";
         let backend = self.db.get_database_backend();
         let current = verbund_domain::statistics::DEFINITIONS.to_string();
-        let stored = self
-            .db
-            .query_one_raw(sea_orm::Statement::from_sql_and_values(
-                backend,
-                if backend == DbBackend::Postgres {
-                    "SELECT value FROM settings WHERE key = $1"
-                } else {
-                    "SELECT value FROM settings WHERE key = ?"
-                },
-                [key.into()],
-            ))
-            .await?
-            .map(|r| r.try_get_by_index::<String>(0))
-            .transpose()?;
+        let stored = self.setting(key).await?;
         if stored.as_deref() == Some(current.as_str()) {
             return Ok(());
         }

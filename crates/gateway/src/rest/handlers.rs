@@ -61,6 +61,18 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
         })
 }
 
+/// The version a write expects: the If-Match ETag, or for `*` the current one.
+async fn expected_version<T: Table>(
+    s: &Scoped,
+    id: Uuid,
+    headers: &HeaderMap,
+) -> Result<i32, ApiError> {
+    Ok(match if_match(headers)? {
+        Some(v) => v,
+        None => s.get::<T>(id).await?.version,
+    })
+}
+
 /// A stale version in a precondition is a 412, other conflicts stay 409.
 fn precondition(e: StoreError) -> ApiError {
     match e {
@@ -301,10 +313,7 @@ where
     I: Into<T::Input>,
     O: Serialize + From<Record<T::Data>>,
 {
-    let version = match if_match(headers)? {
-        Some(v) => v,
-        None => s.get::<T>(id).await?.version,
-    };
+    let version = expected_version::<T>(&s, id, headers).await?;
     let r = s
         .update::<T>(id, version, input.into())
         .await
@@ -317,10 +326,7 @@ pub async fn delete<T: Table>(
     id: Uuid,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let version = match if_match(headers)? {
-        Some(v) => v,
-        None => s.get::<T>(id).await?.version,
-    };
+    let version = expected_version::<T>(&s, id, headers).await?;
     s.delete::<T>(id, version).await.map_err(precondition)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -343,14 +349,8 @@ pub async fn transition(
         .reason
         .map(|r| EndReason::parse(&r).map_err(|e| invalid("reason", e)))
         .transpose()?;
-    let version = match if_match(headers)? {
-        Some(v) => v,
-        None => {
-            s.get::<verbund_persistence::tables::Mentorships>(id)
-                .await?
-                .version
-        }
-    };
+    let version =
+        expected_version::<verbund_persistence::tables::Mentorships>(&s, id, headers).await?;
     let on = t.on.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let r = s
         .transition_mentorship(id, version, to, on, reason)
@@ -370,10 +370,7 @@ where
     T: verbund_persistence::rights::Personal,
     O: Serialize + From<Record<T::Data>>,
 {
-    let version = match if_match(headers)? {
-        Some(v) => v,
-        None => s.get::<T>(id).await?.version,
-    };
+    let version = expected_version::<T>(&s, id, headers).await?;
     let r = s.erase::<T>(id, version).await.map_err(precondition)?;
     Ok(record_response::<_, O>(StatusCode::OK, r, None))
 }

@@ -40,32 +40,12 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Ok(url) = std::env::var("VERBUND_TEST_DATABASE_URL") else {
-        eprintln!(
-            "VERBUND_TEST_DATABASE_URL is not set: this PostgreSQL variant has nothing to run against"
-        );
-        return;
-    };
-    let name = format!("verbund_test_{}", uuid::Uuid::now_v7().simple());
-    let admin = Database::connect(url.as_str())
-        .await
-        .expect("connect to PostgreSQL admin database");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create test database");
-    let store = Store::connect(&with_database(&url, &name))
-        .await
-        .expect("connect test database");
-    store.migrate().await.expect("migrate");
-    let outcome = AssertUnwindSafe(body(store)).catch_unwind().await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .expect("drop test database");
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    postgres_url(|url| async move {
+        let store = Store::connect(&url).await.expect("connect test database");
+        store.migrate().await.expect("migrate");
+        body(store).await;
+    })
+    .await
 }
 
 /// Declares a test that runs on both databases: `name::sqlite` and `name::postgres`.
@@ -123,7 +103,6 @@ where
     }
 }
 
-#[allow(dead_code)]
 /// Like [`postgres`], but the body gets the fresh database's URL.
 pub async fn postgres_url<F, Fut>(body: F)
 where
