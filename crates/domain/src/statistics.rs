@@ -296,7 +296,7 @@ pub const STORED: [&str; 10] = [
 
 /// The version of the stored measures' definitions: a database whose cells were counted
 /// by another version is recounted when the server starts (see the persistence crate).
-pub const DEFINITIONS: i64 = 2;
+pub const DEFINITIONS: i64 = 3;
 
 /// An aggregate grain: the fine cells keep every dimension by month; coarser rollups kept
 /// beside them in the same transaction answer the common dashboards from far fewer rows.
@@ -801,7 +801,7 @@ pub fn protect_bound(
     deadline: Option<std::time::Instant>,
     bound: &HashSet<CellId>,
 ) -> Result<Lattice, OutOfTime> {
-    protect_against_insiders(axes, finest, k, deadline, bound, &[])
+    protect_against_insiders(axes, finest, k, deadline, bound, &[], &[])
 }
 
 /// A coordinator's subtree: a state's or a region's geography key.
@@ -827,6 +827,10 @@ pub fn with_regions(axes: &[(Axis, u8)]) -> Vec<(Axis, u8)> {
 ///    hidden (a coordinator would learn it by subtraction);
 /// 2. the joint check runs again for each subtree, with the cells that lie wholly inside it
 ///    known: no hidden cell that is not wholly inside may be determined.
+///
+/// `owners` holds the cells of the finest table split by the organisation their records
+/// belong to (the key with the organisation's id appended): every organisation is an
+/// insider exactly like a coordinator, since it knows its own records.
 pub fn protect_against_insiders(
     axes: &[(Axis, u8)],
     finest: Vec<(Key, i64, i64)>,
@@ -834,12 +838,11 @@ pub fn protect_against_insiders(
     deadline: Option<std::time::Instant>,
     bound: &HashSet<CellId>,
     breakdown: &[(Key, i64, i64)],
+    owners: &[(Key, i64, i64)],
 ) -> Result<Lattice, OutOfTime> {
     let k = k.max(MIN_K);
     let mut w = Work::build(axes, finest, k);
-    if !breakdown.is_empty() {
-        w.insiders(axes, breakdown);
-    }
+    // An earlier release's reason comes first: it holds whatever the counts are now.
     if !bound.is_empty() {
         for t in 0..w.levels.len() {
             for c in 0..w.keys[t].len() {
@@ -850,6 +853,9 @@ pub fn protect_against_insiders(
                 }
             }
         }
+    }
+    if !breakdown.is_empty() || !owners.is_empty() {
+        w.insiders(axes, breakdown, owners);
     }
     w.secondary(deadline)?;
     Ok(w.into_lattice())
@@ -1021,11 +1027,17 @@ impl Work {
     /// `breakdown` of the table, and hides the cells whose rest outside a subtree holding
     /// part of them is from 1 to k−1. The parts of the finest table come from the
     /// breakdown; each coarser table's from a table one step finer, like the counts.
-    fn insiders(&mut self, axes: &[(Axis, u8)], breakdown: &[(Key, i64, i64)]) {
+    fn insiders(
+        &mut self,
+        axes: &[(Axis, u8)],
+        breakdown: &[(Key, i64, i64)],
+        owners: &[(Key, i64, i64)],
+    ) {
         let wide = with_regions(axes);
-        let Some(geo_wide) = wide.iter().position(|(a, _)| *a == Axis::Geo) else {
-            return;
-        };
+        let geo_wide = wide
+            .iter()
+            .position(|(a, _)| *a == Axis::Geo)
+            .unwrap_or_default();
         let has_geo = self.axes.contains(&Axis::Geo);
         let top: Levels = axes.iter().map(|(_, l)| *l).collect();
         let n = self.levels.len();
@@ -1073,6 +1085,23 @@ impl Work {
                 let u = *unit_index.entry(unit).or_insert(next);
                 *parts[finest][c].entry(u).or_default() += count;
             }
+        }
+        // Each organisation's own records (a unit named by its id; the nil id is no owner).
+        for (key, count, _) in owners {
+            let Some((owner, canonical)) = key.split_last() else {
+                continue;
+            };
+            if *count == 0 || owner.chars().all(|ch| ch == '0' || ch == '-') {
+                continue;
+            }
+            let Some(&c) = index[finest].get(&canonical.to_vec()) else {
+                continue;
+            };
+            let next = unit_index.len();
+            let u = *unit_index
+                .entry(format!("organisation:{owner}"))
+                .or_insert(next);
+            *parts[finest][c].entry(u).or_default() += count;
         }
         let pos: HashMap<&Levels, usize> = self
             .levels

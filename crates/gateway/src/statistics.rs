@@ -332,23 +332,30 @@ async fn protected_lattice(
     };
     // The same table by region: each cell's part inside each coordinator's subtree, so
     // that no coordinator learns about the others by subtracting its own exact figures.
-    let breakdown = if plan.measure.describes_people() {
+    // And split by the organisation the records belong to: no organisation learns about the
+    // others by subtracting its own records.
+    let (breakdown, owners) = if plan.measure.describes_people() {
+        let unread = || {
+            refuse(format!(
+                "this statistic could not be read within {} ms",
+                limit.as_millis()
+            ))
+        };
         let mut wide = plan.clone();
         wide.axes = with_regions(&plan.axes);
         let left = limit.saturating_sub(started.elapsed());
-        match s.statistic_cells_within(&wide, source, left).await? {
-            Some(rows) => rows,
-            None => {
-                return Err(refuse(format!(
-                    "this statistic could not be read within {} ms",
-                    limit.as_millis()
-                )));
-            }
-        }
+        let Some(breakdown) = s.statistic_cells_within(&wide, source, left).await? else {
+            return Err(unread());
+        };
+        let left = limit.saturating_sub(started.elapsed());
+        let Some(owners) = s.statistic_owner_cells_within(plan, source, left).await? else {
+            return Err(unread());
+        };
+        (breakdown, owners)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
-    let cost = protection_cost(&plan.axes, cells.len() + breakdown.len());
+    let cost = protection_cost(&plan.axes, cells.len() + breakdown.len() + owners.len());
     if cells.len() > MAX_PROTECTED_CELLS || cost > env.config.max_cost {
         let tables: u64 = plan.axes.iter().map(|(_, l)| u64::from(*l) + 1).product();
         return Err(refuse(format!(
@@ -365,7 +372,7 @@ async fn protected_lattice(
     let axes = plan.axes.clone();
     let deadline = started + limit;
     let lattice = tokio::task::spawn_blocking(move || {
-        protect_against_insiders(&axes, cells, k, Some(deadline), &bound, &breakdown)
+        protect_against_insiders(&axes, cells, k, Some(deadline), &bound, &breakdown, &owners)
     })
     .await
     .map_err(|_| ApiError::new(Code::Internal, "internal error"))?

@@ -8,6 +8,7 @@ mod m20261126_000003_create_idempotency_keys;
 pub(crate) mod m20261126_000004_create_statistics;
 mod m20261126_000005_create_search_indexes;
 mod m20261201_000006_bind_idempotency_keys;
+mod m20261202_000007_owner_in_statistic_cells;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_statistics::Migration),
             Box::new(m20261126_000005_create_search_indexes::Migration),
             Box::new(m20261201_000006_bind_idempotency_keys::Migration),
+            Box::new(m20261202_000007_owner_in_statistic_cells::Migration),
         ]
     }
 }

@@ -18,7 +18,21 @@ use verbund_domain::statistics::{Axis, GRAINS, NO_NETWORK, Plan, SEGMENT, STORED
 use verbund_domain::{Reason, ValidationErrors};
 
 const DIMS: &str = "grain, measure, network_path, organisation_kind, programme_partner, category, \
-                    target_group, status, end_reason, period";
+                    target_group, status, end_reason, period, organisation_id";
+
+/// Whether a stored measure's fine cells keep the organisation its records belong to: the
+/// measures about people, so that the protected view can check what an organisation learns
+/// by subtracting its own records. The others keep the nil id (one cell per network).
+fn keeps_owner(measure: &str) -> bool {
+    matches!(
+        measure,
+        "mentorships"
+            | "mentorships_started"
+            | "mentorships_ended"
+            | "mentorships_started_ended"
+            | "volunteers"
+    )
+}
 
 /// SQL text with its bound values, placeholders written for the backend.
 pub(crate) struct Sql {
@@ -213,8 +227,13 @@ fn source(sql: &mut Sql, grain: i16, measure: &str, restriction: &Restriction, s
             year,
         )
     };
+    let owner = if grain == 0 && keeps_owner(measure) {
+        "o.id".to_owned()
+    } else {
+        sql.bind(Uuid::nil())
+    };
     let text = format!(
-        "SELECT CAST({grain} AS SMALLINT), '{measure}', {org_dims}, {category}, {target}, {status}, {reason}, {period}, \
+        "SELECT CAST({grain} AS SMALLINT), '{measure}', {org_dims}, {category}, {target}, {status}, {reason}, {period}, {owner}, \
          CAST({sign} * COUNT(*) AS BIGINT), CAST({sign} * COALESCE(SUM({amount}), 0) AS BIGINT) \
          FROM {from} WHERE 1 = 1{extra}"
     );
@@ -230,7 +249,7 @@ fn source(sql: &mut Sql, grain: i16, measure: &str, restriction: &Restriction, s
             sql.push(&format!(" AND o.id = {p}"));
         }
     }
-    sql.push(" GROUP BY 3, 4, 5, 6, 7, 8, 9, 10");
+    sql.push(" GROUP BY 3, 4, 5, 6, 7, 8, 9, 10, 11");
 }
 
 /// Adds `sign` × the contribution of the restricted records to the cells.
@@ -388,9 +407,10 @@ fn rollup_select(sql: &mut Sql, grain: i16) -> String {
     } else {
         "''"
     };
+    let owner = sql.bind(Uuid::nil());
     format!(
         "SELECT CAST({grain} AS SMALLINT), measure, {geo}, {kind}, {nil}, '', '', status, {reason}, \
-         substr(period, 1, 4), CAST(SUM(count) AS BIGINT), CAST(SUM(amount) AS BIGINT)"
+         substr(period, 1, 4), {owner}, CAST(SUM(count) AS BIGINT), CAST(SUM(amount) AS BIGINT)"
     )
 }
 
@@ -438,7 +458,7 @@ impl Scoped {
     /// the protected view reads the whole canonical table (the selection happens after
     /// protection). Cells that sum to zero are left out.
     pub async fn statistic_cells(&self, plan: &Plan, from: Source) -> Result<Vec<Row>, StoreError> {
-        Ok(cells_on(self.conn(), plan, from).await?)
+        Ok(cells_on(self.conn(), plan, from, false).await?)
     }
 
     /// [`Scoped::statistic_cells`], given up after `limit` (`None`): on PostgreSQL by the
@@ -449,6 +469,30 @@ impl Scoped {
         from: Source,
         limit: std::time::Duration,
     ) -> Result<Option<Vec<Row>>, StoreError> {
+        self.cells_within(plan, from, limit, false).await
+    }
+
+    /// The plan's finest cells (protected view: the canonical table) as each organisation
+    /// knows them from its own records: the part of each cell that belongs to the
+    /// organisation or to its member organisations (the records its own token reads), with
+    /// the organisation's id as one more key element at the end. Measures that keep no owner,
+    /// and snapshots frozen before owners were kept, have no such parts.
+    pub async fn statistic_owner_cells_within(
+        &self,
+        plan: &Plan,
+        from: Source,
+        limit: std::time::Duration,
+    ) -> Result<Option<Vec<Row>>, StoreError> {
+        self.cells_within(plan, from, limit, true).await
+    }
+
+    async fn cells_within(
+        &self,
+        plan: &Plan,
+        from: Source,
+        limit: std::time::Duration,
+        by_owner: bool,
+    ) -> Result<Option<Vec<Row>>, StoreError> {
         if self.conn().get_database_backend() == DbBackend::Postgres {
             use sea_orm::TransactionTrait;
             let txn = self.conn().begin().await?;
@@ -457,7 +501,7 @@ impl Scoped {
                 limit.as_millis().max(1)
             ))
             .await?;
-            match cells_on(&txn, plan, from).await {
+            match cells_on(&txn, plan, from, by_owner).await {
                 Ok(rows) => {
                     txn.commit().await?;
                     Ok(Some(rows))
@@ -466,8 +510,8 @@ impl Scoped {
                 Err(e) => Err(e.into()),
             }
         } else {
-            match tokio::time::timeout(limit, self.statistic_cells(plan, from)).await {
-                Ok(r) => r.map(Some),
+            match tokio::time::timeout(limit, cells_on(self.conn(), plan, from, by_owner)).await {
+                Ok(r) => r.map(Some).map_err(Into::into),
                 Err(_) => Ok(None),
             }
         }
@@ -479,11 +523,15 @@ async fn cells_on(
     conn: &impl ConnectionTrait,
     plan: &Plan,
     from: Source,
+    by_owner: bool,
 ) -> Result<Vec<Row>, sea_orm::DbErr> {
     {
         let backend = conn.get_database_backend();
         let mut sql = Sql::new(backend);
-        let groups: Vec<String> = plan.axes.iter().map(|(a, l)| axis_expr(*a, *l)).collect();
+        let mut groups: Vec<String> = plan.axes.iter().map(|(a, l)| axis_expr(*a, *l)).collect();
+        if by_owner {
+            groups.push("family.head".to_owned());
+        }
         let signed = plan
             .measure
             .stored()
@@ -496,9 +544,22 @@ async fn cells_on(
             .enumerate()
             .map(|(i, g)| format!("{g} AS g{i}"))
             .collect();
+        // Only the fine cells keep the owner.
+        let grain = if by_owner { 0 } else { plan.grain() };
         let table = match from {
-            Source::Live => live_table(plan.grain()),
+            Source::Live => live_table(grain),
             Source::Snapshot(_) => "statistic_snapshot_cells",
+        };
+        // What an organisation's own token reads: its records and its member organisations'
+        // (see the policy's organisation family). Each cell's owner counts for both heads.
+        let table = if by_owner {
+            format!(
+                "{table} JOIN (SELECT id AS org, id AS head FROM organisations UNION ALL \
+                 SELECT id, parent_organisation_id FROM organisations \
+                 WHERE parent_organisation_id IS NOT NULL) family ON family.org = {table}.organisation_id"
+            )
+        } else {
+            table.to_owned()
         };
         sql.push(&format!(
             "SELECT {}{}CAST(SUM(count * CASE measure {signed} ELSE 0 END) AS BIGINT), \
@@ -514,7 +575,6 @@ async fn cells_on(
             .collect();
         sql.push(&ms.join(", "));
         sql.push(")");
-        let grain = plan.grain();
         sql.push(&format!(" AND grain = {grain}"));
         if let Source::Snapshot(id) = from {
             let p = sql.bind(id);
@@ -570,7 +630,12 @@ async fn cells_on(
                     _ => r.try_get_by_index::<String>(i)?,
                 });
             }
-            let n = plan.axes.len();
+            let mut n = plan.axes.len();
+            if by_owner {
+                let u: Uuid = r.try_get_by_index(n)?;
+                key.push(u.to_string());
+                n += 1;
+            }
             let count: Option<i64> = r.try_get_by_index(n)?;
             let amount: Option<i64> = r.try_get_by_index(n + 1)?;
             let (count, amount) = (count.unwrap_or(0), amount.unwrap_or(0));
@@ -794,15 +859,15 @@ impl Store {
             let mut out = BTreeMap::new();
             for r in rows {
                 let mut key = vec![r.try_get_by_index::<i16>(0)?.to_string()];
-                for i in 1..10 {
-                    key.push(if i == 4 {
+                for i in 1..11 {
+                    key.push(if i == 4 || i == 10 {
                         r.try_get_by_index::<Uuid>(i)?.to_string()
                     } else {
                         r.try_get_by_index::<String>(i)?
                     });
                 }
-                let c: i64 = r.try_get_by_index(10)?;
-                let a: i64 = r.try_get_by_index(11)?;
+                let c: i64 = r.try_get_by_index(11)?;
+                let a: i64 = r.try_get_by_index(12)?;
                 if c != 0 || a != 0 {
                     out.insert(key.join("|"), (c, a));
                 }

@@ -20,7 +20,13 @@ pub const DIMENSIONS: [&str; 9] = [
     "period",
 ];
 
-fn cells(name: &'static str, snapshot: bool) -> TableCreateStatement {
+/// A table of cells keyed by `dimensions` (uuid columns: the programme partner and, from
+/// migration 7, the owning organisation).
+pub(crate) fn cells_keyed(
+    name: &'static str,
+    snapshot: bool,
+    dimensions: &[&'static str],
+) -> TableCreateStatement {
     let mut t = Table::create();
     t.table(name);
     let mut key = Index::create();
@@ -31,8 +37,8 @@ fn cells(name: &'static str, snapshot: bool) -> TableCreateStatement {
     // Which aggregate grain the row belongs to (see `verbund_domain::statistics::GRAINS`).
     t.col(small_integer("grain"));
     key.col("grain");
-    for d in DIMENSIONS {
-        if d == "programme_partner" {
+    for &d in dimensions {
+        if d == "programme_partner" || d == "organisation_id" {
             t.col(uuid(d));
         } else {
             t.col(string(d));
@@ -46,12 +52,16 @@ fn cells(name: &'static str, snapshot: bool) -> TableCreateStatement {
         t.foreign_key(
             ForeignKey::create()
                 .name("fk_statistic_snapshot_cells_snapshot_id")
-                .from("statistic_snapshot_cells", "snapshot_id")
+                .from(name, "snapshot_id")
                 .to("statistic_snapshots", "id")
                 .on_delete(ForeignKeyAction::Cascade),
         );
     }
     t.to_owned()
+}
+
+fn cells(name: &'static str, snapshot: bool) -> TableCreateStatement {
+    cells_keyed(name, snapshot, &DIMENSIONS)
 }
 
 #[async_trait::async_trait]
