@@ -241,7 +241,7 @@ async fn budgets_run_out_with_429_and_retry_after() {
 
 #[tokio::test]
 async fn statistics_cost_is_bounded_and_known_before_it_runs() {
-    let s = Setup::start(None, &[("VERBUND_STATISTICS__MAX_COST", "20000")]);
+    let s = Setup::start(None, &[("VERBUND_STATISTICS__MAX_COST", "30000")]);
     let http = Client::new();
     // Over the budget: refused at once, with the cost and the budget named.
     let t = Instant::now();
@@ -257,7 +257,7 @@ async fn statistics_cost_is_bounded_and_known_before_it_runs() {
     assert!(
         body["detail"]
             .as_str()
-            .is_some_and(|d| d.contains("at most 20000")),
+            .is_some_and(|d| d.contains("at most 30000")),
         "{body}"
     );
     assert!(t.elapsed() < Duration::from_secs(2));

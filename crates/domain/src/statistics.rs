@@ -637,8 +637,9 @@ pub enum Visibility {
     /// Hidden because an earlier release (a reporting snapshot) hid the same cell of the
     /// same period: no later answer reveals what an earlier one hid.
     Bound,
-    /// Hidden because a coordinator who subtracts its own subtree's exact figures from it
-    /// would learn a count from 1 to k−1 about the rest.
+    /// Hidden because a coordinator who subtracts its own subtree's exact figures from it,
+    /// or an organisation who subtracts its own records, would learn a count from 1 to k−1
+    /// about the rest.
     Insider,
 }
 
@@ -666,8 +667,8 @@ impl Visibility {
     /// cell could be recomputed from all tables' lines together), `earlier_release`
     /// (secondary: a reporting snapshot hid the same cell of the same period),
     /// `protects_from_insider` (secondary: a coordinator subtracting its own subtree's exact
-    /// figures would learn a count from 1 to k−1 about the others, or recompute a hidden
-    /// cell outside its subtree).
+    /// figures, or an organisation subtracting its own records, would learn a count from 1
+    /// to k−1 about the others, or recompute a hidden cell that is not wholly its own).
     pub fn reason(self) -> Option<&'static str> {
         match self {
             Visibility::Shown => None,

@@ -154,6 +154,16 @@ impl Store {
         self.recount_if_redefined().await
     }
 
+    /// Applies only the first `n` migrations: a database as an earlier release left it, for
+    /// the tests of the upgrade path.
+    #[doc(hidden)]
+    pub async fn migrate_first(&self, n: u32) -> Result<(), StoreError> {
+        Migrator::up(&self.db, Some(n)).await.map_err(|e| {
+            tracing::error!(error = %e, "migration failed");
+            StoreError::Unavailable
+        })
+    }
+
     /// Recounts the aggregate cells when they were counted by an earlier definition of
     /// the stored measures (e.g. before money passed on was told apart from money granted).
     /// Snapshots stay as they were frozen.

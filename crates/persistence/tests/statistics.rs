@@ -463,3 +463,79 @@ mod recounted_when_the_definitions_change {
         crate::common::postgres_url(super::recounted_when_redefined).await
     }
 }
+
+/// A database from before the cells kept their owner (six migrations, one snapshot frozen):
+/// the seventh migration keeps the snapshot's cells (with no owner) and the live cells are
+/// recounted, with owners, when the store is migrated.
+async fn owners_added_to_an_existing_database(url: String) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let store = Store::connect(&url).await.expect("connect");
+    store.migrate_first(6).await.expect("six migrations");
+    let raw = sea_orm::Database::connect(url.as_str()).await.expect("raw");
+    let backend = raw.get_database_backend();
+    let snapshot = uuid::Uuid::now_v7();
+    let p = |i: usize| match backend {
+        sea_orm::DbBackend::Postgres => format!("${i}"),
+        _ => "?".to_owned(),
+    };
+    for (sql, values) in [
+        (
+            format!(
+                "INSERT INTO statistic_snapshots (id, as_of, label, created_by, created_at) VALUES ({}, {}, 'old', 'test', {})",
+                p(1),
+                p(2),
+                p(3)
+            ),
+            vec![
+                sea_orm::Value::from(snapshot),
+                day(2025, 12, 31).into(),
+                chrono::Utc::now().into(),
+            ],
+        ),
+        (
+            format!(
+                "INSERT INTO statistic_snapshot_cells (snapshot_id, grain, measure, network_path, organisation_kind, \
+                 programme_partner, category, target_group, status, end_reason, period, count, amount) \
+                 VALUES ({}, 0, 'mentorships', 'x', 'member_organisation', {}, '', 'refugees', 'active', '', '2025-03', 7, 0)",
+                p(1),
+                p(2)
+            ),
+            vec![sea_orm::Value::from(snapshot), uuid::Uuid::nil().into()],
+        ),
+    ] {
+        raw.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await
+            .expect("an old release's rows");
+    }
+    store.migrate().await.expect("the seventh migration");
+    let row = raw
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT count, organisation_id FROM statistic_snapshot_cells WHERE period = '2025-03'",
+        ))
+        .await
+        .expect("read")
+        .expect("the frozen cell is kept");
+    assert_eq!(row.try_get_by_index::<i64>(0).expect("count"), 7);
+    assert!(
+        row.try_get_by_index::<uuid::Uuid>(1)
+            .expect("owner")
+            .is_nil()
+    );
+    verbund_persistence::seed::seed_demo(&store, 3)
+        .await
+        .expect("seed");
+    assert!(store.statistics_drift().await.expect("drift").is_empty());
+}
+
+mod owners_are_added_to_an_existing_database {
+    #[tokio::test]
+    async fn sqlite() {
+        crate::common::sqlite_url(super::owners_added_to_an_existing_database).await
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        crate::common::postgres_url(super::owners_added_to_an_existing_database).await
+    }
+}

@@ -223,3 +223,44 @@ fn plans_read_the_coarsest_grain_that_answers_them() {
     assert_eq!(active("2024-12-31"), 3);
     assert_eq!(active("2024-11-30"), 0);
 }
+
+/// An organisation that holds 3 of a shown cell's 7 records would learn that the others
+/// hold 4: the cell is hidden for it, and its line keeps the hidden cell undetermined for
+/// the organisation too (its own 3 records known).
+#[test]
+fn an_organisation_learns_nothing_by_subtracting_its_own_records() {
+    let axes = [(Axis::Status, 1)];
+    let cells = vec![
+        (vec!["active".to_owned()], 7, 0),
+        (vec!["ended".to_owned()], 9, 0),
+        (vec!["paused".to_owned()], 12, 0),
+    ];
+    let owner = |s: &str, org: &str, n: i64| (vec![s.to_owned(), org.to_owned()], n, 0);
+    let owners = vec![
+        owner("active", "org-a", 3),
+        owner("active", "org-b", 4),
+        owner("ended", "org-a", 9),
+        owner("paused", "org-b", 12),
+    ];
+    let unprotected = protect(&axes, cells.clone(), K);
+    assert!(
+        !unprotected
+            .cell(&[1], &["active".to_owned()])
+            .expect("cell")
+            .visibility
+            .hidden()
+    );
+    let l = protect_against_insiders(&axes, cells, K, None, &HashSet::new(), &[], &owners)
+        .expect("no deadline");
+    let active = l.cell(&[1], &["active".to_owned()]).expect("cell");
+    assert_eq!(active.visibility, Visibility::Insider);
+    // org-a holds all of `ended`: with it known, `active` would follow from the total;
+    // another cell of the line is hidden as well.
+    let hidden: Vec<&String> = l.tables[&vec![1]]
+        .iter()
+        .filter(|(_, c)| c.visibility.hidden())
+        .map(|(k, _)| &k[0])
+        .collect();
+    assert!(hidden.len() >= 2, "{hidden:?}");
+    assert!(hidden.iter().any(|k| k.as_str() == "paused"), "{hidden:?}");
+}
