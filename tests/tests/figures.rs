@@ -212,8 +212,8 @@ const BASELINE: &[(&str, &str, usize, i64)] = &[
     (
         "mentorships_active",
         "groupBy=state&activeAt=2025-12-31",
-        3,
-        147,
+        5,
+        285,
     ),
     (
         "mentorships_active",
@@ -255,6 +255,7 @@ async fn information_loss(pg: Option<PgDatabase>) {
                             "small_count",
                             "protects_line",
                             "protects_system",
+                            "protects_linked_measures",
                             "protects_from_insider"
                         ]
                         .contains(&reason),

@@ -26,7 +26,7 @@
 use crate::error::{Reason, ValidationErrors};
 use crate::string_enum;
 use chrono::{Datelike, NaiveDate};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The default minimum count of a shown cell, and the smallest one configuration may set.
 pub const DEFAULT_K: i64 = 5;
@@ -634,6 +634,10 @@ pub enum Visibility {
     /// Hidden so that a hidden cell cannot be recomputed from the system of all the
     /// tables' lines together (a secondary suppression found by the joint check).
     Linked,
+    /// Hidden because a hidden cell of another of the linked mentorship measures
+    /// (requested, started, ended, active at a year end) could otherwise be recomputed by
+    /// combining the measures ([`family::protect_family`]).
+    Measures,
     /// Hidden because an earlier release (a reporting snapshot) hid the same cell of the
     /// same period: no later answer reveals what an earlier one hid.
     Bound,
@@ -654,6 +658,7 @@ impl Visibility {
             Visibility::Primary => Some("primary"),
             Visibility::Secondary
             | Visibility::Linked
+            | Visibility::Measures
             | Visibility::Bound
             | Visibility::Insider => Some("secondary"),
         }
@@ -664,7 +669,9 @@ impl Visibility {
     /// Why a cell is hidden, as a stable code: `small_count` (primary: a count from 1 to
     /// k−1), `protects_line` (secondary: another hidden cell of the same row or column
     /// could be recomputed from the shown total), `protects_system` (secondary: a hidden
-    /// cell could be recomputed from all tables' lines together), `earlier_release`
+    /// cell could be recomputed from all tables' lines together), `protects_linked_measures`
+    /// (secondary: a hidden cell of another measure about the same mentorships — requested,
+    /// started, ended, active — could be recomputed by combining them), `earlier_release`
     /// (secondary: a reporting snapshot hid the same cell of the same period),
     /// `protects_from_insider` (secondary: a coordinator subtracting its own subtree's exact
     /// figures, or an organisation subtracting its own records, would learn a count from 1
@@ -675,6 +682,7 @@ impl Visibility {
             Visibility::Primary => Some("small_count"),
             Visibility::Secondary => Some("protects_line"),
             Visibility::Linked => Some("protects_system"),
+            Visibility::Measures => Some("protects_linked_measures"),
             Visibility::Bound => Some("earlier_release"),
             Visibility::Insider => Some("protects_from_insider"),
         }
@@ -841,25 +849,41 @@ pub fn protect_against_insiders(
     breakdown: &[(Key, i64, i64)],
     owners: &[(Key, i64, i64)],
 ) -> Result<Lattice, OutOfTime> {
-    let k = k.max(MIN_K);
-    let mut w = Work::build(axes, finest, k);
-    // An earlier release's reason comes first: it holds whatever the counts are now.
-    if !bound.is_empty() {
-        for t in 0..w.levels.len() {
-            for c in 0..w.keys[t].len() {
-                if w.vis[t][c] == Visibility::Shown
-                    && bound.contains(&(w.levels[t].clone(), w.keys[t][c].clone()))
-                {
-                    w.vis[t][c] = Visibility::Bound;
+    let mut w = Work::prepared(axes, finest, k, bound, breakdown, owners);
+    w.secondary(deadline)?;
+    Ok(w.into_lattice())
+}
+
+impl Work {
+    /// The lattice with its primary suppressions, an earlier release's cells and the
+    /// insiders' rests marked: ready for [`Work::secondary`].
+    fn prepared(
+        axes: &[(Axis, u8)],
+        finest: Vec<(Key, i64, i64)>,
+        k: i64,
+        bound: &HashSet<CellId>,
+        breakdown: &[(Key, i64, i64)],
+        owners: &[(Key, i64, i64)],
+    ) -> Work {
+        let k = k.max(MIN_K);
+        let mut w = Work::build(axes, finest, k);
+        // An earlier release's reason comes first: it holds whatever the counts are now.
+        if !bound.is_empty() {
+            for t in 0..w.levels.len() {
+                for c in 0..w.keys[t].len() {
+                    if w.vis[t][c] == Visibility::Shown
+                        && bound.contains(&(w.levels[t].clone(), w.keys[t][c].clone()))
+                    {
+                        w.vis[t][c] = Visibility::Bound;
+                    }
                 }
             }
         }
+        if !breakdown.is_empty() || !owners.is_empty() {
+            w.insiders(axes, breakdown, owners);
+        }
+        w
     }
-    if !breakdown.is_empty() || !owners.is_empty() {
-        w.insiders(axes, breakdown, owners);
-    }
-    w.secondary(deadline)?;
-    Ok(w.into_lattice())
 }
 
 /// The last month (`YYYY-MM`) a period key at `level` covers (1 year, 2 quarter, 3 month).
@@ -1611,6 +1635,9 @@ pub fn audit(l: &Lattice) -> Vec<(Levels, Key, i64)> {
 fn gcd(a: i128, b: i128) -> i128 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
+
+mod family;
+pub use family::{Flow, Member, protect_family};
 
 #[cfg(test)]
 mod tests;

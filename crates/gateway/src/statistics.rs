@@ -11,8 +11,9 @@ use std::collections::HashSet;
 use uuid::Uuid;
 use verbund_domain::error::Collector;
 use verbund_domain::statistics::{
-    Axis, CellId, Dimension, Lattice, MAX_PROTECTED_CELLS, Measure, Plan, Query, Visibility,
-    binding_cells, geo_home, protect_against_insiders, protection_cost, with_regions,
+    Axis, CellId, Dimension, Flow, Lattice, MAX_PROTECTED_CELLS, Measure, Member, Plan, Query,
+    Visibility, binding_cells, geo_home, protect_against_insiders, protect_family, protection_cost,
+    with_regions,
 };
 use verbund_domain::{Reason, ValidationErrors};
 use verbund_persistence::statistics::{Snapshot, Source};
@@ -74,7 +75,13 @@ pub struct Row {
     /// Why, as a stable code: `small_count` (primary), `protects_line` (secondary: a
     /// suppressed cell of the same row or column could otherwise be recomputed from the
     /// shown total), `protects_system` (secondary: a suppressed cell could otherwise be
-    /// recomputed from all the tables' rows and columns together).
+    /// recomputed from all the tables' rows and columns together),
+    /// `protects_linked_measures` (secondary: a suppressed cell of another measure about
+    /// the same mentorships — requested, started, ended, active at a year end — could
+    /// otherwise be recomputed by combining the measures), `protects_from_insider`
+    /// (secondary: a coordinator or organisation subtracting what it knows exactly would
+    /// learn a small count about others) or `earlier_release` (secondary: a reporting
+    /// snapshot hid the same cell of the same period).
     pub suppression_reason: Option<String>,
 }
 
@@ -284,8 +291,22 @@ fn too_costly(message: String) -> ApiError {
 }
 
 /// The protected lattice of the plan's canonical table: from the cache, or read and
-/// protected within the cost budget and the time limit.
+/// protected within the cost budget and the time limit. The tables of the linked
+/// mentorship measures by state and year come from their family ([`family_lattice`]).
 async fn protected_lattice(
+    s: &Scoped,
+    env: &Env<'_>,
+    plan: &Plan,
+    source: Source,
+) -> Result<std::sync::Arc<Lattice>, ApiError> {
+    match family_flow(plan) {
+        Some(flow) => family_lattice(s, env, plan, flow, source).await,
+        None => lattice_alone(s, env, plan, source).await,
+    }
+}
+
+/// [`protected_lattice`] for a table protected on its own.
+async fn lattice_alone(
     s: &Scoped,
     env: &Env<'_>,
     plan: &Plan,
@@ -314,41 +335,94 @@ async fn protected_lattice(
     }
     let limit = std::time::Duration::from_millis(env.config.time_limit_ms);
     let started = std::time::Instant::now();
-    // A refusal is remembered like an answer: asking again costs no second read.
-    let refuse = |message: String| {
-        env.cache
-            .put_lattice(env.version, key.clone(), Err(message.clone()));
-        too_costly(message)
+    let member = match read_member(s, env, plan, source, started, Flow::Requested, bound).await {
+        Ok(m) => m,
+        Err(Refused::Costly(message)) => {
+            env.cache
+                .put_lattice(env.version, key.clone(), Err(message.clone()));
+            return Err(too_costly(message));
+        }
+        Err(Refused::Failed(e)) => return Err(e),
     };
-    let Some(cells) = s.statistic_cells_within(plan, source, limit).await? else {
+    let axes = plan.axes.clone();
+    let deadline = started + limit;
+    let lattice = tokio::task::spawn_blocking(move || {
+        protect_against_insiders(
+            &axes,
+            member.finest,
+            k,
+            Some(deadline),
+            &member.bound,
+            &member.breakdown,
+            &member.owners,
+        )
+    })
+    .await
+    .map_err(|_| ApiError::new(Code::Internal, "internal error"))?;
+    let lattice = match lattice {
+        Ok(l) => std::sync::Arc::new(l),
+        Err(_) => {
+            let message = format!(
+                "this statistic could not be read and protected within {} ms",
+                limit.as_millis()
+            );
+            env.cache
+                .put_lattice(env.version, key, Err(message.clone()));
+            return Err(too_costly(message));
+        }
+    };
+    env.cache.put_lattice(env.version, key, Ok(lattice.clone()));
+    Ok(lattice)
+}
+
+/// Why a table is not protected: too costly (remembered like an answer) or a failure.
+enum Refused {
+    Costly(String),
+    Failed(ApiError),
+}
+
+impl From<StoreError> for Refused {
+    fn from(e: StoreError) -> Self {
+        Refused::Failed(e.into())
+    }
+}
+
+/// Reads what protecting the plan's canonical table needs, within the time limit counted
+/// from `started`, and charges its cost: the cells, the same cells by region (each cell's
+/// part inside each coordinator's subtree, so that no coordinator learns about the others
+/// by subtracting its own exact figures) and by owner (each organisation's part, so that no
+/// organisation learns about the others by subtracting its own records).
+async fn read_member(
+    s: &Scoped,
+    env: &Env<'_>,
+    plan: &Plan,
+    source: Source,
+    started: std::time::Instant,
+    flow: Flow,
+    bound: HashSet<CellId>,
+) -> Result<Member, Refused> {
+    let limit = std::time::Duration::from_millis(env.config.time_limit_ms);
+    let unread = || {
+        Refused::Costly(format!(
+            "this statistic could not be read within {} ms",
+            limit.as_millis()
+        ))
+    };
+    let left = || limit.saturating_sub(started.elapsed());
+    let Some(cells) = s.statistic_cells_within(plan, source, left()).await? else {
         // The read took the whole time limit: it costs as much as the dearest table.
         if let Some(c) = env.charge {
             let _ = c.take(env.config.max_cost as f64 / env.config.cost_per_token as f64);
         }
-        return Err(refuse(format!(
-            "this statistic could not be read within {} ms",
-            limit.as_millis()
-        )));
+        return Err(unread());
     };
-    // The same table by region: each cell's part inside each coordinator's subtree, so
-    // that no coordinator learns about the others by subtracting its own exact figures.
-    // And split by the organisation the records belong to: no organisation learns about the
-    // others by subtracting its own records.
     let (breakdown, owners) = if plan.measure.describes_people() {
-        let unread = || {
-            refuse(format!(
-                "this statistic could not be read within {} ms",
-                limit.as_millis()
-            ))
-        };
         let mut wide = plan.clone();
         wide.axes = with_regions(&plan.axes);
-        let left = limit.saturating_sub(started.elapsed());
-        let Some(breakdown) = s.statistic_cells_within(&wide, source, left).await? else {
+        let Some(breakdown) = s.statistic_cells_within(&wide, source, left()).await? else {
             return Err(unread());
         };
-        let left = limit.saturating_sub(started.elapsed());
-        let Some(owners) = s.statistic_owner_cells_within(plan, source, left).await? else {
+        let Some(owners) = s.statistic_owner_cells_within(plan, source, left()).await? else {
             return Err(unread());
         };
         (breakdown, owners)
@@ -358,7 +432,7 @@ async fn protected_lattice(
     let cost = protection_cost(&plan.axes, cells.len() + breakdown.len() + owners.len());
     if cells.len() > MAX_PROTECTED_CELLS || cost > env.config.max_cost {
         let tables: u64 = plan.axes.iter().map(|(_, l)| u64::from(*l) + 1).product();
-        return Err(refuse(format!(
+        return Err(Refused::Costly(format!(
             "this statistic is too detailed for the protected view: {} cells over {tables} tables cost {cost} to protect, at most {} are allowed",
             cells.len(),
             env.config.max_cost
@@ -366,25 +440,202 @@ async fn protected_lattice(
     }
     if let Some(c) = env.charge {
         let tokens = (cost as f64 / env.config.cost_per_token as f64).max(1.0);
-        c.take(tokens)
-            .map_err(|wait| crate::http::rate_limited(wait, "(statistics count by their cost)"))?;
+        c.take(tokens).map_err(|wait| {
+            Refused::Failed(crate::http::rate_limited(
+                wait,
+                "(statistics count by their cost)",
+            ))
+        })?;
     }
-    let axes = plan.axes.clone();
-    let deadline = started + limit;
-    let lattice = tokio::task::spawn_blocking(move || {
-        protect_against_insiders(&axes, cells, k, Some(deadline), &bound, &breakdown, &owners)
+    Ok(Member {
+        flow,
+        axes: plan.axes.clone(),
+        finest: cells,
+        bound,
+        breakdown,
+        owners,
     })
-    .await
-    .map_err(|_| ApiError::new(Code::Internal, "internal error"))?
-    .map_err(|_| {
-        refuse(format!(
-            "this statistic could not be read and protected within {} ms",
-            limit.as_millis()
-        ))
-    })?;
-    let lattice = std::sync::Arc::new(lattice);
-    env.cache.put_lattice(env.version, key, Ok(lattice.clone()));
-    Ok(lattice)
+}
+
+/// The axes of the family's tables: state and year for the flows, state for the stocks.
+const FAMILY_FLOW_AXES: [(Axis, u8); 2] = [(Axis::Geo, 1), (Axis::Period, 1)];
+const FAMILY_STOCK_AXES: [(Axis, u8); 1] = [(Axis::Geo, 1)];
+
+/// Which member of the mentorship family answers the plan, if one does: the flows
+/// (requested, started, ended) by state and year or coarser, and the stock at a year end by
+/// state or in total.
+fn family_flow(plan: &Plan) -> Option<Flow> {
+    let within = |allowed: &[(Axis, u8)]| {
+        plan.axes
+            .iter()
+            .all(|(a, l)| allowed.iter().any(|(b, m)| a == b && l <= m))
+    };
+    match plan.measure {
+        Measure::Mentorships if within(&FAMILY_FLOW_AXES) => Some(Flow::Requested),
+        Measure::MentorshipsStarted if within(&FAMILY_FLOW_AXES) => Some(Flow::Started),
+        Measure::MentorshipsEnded if within(&FAMILY_FLOW_AXES) => Some(Flow::Ended),
+        Measure::MentorshipsActive if within(&FAMILY_STOCK_AXES) => plan
+            .active_month
+            .as_deref()
+            .and_then(|m| m.strip_suffix("-12"))
+            .map(|y| Flow::ActiveAtYearEnd(y.to_owned())),
+        _ => None,
+    }
+}
+
+/// The plan of a family member.
+fn member_plan(flow: &Flow) -> Plan {
+    let (measure, axes, active_month) = match flow {
+        Flow::Requested => (Measure::Mentorships, FAMILY_FLOW_AXES.to_vec(), None),
+        Flow::Started => (Measure::MentorshipsStarted, FAMILY_FLOW_AXES.to_vec(), None),
+        Flow::Ended => (Measure::MentorshipsEnded, FAMILY_FLOW_AXES.to_vec(), None),
+        Flow::ActiveAtYearEnd(y) => (
+            Measure::MentorshipsActive,
+            FAMILY_STOCK_AXES.to_vec(),
+            Some(format!("{y}-12")),
+        ),
+    };
+    Plan {
+        measure,
+        output: axes.clone(),
+        axes,
+        filters: Vec::new(),
+        months: None,
+        active_month,
+        protected: true,
+    }
+}
+
+/// The lattice of a family member, on the plan's axes: the four linked measures by state
+/// and year (the stock at every year end that has passed) are read and protected together
+/// ([`protect_family`]) once per data version, and each member's lattice is cached.
+async fn family_lattice(
+    s: &Scoped,
+    env: &Env<'_>,
+    plan: &Plan,
+    flow: Flow,
+    source: Source,
+) -> Result<std::sync::Arc<Lattice>, ApiError> {
+    let k = env.config.k;
+    let family_key = format!("family|{k}|{source:?}");
+    let key = |flow: &Flow| format!("{family_key}|{flow:?}");
+    let project =
+        |l: Result<std::sync::Arc<Lattice>, String>| -> Result<std::sync::Arc<Lattice>, ApiError> {
+            let l = l.map_err(too_costly)?;
+            Ok(std::sync::Arc::new(project_lattice(
+                &l,
+                &member_plan(&flow).axes,
+                &plan.axes,
+            )))
+        };
+    if let Some(l) = env.cache.lattice(env.version, &key(&flow)) {
+        return project(l);
+    }
+    if let Some(Err(message)) = env.cache.lattice(env.version, &family_key) {
+        return Err(too_costly(message));
+    }
+    let today = chrono::Utc::now().date_naive();
+    let last_year_end = today
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap_or(2000)
+        - 1;
+    // The stock at the end of every year since the first request that has passed.
+    let limit = std::time::Duration::from_millis(env.config.time_limit_ms);
+    let years = s
+        .statistic_cells_within(&member_plan(&Flow::Requested), source, limit)
+        .await?
+        .unwrap_or_default();
+    let first_year = years
+        .iter()
+        .filter_map(|(key, _, _)| key.get(1).and_then(|y| y.parse::<i32>().ok()))
+        .min()
+        .unwrap_or(last_year_end + 1);
+    let mut flows = vec![Flow::Requested, Flow::Started, Flow::Ended];
+    flows.extend((first_year..=last_year_end).map(|y| Flow::ActiveAtYearEnd(y.to_string())));
+    if !flows.contains(&flow) {
+        // A stock at a year end the family does not hold (before the first record, or one
+        // that has not passed) is protected on its own.
+        return Box::pin(lattice_alone(s, env, plan, source)).await;
+    }
+    // Earlier releases bind each member (their lattices take turns of their own).
+    let mut bounds = Vec::new();
+    for f in &flows {
+        bounds.push(Box::pin(bound_by_releases(s, env, &member_plan(f), source)).await?);
+    }
+    let _turn = env
+        .cache
+        .protecting
+        .acquire()
+        .await
+        .map_err(|_| ApiError::new(Code::Unavailable, "the server is shutting down"))?;
+    if let Some(l) = env.cache.lattice(env.version, &key(&flow)) {
+        return project(l);
+    }
+    let started = std::time::Instant::now();
+    let refuse = |message: String| {
+        env.cache
+            .put_lattice(env.version, family_key.clone(), Err(message.clone()));
+        too_costly(message)
+    };
+    let mut members = Vec::new();
+    for (f, bound) in flows.iter().zip(bounds) {
+        match read_member(s, env, &member_plan(f), source, started, f.clone(), bound).await {
+            Ok(m) => members.push(m),
+            Err(Refused::Costly(message)) => return Err(refuse(message)),
+            Err(Refused::Failed(e)) => return Err(e),
+        }
+    }
+    let deadline = started + limit;
+    let lattices = tokio::task::spawn_blocking(move || protect_family(members, k, Some(deadline)))
+        .await
+        .map_err(|_| ApiError::new(Code::Internal, "internal error"))?
+        .map_err(|_| {
+            refuse(format!(
+                "this statistic could not be read and protected within {} ms",
+                limit.as_millis()
+            ))
+        })?;
+    let mut mine = None;
+    for (f, l) in flows.iter().zip(lattices) {
+        let l = std::sync::Arc::new(l);
+        if *f == flow {
+            mine = Some(l.clone());
+        }
+        env.cache.put_lattice(env.version, key(f), Ok(l));
+    }
+    match mine {
+        Some(l) => project(Ok(l)),
+        None => Err(ApiError::new(Code::Internal, "internal error")),
+    }
+}
+
+/// A family member's lattice seen on the plan's axes (a subset of the member's, at levels
+/// no finer): the tables whose other axes are at "all".
+fn project_lattice(member: &Lattice, member_axes: &[(Axis, u8)], axes: &[(Axis, u8)]) -> Lattice {
+    let pos: Vec<usize> = axes
+        .iter()
+        .filter_map(|(a, _)| member_axes.iter().position(|(b, _)| a == b))
+        .collect();
+    let mut tables = std::collections::HashMap::new();
+    for (levels, table) in &member.tables {
+        let others_all = (0..levels.len()).all(|i| pos.contains(&i) || levels[i] == 0);
+        let within = pos.iter().zip(axes).all(|(i, (_, top))| levels[*i] <= *top);
+        if !others_all || !within {
+            continue;
+        }
+        let new_levels: Vec<u8> = pos.iter().map(|i| levels[*i]).collect();
+        let cells = table
+            .iter()
+            .map(|(key, cell)| (pos.iter().map(|i| key[*i].clone()).collect(), *cell))
+            .collect();
+        tables.insert(new_levels, cells);
+    }
+    Lattice {
+        axes: axes.iter().map(|(a, _)| *a).collect(),
+        tables,
+    }
 }
 
 /// The cells of the plan's canonical table that reporting snapshots taken before `source`

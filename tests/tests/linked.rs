@@ -1,0 +1,297 @@
+//! Linked measures (issue 12, item 1), on both databases: the four measures about
+//! mentorships — requested (`mentorships`, by the month of the request), started, ended and
+//! active at a date — describe the same mentorships, so an attacker combines them. This
+//! attacker does not know the identities between them: it models the mentorships
+//! themselves. Its unknowns are the numbers of mentorships per *profile* (state, year
+//! requested, year started or never, year ended or never), every shown cell of every table
+//! of the four measures (state × year and all coarser tables, the stock at every year end)
+//! is one equation over them, and a shown 0 rules out every profile it covers. A hidden
+//! cell is recovered when its equation lies in the span of the shown ones (exact
+//! arithmetic modulo a 61-bit prime; independent of the protection's own float check).
+
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use verbund_e2e::{PgDatabase, Server, TempDir, token};
+
+const P: u64 = (1 << 61) - 1;
+
+fn mul(a: u64, b: u64) -> u64 {
+    ((u128::from(a) * u128::from(b)) % u128::from(P)) as u64
+}
+
+fn inv(a: u64) -> u64 {
+    // Fermat: a^(p−2).
+    let (mut base, mut e, mut out) = (a, P - 2, 1u64);
+    while e > 0 {
+        if e & 1 == 1 {
+            out = mul(out, base);
+        }
+        base = mul(base, base);
+        e >>= 1;
+    }
+    out
+}
+
+/// Rows in echelon form over GF(p), sparse: pivot column → row (pivot entry 1).
+#[derive(Default)]
+struct Span {
+    rows: BTreeMap<usize, BTreeMap<usize, u64>>,
+}
+
+impl Span {
+    /// Reduces `row` by the basis; what is left (empty: the row is in the span).
+    fn reduce(&self, mut row: BTreeMap<usize, u64>) -> BTreeMap<usize, u64> {
+        loop {
+            let Some((&c, &v)) = row.iter().find(|(c, _)| self.rows.contains_key(c)) else {
+                return row;
+            };
+            for (&k, &w) in &self.rows[&c] {
+                let e = row.entry(k).or_insert(0);
+                *e = (*e + P - mul(v, w)) % P;
+            }
+            row.retain(|_, v| *v != 0);
+        }
+    }
+
+    fn insert(&mut self, row: BTreeMap<usize, u64>) {
+        let row = self.reduce(row);
+        if let Some((&c, &v)) = row.iter().next() {
+            let i = inv(v);
+            self.rows
+                .insert(c, row.into_iter().map(|(k, w)| (k, mul(w, i))).collect());
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Family {
+    Requested,
+    Started,
+    Ended,
+    /// At the end of the year.
+    Active(i32),
+}
+
+/// (measure, state or all, year or all) → (count, hidden), as the caller sees them.
+type Cells = BTreeMap<(Family, Option<String>, Option<i32>), (i64, bool)>;
+
+/// The rows of a table (its total when it has no groups).
+async fn read(
+    http: &Client,
+    server: &Server,
+    token: &str,
+    measure: &str,
+    groups: &str,
+    extra: &str,
+) -> Vec<Value> {
+    let query = if groups.is_empty() {
+        format!("{measure}?{extra}")
+    } else {
+        format!("{measure}?groupBy={groups}&{extra}")
+    };
+    let res = http
+        .get(server.url(&format!("/api/v1/statistics/{query}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::OK, "{query}");
+    let t: Value = res.json().await.expect("json");
+    assert_eq!(t["protected"], true, "{query}");
+    if groups.is_empty() {
+        vec![t["total"].clone()]
+    } else {
+        t["rows"].as_array().expect("rows").clone()
+    }
+}
+
+fn key_of(row: &Value, dimension: &str) -> Option<String> {
+    row["keys"]
+        .as_array()
+        .and_then(|ks| ks.iter().find(|k| k["dimension"] == dimension))
+        .map(|k| k["value"].as_str().expect("value").to_owned())
+}
+
+async fn family_cells(http: &Client, server: &Server, token: &str, years: &[i32]) -> Cells {
+    let mut out = Cells::new();
+    for (family, measure) in [
+        (Family::Requested, "mentorships"),
+        (Family::Started, "mentorships_started"),
+        (Family::Ended, "mentorships_ended"),
+    ] {
+        for groups in ["", "state", "year", "state,year"] {
+            for row in read(http, server, token, measure, groups, "").await {
+                let year = key_of(&row, "year").map(|y| y.parse::<i32>().expect("year"));
+                let state = key_of(&row, "state");
+                out.insert(
+                    (family, state, year),
+                    (
+                        row["count"].as_i64().unwrap_or(0),
+                        row["suppressed"] == true,
+                    ),
+                );
+            }
+        }
+    }
+    for &y in years {
+        for groups in ["", "state"] {
+            let at = format!("activeAt={y}-12-31");
+            for row in read(http, server, token, "mentorships_active", groups, &at).await {
+                out.insert(
+                    (Family::Active(y), key_of(&row, "state"), None),
+                    (
+                        row["count"].as_i64().unwrap_or(0),
+                        row["suppressed"] == true,
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A mentorship's profile: (state, requested, started, ended) by year.
+type Profile = (String, i32, Option<i32>, Option<i32>);
+
+fn covers(cell: &(Family, Option<String>, Option<i32>), p: &Profile) -> bool {
+    let (family, state, year) = cell;
+    if state.as_ref().is_some_and(|s| *s != p.0) {
+        return false;
+    }
+    let at = |y: Option<i32>| y.is_some() && (year.is_none() || *year == y);
+    match family {
+        Family::Requested => at(Some(p.1)),
+        Family::Started => at(p.2),
+        Family::Ended => at(p.3),
+        Family::Active(d) => p.2.is_some_and(|s| s <= *d) && p.3.is_none_or(|e| e > *d),
+    }
+}
+
+/// The hidden cells the profile attacker recovers, and how many cells were hidden: `years`
+/// are those of the flows, `stocks` the year ends whose stock is published.
+fn recovered(
+    cells: &Cells,
+    states: &BTreeSet<String>,
+    years: &[i32],
+    stocks: &[i32],
+) -> (Vec<String>, usize) {
+    // Every cell of the universe: absent ones are shown zeros.
+    let mut all = cells.clone();
+    let families: Vec<Family> = [Family::Requested, Family::Started, Family::Ended]
+        .into_iter()
+        .chain(stocks.iter().map(|y| Family::Active(*y)))
+        .collect();
+    for f in &families {
+        let ys: Vec<Option<i32>> = match f {
+            Family::Active(_) => vec![None],
+            _ => std::iter::once(None)
+                .chain(years.iter().map(|y| Some(*y)))
+                .collect(),
+        };
+        for s in std::iter::once(None).chain(states.iter().map(|s| Some(s.clone()))) {
+            for y in &ys {
+                all.entry((*f, s.clone(), *y)).or_insert((0, false));
+            }
+        }
+    }
+    let mut profiles: Vec<Profile> = Vec::new();
+    for s in states {
+        for &q in years {
+            let starts =
+                std::iter::once(None).chain(years.iter().filter(|y| **y >= q).map(|y| Some(*y)));
+            for st in starts {
+                let from = st.unwrap_or(q);
+                let ends = std::iter::once(None)
+                    .chain(years.iter().filter(|y| **y >= from).map(|y| Some(*y)));
+                for e in ends {
+                    profiles.push((s.clone(), q, st, e));
+                }
+            }
+        }
+    }
+    // A shown zero rules out every profile it covers (counts are not negative).
+    let zeros: Vec<_> = all
+        .iter()
+        .filter(|(_, (c, h))| *c == 0 && !*h)
+        .map(|(k, _)| k.clone())
+        .collect();
+    profiles.retain(|p| !zeros.iter().any(|z| covers(z, p)));
+    let row = |cell: &(Family, Option<String>, Option<i32>)| -> BTreeMap<usize, u64> {
+        profiles
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| covers(cell, p))
+            .map(|(i, _)| (i, 1))
+            .collect()
+    };
+    let mut span = Span::default();
+    for (cell, (count, hidden)) in &all {
+        if !*hidden && *count > 0 {
+            span.insert(row(cell));
+        }
+    }
+    let hidden: Vec<_> = all.iter().filter(|(_, (_, h))| *h).collect();
+    let found = hidden
+        .iter()
+        .filter(|(cell, _)| span.reduce(row(cell)).is_empty())
+        .map(|(cell, (count, _))| format!("{cell:?} = {count}"))
+        .collect();
+    (found, hidden.len())
+}
+
+async fn linked_measures(pg: Option<PgDatabase>) {
+    let dir = TempDir::new();
+    let db: Vec<String> = pg
+        .as_ref()
+        .map(|p| vec!["--database".to_owned(), p.url.clone()])
+        .unwrap_or_default();
+    let db: Vec<&str> = db.iter().map(String::as_str).collect();
+    let server = Server::start(&dir.0, &db, &[("VERBUND_RATE_LIMIT__ENABLED", "false")]);
+    let ministry = {
+        let mut args = db.clone();
+        args.extend(["--role", "ministry_analyst"]);
+        token(&dir.0, &args)
+    };
+    let http = Client::new();
+    let requested = read(&http, &server, &ministry, "mentorships", "year", "").await;
+    let seen: Vec<i32> = requested
+        .iter()
+        .filter_map(|r| key_of(r, "year").and_then(|y| y.parse().ok()))
+        .collect();
+    let (first, last) = (
+        *seen.iter().min().expect("years"),
+        *seen.iter().max().expect("years"),
+    );
+    let years: Vec<i32> = (first..=last).collect();
+    let today = chrono::Utc::now().date_naive();
+    let ends: Vec<i32> = years
+        .iter()
+        .copied()
+        .filter(|y| format!("{y}-12-31") <= today.to_string())
+        .collect();
+    let mut cells = family_cells(&http, &server, &ministry, &ends).await;
+    // The current year's flows are in the tables; its stock at year end is not yet.
+    cells.retain(|k, _| !matches!(k.0, Family::Active(y) if !ends.contains(&y)));
+    let states: BTreeSet<String> = cells.keys().filter_map(|k| k.1.clone()).collect();
+    let (found, hidden) = recovered(&cells, &states, &years, &ends);
+    assert!(hidden > 50, "the demo has hidden cells: {hidden}");
+    assert!(
+        found.is_empty(),
+        "{} of {hidden} hidden cells recovered from the linked tables: {:?}",
+        found.len(),
+        &found[..found.len().min(10)]
+    );
+}
+
+#[tokio::test]
+async fn linked_measures_give_nothing_away_sqlite() {
+    linked_measures(None).await;
+}
+
+#[tokio::test]
+async fn linked_measures_give_nothing_away_postgres() {
+    if let Some(pg) = PgDatabase::create() {
+        linked_measures(Some(pg)).await;
+    }
+}
