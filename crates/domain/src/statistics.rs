@@ -849,38 +849,69 @@ pub fn protect_against_insiders(
     breakdown: &[(Key, i64, i64)],
     owners: &[(Key, i64, i64)],
 ) -> Result<Lattice, OutOfTime> {
-    let mut w = Work::prepared(axes, finest, k, bound, breakdown, owners);
+    protect_member(
+        &family::Member {
+            flow: family::Flow::Requested,
+            axes: axes.to_vec(),
+            finest,
+            bound: bound.clone(),
+            breakdown: breakdown.to_vec(),
+            owners: owners.to_vec(),
+            fixed: HashMap::new(),
+        },
+        k,
+        deadline,
+    )
+}
+
+/// Protects one table (a [`family::Member`] read on its own): primary suppressions, the
+/// statuses its coarser tables have in their own lattices (`fixed`: one status per cell,
+/// whichever query shows it), earlier releases, insiders, then the secondary suppressions.
+pub fn protect_member(
+    m: &family::Member,
+    k: i64,
+    deadline: Option<std::time::Instant>,
+) -> Result<Lattice, OutOfTime> {
+    let mut w = Work::prepared(m, k);
     w.secondary(deadline)?;
     Ok(w.into_lattice())
 }
 
 impl Work {
-    /// The lattice with its primary suppressions, an earlier release's cells and the
-    /// insiders' rests marked: ready for [`Work::secondary`].
-    fn prepared(
-        axes: &[(Axis, u8)],
-        finest: Vec<(Key, i64, i64)>,
-        k: i64,
-        bound: &HashSet<CellId>,
-        breakdown: &[(Key, i64, i64)],
-        owners: &[(Key, i64, i64)],
-    ) -> Work {
+    /// The lattice with its primary suppressions, the coarser tables' fixed statuses, an
+    /// earlier release's cells and the insiders' rests marked: ready for
+    /// [`Work::secondary`].
+    fn prepared(m: &family::Member, k: i64) -> Work {
         let k = k.max(MIN_K);
-        let mut w = Work::build(axes, finest, k);
+        let mut w = Work::build(&m.axes, m.finest.clone(), k);
         // An earlier release's reason comes first: it holds whatever the counts are now.
-        if !bound.is_empty() {
+        if !m.bound.is_empty() {
             for t in 0..w.levels.len() {
                 for c in 0..w.keys[t].len() {
                     if w.vis[t][c] == Visibility::Shown
-                        && bound.contains(&(w.levels[t].clone(), w.keys[t][c].clone()))
+                        && m.bound
+                            .contains(&(w.levels[t].clone(), w.keys[t][c].clone()))
                     {
                         w.vis[t][c] = Visibility::Bound;
                     }
                 }
             }
         }
-        if !breakdown.is_empty() || !owners.is_empty() {
-            w.insiders(axes, breakdown, owners);
+        if !m.breakdown.is_empty() || !m.owners.is_empty() {
+            w.insiders(&m.axes, &m.breakdown, &m.owners);
+        }
+        // A coarser table's cells keep the status their own lattice gave them: only the
+        // finest table's cells are left to hide.
+        if !m.fixed.is_empty() {
+            for t in 0..w.levels.len() {
+                for c in 0..w.keys[t].len() {
+                    let id = (w.levels[t].clone(), w.keys[t][c].clone());
+                    if let Some(v) = m.fixed.get(&id) {
+                        w.vis[t][c] = *v;
+                        w.pinned.insert((t, c));
+                    }
+                }
+            }
         }
         w
     }
@@ -940,6 +971,8 @@ struct Work {
     /// Each cell's part inside each coordinator's subtree (unit index, count), when known.
     parts: Vec<Vec<Vec<(usize, i64)>>>,
     units: Vec<Unit>,
+    /// Cells whose status is fixed (by their own table's lattice): never hidden here.
+    pinned: HashSet<At>,
 }
 
 impl Work {
@@ -1045,6 +1078,7 @@ impl Work {
             lines_of,
             parts: Vec::new(),
             units: Vec::new(),
+            pinned: HashSet::new(),
         }
     }
 
@@ -1223,8 +1257,13 @@ impl Work {
         self.vis[t][c].hidden()
     }
 
+    /// Whether the cell is shown and may still be hidden.
+    fn hideable(&self, at: At) -> bool {
+        !self.hidden(at) && !self.pinned.contains(&at)
+    }
+
     fn hide(&mut self, (t, c): At, why: Visibility) {
-        if self.vis[t][c] == Visibility::Shown {
+        if self.vis[t][c] == Visibility::Shown && !self.pinned.contains(&(t, c)) {
             self.vis[t][c] = why;
         }
     }
@@ -1299,7 +1338,7 @@ impl Work {
             }
             let smallest = members
                 .iter()
-                .filter(|m| !self.hidden(**m))
+                .filter(|m| self.hideable(**m))
                 .min_by(|a, b| {
                     (self.counts[a.0][a.1], &self.keys[a.0][a.1])
                         .cmp(&(self.counts[b.0][b.1], &self.keys[b.0][b.1]))
@@ -1433,7 +1472,7 @@ impl Work {
                         }
                         if self.hidden(*c) {
                             next.push(*c);
-                        } else {
+                        } else if self.hideable(*c) {
                             shown.push(*c);
                         }
                     }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use verbund_domain::error::Collector;
 use verbund_domain::statistics::{
     Axis, CellId, Dimension, Flow, Lattice, MAX_PROTECTED_CELLS, Measure, Member, Plan, Query,
-    Visibility, binding_cells, geo_home, protect_against_insiders, protect_family, protection_cost,
+    Visibility, binding_cells, geo_home, protect_family, protect_member, protection_cost,
     with_regions,
 };
 use verbund_domain::{Reason, ValidationErrors};
@@ -323,19 +323,31 @@ async fn lattice_alone(
     // What earlier releases hid stays hidden (computed before this table takes its turn:
     // their lattices take turns of their own).
     let bound = Box::pin(bound_by_releases(s, env, plan, source)).await?;
+    let turn = || async {
+        env.cache
+            .protecting
+            .acquire()
+            .await
+            .map_err(|_| ApiError::new(Code::Unavailable, "the server is shutting down"))
+    };
     // One read and protection at a time; whoever waited for the same table finds it cached.
-    let _turn = env
-        .cache
-        .protecting
-        .acquire()
-        .await
-        .map_err(|_| ApiError::new(Code::Unavailable, "the server is shutting down"))?;
+    let read = turn().await?;
     if let Some(l) = env.cache.lattice(env.version, &key) {
         return l.map_err(too_costly);
     }
     let limit = std::time::Duration::from_millis(env.config.time_limit_ms);
-    let started = std::time::Instant::now();
-    let member = match read_member(s, env, plan, source, started, Flow::Requested, bound).await {
+    // Read first: a table too costly to protect is refused before its coarser tables are.
+    let member = match read_member(
+        s,
+        env,
+        plan,
+        source,
+        std::time::Instant::now(),
+        Flow::Requested,
+        bound,
+    )
+    .await
+    {
         Ok(m) => m,
         Err(Refused::Costly(message)) => {
             env.cache
@@ -344,21 +356,19 @@ async fn lattice_alone(
         }
         Err(Refused::Failed(e)) => return Err(e),
     };
-    let axes = plan.axes.clone();
-    let deadline = started + limit;
-    let lattice = tokio::task::spawn_blocking(move || {
-        protect_against_insiders(
-            &axes,
-            member.finest,
-            k,
-            Some(deadline),
-            &member.bound,
-            &member.breakdown,
-            &member.owners,
-        )
-    })
-    .await
-    .map_err(|_| ApiError::new(Code::Internal, "internal error"))?;
+    drop(read);
+    // Each coarser table's cells keep the status its own lattice gave them (their lattices
+    // take turns of their own).
+    let fixed = fixed_by_coarser_tables(s, env, plan, source).await?;
+    let member = Member { fixed, ..member };
+    let _protect = turn().await?;
+    if let Some(l) = env.cache.lattice(env.version, &key) {
+        return l.map_err(too_costly);
+    }
+    let deadline = std::time::Instant::now() + limit;
+    let lattice = tokio::task::spawn_blocking(move || protect_member(&member, k, Some(deadline)))
+        .await
+        .map_err(|_| ApiError::new(Code::Internal, "internal error"))?;
     let lattice = match lattice {
         Ok(l) => std::sync::Arc::new(l),
         Err(_) => {
@@ -373,6 +383,46 @@ async fn lattice_alone(
     };
     env.cache.put_lattice(env.version, key, Ok(lattice.clone()));
     Ok(lattice)
+}
+
+/// The statuses of the cells of every coarser table of the plan's canonical table, as
+/// their own lattices give them: the tables one level coarser on one axis (an axis at
+/// level 0 left out), whose lattices hold all coarser tables. So a cell has one status
+/// whichever query shows it, and the order in which tables are asked for does not matter.
+async fn fixed_by_coarser_tables(
+    s: &Scoped,
+    env: &Env<'_>,
+    plan: &Plan,
+    source: Source,
+) -> Result<std::collections::HashMap<CellId, Visibility>, ApiError> {
+    let mut fixed = std::collections::HashMap::new();
+    for i in 0..plan.axes.len() {
+        let mut coarser = plan.clone();
+        coarser.axes[i].1 -= 1;
+        coarser.axes.retain(|(_, l)| *l > 0);
+        coarser.output = coarser.axes.clone();
+        coarser.filters = Vec::new();
+        coarser.months = None;
+        // A coarser table too costly to protect makes this one too costly as well.
+        let lattice = Box::pin(protected_lattice(s, env, &coarser, source)).await?;
+        // Its cells, keyed on this table's axes (a left-out axis at "all").
+        let pos: Vec<Option<usize>> = plan
+            .axes
+            .iter()
+            .map(|(a, _)| coarser.axes.iter().position(|(b, _)| a == b))
+            .collect();
+        for (levels, table) in &lattice.tables {
+            let levels: Vec<u8> = pos.iter().map(|p| p.map_or(0, |p| levels[p])).collect();
+            for (key, cell) in table {
+                let key: Vec<String> = pos
+                    .iter()
+                    .map(|p| p.map_or_else(String::new, |p| key[p].clone()))
+                    .collect();
+                fixed.insert((levels.clone(), key), cell.visibility);
+            }
+        }
+    }
+    Ok(fixed)
 }
 
 /// Why a table is not protected: too costly (remembered like an answer) or a failure.
@@ -454,6 +504,7 @@ async fn read_member(
         bound,
         breakdown,
         owners,
+        fixed: std::collections::HashMap::new(),
     })
 }
 

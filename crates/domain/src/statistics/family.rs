@@ -36,6 +36,8 @@ pub struct Member {
     pub bound: HashSet<CellId>,
     pub breakdown: Vec<(Key, i64, i64)>,
     pub owners: Vec<(Key, i64, i64)>,
+    /// The statuses of cells of coarser tables fixed by their own lattices.
+    pub fixed: HashMap<CellId, Visibility>,
 }
 
 /// Protects the members together: each on its own (primary, lines, joint check, insiders,
@@ -48,19 +50,7 @@ pub fn protect_family(
     deadline: Option<std::time::Instant>,
 ) -> Result<Vec<Lattice>, OutOfTime> {
     let flows: Vec<Flow> = members.iter().map(|m| m.flow.clone()).collect();
-    let mut ws: Vec<Work> = members
-        .iter()
-        .map(|m| {
-            Work::prepared(
-                &m.axes,
-                m.finest.clone(),
-                k,
-                &m.bound,
-                &m.breakdown,
-                &m.owners,
-            )
-        })
-        .collect();
+    let mut ws: Vec<Work> = members.iter().map(|m| Work::prepared(m, k)).collect();
     let late = || deadline.is_some_and(|d| std::time::Instant::now() > d);
     loop {
         for w in &mut ws {
@@ -268,7 +258,7 @@ fn family_hides(ws: &[Work], flows: &[Flow]) -> Vec<(usize, At)> {
         let best = row
             .keys()
             .flat_map(|j| cells_of[*j].iter().copied())
-            .filter(|&(i, t, c)| !ws[i].hidden((t, c)))
+            .filter(|&(i, t, c)| ws[i].hideable((t, c)))
             .min_by_key(|&(i, t, c)| {
                 (
                     std::cmp::Reverse(level_sum(i, t)),

@@ -264,3 +264,101 @@ fn an_organisation_learns_nothing_by_subtracting_its_own_records() {
     assert!(hidden.len() >= 2, "{hidden:?}");
     assert!(hidden.iter().any(|k| k.as_str() == "paused"), "{hidden:?}");
 }
+
+/// A table protected the way the gateway protects it: each table one level coarser on one
+/// axis (an axis at level 0 left out) first, recursively, and their statuses fixed.
+fn nested(axes: &[(Axis, u8)], finest: &[(Key, i64, i64)]) -> Lattice {
+    let mut fixed = HashMap::new();
+    for i in 0..axes.len() {
+        let mut coarser = axes.to_vec();
+        coarser[i].1 -= 1;
+        let pos: Vec<Option<usize>> = {
+            let kept: Vec<Axis> = coarser
+                .iter()
+                .filter(|(_, l)| *l > 0)
+                .map(|a| a.0)
+                .collect();
+            axes.iter()
+                .map(|(a, _)| kept.iter().position(|b| a == b))
+                .collect()
+        };
+        // The coarser table's finest cells, summed from this table's.
+        let names: Vec<Axis> = axes.iter().map(|a| a.0).collect();
+        let from: Vec<u8> = axes.iter().map(|a| a.1).collect();
+        let to: Vec<u8> = coarser.iter().map(|a| a.1).collect();
+        let mut sums: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
+        for (key, c, a) in finest {
+            let k: Key = coarsen_key(&names, key, &from, &to)
+                .into_iter()
+                .zip(&to)
+                .filter(|(_, l)| **l > 0)
+                .map(|(k, _)| k)
+                .collect();
+            let e = sums.entry(k).or_default();
+            e.0 += c;
+            e.1 += a;
+        }
+        let kept: Vec<(Axis, u8)> = coarser.iter().copied().filter(|(_, l)| *l > 0).collect();
+        let cells: Vec<(Key, i64, i64)> = sums.into_iter().map(|(k, (c, a))| (k, c, a)).collect();
+        let lattice = nested(&kept, &cells);
+        for (levels, table) in &lattice.tables {
+            let levels: Vec<u8> = pos.iter().map(|p| p.map_or(0, |p| levels[p])).collect();
+            for (key, cell) in table {
+                let key: Key = pos
+                    .iter()
+                    .map(|p| p.map_or_else(String::new, |p| key[p].clone()))
+                    .collect();
+                fixed.insert((levels.clone(), key), cell.visibility);
+            }
+        }
+    }
+    let member = family::Member {
+        flow: family::Flow::Requested,
+        axes: axes.to_vec(),
+        finest: finest.to_vec(),
+        bound: HashSet::new(),
+        breakdown: Vec::new(),
+        owners: Vec::new(),
+        fixed: fixed.clone(),
+    };
+    let l = protect_member(&member, K, None).expect("no deadline");
+    // One status per cell: every coarser table's cell as its own lattice has it.
+    for ((levels, key), v) in &fixed {
+        let got = l.cell(levels, key).map(|c| c.visibility);
+        assert!(
+            got.is_none_or(|g| g == *v),
+            "{levels:?} {key:?}: {got:?} here, {v:?} in its own table"
+        );
+    }
+    l
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+
+    /// Tables protected with their coarser tables' statuses fixed keep those statuses
+    /// (checked in `nested`), and give nothing away that hiding the whole finest table
+    /// would not also give away: with the coarser tables fixed, the finest table's cells
+    /// are all a table can still hide (what the coarser tables shown on their own already
+    /// determine through the finest table's empty cells is beyond it; see issue 12).
+    #[test]
+    fn fixed_coarser_statuses_hold_and_nothing_is_recoverable(cells in arb_cells()) {
+        let l = nested(&GSY, &cells);
+        let top: Vec<u8> = GSY.iter().map(|a| a.1).collect();
+        let mut all_hidden = l.clone();
+        if let Some(t) = all_hidden.tables.get_mut(&top) {
+            for c in t.values_mut() {
+                if !c.visibility.hidden() {
+                    c.visibility = Visibility::Secondary;
+                }
+            }
+        }
+        let beyond: Vec<(Levels, Key)> =
+            audit(&all_hidden).into_iter().map(|(l, k, _)| (l, k)).collect();
+        let found: Vec<_> = audit(&l)
+            .into_iter()
+            .filter(|(l, k, _)| !beyond.contains(&(l.clone(), k.clone())))
+            .collect();
+        prop_assert!(found.is_empty(), "recovered hidden cells: {:?}", found);
+    }
+}
