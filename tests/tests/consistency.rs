@@ -103,7 +103,7 @@ async fn one_status_per_cell(pg: Option<PgDatabase>) {
                 "mentorships?groupBy=state",
             ),
             (
-                format!("mentorships?groupBy=target_group,status&network={x}"),
+                format!("mentorships?groupBy=status&network={x}"),
                 "mentorships?groupBy=state",
             ),
             (

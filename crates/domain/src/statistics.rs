@@ -849,7 +849,7 @@ pub fn protect_against_insiders(
     breakdown: &[(Key, i64, i64)],
     owners: &[(Key, i64, i64)],
 ) -> Result<Lattice, OutOfTime> {
-    protect_member(
+    let mut w = Work::prepared(
         &family::Member {
             flow: family::Flow::Requested,
             axes: axes.to_vec(),
@@ -860,21 +860,43 @@ pub fn protect_against_insiders(
             fixed: HashMap::new(),
         },
         k,
-        deadline,
-    )
+    );
+    w.secondary(deadline)?;
+    Ok(w.into_lattice())
 }
 
 /// Protects one table (a [`family::Member`] read on its own): primary suppressions, the
 /// statuses its coarser tables have in their own lattices (`fixed`: one status per cell,
 /// whichever query shows it), earlier releases, insiders, then the secondary suppressions.
+///
+/// Refused with [`Refusal::Revealing`] when a hidden cell stays determined and no cell
+/// left to hide would change that: the coarser tables, each safe on its own, together with
+/// this table's empty cells would give it away, so this table is not shown at all.
 pub fn protect_member(
     m: &family::Member,
     k: i64,
     deadline: Option<std::time::Instant>,
-) -> Result<Lattice, OutOfTime> {
+) -> Result<Lattice, Refusal> {
     let mut w = Work::prepared(m, k);
     w.secondary(deadline)?;
+    if w.stuck.get() {
+        return Err(Refusal::Revealing);
+    }
     Ok(w.into_lattice())
+}
+
+/// Why a table is not protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    OutOfTime,
+    /// Showing it would reveal a hidden cell whatever else it hid.
+    Revealing,
+}
+
+impl From<OutOfTime> for Refusal {
+    fn from(_: OutOfTime) -> Self {
+        Refusal::OutOfTime
+    }
 }
 
 impl Work {
@@ -973,6 +995,8 @@ struct Work {
     units: Vec<Unit>,
     /// Cells whose status is fixed (by their own table's lattice): never hidden here.
     pinned: HashSet<At>,
+    /// Whether the joint check found a determined hidden cell with no cell left to hide.
+    stuck: std::cell::Cell<bool>,
 }
 
 impl Work {
@@ -1079,6 +1103,7 @@ impl Work {
             parts: Vec::new(),
             units: Vec::new(),
             pinned: HashSet::new(),
+            stuck: std::cell::Cell::new(false),
         }
     }
 
@@ -1278,6 +1303,8 @@ impl Work {
             return Ok(());
         }
         loop {
+            // Only the last round's check counts: a later hide may settle an earlier one.
+            self.stuck.set(false);
             for t in 0..self.levels.len() {
                 while self.fix_lines(t) {
                     if late() {
@@ -1493,6 +1520,9 @@ impl Work {
                 }) {
                     out.push(best);
                     break;
+                }
+                if next.is_empty() {
+                    self.stuck.set(true);
                 }
                 reached = next;
             }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use verbund_domain::error::Collector;
 use verbund_domain::statistics::{
     Axis, CellId, Dimension, Flow, Lattice, MAX_PROTECTED_CELLS, Measure, Member, Plan, Query,
-    Visibility, binding_cells, geo_home, protect_family, protect_member, protection_cost,
+    Refusal, Visibility, binding_cells, geo_home, protect_family, protect_member, protection_cost,
     with_regions,
 };
 use verbund_domain::{Reason, ValidationErrors};
@@ -371,11 +371,16 @@ async fn lattice_alone(
         .map_err(|_| ApiError::new(Code::Internal, "internal error"))?;
     let lattice = match lattice {
         Ok(l) => std::sync::Arc::new(l),
-        Err(_) => {
-            let message = format!(
-                "this statistic could not be read and protected within {} ms",
-                limit.as_millis()
-            );
+        Err(why) => {
+            let message = match why {
+                Refusal::Revealing => "this statistic cannot be shown in the protected view: \
+                    together with the coarser tables it would reveal a small count"
+                    .to_owned(),
+                Refusal::OutOfTime => format!(
+                    "this statistic could not be read and protected within {} ms",
+                    limit.as_millis()
+                ),
+            };
             env.cache
                 .put_lattice(env.version, key, Err(message.clone()));
             return Err(too_costly(message));
