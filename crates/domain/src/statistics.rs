@@ -645,6 +645,10 @@ pub enum Visibility {
     /// or an organisation who subtracts its own records, would learn a count from 1 to k−1
     /// about the rest.
     Insider,
+    /// Hidden so that an attacker who solves linear programmes over all the shown cells
+    /// (counts are whole numbers, never negative) cannot narrow a hidden cell below its
+    /// protection interval ([`Ranges`]).
+    Interval,
 }
 
 impl Visibility {
@@ -660,7 +664,8 @@ impl Visibility {
             | Visibility::Linked
             | Visibility::Measures
             | Visibility::Bound
-            | Visibility::Insider => Some("secondary"),
+            | Visibility::Insider
+            | Visibility::Interval => Some("secondary"),
         }
     }
 }
@@ -675,7 +680,9 @@ impl Visibility {
     /// (secondary: a reporting snapshot hid the same cell of the same period),
     /// `protects_from_insider` (secondary: a coordinator subtracting its own subtree's exact
     /// figures, or an organisation subtracting its own records, would learn a count from 1
-    /// to k−1 about the others, or recompute a hidden cell that is not wholly its own).
+    /// to k−1 about the others, or recompute a hidden cell that is not wholly its own),
+    /// `protects_interval` (secondary: an attacker solving linear programmes over the shown
+    /// cells would narrow a hidden cell below its protection interval, see [`Ranges`]).
     pub fn reason(self) -> Option<&'static str> {
         match self {
             Visibility::Shown => None,
@@ -685,6 +692,7 @@ impl Visibility {
             Visibility::Measures => Some("protects_linked_measures"),
             Visibility::Bound => Some("earlier_release"),
             Visibility::Insider => Some("protects_from_insider"),
+            Visibility::Interval => Some("protects_interval"),
         }
     }
 }
@@ -858,6 +866,7 @@ pub fn protect_against_insiders(
             breakdown: breakdown.to_vec(),
             owners: owners.to_vec(),
             fixed: HashMap::new(),
+            ranges: Ranges::default(),
         },
         k,
     );
@@ -906,6 +915,7 @@ impl Work {
     fn prepared(m: &family::Member, k: i64) -> Work {
         let k = k.max(MIN_K);
         let mut w = Work::build(&m.axes, m.finest.clone(), k);
+        w.ranges = m.ranges;
         // An earlier release's reason comes first: it holds whatever the counts are now.
         if !m.bound.is_empty() {
             for t in 0..w.levels.len() {
@@ -997,6 +1007,20 @@ struct Work {
     pinned: HashSet<At>,
     /// Whether the joint check found a determined hidden cell with no cell left to hide.
     stuck: std::cell::Cell<bool>,
+    /// How wide the LP attacker's interval for each hidden cell must stay.
+    ranges: Ranges,
+}
+
+/// The attacker's system of [`Work::system`].
+struct System {
+    /// The unknowns: hidden cells.
+    cells: Vec<At>,
+    /// The lines that hold an unknown.
+    eqs: Vec<usize>,
+    /// For each of `eqs`, its unknowns with their coefficients (members +1, parent −1).
+    eq_vars: Vec<Vec<(usize, f64)>>,
+    /// Each connected component: its unknowns and its equations (indices into `eqs`).
+    comps: Vec<(Vec<usize>, Vec<usize>)>,
 }
 
 impl Work {
@@ -1104,6 +1128,7 @@ impl Work {
             units: Vec::new(),
             pinned: HashSet::new(),
             stuck: std::cell::Cell::new(false),
+            ranges: Ranges::default(),
         }
     }
 
@@ -1335,7 +1360,15 @@ impl Work {
                 }
             }
             if insider_hides.is_empty() {
-                return Ok(());
+                // Last, the LP attacker: every hidden cell keeps its protection interval.
+                let hides = self.interval_hides(deadline)?;
+                if hides.is_empty() {
+                    return Ok(());
+                }
+                for at in hides {
+                    self.hide(at, Visibility::Interval);
+                }
+                continue;
             }
             for at in insider_hides {
                 self.hide(at, Visibility::Insider);
@@ -1379,18 +1412,10 @@ impl Work {
         changed
     }
 
-    /// For each connected component of the attacker's system (unknowns: hidden cells; one
-    /// equation per line that holds one) in which some hidden cell is determined, one shown
-    /// cell to hide: of an equation of the determined cell (or, if all of those are hidden,
-    /// of the equations they reach), preferring the finest table, then the smallest count.
-    ///
-    /// With `insider`, the cells wholly inside that coordinator's subtree are known, and
-    /// only cells it does not know are hidden.
-    fn joint_hides(
-        &self,
-        deadline: Option<std::time::Instant>,
-        insider: Option<usize>,
-    ) -> Result<Vec<At>, OutOfTime> {
+    /// The attacker's system: the hidden cells as unknowns (less those the insider `unit`
+    /// knows, the cells wholly inside its subtree), one equation per line that holds one,
+    /// split into connected components.
+    fn system(&self, insider: Option<usize>) -> System {
         let known = |at: At| insider.is_some_and(|u| self.inside(at, u));
         let mut unknown: HashMap<At, usize> = HashMap::new();
         let mut cells: Vec<At> = Vec::new();
@@ -1443,18 +1468,44 @@ impl Work {
                 uf[a] = b;
             }
         }
-        let mut comps: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut comps: BTreeMap<usize, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
         for v in 0..n {
             let r = find(&mut uf, v);
-            comps.entry(r).or_default().push(v);
+            comps.entry(r).or_default().0.push(v);
         }
-        let mut eqs_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (e, vars) in eq_vars.iter().enumerate() {
             let r = find(&mut uf, vars[0].0);
-            eqs_of.entry(r).or_default().push(e);
+            comps.entry(r).or_default().1.push(e);
         }
+        System {
+            cells,
+            eqs,
+            eq_vars,
+            comps: comps.into_values().collect(),
+        }
+    }
+
+    /// For each connected component of the attacker's system (unknowns: hidden cells; one
+    /// equation per line that holds one) in which some hidden cell is determined, one shown
+    /// cell to hide: of an equation of the determined cell (or, if all of those are hidden,
+    /// of the equations they reach), preferring the finest table, then the smallest count.
+    ///
+    /// With `insider`, the cells wholly inside that coordinator's subtree are known, and
+    /// only cells it does not know are hidden.
+    fn joint_hides(
+        &self,
+        deadline: Option<std::time::Instant>,
+        insider: Option<usize>,
+    ) -> Result<Vec<At>, OutOfTime> {
+        let known = |at: At| insider.is_some_and(|u| self.inside(at, u));
+        let System {
+            cells,
+            eqs,
+            eq_vars,
+            comps,
+        } = self.system(insider);
         let mut out = Vec::new();
-        for (root, vars) in comps {
+        for (vars, comp_eqs) in comps {
             if vars.len() > MAX_JOINT_UNKNOWNS {
                 continue;
             }
@@ -1463,7 +1514,6 @@ impl Work {
             }
             let col: HashMap<usize, usize> =
                 vars.iter().enumerate().map(|(i, v)| (*v, i)).collect();
-            let comp_eqs = eqs_of.get(&root).cloned().unwrap_or_default();
             let mut m: Vec<Vec<f64>> = comp_eqs
                 .iter()
                 .map(|e| {
@@ -1609,23 +1659,27 @@ fn determined_columns(m: &mut [Vec<f64>], cols: usize) -> Vec<usize> {
         .collect()
 }
 
-/// The disclosure audit, written as an attacker would: every equation "parent = sum of its
-/// line" over all tables of the lattice, with the shown values substituted and the hidden
-/// cells as unknowns, solved exactly (integer Gauss–Jordan). Returns each hidden cell the
-/// equations pin down, with its value. Independent of the float check inside
-/// [`protect`], so that tests can hold one against the other.
-pub fn audit(l: &Lattice) -> Vec<(Levels, Key, i64)> {
+/// The equations an attacker reads off a published lattice: for every line, "parent = sum
+/// of its members" with the shown values substituted, as Σ coefficient · unknown = rhs over
+/// the hidden cells (members +1, a hidden parent −1). Lines without a hidden cell are left
+/// out.
+#[allow(clippy::type_complexity)]
+fn equations(l: &Lattice) -> (Vec<(Levels, Key)>, Vec<(Vec<(usize, i64)>, i64)>) {
     let mut unknown: Vec<(Levels, Key)> = Vec::new();
     let mut index: HashMap<(Levels, Key), usize> = HashMap::new();
-    for (levels, t) in &l.tables {
-        for (key, c) in t {
+    let mut tables: Vec<&Levels> = l.tables.keys().collect();
+    tables.sort();
+    for levels in tables {
+        let mut keys: Vec<(&Key, &Cell)> = l.tables[levels].iter().collect();
+        keys.sort_by_key(|(k, _)| *k);
+        for (key, c) in keys {
             if c.visibility.hidden() {
                 index.insert((levels.clone(), key.clone()), unknown.len());
                 unknown.push((levels.clone(), key.clone()));
             }
         }
     }
-    let mut rows: Vec<Vec<i128>> = Vec::new();
+    let mut rows = Vec::new();
     for (levels, t) in &l.tables {
         for i in 0..levels.len() {
             if levels[i] == 0 {
@@ -1641,29 +1695,48 @@ pub fn audit(l: &Lattice) -> Vec<(Levels, Key, i64)> {
                     .push(key);
             }
             for (pkey, members) in by_parent {
-                // coefficients over unknowns, last column the constant: sum(unknown) = rhs
-                let mut row = vec![0i128; unknown.len() + 1];
-                let mut rhs: i128 = 0;
                 let Some(p) = l.tables.get(&parent).and_then(|t| t.get(&pkey)) else {
                     continue;
                 };
+                let mut row: Vec<(usize, i64)> = Vec::new();
+                let mut rhs: i64 = 0;
                 match index.get(&(parent.clone(), pkey.clone())) {
-                    Some(u) => row[*u] -= 1,
-                    None => rhs += i128::from(p.count),
+                    Some(u) => row.push((*u, -1)),
+                    None => rhs += p.count,
                 }
                 for m in members {
                     match index.get(&(levels.clone(), m.clone())) {
-                        Some(u) => row[*u] += 1,
-                        None => rhs -= i128::from(t.get(m).map_or(0, |c| c.count)),
+                        Some(u) => row.push((*u, 1)),
+                        None => rhs -= t.get(m).map_or(0, |c| c.count),
                     }
                 }
-                row[unknown.len()] = rhs;
-                if row[..unknown.len()].iter().any(|x| *x != 0) {
-                    rows.push(row);
+                if !row.is_empty() {
+                    rows.push((row, rhs));
                 }
             }
         }
     }
+    (unknown, rows)
+}
+
+/// The disclosure audit, written as an attacker would: every equation "parent = sum of its
+/// line" over all tables of the lattice, with the shown values substituted and the hidden
+/// cells as unknowns, solved exactly (integer Gauss–Jordan). Returns each hidden cell the
+/// equations pin down, with its value. Independent of the float check inside
+/// [`protect`], so that tests can hold one against the other.
+pub fn audit(l: &Lattice) -> Vec<(Levels, Key, i64)> {
+    let (unknown, equations) = equations(l);
+    let mut rows: Vec<Vec<i128>> = equations
+        .into_iter()
+        .map(|(coefficients, rhs)| {
+            let mut row = vec![0i128; unknown.len() + 1];
+            for (v, c) in coefficients {
+                row[v] += i128::from(c);
+            }
+            row[unknown.len()] = i128::from(rhs);
+            row
+        })
+        .collect();
     // Gauss–Jordan over the integers.
     let n = unknown.len();
     let mut r = 0;
@@ -1706,7 +1779,9 @@ fn gcd(a: i128, b: i128) -> i128 {
 }
 
 mod family;
+mod interval;
 pub use family::{Flow, Member, protect_family};
+pub use interval::{Breach, Need, Ranges, interval_audit};
 
 #[cfg(test)]
 mod tests;

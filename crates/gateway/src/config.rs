@@ -132,6 +132,11 @@ pub struct StatisticsConfig {
     /// Cost units per rate-limit token: a protected statistic that is not cached takes
     /// cost / cost_per_token tokens from the caller's budget.
     pub cost_per_token: u64,
+    /// How wide an attacker's interval for a hidden cell must stay when it solves linear
+    /// programmes over every shown cell (`primary`: v ± 3 for a primary cell of value v;
+    /// `secondary_min`, `secondary_percent`: at least max(5, 10 % of v) for any other hidden
+    /// cell). All 0 turns interval protection off.
+    pub intervals: verbund_domain::statistics::Ranges,
 }
 
 impl Default for StatisticsConfig {
@@ -142,6 +147,7 @@ impl Default for StatisticsConfig {
             max_cost: 250_000,
             time_limit_ms: 4_000,
             cost_per_token: 2_500,
+            intervals: verbund_domain::statistics::Ranges::default(),
         }
     }
 }
@@ -262,6 +268,14 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
             verbund_domain::statistics::MIN_K,
             config.statistics.k
         ));
+    }
+    let r = config.statistics.intervals;
+    if r.primary < 0 || r.secondary_min < 0 || !(0..=100).contains(&r.secondary_percent) {
+        return Err(
+            "invalid configuration: statistics.intervals.primary and secondary_min must \
+            not be negative, secondary_percent must be from 0 to 100"
+                .into(),
+        );
     }
     if config.statistics.cost_per_token < 1 {
         return Err("invalid configuration: statistics.cost_per_token must be at least 1".into());

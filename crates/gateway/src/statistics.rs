@@ -510,6 +510,7 @@ async fn read_member(
         breakdown,
         owners,
         fixed: std::collections::HashMap::new(),
+        ranges: env.config.intervals,
     })
 }
 

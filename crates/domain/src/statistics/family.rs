@@ -38,6 +38,8 @@ pub struct Member {
     pub owners: Vec<(Key, i64, i64)>,
     /// The statuses of cells of coarser tables fixed by their own lattices.
     pub fixed: HashMap<CellId, Visibility>,
+    /// How wide an LP attacker's interval for each hidden cell must stay.
+    pub ranges: Ranges,
 }
 
 /// Protects the members together: each on its own (primary, lines, joint check, insiders,

@@ -34,7 +34,54 @@ fn check(axes: &[(Axis, u8)], cells: Vec<(Key, i64, i64)>) -> Lattice {
         "recovered hidden cells: {found:?}\nlattice: {:?}",
         l.tables
     );
+    let narrow = interval_audit(&l, &Ranges::default());
+    assert!(
+        narrow.is_empty(),
+        "narrowed hidden cells: {narrow:?}\nlattice: {:?}",
+        l.tables
+    );
+    dump(&l, "check");
     l
+}
+
+/// Writes the lattice as the LP attacker's problem (`VERBUND_LP_DUMP`, a directory), for the
+/// independent check with HiGHS (`tests/lp/verify.py`, run by `.ci/run`): axes, and every
+/// cell with its levels, key, true count and whether it is shown or why not.
+fn dump(l: &Lattice, name: &str) {
+    dump_to(l, name, "")
+}
+
+/// [`dump`] into the subdirectory `sub` (`control`: lattices the LP attacker must narrow).
+fn dump_to(l: &Lattice, name: &str, sub: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let Some(dir) = std::env::var_os("VERBUND_LP_DUMP") else {
+        return;
+    };
+    let cells: Vec<serde_json::Value> = l
+        .tables
+        .iter()
+        .flat_map(|(levels, t)| {
+            t.iter().map(move |(key, c)| {
+                serde_json::json!({
+                    "levels": levels,
+                    "key": key,
+                    "count": c.count,
+                    "reason": c.visibility.reason(),
+                })
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "axes": l.axes.iter().map(|a| a.name()).collect::<Vec<_>>(),
+        "ranges": Ranges::default(),
+        "cells": cells,
+    });
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let dir = std::path::Path::new(&dir).join(sub);
+    let path = dir.join(format!("domain-{name}-{n:05}.json"));
+    std::fs::create_dir_all(&dir).expect("dump directory");
+    std::fs::write(path, doc.to_string()).expect("dump");
 }
 
 fn cell(geo: String, status: &str, year: &str, count: i64) -> (Key, i64, i64) {
@@ -321,6 +368,7 @@ fn nested(axes: &[(Axis, u8)], finest: &[(Key, i64, i64)]) -> Option<Lattice> {
         breakdown: Vec::new(),
         owners: Vec::new(),
         fixed: fixed.clone(),
+        ranges: Ranges::default(),
     };
     let l = match protect_member(&member, K, None) {
         Ok(l) => l,
@@ -350,6 +398,56 @@ proptest! {
         if let Some(l) = nested(&GSY, &cells) {
             let found = audit(&l);
             prop_assert!(found.is_empty(), "recovered hidden cells: {:?}", found);
+            let narrow = interval_audit(&l, &Ranges::default());
+            prop_assert!(narrow.is_empty(), "narrowed hidden cells: {:?}", narrow);
+            dump(&l, "nested");
         }
     }
+}
+
+/// The exact checks alone leave hidden cells that an LP attacker narrows below their
+/// interval (so the LP step is needed); with it, none is narrowed on the same tables.
+#[test]
+fn the_lp_step_widens_what_the_exact_checks_leave_narrow() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let off = Ranges {
+        primary: 0,
+        secondary_min: 0,
+        secondary_percent: 0,
+    };
+    let (mut narrow_without, mut tables) = (0, 0);
+    for _ in 0..120 {
+        let cells = arb_cells().new_tree(&mut runner).expect("cells").current();
+        let member = |ranges| family::Member {
+            flow: family::Flow::Requested,
+            axes: GSY.to_vec(),
+            finest: cells.clone(),
+            bound: HashSet::new(),
+            breakdown: Vec::new(),
+            owners: Vec::new(),
+            fixed: HashMap::new(),
+            ranges,
+        };
+        let (Ok(without), Ok(with)) = (
+            protect_member(&member(off), K, None),
+            protect_member(&member(Ranges::default()), K, None),
+        ) else {
+            continue;
+        };
+        tables += 1;
+        if !interval_audit(&without, &Ranges::default()).is_empty() {
+            narrow_without += 1;
+            dump_to(&without, "without-lp", "control");
+        }
+        let narrow = interval_audit(&with, &Ranges::default());
+        assert!(narrow.is_empty(), "narrowed: {narrow:?}");
+        assert!(audit(&with).is_empty());
+    }
+    println!("{narrow_without} of {tables} tables narrowed without the LP step, 0 with it");
+    assert!(tables >= 100, "{tables} tables protected");
+    assert!(
+        narrow_without > 0,
+        "the exact checks alone already hold the intervals"
+    );
 }

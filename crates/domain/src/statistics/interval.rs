@@ -1,0 +1,343 @@
+//! Interval protection: an attacker who knows every shown cell and total of a lattice, knows
+//! that counts are whole numbers and never negative, and solves linear programmes, learns
+//! for each hidden cell the interval [low, high] of the values it can still have. A hidden
+//! cell is protected when that interval stays wide ([`Ranges`]): for a primary cell of value
+//! v, low ≤ max(0, v − primary) and high ≥ v + primary; for any other hidden cell,
+//! high − low ≥ max(secondary_min, secondary_percent % of v). These are the rules of
+//! τ-ARGUS's protection levels, with the defaults of the German statistical offices' practice
+//! (3 either side; 5, or 10 %).
+//!
+//! [`Work::interval_hides`] runs once the exact checks hold: per connected component of the
+//! attacker's system it solves, for each hidden cell, the LPs that maximise and minimise it
+//! (an LP's optimal point also bounds every other cell of the component, so most cells need
+//! no LP of their own) and, for the first cell whose interval is too narrow, hides one more
+//! shown cell of its lines. [`interval_audit`] is the attacker on its own, for tests.
+
+use super::*;
+use microlp::{ComparisonOp, LinearExpr, OptimizationDirection, Problem, SolveOutcome};
+
+/// How wide the LP attacker's interval for a hidden cell must stay. Setting all three to 0
+/// turns interval protection off (the exact checks remain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Ranges {
+    /// A primary cell of value v: the interval holds [max(0, v − primary), v + primary].
+    pub primary: i64,
+    /// A secondary cell of value v: the interval is at least max(secondary_min,
+    /// secondary_percent % of v) wide.
+    pub secondary_min: i64,
+    pub secondary_percent: i64,
+}
+
+impl Default for Ranges {
+    fn default() -> Self {
+        Ranges {
+            primary: 3,
+            secondary_min: 5,
+            secondary_percent: 10,
+        }
+    }
+}
+
+/// What an attacker's interval for one hidden cell must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// low ≤ `low` and high ≥ `high`.
+    Around { low: i64, high: i64 },
+    /// high − low ≥ this.
+    Width(i64),
+}
+
+impl Ranges {
+    /// What the interval of a hidden cell with this status and value must hold.
+    pub fn need(&self, visibility: Visibility, value: i64) -> Need {
+        if visibility == Visibility::Primary {
+            Need::Around {
+                low: (value - self.primary).max(0),
+                high: value + self.primary,
+            }
+        } else {
+            // 10 % of v, rounded up.
+            let share = (value * self.secondary_percent + 99) / 100;
+            Need::Width(self.secondary_min.max(share))
+        }
+    }
+
+    /// The least a shown cell should hold to lend a hidden cell the room it needs.
+    fn room(&self, need: Need) -> i64 {
+        match need {
+            Need::Around { .. } => self.primary.max(1),
+            Need::Width(w) => w.max(1),
+        }
+    }
+}
+
+impl Need {
+    /// Whether an interval [low, high] (whole numbers; `None` above: unbounded) holds it.
+    pub fn held_by(self, low: i64, high: Option<i64>) -> bool {
+        match self {
+            Need::Around { low: l, high: h } => low <= l && high.is_none_or(|x| x >= h),
+            Need::Width(w) => high.is_none_or(|x| x - low >= w),
+        }
+    }
+}
+
+/// One equation over unknowns: Σ coefficient · x = rhs.
+type Row = (Vec<(usize, f64)>, f64);
+
+/// The optimum of x[target] over x ≥ 0 with `rows`: `Ok(Some(point))`, `Ok(None)` when
+/// unbounded, `Err(())` when the solver gives no answer (counted as a narrow interval).
+fn optimum(n: usize, rows: &[Row], target: usize, maximise: bool) -> Result<Option<Vec<f64>>, ()> {
+    let mut p = Problem::new(if maximise {
+        OptimizationDirection::Maximize
+    } else {
+        OptimizationDirection::Minimize
+    });
+    let vars: Vec<microlp::Variable> = (0..n)
+        .map(|i| p.add_var(if i == target { 1.0 } else { 0.0 }, (0.0, f64::INFINITY)))
+        .collect();
+    for (coefficients, rhs) in rows {
+        let mut e = LinearExpr::empty();
+        for (v, c) in coefficients {
+            e.add(vars[*v], *c);
+        }
+        p.add_constraint(e, ComparisonOp::Eq, *rhs);
+    }
+    match p.solve() {
+        Ok(SolveOutcome::Solution(s)) => Ok(Some(vars.iter().map(|v| s.var_value(*v)).collect())),
+        Err(microlp::Error::Unbounded) => Ok(None),
+        _ => Err(()),
+    }
+}
+
+/// A whole-number bound from an LP value (the attacker rounds inwards; a small tolerance
+/// absorbs the solver's round-off).
+fn floor(x: f64) -> i64 {
+    (x + 1e-6).floor() as i64
+}
+
+fn ceil(x: f64) -> i64 {
+    (x - 1e-6).ceil() as i64
+}
+
+/// The first unknown (in `order`) whose interval does not hold its need, over x ≥ 0 with
+/// `rows`; `truth` is a feasible point (the real counts). Each LP's optimal point widens
+/// what is known of every unknown, so most need no LP of their own.
+fn first_narrow(
+    rows: &[Row],
+    truth: &[i64],
+    needs: &[Need],
+    order: &[usize],
+    deadline: Option<std::time::Instant>,
+) -> Result<Option<usize>, OutOfTime> {
+    let n = truth.len();
+    let mut low: Vec<i64> = truth.to_vec();
+    let mut high: Vec<Option<i64>> = truth.iter().map(|v| Some(*v)).collect();
+    let widen = |point: &[f64], low: &mut Vec<i64>, high: &mut Vec<Option<i64>>| {
+        for (i, x) in point.iter().enumerate() {
+            low[i] = low[i].min(ceil(*x));
+            high[i] = high[i].map(|h| h.max(floor(*x)));
+        }
+    };
+    for &i in order {
+        if needs[i].held_by(low[i], high[i]) {
+            continue;
+        }
+        if deadline.is_some_and(|d| std::time::Instant::now() > d) {
+            return Err(OutOfTime);
+        }
+        for maximise in [true, false] {
+            if needs[i].held_by(low[i], high[i]) {
+                break;
+            }
+            match optimum(n, rows, i, maximise) {
+                Ok(Some(point)) => widen(&point, &mut low, &mut high),
+                Ok(None) => high[i] = None,
+                Err(()) => return Ok(Some(i)),
+            }
+        }
+        if !needs[i].held_by(low[i], high[i]) {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+impl Work {
+    /// For each connected component of the attacker's system in which some hidden cell's
+    /// LP interval is narrower than its need, one shown cell to hide: of the lines of that
+    /// cell (or, if all of theirs are hidden or fixed, of the lines they reach), preferring
+    /// the finest table, then a count that can lend the room needed, then the smallest.
+    /// Sets `stuck` when no cell is left to hide.
+    pub(super) fn interval_hides(
+        &self,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Vec<At>, OutOfTime> {
+        let System {
+            cells,
+            eqs,
+            eq_vars,
+            comps,
+        } = self.system(None);
+        let mut out = Vec::new();
+        for (vars, comp_eqs) in comps {
+            if vars.len() > MAX_JOINT_UNKNOWNS {
+                continue;
+            }
+            let col: HashMap<usize, usize> =
+                vars.iter().enumerate().map(|(i, v)| (*v, i)).collect();
+            let rows: Vec<Row> = comp_eqs
+                .iter()
+                .map(|e| {
+                    let (parent, members) = &self.lines[eqs[*e]];
+                    let shown = |at: &At| {
+                        if self.hidden(*at) {
+                            0.0
+                        } else {
+                            self.counts[at.0][at.1] as f64
+                        }
+                    };
+                    let rhs = shown(parent) - members.iter().map(shown).sum::<f64>();
+                    let coefficients = eq_vars[*e].iter().map(|(v, c)| (col[v], *c)).collect();
+                    (coefficients, rhs)
+                })
+                .collect();
+            let truth: Vec<i64> = vars
+                .iter()
+                .map(|v| self.counts[cells[*v].0][cells[*v].1])
+                .collect();
+            let needs: Vec<Need> = vars
+                .iter()
+                .map(|v| {
+                    let (t, c) = cells[*v];
+                    self.ranges.need(self.vis[t][c], self.counts[t][c])
+                })
+                .collect();
+            // Primary cells first, then the rest, each by table and key: deterministic.
+            let mut order: Vec<usize> = (0..vars.len()).collect();
+            order.sort_by_key(|i| {
+                let (t, c) = cells[vars[*i]];
+                (self.vis[t][c] != Visibility::Primary, t, c)
+            });
+            let Some(narrow) = first_narrow(&rows, &truth, &needs, &order, deadline)? else {
+                continue;
+            };
+            let room = self.ranges.room(needs[narrow]);
+            let lines: Vec<usize> = comp_eqs.iter().map(|e| eqs[*e]).collect();
+            match self.lender(cells[vars[narrow]], &lines, room) {
+                Some(at) => out.push(at),
+                None => self.stuck.set(true),
+            }
+        }
+        Ok(out)
+    }
+
+    /// A shown cell to hide so that `at` gains room: breadth-first through `lines` from
+    /// `at`, the first step that reaches a hideable cell decides; among its cells the
+    /// finest table's, then one holding at least `room`, then the smallest count.
+    fn lender(&self, at: At, lines: &[usize], room: i64) -> Option<At> {
+        let level_sum = |t: usize| -> u32 { self.levels[t].iter().map(|x| u32::from(*x)).sum() };
+        let mut reached: Vec<At> = vec![at];
+        let mut seen: HashSet<At> = reached.iter().copied().collect();
+        let mut used = vec![false; lines.len()];
+        while !reached.is_empty() {
+            let mut shown: Vec<At> = Vec::new();
+            let mut next = Vec::new();
+            for (i, l) in lines.iter().enumerate() {
+                let (parent, members) = &self.lines[*l];
+                let mut all = members.iter().chain(std::iter::once(parent));
+                if used[i] || !all.clone().any(|c| reached.contains(c)) {
+                    continue;
+                }
+                used[i] = true;
+                for c in all.by_ref() {
+                    if self.hidden(*c) {
+                        if seen.insert(*c) {
+                            next.push(*c);
+                        }
+                    } else if self.hideable(*c) {
+                        shown.push(*c);
+                    }
+                }
+            }
+            if let Some(best) = shown.into_iter().min_by_key(|(t, c)| {
+                (
+                    std::cmp::Reverse(level_sum(*t)),
+                    self.counts[*t][*c] < room,
+                    self.counts[*t][*c],
+                    self.keys[*t][*c].clone(),
+                )
+            }) {
+                return Some(best);
+            }
+            reached = next;
+        }
+        None
+    }
+}
+
+/// A hidden cell whose interval an LP attacker narrows below its need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breach {
+    pub levels: Levels,
+    pub key: Key,
+    pub value: i64,
+    pub visibility: Visibility,
+    /// The attacker's interval (whole numbers; `None`: unbounded above).
+    pub low: i64,
+    pub high: Option<i64>,
+    pub need: Need,
+}
+
+/// The LP attacker on a published lattice, written as an attacker would: every equation
+/// "parent = sum of its line" over all tables with the shown values substituted, the hidden
+/// cells as unknowns ≥ 0; for every hidden cell, the LPs that minimise and maximise it.
+/// Returns the cells whose interval is narrower than `ranges` asks (none: the lattice is
+/// interval-protected). Independent of [`Work::interval_hides`]: one LP pair per cell, over
+/// the whole lattice at once.
+pub fn interval_audit(l: &Lattice, ranges: &Ranges) -> Vec<Breach> {
+    let (unknown, equations) = equations(l);
+    let rows: Vec<Row> = equations
+        .iter()
+        .map(|(coefficients, rhs)| {
+            (
+                coefficients.iter().map(|(v, c)| (*v, *c as f64)).collect(),
+                *rhs as f64,
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (i, (levels, key)) in unknown.iter().enumerate() {
+        let Some(cell) = l.cell(levels, key) else {
+            continue;
+        };
+        let need = ranges.need(cell.visibility, cell.count);
+        let (low, high) = if rows.iter().any(|(c, _)| c.iter().any(|(v, _)| *v == i)) {
+            let low = match optimum(unknown.len(), &rows, i, false) {
+                Ok(Some(p)) => ceil(p[i]),
+                _ => cell.count,
+            };
+            let high = match optimum(unknown.len(), &rows, i, true) {
+                Ok(Some(p)) => Some(floor(p[i])),
+                Ok(None) => None,
+                Err(()) => Some(cell.count),
+            };
+            (low, high)
+        } else {
+            // In no equation: nothing bounds it but 0.
+            (0, None)
+        };
+        if !need.held_by(low, high) {
+            out.push(Breach {
+                levels: levels.clone(),
+                key: key.clone(),
+                value: cell.count,
+                visibility: cell.visibility,
+                low,
+                high,
+                need,
+            });
+        }
+    }
+    out
+}
