@@ -1781,7 +1781,7 @@ fn gcd(a: i128, b: i128) -> i128 {
 mod family;
 mod interval;
 pub use family::{Flow, Member, protect_family};
-pub use interval::{Breach, Need, Ranges, interval_audit};
+pub use interval::{Breach, Need, Ranges, attacker_problem, interval_audit};
 
 #[cfg(test)]
 mod tests;

@@ -316,4 +316,21 @@ mod tests {
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://verbund.db"), "sqlite://verbund.db");
     }
+
+    #[test]
+    fn interval_ranges_are_configured_and_checked() {
+        let dir = std::env::temp_dir().join(format!("verbund-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("verbund.toml");
+        std::fs::write(&file, "[statistics.intervals]\nprimary = 4\n").expect("write");
+        let config = load(Some(&file)).expect("valid");
+        assert_eq!(config.statistics.intervals.primary, 4);
+        assert_eq!(config.statistics.intervals.secondary_min, 5, "default kept");
+        std::fs::write(&file, "[statistics.intervals]\nsecondary_percent = 150\n").expect("write");
+        let err = load(Some(&file)).expect_err("out of range");
+        assert!(err.contains("secondary_percent"), "{err}");
+        std::fs::write(&file, "[statistics.intervals]\nprimery = 3\n").expect("write");
+        assert!(load(Some(&file)).is_err(), "unknown key refused");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

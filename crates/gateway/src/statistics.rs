@@ -80,8 +80,10 @@ pub struct Row {
     /// the same mentorships — requested, started, ended, active at a year end — could
     /// otherwise be recomputed by combining the measures), `protects_from_insider`
     /// (secondary: a coordinator or organisation subtracting what it knows exactly would
-    /// learn a small count about others) or `earlier_release` (secondary: a reporting
-    /// snapshot hid the same cell of the same period).
+    /// learn a small count about others), `earlier_release` (secondary: a reporting
+    /// snapshot hid the same cell of the same period) or `protects_interval` (secondary:
+    /// an attacker solving linear programmes over the shown cells would otherwise narrow a
+    /// suppressed value below its protection interval, `statistics.intervals`).
     pub suppression_reason: Option<String>,
 }
 

@@ -341,3 +341,30 @@ pub fn interval_audit(l: &Lattice, ranges: &Ranges) -> Vec<Breach> {
     }
     out
 }
+
+/// The LP attacker's problem for a published lattice as JSON, for an independent solver
+/// (`tests/lp/verify.py`): the axes, the ranges, and every cell with its levels, key, true
+/// count and the reason it is hidden (`null`: shown). The equations are left to the solver's
+/// side, to be rebuilt from the keys.
+pub fn attacker_problem(l: &Lattice, ranges: &Ranges) -> serde_json::Value {
+    let mut cells: Vec<serde_json::Value> = l
+        .tables
+        .iter()
+        .flat_map(|(levels, t)| {
+            t.iter().map(move |(key, c)| {
+                serde_json::json!({
+                    "levels": levels,
+                    "key": key,
+                    "count": c.count,
+                    "reason": c.visibility.reason(),
+                })
+            })
+        })
+        .collect();
+    cells.sort_by_key(|c| c.to_string());
+    serde_json::json!({
+        "axes": l.axes.iter().map(|a| a.name()).collect::<Vec<_>>(),
+        "ranges": ranges,
+        "cells": cells,
+    })
+}

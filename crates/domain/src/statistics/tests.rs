@@ -58,25 +58,7 @@ fn dump_to(l: &Lattice, name: &str, sub: &str) {
     let Some(dir) = std::env::var_os("VERBUND_LP_DUMP") else {
         return;
     };
-    let cells: Vec<serde_json::Value> = l
-        .tables
-        .iter()
-        .flat_map(|(levels, t)| {
-            t.iter().map(move |(key, c)| {
-                serde_json::json!({
-                    "levels": levels,
-                    "key": key,
-                    "count": c.count,
-                    "reason": c.visibility.reason(),
-                })
-            })
-        })
-        .collect();
-    let doc = serde_json::json!({
-        "axes": l.axes.iter().map(|a| a.name()).collect::<Vec<_>>(),
-        "ranges": Ranges::default(),
-        "cells": cells,
-    });
+    let doc = attacker_problem(l, &Ranges::default());
     let n = N.fetch_add(1, Ordering::Relaxed);
     let dir = std::path::Path::new(&dir).join(sub);
     let path = dir.join(format!("domain-{name}-{n:05}.json"));
