@@ -374,15 +374,7 @@ async fn lattice_alone(
     let lattice = match lattice {
         Ok(l) => std::sync::Arc::new(l),
         Err(why) => {
-            let message = match why {
-                Refusal::Revealing => "this statistic cannot be shown in the protected view: \
-                    together with the coarser tables it would reveal a small count"
-                    .to_owned(),
-                Refusal::OutOfTime => format!(
-                    "this statistic could not be read and protected within {} ms",
-                    limit.as_millis()
-                ),
-            };
+            let message = refusal_message(why, limit);
             env.cache
                 .put_lattice(env.version, key, Err(message.clone()));
             return Err(too_costly(message));
@@ -390,6 +382,19 @@ async fn lattice_alone(
     };
     env.cache.put_lattice(env.version, key, Ok(lattice.clone()));
     Ok(lattice)
+}
+
+/// Why a protected table is not shown, in the words of the 400 `TOO_COMPLEX` problem.
+fn refusal_message(why: Refusal, limit: std::time::Duration) -> String {
+    match why {
+        Refusal::Revealing => "this statistic cannot be shown in the protected view: \
+            together with the coarser tables it would reveal a small count"
+            .to_owned(),
+        Refusal::OutOfTime => format!(
+            "this statistic could not be read and protected within {} ms",
+            limit.as_millis()
+        ),
+    }
 }
 
 /// The statuses of the cells of every coarser table of the plan's canonical table, as
@@ -650,12 +655,7 @@ async fn family_lattice(
     let lattices = tokio::task::spawn_blocking(move || protect_family(members, k, Some(deadline)))
         .await
         .map_err(|_| ApiError::new(Code::Internal, "internal error"))?
-        .map_err(|_| {
-            refuse(format!(
-                "this statistic could not be read and protected within {} ms",
-                limit.as_millis()
-            ))
-        })?;
+        .map_err(|why| refuse(refusal_message(why, limit)))?;
     let mut mine = None;
     for (f, l) in flows.iter().zip(lattices) {
         let l = std::sync::Arc::new(l);

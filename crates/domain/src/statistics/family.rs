@@ -50,7 +50,7 @@ pub fn protect_family(
     members: Vec<Member>,
     k: i64,
     deadline: Option<std::time::Instant>,
-) -> Result<Vec<Lattice>, OutOfTime> {
+) -> Result<Vec<Lattice>, Refusal> {
     let flows: Vec<Flow> = members.iter().map(|m| m.flow.clone()).collect();
     let mut ws: Vec<Work> = members.iter().map(|m| Work::prepared(m, k)).collect();
     let late = || deadline.is_some_and(|d| std::time::Instant::now() > d);
@@ -59,7 +59,7 @@ pub fn protect_family(
             w.secondary(deadline)?;
         }
         if late() {
-            return Err(OutOfTime);
+            return Err(Refusal::OutOfTime);
         }
         let hides = family_hides(&ws, &flows);
         if hides.is_empty() {
@@ -68,6 +68,9 @@ pub fn protect_family(
         for (i, at) in hides {
             ws[i].hide(at, Visibility::Measures);
         }
+    }
+    if ws.iter().any(|w| w.stuck.get()) {
+        return Err(Refusal::Revealing);
     }
     Ok(ws.into_iter().map(Work::into_lattice).collect())
 }
@@ -125,19 +128,24 @@ impl Span {
 /// A mentorship's profile: geography unit, and the years requested, started, ended.
 type Profile = (usize, i32, Option<i32>, Option<i32>);
 
-/// For each hidden cell the profile attacker recovers, one shown cell to hide (of a member
-/// and table whose cell shares a profile with it: the finest table first, then the
-/// smallest count).
-fn family_hides(ws: &[Work], flows: &[Flow]) -> Vec<(usize, At)> {
+/// A cell of a member: (member, table, index).
+type MemberCell = (usize, usize, usize);
+
+/// The profile attacker's model: the profiles no shown zero rules out, each with the cells
+/// it falls into, and each cell's profiles (its row: profile → 1).
+struct Model {
+    cells_of: Vec<Vec<MemberCell>>,
+    rows: HashMap<MemberCell, BTreeMap<usize, u64>>,
+}
+
+fn model(ws: &[Work], flows: &[Flow]) -> Option<Model> {
     let year = |s: &str| s.get(..4).and_then(|y| y.parse::<i32>().ok());
     // Geography units (at the finest level) and the years the flows and stocks cover.
     let mut units: BTreeSet<String> = BTreeSet::new();
     let mut geo_level = 0u8;
     let mut years: BTreeSet<i32> = BTreeSet::new();
     for (w, flow) in ws.iter().zip(flows) {
-        let Some(g) = w.axes.iter().position(|a| *a == Axis::Geo) else {
-            return Vec::new();
-        };
+        let g = w.axes.iter().position(|a| *a == Axis::Geo)?;
         let p = w.axes.iter().position(|a| *a == Axis::Period);
         let Some(top) = w
             .levels
@@ -159,7 +167,7 @@ fn family_hides(ws: &[Work], flows: &[Flow]) -> Vec<(usize, At)> {
         }
     }
     let (Some(&first), Some(&last)) = (years.iter().next(), years.iter().next_back()) else {
-        return Vec::new();
+        return None;
     };
     let units: Vec<String> = units.into_iter().collect();
     let index: Vec<Vec<HashMap<&Key, usize>>> = ws
@@ -232,12 +240,22 @@ fn family_hides(ws: &[Work], flows: &[Flow]) -> Vec<(usize, At)> {
             }
         }
     }
-    let mut rows: HashMap<(usize, usize, usize), BTreeMap<usize, u64>> = HashMap::new();
+    let mut rows: HashMap<MemberCell, BTreeMap<usize, u64>> = HashMap::new();
     for (j, cells) in cells_of.iter().enumerate() {
         for cell in cells {
             rows.entry(*cell).or_default().insert(j, 1);
         }
     }
+    Some(Model { cells_of, rows })
+}
+
+/// For each hidden cell the profile attacker recovers, one shown cell to hide (of a member
+/// and table whose cell shares a profile with it: the finest table first, then the
+/// smallest count).
+fn family_hides(ws: &[Work], flows: &[Flow]) -> Vec<(usize, At)> {
+    let Some(Model { cells_of, rows }) = model(ws, flows) else {
+        return Vec::new();
+    };
     let mut span = Span::default();
     let mut hidden = Vec::new();
     let mut ordered: Vec<_> = rows.iter().collect();

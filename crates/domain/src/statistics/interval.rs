@@ -64,7 +64,7 @@ impl Ranges {
     }
 
     /// The least a shown cell should hold to lend a hidden cell the room it needs.
-    fn room(&self, need: Need) -> i64 {
+    pub(super) fn room(&self, need: Need) -> i64 {
         match need {
             Need::Around { .. } => self.primary.max(1),
             Need::Width(w) => w.max(1),
@@ -83,18 +83,28 @@ impl Need {
 }
 
 /// One equation over unknowns: Σ coefficient · x = rhs.
-type Row = (Vec<(usize, f64)>, f64);
+pub(super) type Row = (Vec<(usize, f64)>, f64);
 
-/// The optimum of x[target] over x ≥ 0 with `rows`: `Ok(Some(point))`, `Ok(None)` when
-/// unbounded, `Err(())` when the solver gives no answer (counted as a narrow interval).
-fn optimum(n: usize, rows: &[Row], target: usize, maximise: bool) -> Result<Option<Vec<f64>>, ()> {
+/// The optimum of `objective` · x over x ≥ 0 with `rows`: `Ok(Some(point))`, `Ok(None)`
+/// when unbounded, `Err(())` when the solver gives no answer (counted as a narrow interval).
+fn optimum(
+    n: usize,
+    rows: &[Row],
+    objective: &[usize],
+    maximise: bool,
+) -> Result<Option<Vec<f64>>, ()> {
     let mut p = Problem::new(if maximise {
         OptimizationDirection::Maximize
     } else {
         OptimizationDirection::Minimize
     });
-    let vars: Vec<microlp::Variable> = (0..n)
-        .map(|i| p.add_var(if i == target { 1.0 } else { 0.0 }, (0.0, f64::INFINITY)))
+    let mut cost = vec![0.0; n];
+    for v in objective {
+        cost[*v] += 1.0;
+    }
+    let vars: Vec<microlp::Variable> = cost
+        .iter()
+        .map(|c| p.add_var(*c, (0.0, f64::INFINITY)))
         .collect();
     for (coefficients, rhs) in rows {
         let mut e = LinearExpr::empty();
@@ -120,25 +130,54 @@ fn ceil(x: f64) -> i64 {
     (x - 1e-6).ceil() as i64
 }
 
-/// The first unknown (in `order`) whose interval does not hold its need, over x ≥ 0 with
-/// `rows`; `truth` is a feasible point (the real counts). Each LP's optimal point widens
-/// what is known of every unknown, so most need no LP of their own.
-fn first_narrow(
+/// The targets (in `order`) whose interval does not hold its need, over `n` unknowns x ≥ 0
+/// with `rows` (all of them, or only the first when `first`). A target is a hidden cell's
+/// value: at least the sum of its first list of unknowns and at most that of its second
+/// (the same list when the unknowns are cells; a model whose unknowns are groups of
+/// records would list the groups wholly and partly inside the cell); `truth` is its real
+/// value (the real counts are a feasible point). Each LP's optimal point widens what is known of every target, so most need no
+/// LP of their own.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn narrow_targets(
+    n: usize,
     rows: &[Row],
+    targets: &[(Vec<usize>, Vec<usize>)],
     truth: &[i64],
     needs: &[Need],
     order: &[usize],
+    first: bool,
     deadline: Option<std::time::Instant>,
-) -> Result<Option<usize>, OutOfTime> {
-    let n = truth.len();
+) -> Result<Vec<usize>, OutOfTime> {
     let mut low: Vec<i64> = truth.to_vec();
     let mut high: Vec<Option<i64>> = truth.iter().map(|v| Some(*v)).collect();
     let widen = |point: &[f64], low: &mut Vec<i64>, high: &mut Vec<Option<i64>>| {
-        for (i, x) in point.iter().enumerate() {
-            low[i] = low[i].min(ceil(*x));
-            high[i] = high[i].map(|h| h.max(floor(*x)));
+        for (i, (inside, touching)) in targets.iter().enumerate() {
+            let least: f64 = inside.iter().map(|v| point[*v]).sum();
+            let most: f64 = touching.iter().map(|v| point[*v]).sum();
+            low[i] = low[i].min(ceil(least));
+            high[i] = high[i].map(|h| h.max(floor(most)));
         }
     };
+    // First all the unmet targets at once, up and down: one point that widens many.
+    for maximise in [true, false] {
+        let objective: Vec<usize> = (0..targets.len())
+            .filter(|i| !needs[*i].held_by(low[*i], high[*i]))
+            .flat_map(|i| {
+                if maximise {
+                    targets[i].1.clone()
+                } else {
+                    targets[i].0.clone()
+                }
+            })
+            .collect();
+        if objective.is_empty() {
+            break;
+        }
+        if let Ok(Some(point)) = optimum(n, rows, &objective, maximise) {
+            widen(&point, &mut low, &mut high);
+        }
+    }
+    let mut out = Vec::new();
     for &i in order {
         if needs[i].held_by(low[i], high[i]) {
             continue;
@@ -146,21 +185,30 @@ fn first_narrow(
         if deadline.is_some_and(|d| std::time::Instant::now() > d) {
             return Err(OutOfTime);
         }
+        let mut failed = false;
         for maximise in [true, false] {
             if needs[i].held_by(low[i], high[i]) {
                 break;
             }
-            match optimum(n, rows, i, maximise) {
+            let objective = if maximise {
+                &targets[i].1
+            } else {
+                &targets[i].0
+            };
+            match optimum(n, rows, objective, maximise) {
                 Ok(Some(point)) => widen(&point, &mut low, &mut high),
                 Ok(None) => high[i] = None,
-                Err(()) => return Ok(Some(i)),
+                Err(()) => failed = true,
             }
         }
-        if !needs[i].held_by(low[i], high[i]) {
-            return Ok(Some(i));
+        if failed || !needs[i].held_by(low[i], high[i]) {
+            out.push(i);
+            if first {
+                break;
+            }
         }
     }
-    Ok(None)
+    Ok(out)
 }
 
 impl Work {
@@ -219,7 +267,19 @@ impl Work {
                 let (t, c) = cells[vars[*i]];
                 (self.vis[t][c] != Visibility::Primary, t, c)
             });
-            let Some(narrow) = first_narrow(&rows, &truth, &needs, &order, deadline)? else {
+            let targets: Vec<(Vec<usize>, Vec<usize>)> =
+                (0..vars.len()).map(|i| (vec![i], vec![i])).collect();
+            let narrow = narrow_targets(
+                vars.len(),
+                &rows,
+                &targets,
+                &truth,
+                &needs,
+                &order,
+                true,
+                deadline,
+            )?;
+            let Some(&narrow) = narrow.first() else {
                 continue;
             };
             let room = self.ranges.room(needs[narrow]);
@@ -313,11 +373,11 @@ pub fn interval_audit(l: &Lattice, ranges: &Ranges) -> Vec<Breach> {
         };
         let need = ranges.need(cell.visibility, cell.count);
         let (low, high) = if rows.iter().any(|(c, _)| c.iter().any(|(v, _)| *v == i)) {
-            let low = match optimum(unknown.len(), &rows, i, false) {
+            let low = match optimum(unknown.len(), &rows, &[i], false) {
                 Ok(Some(p)) => ceil(p[i]),
                 _ => cell.count,
             };
-            let high = match optimum(unknown.len(), &rows, i, true) {
+            let high = match optimum(unknown.len(), &rows, &[i], true) {
                 Ok(Some(p)) => Some(floor(p[i])),
                 Ok(None) => None,
                 Err(()) => Some(cell.count),
