@@ -376,10 +376,6 @@ fn narrowed(
     out
 }
 
-/// Hidden cells of the demo's linked measures that the LP profile attacker narrows below
-/// their interval, when the check landed (of 415 hidden).
-const LINKED_LP_BASELINE: usize = 22;
-
 async fn linked_measures(pg: Option<PgDatabase>) {
     let dir = TempDir::new();
     let db: Vec<String> = pg
@@ -427,11 +423,7 @@ async fn linked_measures(pg: Option<PgDatabase>) {
         found.len(),
         &found[..found.len().min(10)]
     );
-    // The same attacker with linear programmes. Interval protection runs on each member's
-    // lattice but not yet across the measures (issue 12: with the profiles as unknowns an
-    // LP takes about 30 ms here, and the demo's family needs some 200 of them, beyond the
-    // time limit), so this attacker still narrows some hidden cells: the figure is held to
-    // the one recorded when the LP check landed, and must only fall.
+    // The same attacker with linear programmes: no hidden cell narrowed below its interval.
     let truth = family_cells(&http, &server, &admin, &ends, false).await;
     let narrow = narrowed(&cells, &truth, &states, &years, &ends);
     println!(
@@ -441,8 +433,8 @@ async fn linked_measures(pg: Option<PgDatabase>) {
         &narrow[..narrow.len().min(5)]
     );
     assert!(
-        narrow.len() <= LINKED_LP_BASELINE,
-        "{} of {hidden} hidden cells narrowed by the LP attacker on the linked tables (baseline {LINKED_LP_BASELINE}): {:?}",
+        narrow.is_empty(),
+        "{} of {hidden} hidden cells narrowed by the LP attacker on the linked tables: {:?}",
         narrow.len(),
         &narrow[..narrow.len().min(10)]
     );

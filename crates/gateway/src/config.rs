@@ -129,6 +129,11 @@ pub struct StatisticsConfig {
     /// Reading and protecting a table are stopped after this many milliseconds (400
     /// `TOO_COMPLEX`; on PostgreSQL the read by its statement timeout).
     pub time_limit_ms: u64,
+    /// Protecting the linked measures together (mentorships requested, started, ended by
+    /// year and active at each year end; once per data version, for every caller, one at a
+    /// time) is stopped after this many milliseconds (400 `TOO_COMPLEX`). Below the request
+    /// timeout.
+    pub family_time_limit_ms: u64,
     /// Cost units per rate-limit token: a protected statistic that is not cached takes
     /// cost / cost_per_token tokens from the caller's budget.
     pub cost_per_token: u64,
@@ -146,6 +151,7 @@ impl Default for StatisticsConfig {
             mentorships_per_coordinator: 40,
             max_cost: 250_000,
             time_limit_ms: 4_000,
+            family_time_limit_ms: 15_000,
             cost_per_token: 2_500,
             intervals: verbund_domain::statistics::Ranges::default(),
         }
@@ -277,6 +283,13 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
                 .into(),
         );
     }
+    if config.statistics.family_time_limit_ms >= config.server.request_timeout_secs * 1000 {
+        return Err(format!(
+            "invalid configuration: statistics.family_time_limit_ms ({}) must be below \
+            server.request_timeout_secs ({} s)",
+            config.statistics.family_time_limit_ms, config.server.request_timeout_secs
+        ));
+    }
     if config.statistics.cost_per_token < 1 {
         return Err("invalid configuration: statistics.cost_per_token must be at least 1".into());
     }
@@ -331,6 +344,17 @@ mod tests {
         assert!(err.contains("secondary_percent"), "{err}");
         std::fs::write(&file, "[statistics.intervals]\nprimery = 3\n").expect("write");
         assert!(load(Some(&file)).is_err(), "unknown key refused");
+        std::fs::write(&file, "[statistics]\nfamily_time_limit_ms = 30000\n").expect("write");
+        let err = load(Some(&file)).expect_err("not below the request timeout");
+        assert!(err.contains("family_time_limit_ms"), "{err}");
+        std::fs::write(&file, "[statistics]\nfamily_time_limit_ms = 20000\n").expect("write");
+        assert_eq!(
+            load(Some(&file))
+                .expect("valid")
+                .statistics
+                .family_time_limit_ms,
+            20_000
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -651,6 +651,9 @@ async fn family_lattice(
             Err(Refused::Failed(e)) => return Err(e),
         }
     }
+    // The family is protected once per data version for every caller (requests meanwhile
+    // wait for its turn), so it has a limit of its own.
+    let limit = std::time::Duration::from_millis(env.config.family_time_limit_ms);
     let deadline = started + limit;
     let lattices = tokio::task::spawn_blocking(move || protect_family(members, k, Some(deadline)))
         .await

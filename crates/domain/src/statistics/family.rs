@@ -10,9 +10,13 @@
 //! (stock = started − ended so far, totals of flows, …) follows from that model. A hidden
 //! cell is given away when its equation lies in the span of the shown ones. That is checked
 //! exactly (arithmetic modulo a 61-bit prime), and cells are hidden until no hidden cell of
-//! any member is given away. Each member is protected on its own as well, by its lines and
-//! its joint check.
+//! any member is given away. The same attacker also solves linear programmes over the
+//! profiles (profiles ≥ 0): once nothing is given away exactly, every hidden cell's interval
+//! must stay as wide as its member's [`Ranges`] ask, or one more cell is hidden (reason
+//! `protects_interval`). Each member is protected on its own as well, by its lines, its
+//! joint check and its own LP check.
 
+use super::interval::{Known, Row, narrow_targets};
 use super::*;
 
 /// Which of the linked measures a member of the family is.
@@ -44,7 +48,8 @@ pub struct Member {
 
 /// Protects the members together: each on its own (primary, lines, joint check, insiders,
 /// earlier releases) and then against the profile attacker, hiding one more cell for each
-/// hidden cell the attacker would recover, until it recovers none. Members must have a
+/// hidden cell the attacker would recover, or (then) narrow with LPs, until it does neither
+/// (refused when a cell stays recovered or narrow with nothing left to hide). Members must have a
 /// geography axis; flows may add a period axis by year.
 pub fn protect_family(
     members: Vec<Member>,
@@ -54,6 +59,7 @@ pub fn protect_family(
     let flows: Vec<Flow> = members.iter().map(|m| m.flow.clone()).collect();
     let mut ws: Vec<Work> = members.iter().map(|m| Work::prepared(m, k)).collect();
     let late = || deadline.is_some_and(|d| std::time::Instant::now() > d);
+    let mut pool = Vec::new();
     loop {
         for w in &mut ws {
             w.secondary(deadline)?;
@@ -61,12 +67,20 @@ pub fn protect_family(
         if late() {
             return Err(Refusal::OutOfTime);
         }
-        let hides = family_hides(&ws, &flows);
+        let Some(model) = model(&ws, &flows) else {
+            break;
+        };
+        let mut why = Visibility::Measures;
+        let mut hides = family_hides(&ws, &model);
+        if hides.is_empty() {
+            why = Visibility::Interval;
+            hides = family_interval_hides(&ws, &model, &mut pool, deadline)??;
+        }
         if hides.is_empty() {
             break;
         }
         for (i, at) in hides {
-            ws[i].hide(at, Visibility::Measures);
+            ws[i].hide(at, why);
         }
     }
     if ws.iter().any(|w| w.stuck.get()) {
@@ -115,13 +129,16 @@ impl Span {
         row
     }
 
-    fn insert(&mut self, row: BTreeMap<usize, u64>) {
+    /// Adds a row; false if it was in the span already.
+    fn insert(&mut self, row: BTreeMap<usize, u64>) -> bool {
         let row = self.reduce(row);
-        if let Some((&c, &v)) = row.iter().next() {
-            let i = inverse(v);
-            self.rows
-                .insert(c, row.into_iter().map(|(j, w)| (j, mul(w, i))).collect());
-        }
+        let Some((&c, &v)) = row.iter().next() else {
+            return false;
+        };
+        let i = inverse(v);
+        self.rows
+            .insert(c, row.into_iter().map(|(j, w)| (j, mul(w, i))).collect());
+        true
     }
 }
 
@@ -249,49 +266,222 @@ fn model(ws: &[Work], flows: &[Flow]) -> Option<Model> {
     Some(Model { cells_of, rows })
 }
 
-/// For each hidden cell the profile attacker recovers, one shown cell to hide (of a member
-/// and table whose cell shares a profile with it: the finest table first, then the
-/// smallest count).
-fn family_hides(ws: &[Work], flows: &[Flow]) -> Vec<(usize, At)> {
-    let Some(Model { cells_of, rows }) = model(ws, flows) else {
-        return Vec::new();
-    };
-    let mut span = Span::default();
-    let mut hidden = Vec::new();
-    let mut ordered: Vec<_> = rows.iter().collect();
-    ordered.sort_by_key(|(cell, _)| **cell);
-    for (&(i, t, c), row) in ordered {
-        if ws[i].hidden((t, c)) {
-            hidden.push((i, t, c));
-        } else {
-            span.insert(row.clone());
-        }
-    }
+/// A shown cell to hide so that the hidden cell with profiles `row` gains room: of a member
+/// and table whose cell shares a profile with it, the finest table first, then a count of
+/// at least `room`, then the smallest count.
+fn lender(
+    ws: &[Work],
+    model: &Model,
+    row: &BTreeMap<usize, u64>,
+    room: i64,
+) -> Option<(usize, At)> {
     let level_sum =
         |i: usize, t: usize| -> u32 { ws[i].levels[t].iter().map(|x| u32::from(*x)).sum() };
+    row.keys()
+        .flat_map(|j| model.cells_of[*j].iter().copied())
+        .filter(|&(i, t, c)| ws[i].hideable((t, c)))
+        .min_by_key(|&(i, t, c)| {
+            (
+                std::cmp::Reverse(level_sum(i, t)),
+                ws[i].counts[t][c] < room,
+                ws[i].counts[t][c],
+                i,
+                ws[i].keys[t][c].clone(),
+            )
+        })
+        .map(|(i, t, c)| (i, (t, c)))
+}
+
+/// The cells of the model in a fixed order, split into the shown (with their rows) and the
+/// hidden.
+fn split(ws: &[Work], model: &Model) -> (Vec<MemberCell>, Vec<MemberCell>) {
+    let mut ordered: Vec<MemberCell> = model.rows.keys().copied().collect();
+    ordered.sort();
+    ordered
+        .into_iter()
+        .partition(|&(i, t, c)| !ws[i].hidden((t, c)))
+}
+
+/// For each hidden cell the profile attacker recovers, one shown cell to hide.
+fn family_hides(ws: &[Work], model: &Model) -> Vec<(usize, At)> {
+    let (shown, hidden) = split(ws, model);
+    let mut span = Span::default();
+    for cell in &shown {
+        span.insert(model.rows[cell].clone());
+    }
     let mut out: Vec<(usize, At)> = Vec::new();
     for h in hidden {
-        let Some(row) = rows.get(&h) else { continue };
+        let row = &model.rows[&h];
         if !span.reduce(row.clone()).is_empty() {
             continue;
         }
-        let best = row
-            .keys()
-            .flat_map(|j| cells_of[*j].iter().copied())
-            .filter(|&(i, t, c)| ws[i].hideable((t, c)))
-            .min_by_key(|&(i, t, c)| {
-                (
-                    std::cmp::Reverse(level_sum(i, t)),
-                    ws[i].counts[t][c],
-                    i,
-                    ws[i].keys[t][c].clone(),
-                )
-            });
-        if let Some((i, t, c)) = best {
-            if !out.contains(&(i, (t, c))) {
-                out.push((i, (t, c)));
+        if let Some(best) = lender(ws, model, row, 0) {
+            if !out.contains(&best) {
+                out.push(best);
             }
         }
     }
     out
+}
+
+/// How many hidden cells of a family get LPs of their own (each some tens of milliseconds
+/// on the demo); a cell still narrow beyond that gets one more cell hidden, on the safe
+/// side.
+const FAMILY_FULL_LPS: usize = 4;
+
+/// The LPs that push all unmet cells in mixed directions stop after this many in a row
+/// that met none more.
+const MIXED_IN_VAIN: usize = 1;
+
+/// At most this many feasible points are kept between rounds.
+const POOL: usize = 256;
+
+/// Interval protection across the measures: the LP attacker over the profiles (every shown
+/// cell of every member an equation, profiles ≥ 0) must leave each hidden cell the interval
+/// its member's ranges ask. Profiles that no shown equation tells apart are one unknown to
+/// the attacker (it can split their sum among them at will), so the LPs run over those
+/// groups, and a hidden cell's value lies between the sum of the groups wholly inside it
+/// and that of the groups it touches. Feasible points of the attacker's system widen what
+/// is known of every hidden cell: first those of earlier rounds (`pool`, kept per profile;
+/// hiding more only removes equations, so they stay feasible), then the LPs that push all
+/// unmet cells at once (all up, all down, then in mixed directions), and last, for at most
+/// [`FAMILY_FULL_LPS`] cells, LPs of their own. The equations are first reduced to
+/// independent ones (exactly, as the exact check does). For each cell still narrow, one
+/// shown cell to hide (a cell whose profiles meet one already chosen waits for the next
+/// round); `Err` when a narrow cell has nothing left to hide.
+fn family_interval_hides(
+    ws: &[Work],
+    model: &Model,
+    pool: &mut Vec<Vec<f64>>,
+    deadline: Option<std::time::Instant>,
+) -> Result<Result<Vec<(usize, At)>, Refusal>, OutOfTime> {
+    let n = model.cells_of.len();
+    let (shown, hidden) = split(ws, model);
+    if hidden.is_empty() {
+        return Ok(Ok(Vec::new()));
+    }
+    // Only equations that the others do not imply (the rest hold at every point the
+    // independent ones allow, the counts being consistent): a smaller LP, the same attacker.
+    let mut span = Span::default();
+    let equations: Vec<(&BTreeMap<usize, u64>, f64)> = shown
+        .iter()
+        .filter(|cell| span.insert(model.rows[*cell].clone()))
+        .map(|&(i, t, c)| (&model.rows[&(i, t, c)], ws[i].counts[t][c] as f64))
+        .collect();
+    // The groups: profiles in the same shown equations (none: free, bounded by nothing).
+    let mut signature: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (e, (row, _)) in equations.iter().enumerate() {
+        for j in row.keys() {
+            signature[*j].push(e);
+        }
+    }
+    let mut group_of: Vec<Option<usize>> = vec![None; n];
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    let mut by_signature: HashMap<&[usize], usize> = HashMap::new();
+    for (j, sig) in signature.iter().enumerate() {
+        if sig.is_empty() {
+            continue;
+        }
+        let g = *by_signature.entry(sig.as_slice()).or_insert_with(|| {
+            members.push(Vec::new());
+            members.len() - 1
+        });
+        members[g].push(j);
+        group_of[j] = Some(g);
+    }
+    let m = members.len();
+    let rows: Vec<Row> = equations
+        .iter()
+        .map(|(row, count)| {
+            let groups: BTreeSet<usize> = row.keys().filter_map(|j| group_of[*j]).collect();
+            (groups.into_iter().map(|g| (g, 1.0)).collect(), *count)
+        })
+        .collect();
+    // Each hidden cell: the groups inside it and those it touches; one touching a free
+    // profile is unbounded above.
+    let mut free = Vec::new();
+    let targets: Vec<(Vec<usize>, Vec<usize>)> = hidden
+        .iter()
+        .enumerate()
+        .map(|(h, cell)| {
+            let row = &model.rows[cell];
+            if row.keys().any(|j| group_of[*j].is_none()) {
+                free.push(h);
+            }
+            let touching: BTreeSet<usize> = row.keys().filter_map(|j| group_of[*j]).collect();
+            let inside = touching
+                .iter()
+                .copied()
+                .filter(|g| members[*g].iter().all(|j| row.contains_key(j)))
+                .collect();
+            (inside, touching.into_iter().collect())
+        })
+        .collect();
+    let truth: Vec<i64> = hidden.iter().map(|&(i, t, c)| ws[i].counts[t][c]).collect();
+    let needs: Vec<Need> = hidden
+        .iter()
+        .map(|&(i, t, c)| ws[i].ranges.need(ws[i].vis[t][c], ws[i].counts[t][c]))
+        .collect();
+    let mut known = Known::new(&targets, &truth, &needs);
+    for h in free {
+        known.unbounded(h);
+    }
+    // Points per profile ↔ per group: a group's value goes to its first profile.
+    let to_groups = |point: &[f64]| -> Vec<f64> {
+        let mut out = vec![0.0; m];
+        for (j, g) in group_of.iter().enumerate() {
+            if let Some(g) = g {
+                out[*g] += point[j];
+            }
+        }
+        out
+    };
+    let to_profiles = |point: &[f64]| -> Vec<f64> {
+        let mut out = vec![0.0; n];
+        for (g, js) in members.iter().enumerate() {
+            out[js[0]] = point[g];
+        }
+        out
+    };
+    pool.retain(|p| p.len() == n);
+    for point in pool.iter() {
+        known.widen(&to_groups(point));
+    }
+    let mut fresh: Vec<Vec<f64>> = known.all_at_once(m, &rows);
+    fresh.extend(known.mixed(m, &rows, MIXED_IN_VAIN));
+    let mut order: Vec<usize> = (0..hidden.len()).collect();
+    order.sort_by_key(|h| {
+        let (i, t, c) = hidden[*h];
+        (ws[i].vis[t][c] != Visibility::Primary, i, t, c)
+    });
+    let narrow = narrow_targets(
+        m,
+        &rows,
+        &mut known,
+        &order,
+        false,
+        FAMILY_FULL_LPS,
+        deadline,
+    )?;
+    pool.extend(fresh.iter().map(|p| to_profiles(p)));
+    pool.truncate(POOL);
+    let mut out: Vec<(usize, At)> = Vec::new();
+    let mut touched: HashSet<usize> = HashSet::new();
+    for h in narrow {
+        let row = &model.rows[&hidden[h]];
+        if row.keys().any(|j| touched.contains(j)) {
+            continue;
+        }
+        let (i, _, _) = hidden[h];
+        match lender(ws, model, row, ws[i].ranges.room(needs[h])) {
+            Some(best) => {
+                let (bi, (bt, bc)) = best;
+                touched.extend(model.rows[&(bi, bt, bc)].keys().copied());
+                touched.extend(row.keys().copied());
+                out.push(best);
+            }
+            None => return Ok(Err(Refusal::Revealing)),
+        }
+    }
+    Ok(Ok(out))
 }

@@ -87,21 +87,26 @@ pub(super) type Row = (Vec<(usize, f64)>, f64);
 
 /// The optimum of `objective` · x over x ≥ 0 with `rows`: `Ok(Some(point))`, `Ok(None)`
 /// when unbounded, `Err(())` when the solver gives no answer (counted as a narrow interval).
-fn optimum(
+pub(super) fn optimum(
     n: usize,
     rows: &[Row],
     objective: &[usize],
     maximise: bool,
 ) -> Result<Option<Vec<f64>>, ()> {
+    let mut cost = vec![0.0; n];
+    for v in objective {
+        cost[*v] += 1.0;
+    }
+    optimum_of(rows, &cost, maximise)
+}
+
+/// The optimum of `cost` · x over x ≥ 0 with `rows`, as [`optimum`].
+fn optimum_of(rows: &[Row], cost: &[f64], maximise: bool) -> Result<Option<Vec<f64>>, ()> {
     let mut p = Problem::new(if maximise {
         OptimizationDirection::Maximize
     } else {
         OptimizationDirection::Minimize
     });
-    let mut cost = vec![0.0; n];
-    for v in objective {
-        cost[*v] += 1.0;
-    }
     let vars: Vec<microlp::Variable> = cost
         .iter()
         .map(|c| p.add_var(*c, (0.0, f64::INFINITY)))
@@ -130,78 +135,159 @@ fn ceil(x: f64) -> i64 {
     (x - 1e-6).ceil() as i64
 }
 
+/// What the attacker is known to reach of each target: a target is a hidden cell's value,
+/// at least the sum of its first list of unknowns and at most that of its second (the same
+/// list when the unknowns are cells; a model whose unknowns are groups of records lists the
+/// groups wholly and partly inside the cell). Every feasible point of the attacker's system
+/// widens the interval of every target, starting from the real values (a feasible point).
+pub(super) struct Known<'a> {
+    targets: &'a [(Vec<usize>, Vec<usize>)],
+    needs: &'a [Need],
+    low: Vec<i64>,
+    high: Vec<Option<i64>>,
+}
+
+impl<'a> Known<'a> {
+    pub(super) fn new(
+        targets: &'a [(Vec<usize>, Vec<usize>)],
+        truth: &[i64],
+        needs: &'a [Need],
+    ) -> Self {
+        Known {
+            targets,
+            needs,
+            low: truth.to_vec(),
+            high: truth.iter().map(|v| Some(*v)).collect(),
+        }
+    }
+
+    /// Widens every target's interval by a feasible point of the attacker's system.
+    pub(super) fn widen(&mut self, point: &[f64]) {
+        for (i, (inside, touching)) in self.targets.iter().enumerate() {
+            let least: f64 = inside.iter().map(|v| point[*v]).sum();
+            let most: f64 = touching.iter().map(|v| point[*v]).sum();
+            self.low[i] = self.low[i].min(ceil(least));
+            self.high[i] = self.high[i].map(|h| h.max(floor(most)));
+        }
+    }
+
+    /// Target `i` is known to have no upper bound.
+    pub(super) fn unbounded(&mut self, i: usize) {
+        self.high[i] = None;
+    }
+
+    pub(super) fn held(&self, i: usize) -> bool {
+        self.needs[i].held_by(self.low[i], self.high[i])
+    }
+
+    /// The objective that pushes target `i` up (`maximise`) or down.
+    pub(super) fn objective(&self, i: usize, maximise: bool) -> &'a [usize] {
+        if maximise {
+            &self.targets[i].1
+        } else {
+            &self.targets[i].0
+        }
+    }
+
+    /// Solves the LPs over `n` unknowns x ≥ 0 with `rows` that push all unmet targets at
+    /// once, up and down, and widens by their points (returned: feasible points to reuse).
+    pub(super) fn all_at_once(&mut self, n: usize, rows: &[Row]) -> Vec<Vec<f64>> {
+        let mut points = Vec::new();
+        for maximise in [true, false] {
+            let objective: Vec<usize> = (0..self.targets.len())
+                .filter(|i| !self.held(*i))
+                .flat_map(|i| self.objective(i, maximise).to_vec())
+                .collect();
+            if objective.is_empty() {
+                break;
+            }
+            if let Ok(Some(point)) = optimum(n, rows, &objective, maximise) {
+                self.widen(&point);
+                points.push(point);
+            }
+        }
+        points
+    }
+
+    /// Solves LPs that each push every unmet target up or down at once (which way by a
+    /// fixed scramble of the target and the round, so that neighbours in a line are pushed
+    /// apart as often as together), and widens by their points (returned), until
+    /// `in_vain` LPs in a row met no target more.
+    pub(super) fn mixed(&mut self, n: usize, rows: &[Row], in_vain: usize) -> Vec<Vec<f64>> {
+        let mut points = Vec::new();
+        let (mut round, mut idle) = (0u64, 0);
+        while idle < in_vain {
+            round += 1;
+            let before = self.unmet();
+            let mut cost = vec![0.0; n];
+            let mut any = false;
+            for i in (0..self.targets.len()).filter(|i| !self.held(*i)) {
+                any = true;
+                // SplitMix64 of (target, round): deterministic, well mixed.
+                let mut z = (i as u64) ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                let up = (z ^ (z >> 31)) & 1 == 1;
+                for v in self.objective(i, up) {
+                    cost[*v] += if up { 1.0 } else { -1.0 };
+                }
+            }
+            if !any {
+                break;
+            }
+            if let Ok(Some(point)) = optimum_of(rows, &cost, true) {
+                self.widen(&point);
+                points.push(point);
+            }
+            idle = if self.unmet() < before { 0 } else { idle + 1 };
+        }
+        points
+    }
+
+    /// How many targets are not yet held.
+    pub(super) fn unmet(&self) -> usize {
+        (0..self.targets.len()).filter(|i| !self.held(*i)).count()
+    }
+}
+
 /// The targets (in `order`) whose interval does not hold its need, over `n` unknowns x ≥ 0
-/// with `rows` (all of them, or only the first when `first`). A target is a hidden cell's
-/// value: at least the sum of its first list of unknowns and at most that of its second
-/// (the same list when the unknowns are cells; a model whose unknowns are groups of
-/// records would list the groups wholly and partly inside the cell); `truth` is its real
-/// value (the real counts are a feasible point). Each LP's optimal point widens what is known of every target, so most need no
-/// LP of their own.
+/// with `rows` (all of them, or only the first when `first`), once `known` holds what
+/// cheaper points gave (e.g. [`Known::all_at_once`]). At most `budget` targets get LPs of
+/// their own, and one left unmet beyond that counts as narrow (the safe side).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn narrow_targets(
     n: usize,
     rows: &[Row],
-    targets: &[(Vec<usize>, Vec<usize>)],
-    truth: &[i64],
-    needs: &[Need],
+    known: &mut Known<'_>,
     order: &[usize],
     first: bool,
+    budget: usize,
     deadline: Option<std::time::Instant>,
 ) -> Result<Vec<usize>, OutOfTime> {
-    let mut low: Vec<i64> = truth.to_vec();
-    let mut high: Vec<Option<i64>> = truth.iter().map(|v| Some(*v)).collect();
-    let widen = |point: &[f64], low: &mut Vec<i64>, high: &mut Vec<Option<i64>>| {
-        for (i, (inside, touching)) in targets.iter().enumerate() {
-            let least: f64 = inside.iter().map(|v| point[*v]).sum();
-            let most: f64 = touching.iter().map(|v| point[*v]).sum();
-            low[i] = low[i].min(ceil(least));
-            high[i] = high[i].map(|h| h.max(floor(most)));
-        }
-    };
-    // First all the unmet targets at once, up and down: one point that widens many.
-    for maximise in [true, false] {
-        let objective: Vec<usize> = (0..targets.len())
-            .filter(|i| !needs[*i].held_by(low[*i], high[*i]))
-            .flat_map(|i| {
-                if maximise {
-                    targets[i].1.clone()
-                } else {
-                    targets[i].0.clone()
-                }
-            })
-            .collect();
-        if objective.is_empty() {
-            break;
-        }
-        if let Ok(Some(point)) = optimum(n, rows, &objective, maximise) {
-            widen(&point, &mut low, &mut high);
-        }
-    }
     let mut out = Vec::new();
+    let mut solved = 0;
     for &i in order {
-        if needs[i].held_by(low[i], high[i]) {
+        if known.held(i) {
             continue;
         }
         if deadline.is_some_and(|d| std::time::Instant::now() > d) {
             return Err(OutOfTime);
         }
         let mut failed = false;
-        for maximise in [true, false] {
-            if needs[i].held_by(low[i], high[i]) {
-                break;
-            }
-            let objective = if maximise {
-                &targets[i].1
-            } else {
-                &targets[i].0
-            };
-            match optimum(n, rows, objective, maximise) {
-                Ok(Some(point)) => widen(&point, &mut low, &mut high),
-                Ok(None) => high[i] = None,
-                Err(()) => failed = true,
+        if !known.held(i) && solved < budget {
+            solved += 1;
+            for maximise in [true, false] {
+                if known.held(i) {
+                    break;
+                }
+                match optimum(n, rows, known.objective(i, maximise), maximise) {
+                    Ok(Some(point)) => known.widen(&point),
+                    Ok(None) => known.unbounded(i),
+                    Err(()) => failed = true,
+                }
             }
         }
-        if failed || !needs[i].held_by(low[i], high[i]) {
+        if failed || !known.held(i) {
             out.push(i);
             if first {
                 break;
@@ -269,14 +355,15 @@ impl Work {
             });
             let targets: Vec<(Vec<usize>, Vec<usize>)> =
                 (0..vars.len()).map(|i| (vec![i], vec![i])).collect();
+            let mut known = Known::new(&targets, &truth, &needs);
+            known.all_at_once(vars.len(), &rows);
             let narrow = narrow_targets(
                 vars.len(),
                 &rows,
-                &targets,
-                &truth,
-                &needs,
+                &mut known,
                 &order,
                 true,
+                usize::MAX,
                 deadline,
             )?;
             let Some(&narrow) = narrow.first() else {
