@@ -31,6 +31,19 @@ pub struct Committee {
 }
 
 impl Committee {
+    /// The committee once `member` is deleted (a committee may have no members).
+    pub fn without(&self, member: Member) -> Committee {
+        Committee {
+            members: self
+                .members
+                .iter()
+                .copied()
+                .filter(|m| *m != member)
+                .collect(),
+            ..self.clone()
+        }
+    }
+
     pub fn parse(input: CommitteeInput) -> Result<Committee, ValidationErrors> {
         let mut c = Collector::new();
         let name = c.check("name", values::text(&input.name, NAME_MAX));

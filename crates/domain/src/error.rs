@@ -26,6 +26,13 @@ pub enum Reason {
     Duplicate,
     /// A rule between several values, explained in words.
     Rule(&'static str),
+    /// A status change that no path of the status machine makes; `next` are the statuses
+    /// one transition away from `from` (none: `from` is final).
+    StatusMove {
+        from: &'static str,
+        to: &'static str,
+        next: Vec<&'static str>,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -43,6 +50,14 @@ impl fmt::Display for Reason {
             Reason::Missing => f.write_str("is required"),
             Reason::Duplicate => f.write_str("contains a duplicate"),
             Reason::Rule(text) => f.write_str(text),
+            Reason::StatusMove { from, to, next } if next.is_empty() => {
+                write!(f, "cannot move from `{from}` to `{to}`: `{from}` is final")
+            }
+            Reason::StatusMove { from, to, next } => write!(
+                f,
+                "cannot move from `{from}` to `{to}`; from `{from}` a transition leads to `{}`",
+                next.join("` or `")
+            ),
         }
     }
 }

@@ -45,6 +45,40 @@ impl MentorshipStatus {
         )
     }
 
+    /// The statuses one arrow away.
+    pub fn next(self) -> Vec<MentorshipStatus> {
+        MentorshipStatus::ALL
+            .iter()
+            .copied()
+            .filter(|to| self.can_move_to(*to))
+            .collect()
+    }
+
+    /// Whether `to` is this status or lies ahead of it along the arrows (one or more
+    /// transitions: requested → active passes through matched).
+    pub fn can_reach(self, to: MentorshipStatus) -> bool {
+        let mut seen = vec![self];
+        let mut i = 0;
+        while let Some(&at) = seen.get(i) {
+            for n in at.next() {
+                if !seen.contains(&n) {
+                    seen.push(n);
+                }
+            }
+            i += 1;
+        }
+        seen.contains(&to)
+    }
+
+    /// Why a move from `self` to `to` is refused, naming where a transition leads.
+    pub fn refusal(self, to: MentorshipStatus) -> Reason {
+        Reason::StatusMove {
+            from: self.as_str(),
+            to: to.as_str(),
+            next: self.next().iter().map(|s| s.as_str()).collect(),
+        }
+    }
+
     pub fn is_final(self) -> bool {
         matches!(self, MentorshipStatus::Ended | MentorshipStatus::Cancelled)
     }
@@ -53,7 +87,7 @@ impl MentorshipStatus {
 /// A move the status machine does not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
-    #[error("a mentorship cannot move from `{from}` to `{to}`")]
+    #[error("{}", MentorshipStatus::refusal(*.from, *.to))]
     NotAllowed {
         from: MentorshipStatus,
         to: MentorshipStatus,
@@ -194,6 +228,42 @@ impl Mentorship {
         })
     }
 
+    /// The rule for every door that writes a whole mentorship over an existing one (PUT,
+    /// PATCH, GraphQL update, CSV import): the status stays or moves forward along the
+    /// arrows, one or several transitions at once, with the dates the new status needs
+    /// ([`Mentorship::parse`] has checked those). A move against the arrows (ended → active,
+    /// active → requested) is refused on `status`, naming where a transition leads.
+    pub fn check_replacing(&self, old: &Mentorship) -> Result<(), ValidationErrors> {
+        if old.status.can_reach(self.status) {
+            return Ok(());
+        }
+        Err(ValidationErrors::single(
+            "status",
+            old.status.refusal(self.status),
+        ))
+    }
+
+    /// The mentorship once its mentor is deleted, if it is valid without one: from `matched`
+    /// on (cancelled aside) a mentorship needs its mentor, so `None`.
+    pub fn without_mentor(&self) -> Option<Mentorship> {
+        use MentorshipStatus::*;
+        if matches!(self.status, Matched | Active | Paused | Ended) {
+            return None;
+        }
+        Some(Mentorship {
+            mentor_id: None,
+            ..self.clone()
+        })
+    }
+
+    /// The mentorship once its offering is deleted (an offering is optional).
+    pub fn without_offering(&self) -> Mentorship {
+        Mentorship {
+            offering_id: None,
+            ..self.clone()
+        }
+    }
+
     /// The date of the last status change.
     pub fn last_change(&self) -> NaiveDate {
         self.ended_on
@@ -284,6 +354,39 @@ mod tests {
     }
 
     #[test]
+    fn a_replacement_moves_forward_only() {
+        let mut old = Mentorship::parse(new_input(), day("2024-01-10")).expect("valid");
+        let mut new = old.clone();
+        new.status = Active;
+        assert!(
+            new.check_replacing(&old).is_ok(),
+            "requested → active, via matched"
+        );
+        old.status = Ended;
+        let e = new.check_replacing(&old).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "field `status`: cannot move from `ended` to `active`: `ended` is final"
+        );
+        old.status = Active;
+        new.status = Requested;
+        let e = new.check_replacing(&old).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "field `status`: cannot move from `active` to `requested`; from `active` a \
+             transition leads to `paused` or `ended`"
+        );
+        for &from in MentorshipStatus::ALL {
+            assert!(from.can_reach(from));
+            for to in from.next() {
+                assert!(from.can_reach(to));
+            }
+        }
+        assert!(Paused.can_reach(Active) && Active.can_reach(Paused));
+        assert!(!Cancelled.can_reach(Ended) && !Matched.can_reach(Requested));
+    }
+
+    #[test]
     fn a_full_life() {
         let mut m = Mentorship::parse(new_input(), day("2024-01-10")).expect("valid");
         assert_eq!(m.status, Requested);
@@ -315,7 +418,8 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "a mentorship cannot move from `requested` to `ended`"
+            "cannot move from `requested` to `ended`; from `requested` a transition leads to \
+             `matched` or `cancelled`"
         );
         assert_eq!(m.status, Requested, "a refused move changes nothing");
     }

@@ -158,7 +158,22 @@ pub enum ReadScope {
     Organisation(Uuid),
     /// The public directory: published offerings; organisations with public fields only.
     Published,
+    /// The caller's own rows in full (the inner scope) and the public directory besides:
+    /// every role reads at least what an anonymous caller reads.
+    OwnAndPublished(Box<ReadScope>),
     Nothing,
+}
+
+impl ReadScope {
+    /// The rows read in full: the inner scope of [`ReadScope::OwnAndPublished`], `None`
+    /// for the public directory alone.
+    pub fn full(&self) -> Option<&ReadScope> {
+        match self {
+            ReadScope::Published => None,
+            ReadScope::OwnAndPublished(own) => Some(own),
+            other => Some(other),
+        }
+    }
 }
 
 /// Where a record lives, for write decisions.
@@ -218,7 +233,11 @@ impl Scope {
             Role::StateCoordinator
             | Role::RegionalCoordinator
             | Role::OrgAdmin
-            | Role::OrgMember => self.own(),
+            | Role::OrgMember => match (entity, self.own()) {
+                (E::Organisation | E::Offering, ReadScope::Nothing) => ReadScope::Published,
+                (E::Organisation | E::Offering, own) => ReadScope::OwnAndPublished(Box::new(own)),
+                (_, own) => own,
+            },
             Role::MinistryAnalyst | Role::Anonymous => match entity {
                 E::Organisation | E::Offering => ReadScope::Published,
                 _ => ReadScope::Nothing,
@@ -449,6 +468,37 @@ mod tests {
     }
 
     #[test]
+    fn every_role_reads_at_least_the_public_directory() {
+        let anonymous = Scope::new(Caller::anonymous(), None);
+        let t = tree();
+        let x = Uuid::now_v7();
+        for s in [
+            scope(Role::StateCoordinator, Some(x), None, Some(&t.bavaria)),
+            scope(Role::RegionalCoordinator, Some(x), None, Some(&t.munich)),
+            scope(Role::OrgAdmin, None, Some(x), None),
+            scope(Role::OrgMember, None, Some(x), None),
+            scope(Role::MinistryAnalyst, None, None, None),
+            Scope::new(Caller::system(), None),
+        ] {
+            for e in [EntityKind::Organisation, EntityKind::Offering] {
+                let mine = s.read(e);
+                let public = anonymous.read(e);
+                assert!(
+                    mine == ReadScope::All
+                        || mine == public
+                        || matches!(mine, ReadScope::OwnAndPublished(_)),
+                    "{:?} reads {mine:?} of {e}",
+                    s.role()
+                );
+                // Its own rows stay in full.
+                if matches!(s.role(), Role::OrgAdmin | Role::OrgMember) {
+                    assert_eq!(mine.full(), Some(&ReadScope::Organisation(x)));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn federal_admin_everything_but_audit_writes() {
         let s = Scope::new(Caller::system(), None);
         let at = Location {
@@ -462,9 +512,10 @@ mod tests {
     }
 
     #[test]
-    fn coordinator_without_resolved_network_reads_nothing() {
+    fn coordinator_without_resolved_network_reads_nothing_but_the_directory() {
         let s = scope(Role::StateCoordinator, Some(Uuid::nil()), None, None);
-        assert_eq!(s.read(EntityKind::Organisation), ReadScope::Nothing);
+        assert_eq!(s.read(EntityKind::Organisation), ReadScope::Published);
+        assert_eq!(s.read(EntityKind::Volunteer), ReadScope::Nothing);
         let at = Location {
             network_path: String::new(),
             organisation_id: None,

@@ -33,6 +33,8 @@ pub enum Code {
     Timeout,
     /// The client did not send its request (headers or body) in time.
     RequestTimeout,
+    /// HTTP only: the path exists, the method does not (`Allow` names those that do).
+    MethodNotAllowed,
 }
 
 impl Code {
@@ -54,6 +56,7 @@ impl Code {
             Code::RateLimited => "RATE_LIMITED",
             Code::Timeout => "TIMEOUT",
             Code::RequestTimeout => "REQUEST_TIMEOUT",
+            Code::MethodNotAllowed => "METHOD_NOT_ALLOWED",
         }
     }
 
@@ -75,6 +78,7 @@ impl Code {
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Code::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             Code::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
 
@@ -96,6 +100,7 @@ impl Code {
             Code::RateLimited => "Too many requests",
             Code::Timeout => "The request took too long",
             Code::RequestTimeout => "The request was not sent in time",
+            Code::MethodNotAllowed => "Method not allowed",
         }
     }
 }
@@ -132,6 +137,7 @@ impl From<StoreError> for ApiError {
                     Conflict::StaleVersion { .. }
                     | Conflict::Duplicate(_)
                     | Conflict::InUse
+                    | Conflict::InTheWay { .. }
                     | Conflict::Busy => c.to_string(),
                 },
             ),

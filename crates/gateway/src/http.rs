@@ -224,9 +224,8 @@ async fn bare_errors_as_problems(res: axum::response::Response) -> axum::respons
         .into_response(),
         StatusCode::METHOD_NOT_ALLOWED => {
             let allow = res.headers().get(axum::http::header::ALLOW).cloned();
-            let mut p =
-                ApiError::new(Code::Malformed, "this method is not allowed here").into_response();
-            *p.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+            let mut p = ApiError::new(Code::MethodNotAllowed, "this method is not allowed here")
+                .into_response();
             if let Some(a) = allow {
                 p.headers_mut().insert(axum::http::header::ALLOW, a);
             }
@@ -337,19 +336,15 @@ async fn graphql(
     if let Err(e) = crate::graphql::limits::check(&mut req, &s.config.graphql) {
         return graphql_error(e);
     }
-    // The public directory is the same for every caller.
-    let public = match s.store.scoped(Caller::anonymous()).await {
-        Ok(p) => p,
-        Err(e) => return graphql_error(ApiError::from(e)),
-    };
     let req = req
         .data(crate::graphql::types::Loaders::new(&scoped))
-        .data(crate::graphql::query::PublicScope(public))
         .data(s.config.statistics)
         .data(s.statistics.clone())
         .data(charge.map(|c| c.0))
         .data(scoped);
+    let (query, operation) = (req.query.clone(), req.operation_name.clone());
     let mut res = s.schema.execute(req).await;
+    crate::graphql::order::in_selection_order(&query, operation.as_deref(), &mut res.data);
     // Parse and validation errors of the engine carry no code of ours: they are the
     // caller's mistake.
     for e in &mut res.errors {

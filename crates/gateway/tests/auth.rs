@@ -51,7 +51,7 @@ fn hs256(claims: &Value, secret: &str) -> String {
     .expect("sign")
 }
 
-const QUERY: &str = "{ organisations { totalCount } }";
+const QUERY: &str = "{ organisations { totalCount } volunteers { totalCount } }";
 
 async fn call(app: &axum::Router, auth: Option<&str>) -> (StatusCode, Value) {
     let mut req = Request::post("/graphql").header("content-type", "application/json");
@@ -224,16 +224,21 @@ async fn no_token_is_anonymous_and_a_good_token_scopes_the_caller() {
     let (status, coordinator) =
         call(&app, Some(&format!("Bearer {}", hs256(&regional, SECRET)))).await;
     assert_eq!(status, StatusCode::OK, "{coordinator}");
-    let total = |v: &Value| {
-        v["data"]["organisations"]["totalCount"]
-            .as_u64()
-            .expect("count")
-    };
-    // Anonymous callers see the public directory of all organisations; a regional
-    // coordinator only its region's.
-    assert_eq!(total(&anon), total(&admin));
+    let total = |v: &Value, of: &str| v["data"][of]["totalCount"].as_u64().expect("count");
+    // Every caller sees the public directory of all organisations; volunteers only in its
+    // scope: none anonymously, a regional coordinator its region's.
+    assert_eq!(
+        total(&anon, "organisations"),
+        total(&admin, "organisations")
+    );
+    assert_eq!(
+        total(&coordinator, "organisations"),
+        total(&admin, "organisations")
+    );
+    assert_eq!(total(&anon, "volunteers"), 0, "{anon}");
     assert!(
-        total(&coordinator) >= 1 && total(&coordinator) < total(&admin),
+        total(&coordinator, "volunteers") >= 1
+            && total(&coordinator, "volunteers") < total(&admin, "volunteers"),
         "{coordinator}"
     );
 }

@@ -27,14 +27,12 @@ async fn statements_for(
     n: i32,
 ) -> (u64, usize) {
     let scoped = store.scoped(Caller::system()).await.expect("scoped");
-    let public = store.scoped(Caller::anonymous()).await.expect("public");
     let before = counter.load(Ordering::SeqCst);
     let req = async_graphql::Request::new(QUERY)
         .variables(async_graphql::Variables::from_json(
             serde_json::json!({ "n": n }),
         ))
         .data(verbund_gateway::graphql::types::Loaders::new(&scoped))
-        .data(verbund_gateway::graphql::query::PublicScope(public))
         .data(scoped);
     let res = schema.execute(req).await;
     assert!(res.errors.is_empty(), "{:?}", res.errors);
@@ -107,10 +105,8 @@ async fn run(
     query: &str,
 ) -> serde_json::Value {
     let scoped = store.scoped(Caller::system()).await.expect("scoped");
-    let public = store.scoped(Caller::anonymous()).await.expect("public");
     let req = async_graphql::Request::new(query)
         .data(verbund_gateway::graphql::types::Loaders::new(&scoped))
-        .data(verbund_gateway::graphql::query::PublicScope(public))
         .data(scoped);
     let res = schema.execute(req).await;
     assert!(res.errors.is_empty(), "{:?}", res.errors);

@@ -15,10 +15,25 @@ pub enum Conflict {
     Duplicate(&'static str),
     #[error("the record is still referenced by other records")]
     InUse,
+    /// Deleting the record would leave these records invalid (`what` says which and why).
+    #[error("{what}: {}", list(ids))]
+    InTheWay {
+        what: &'static str,
+        ids: Vec<uuid::Uuid>,
+    },
     /// Another request holds the record (PostgreSQL row lock): the loser is told at once
     /// instead of queuing behind the winner, whose write will make its version stale.
     #[error("the record is being changed by another request; read it again and retry")]
     Busy,
+}
+
+/// At most ten ids, then how many more.
+fn list(ids: &[uuid::Uuid]) -> String {
+    let mut out: Vec<String> = ids.iter().take(10).map(ToString::to_string).collect();
+    if ids.len() > 10 {
+        out.push(format!("and {} more", ids.len() - 10));
+    }
+    out.join(", ")
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -81,7 +81,9 @@ impl Scoped {
                 C::OrganisationId,
                 &ReadScope::Organisation(id),
             )),
-            ReadScope::Published | ReadScope::Nothing => q.filter(store::nothing()),
+            ReadScope::Published | ReadScope::OwnAndPublished(_) | ReadScope::Nothing => {
+                q.filter(store::nothing())
+            }
         };
         if let Some(e) = entity_id {
             q = q.filter(C::EntityId.eq(e));

@@ -16,6 +16,7 @@ use sea_orm::{
     Set, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
+use std::collections::HashSet;
 use std::future::Future;
 use std::time::Duration;
 use uuid::Uuid;
@@ -437,6 +438,30 @@ pub trait Table: Sized + Send + Sync + 'static {
         Vec::new()
     }
 
+    /// A domain rule between a record and what replaces it, checked by every door that
+    /// writes over a record (update, import, transition) in the one write path.
+    fn check_replacing(old: &Self::Data, new: &Self::Data) -> Result<(), StoreError> {
+        let _ = (old, new);
+        Ok(())
+    }
+
+    /// Changes the records that point at record `id` of this table before it is deleted,
+    /// each as a write of its own through the one write path (new version, audit event,
+    /// statistics), or refuses with a conflict naming the records that no valid state
+    /// would be left for ([`Scoped::rewrite_dependents`]).
+    fn detach(
+        s: &Scoped,
+        txn: &DatabaseTransaction,
+        id: Uuid,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (s, txn, id);
+        async { Ok(()) }
+    }
+
+    /// Whether [`Table::redact`] clears anything (a record read through the public directory
+    /// rather than the caller's own scope).
+    const REDACTS: bool = false;
+
     /// Clears the fields that the public directory does not show.
     fn redact(data: &mut Self::Data) {
         let _ = data;
@@ -490,6 +515,8 @@ pub(crate) fn owned_by_visible_organisation<C: ColumnTrait>(
         ReadScope::Subtree(path) => Condition::all()
             .add(col.in_subquery(orgs(subtree(organisation::Column::NetworkPath, path)))),
         ReadScope::Organisation(id) => Condition::all().add(col.in_subquery(orgs(family(*id)))),
+        // Records of organisations (people, money) are never part of the directory.
+        ReadScope::OwnAndPublished(own) => owned_by_visible_organisation(col, own),
         ReadScope::Published | ReadScope::Nothing => nothing(),
     }
 }
@@ -555,18 +582,33 @@ impl Scoped {
         T::visible(&self.scope.read(T::KIND))
     }
 
-    fn published<T: Table>(&self) -> bool {
-        self.scope.read(T::KIND) == ReadScope::Published
-    }
-
+    /// Turns rows into records, with the public fields only where the caller reads a row
+    /// through the public directory rather than its own scope (one query for the batch).
     pub(crate) async fn finish<T: Table>(
         &self,
         conn: &impl ConnectionTrait,
         models: Vec<T::Model>,
     ) -> Result<Vec<Record<T::Data>>, StoreError> {
         let mut records = T::attach(conn, models).await?;
-        if self.published::<T>() {
-            for r in &mut records {
+        if !T::REDACTS || records.is_empty() {
+            return Ok(records);
+        }
+        let full: HashSet<Uuid> = match self.scope.read(T::KIND).full() {
+            None => HashSet::new(),
+            Some(ReadScope::All) => return Ok(records),
+            Some(own) => T::Entity::find()
+                .select_only()
+                .column(T::ID)
+                .filter(T::ID.is_in(records.iter().map(|r| r.id)))
+                .filter(T::visible(own))
+                .into_tuple::<Uuid>()
+                .all(conn)
+                .await?
+                .into_iter()
+                .collect(),
+        };
+        for r in &mut records {
+            if !full.contains(&r.id) {
                 T::redact(&mut r.data);
             }
         }
@@ -933,6 +975,7 @@ impl Scoped {
                 current: old.version,
             }));
         }
+        T::check_replacing(&old.data, &data)?;
         lock_current::<T>(txn, old.id, expected_version).await?;
         let old_at = self
             .locate(txn, T::OWNER_FIELD, T::owner(old.id, &old.data))
@@ -1051,6 +1094,38 @@ impl Scoped {
         Ok(report)
     }
 
+    /// Rewrites the records of `D` that match `pointing` with `change`, each as an update
+    /// in `txn` (a cascade of a delete); refuses with [`Conflict::InTheWay`] naming those for
+    /// which `change` has no valid record, before anything is rewritten.
+    pub(crate) async fn rewrite_dependents<D: Table>(
+        &self,
+        txn: &DatabaseTransaction,
+        pointing: Condition,
+        what: &'static str,
+        change: impl Fn(&D::Data) -> Option<D::Data> + Send,
+    ) -> Result<(), StoreError> {
+        let models = D::Entity::find().filter(pointing).all(txn).await?;
+        let mut rewrites = Vec::new();
+        let mut blocked = Vec::new();
+        for old in D::attach(txn, models).await? {
+            match change(&old.data) {
+                Some(data) => rewrites.push((old, data)),
+                None => blocked.push(old.id),
+            }
+        }
+        if !blocked.is_empty() {
+            return Err(StoreError::Conflict(Conflict::InTheWay {
+                what,
+                ids: blocked,
+            }));
+        }
+        for (old, data) in rewrites {
+            self.replace_in::<D>(txn, &old, old.version, data, AuditAction::Update)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Deletes a record if its version is still `expected_version`.
     pub async fn delete<T: Table>(
         &self,
@@ -1073,6 +1148,8 @@ impl Scoped {
             .locate(&*txn, T::OWNER_FIELD, T::owner(id, &old.data))
             .await?;
         self.check_write::<T>(&at)?;
+        // Records that point at this one change first, each a write of its own.
+        T::detach(self, &txn, id).await?;
         let touched = crate::statistics::touched(&*txn, T::KIND, id).await?;
         crate::statistics::maintain(&txn, &touched, -1).await?;
         let res = T::Entity::delete_many()

@@ -260,9 +260,23 @@ impl Table for Organisations {
     const VERSION: organisation::Column = organisation::Column::Version;
     const OWNER_FIELD: &'static str = "networkId";
 
+    /// It leaves the committees it sits on (each a new version).
+    async fn detach(s: &Scoped, txn: &DatabaseTransaction, id: Uuid) -> Result<(), StoreError> {
+        s.rewrite_dependents::<Committees>(
+            txn,
+            committees_with_member(id, "organisation"),
+            "committees of the member",
+            |c| Some(c.without(Member::Organisation(id))),
+        )
+        .await
+    }
+
     fn visible(scope: &ReadScope) -> Condition {
         match scope {
-            ReadScope::All | ReadScope::Published => Condition::all(),
+            // Every organisation is in the public directory (its public fields).
+            ReadScope::All | ReadScope::Published | ReadScope::OwnAndPublished(_) => {
+                Condition::all()
+            }
             ReadScope::Subtree(p) => subtree(organisation::Column::NetworkPath, p),
             ReadScope::Organisation(id) => family(*id),
             ReadScope::Nothing => nothing(),
@@ -365,6 +379,8 @@ impl Table for Organisations {
         Ok(Organisation::parse(input, parent_kind)?)
     }
 
+    const REDACTS: bool = true;
+
     /// The public directory shows name, kind, sector, network, postcode, city, website and
     /// description; not street, e-mail, phone or the organisation's own keys.
     fn redact(d: &mut Organisation) {
@@ -405,6 +421,17 @@ impl Table for Contacts {
     const ID: contact::Column = contact::Column::Id;
     const VERSION: contact::Column = contact::Column::Version;
     const OWNER_FIELD: &'static str = "organisationId";
+
+    /// It leaves the committees it sits on (each a new version).
+    async fn detach(s: &Scoped, txn: &DatabaseTransaction, id: Uuid) -> Result<(), StoreError> {
+        s.rewrite_dependents::<Committees>(
+            txn,
+            committees_with_member(id, "contact"),
+            "committees of the member",
+            |c| Some(c.without(Member::Contact(id))),
+        )
+        .await
+    }
 
     fn visible(scope: &ReadScope) -> Condition {
         owned_by_visible_organisation(contact::Column::OrganisationId, scope)
@@ -504,9 +531,26 @@ impl Table for Offerings {
     const VERSION: offering::Column = offering::Column::Version;
     const OWNER_FIELD: &'static str = "organisationId";
 
+    /// Its mentorships lose the offering (each a new version).
+    async fn detach(s: &Scoped, txn: &DatabaseTransaction, id: Uuid) -> Result<(), StoreError> {
+        s.rewrite_dependents::<Mentorships>(
+            txn,
+            Condition::all().add(mentorship::Column::OfferingId.eq(id)),
+            "mentorships of the offering",
+            |m| Some(m.without_offering()),
+        )
+        .await
+    }
+
     fn visible(scope: &ReadScope) -> Condition {
         match scope {
             ReadScope::Published => Condition::all().add(offering::Column::Published.eq(true)),
+            ReadScope::OwnAndPublished(own) => Condition::any()
+                .add(owned_by_visible_organisation(
+                    offering::Column::OrganisationId,
+                    own,
+                ))
+                .add(offering::Column::Published.eq(true)),
             other => owned_by_visible_organisation(offering::Column::OrganisationId, other),
         }
     }
@@ -730,6 +774,19 @@ impl Table for Volunteers {
     const ID: volunteer::Column = volunteer::Column::Id;
     const VERSION: volunteer::Column = volunteer::Column::Version;
     const OWNER_FIELD: &'static str = "organisationId";
+
+    /// Its mentorships lose their mentor (each a new version); those that need one (from
+    /// matched on) are in the way: reassign them, or erase the volunteer instead.
+    async fn detach(s: &Scoped, txn: &DatabaseTransaction, id: Uuid) -> Result<(), StoreError> {
+        s.rewrite_dependents::<Mentorships>(
+            txn,
+            Condition::all().add(mentorship::Column::MentorId.eq(id)),
+            "the volunteer mentors these mentorships, which need a mentor from `matched` on \
+             (give them another mentor, or erase the volunteer instead)",
+            Mentorship::without_mentor,
+        )
+        .await
+    }
 
     fn visible(scope: &ReadScope) -> Condition {
         owned_by_visible_organisation(volunteer::Column::OrganisationId, scope)
@@ -977,6 +1034,10 @@ impl Table for Mentorships {
         }
     }
 
+    fn check_replacing(old: &Mentorship, new: &Mentorship) -> Result<(), StoreError> {
+        Ok(new.check_replacing(old)?)
+    }
+
     async fn parse(s: &Scoped, input: MentorshipInput) -> Result<Mentorship, StoreError> {
         let m = Mentorship::parse(input, Utc::now().date_naive())?;
         // The mentor and the offering must belong to the same organisation.
@@ -1073,7 +1134,7 @@ impl Table for Cooperations {
                 Condition::all().add(cooperation::Column::NetworkId.in_subquery(networks_below(p)))
             }
             ReadScope::Organisation(id) => cooperations_of(family(*id)),
-            ReadScope::Published | ReadScope::Nothing => nothing(),
+            ReadScope::Published | ReadScope::OwnAndPublished(_) | ReadScope::Nothing => nothing(),
         }
     }
 
@@ -1236,6 +1297,17 @@ impl Table for Cooperations {
 // ---------------------------------------------------------------------------------------
 pub struct Committees;
 
+/// The committees on which `id` sits as a member of `kind` (`organisation`, `contact`).
+fn committees_with_member(id: Uuid, kind: &str) -> Condition {
+    let seats = Query::select()
+        .column(committee_member::Column::CommitteeId)
+        .from(committee_member::Entity)
+        .and_where(committee_member::Column::MemberId.eq(id))
+        .and_where(committee_member::Column::MemberKind.eq(kind))
+        .to_owned();
+    Condition::all().add(committee::Column::Id.in_subquery(seats))
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct CommitteeFilter {
     pub within: Option<Uuid>,
@@ -1278,7 +1350,7 @@ impl Table for Committees {
                     .to_owned();
                 Condition::all().add(committee::Column::Id.in_subquery(seats))
             }
-            ReadScope::Published | ReadScope::Nothing => nothing(),
+            ReadScope::Published | ReadScope::OwnAndPublished(_) | ReadScope::Nothing => nothing(),
         }
     }
 

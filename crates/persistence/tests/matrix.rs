@@ -429,59 +429,62 @@ const ENTITIES: [&str; 11] = [
     "meeting",
 ];
 
+/// Organisations and offerings are in the public directory for every role (issue 13): a
+/// caller reads those outside its scope (Y) and may not write them (F), and a record for an
+/// organisation outside its scope is forbidden (F) rather than an unknown owner (I).
 fn expected(role: &str) -> [&'static str; 11] {
     match role {
         "federal_admin" => ["YYYY/YYYY"; 11],
         "state_coordinator" => [
             "YYYY/YFFF", // networks are public; writes only in Bayern
+            "YYYY/YFFF",
             "YYYY/NFNN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN", // cooperation: lead Y is invisible
+            "YYYY/YFFF",
+            "YYYY/NFNN",
+            "YYYY/NFNN",
+            "YYYY/NFNN",
+            "YYYY/NFNN",
+            "YYYY/NFNN", // cooperation: lead Y is invisible
             "YYYY/NFNN", // committee: Leipzig is visible as a network, but outside the subtree
             "YYYY/NINN", // meeting: Leipzig's committee is invisible
         ],
         // München cannot create or change regions of Bayern beside it; the rest as Bayern.
         "regional_coordinator" => [
             "YFFF/YFFF",
+            "YYYY/YFFF",
             "YYYY/NFNN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
+            "YYYY/YFFF",
+            "YYYY/NFNN",
+            "YYYY/NFNN",
+            "YYYY/NFNN",
+            "YYYY/NFNN",
+            "YYYY/NFNN",
             "YYYY/NFNN",
             "YYYY/NINN",
         ],
         "org_admin" => [
             "YFFF/YFFF",
-            "YFYN/NFNN", // may update itself, not create organisations; the fresh one is not its member
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN",
-            "YYYY/NINN", // cooperations it leads
+            "YFYF/YFFF", // may update itself, not create organisations; the fresh one is not its member
+            "YYYY/NFNN",
+            "YYYY/YFFF",
+            "YYYY/NFNN",
+            "YYYY/NFNN",
+            "YYYY/NFNN",
+            "YYYY/NFNN",
+            "YYYY/NFNN", // cooperations it leads
             "YFFF/NFNN", // committees it sits on: read, not written
             "YFFF/NINN",
         ],
         "org_member" => [
             "YFFF/YFFF",
-            "YFFN/NFNN",
-            "YFFF/NINN",
-            "YFFF/NINN",
-            "YYYY/NINN", // volunteers
-            "YFFF/NINN",
-            "YYYY/NINN", // mentorships
-            "YFFF/NINN",
-            "YFFF/NINN",
+            "YFFF/YFFF",
+            "YFFF/NFNN",
+            "YFFF/YFFF",
+            "YYYY/NFNN", // volunteers
+            "YFFF/NFNN",
+            "YYYY/NFNN", // mentorships
+            "YFFF/NFNN",
+            "YFFF/NFNN",
             "YFFF/NFNN",
             "YFFF/NINN",
         ],

@@ -6,6 +6,7 @@ pub mod ids;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod order;
 pub mod query;
 pub mod statistics;
 pub mod types;

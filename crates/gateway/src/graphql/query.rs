@@ -536,8 +536,16 @@ impl Query {
             ..Default::default()
         }
         .into_filter()?;
-        let public = &ctx.data::<PublicScope>()?.0;
-        list::<Offerings, _>(ctx, public, filter, Paging::new(first, after)?, Offering).await
+        // Every role reads the public directory (the policy's OwnAndPublished), so the
+        // caller's own scope with `published` is the welcome centre's list.
+        list::<Offerings, _>(
+            ctx,
+            scoped(ctx)?,
+            filter,
+            Paging::new(first, after)?,
+            Offering,
+        )
+        .await
     }
 
     async fn volunteers(
@@ -738,6 +746,3 @@ impl Query {
         get::<Offerings, _>(ctx, &id, "Offering", Offering).await
     }
 }
-
-/// The anonymous scope, for the public directory whoever asks.
-pub struct PublicScope(pub Scoped);

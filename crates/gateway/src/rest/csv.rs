@@ -319,6 +319,15 @@ where
         .into_response()),
         Err((i, e)) => {
             let row = numbers.get(i).copied().unwrap_or(0);
+            // A rule the write path checks against the stored record (a status move) names
+            // its row and column like the checks above.
+            if let StoreError::Invalid(v) = e {
+                return Err(report(
+                    v.0.into_iter()
+                        .map(|f| (row, f.field, f.reason.to_string()))
+                        .collect(),
+                ));
+            }
             let e = ApiError::from(e);
             Err(ApiError {
                 code: e.code,

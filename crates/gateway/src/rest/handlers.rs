@@ -6,10 +6,11 @@ use super::params::{ListParams, MAX_FIRST};
 use super::problem::malformed;
 use crate::error::{ApiError, Code};
 use crate::http::AppState;
-use axum::http::header::{ETAG, IF_MATCH, LINK, LOCATION};
+use axum::http::header::{ETAG, IF_MATCH, IF_NONE_MATCH, LINK, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::Value;
 use sha2::Digest;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -163,15 +164,28 @@ where
     Ok(res)
 }
 
+/// One record; `If-None-Match` with its current ETag (or `*`) is answered 304 without a
+/// body.
 pub async fn get<T: Table, O: Serialize + From<Record<T::Data>>>(
     s: Scoped,
     id: Uuid,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    Ok(record_response::<_, O>(
-        StatusCode::OK,
-        s.get::<T>(id).await?,
-        None,
-    ))
+    let r = s.get::<T>(id).await?;
+    let current = etag(r.version);
+    let unchanged = headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == "*" || tag.as_bytes() == current.as_bytes());
+    if unchanged {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        res.headers_mut().insert(ETAG, current);
+        return Ok(res);
+    }
+    Ok(record_response::<_, O>(StatusCode::OK, r, None))
 }
 
 /// Creates a record; with an `Idempotency-Key`, the first response to the key is replayed
@@ -302,23 +316,139 @@ fn replay(status: u16, body: String, collection: &str) -> Response {
     res
 }
 
-pub async fn replace<T, I, O>(
+/// How a PUT or PATCH body meets the record it replaces.
+#[derive(Clone, Copy)]
+pub enum Write {
+    /// The whole representation (PUT).
+    Replace,
+    /// A JSON Merge Patch (RFC 7396) over the current representation (PATCH).
+    MergePatch,
+}
+
+/// PUT and PATCH: the body (or the current representation with the patch merged in) is
+/// the record's new representation. Fields the server keeps — `id`, `version`,
+/// `createdAt`, `updatedAt` and whatever else GET shows but a write does not take — are
+/// ignored where they agree with the record and refused (422, named) where they do not, so
+/// a GET representation can be PUT back as it is.
+pub async fn write<T, I, O>(
     s: Scoped,
     id: Uuid,
     headers: &HeaderMap,
-    input: I,
+    body: Value,
+    how: Write,
 ) -> Result<Response, ApiError>
 where
     T: Table,
-    I: Into<T::Input>,
+    I: Into<T::Input> + serde::de::DeserializeOwned,
     O: Serialize + From<Record<T::Data>>,
 {
     let version = expected_version::<T>(&s, id, headers).await?;
+    let current = s.get::<T>(id).await?;
+    if current.version != version {
+        return Err(precondition(StoreError::Conflict(Conflict::StaleVersion {
+            expected: version,
+            current: current.version,
+        })));
+    }
+    let shown = serde_json::to_value(O::from(current))
+        .map_err(|_| ApiError::new(Code::Internal, "internal error"))?;
+    if !body.is_object() {
+        return Err(ApiError {
+            code: Code::Validation,
+            message: "the body must be a JSON object".into(),
+            fields: vec![("body".into(), "must be a JSON object".into())],
+            retry_after: None,
+        });
+    }
+    let document = match how {
+        Write::Replace => body,
+        Write::MergePatch => {
+            let mut doc = shown.clone();
+            merge_patch(&mut doc, &body);
+            doc
+        }
+    };
+    let input: I = writable(document, &shown)?;
     let r = s
         .update::<T>(id, version, input.into())
         .await
         .map_err(precondition)?;
     Ok(record_response::<_, O>(StatusCode::OK, r, None))
+}
+
+/// RFC 7396: objects merge member by member, `null` removes a member, anything else
+/// replaces.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(members) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(t) = target {
+        for (k, v) in members {
+            if v.is_null() {
+                t.remove(k);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+/// The input in `document`, once the members that the input does not take but the record's
+/// representation `shown` holds are checked (equal: dropped; different: refused).
+fn writable<I: serde::de::DeserializeOwned>(
+    mut document: Value,
+    shown: &Value,
+) -> Result<I, ApiError> {
+    loop {
+        let err = match I::deserialize(&document) {
+            Ok(input) => return Ok(input),
+            Err(e) => e,
+        };
+        let text = err.to_string();
+        let unknown = text
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned);
+        let (Some(field), Some(obj)) = (unknown, document.as_object_mut()) else {
+            let field = text.split('`').nth(1).unwrap_or("body").to_owned();
+            return Err(ApiError {
+                code: Code::Validation,
+                message: format!("the body does not fit: {text}"),
+                fields: vec![(field, text)],
+                retry_after: None,
+            });
+        };
+        match (obj.remove(&field), shown.get(&field)) {
+            (Some(given), Some(kept)) if given == *kept => continue,
+            (Some(_), Some(_)) => {
+                return Err(ApiError {
+                    code: Code::Validation,
+                    message: format!(
+                        "field `{field}`: is kept by the server and differs from the record"
+                    ),
+                    fields: vec![(
+                        field,
+                        "is kept by the server and differs from the record; leave it out or \
+                         send the value GET shows"
+                            .into(),
+                    )],
+                    retry_after: None,
+                });
+            }
+            _ => {
+                return Err(ApiError {
+                    code: Code::Validation,
+                    message: format!("the body does not fit: {text}"),
+                    fields: vec![(field, text)],
+                    retry_after: None,
+                });
+            }
+        }
+    }
 }
 
 pub async fn delete<T: Table>(

@@ -69,16 +69,18 @@ macro_rules! resource {
 
             #[doc = "Get"]
             #[utoipa::path(get, path = $item, tag = $tag, description = $reads,
-                params(("id" = uuid::Uuid, Path, description = "The record's id")),
+                params(("id" = uuid::Uuid, Path, description = "The record's id"),
+                       ("If-None-Match" = Option<String>, Header, description = "An ETag read before: 304 without a body while the record has not changed")),
                 security((), ("bearer" = [])),
                 responses(
                     (status = 200, description = "The record", body = $out, headers(("ETag" = String, description = "The version, for If-Match"))),
+                    (status = 304, description = "Not changed since the ETag in If-None-Match", headers(("ETag" = String, description = "The version"))),
                     (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
                     (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
                     (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
                 ))]
-            pub async fn get(Caller(s): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
-                handlers::get::<$table, $out>(s, parse_id(&id)?).await
+            pub async fn get(Caller(s): Caller, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+                handlers::get::<$table, $out>(s, parse_id(&id)?, &headers).await
             }
 
             #[doc = "Replace"]
@@ -99,8 +101,33 @@ macro_rules! resource {
                     (status = 422, description = "Invalid fields (named)", body = Problem, content_type = "application/problem+json"),
                     (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
                 ))]
-            pub async fn replace(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap, body: Body<$in>) -> Result<Response, ApiError> {
-                handlers::replace::<$table, $in, $out>(s, parse_id(&id)?, &headers, body.value).await
+            pub async fn replace(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap, body: Body<serde_json::Value>) -> Result<Response, ApiError> {
+                handlers::write::<$table, $in, $out>(s, parse_id(&id)?, &headers, body.value, handlers::Write::Replace).await
+            }
+
+            #[doc = "Change some fields (JSON Merge Patch)"]
+            #[utoipa::path(patch, path = $item, tag = $tag,
+                request_body(content = serde_json::Value, content_type = "application/merge-patch+json",
+                    description = "RFC 7396: the members to change; `null` clears one. Merged into the record's current representation, which must then be valid as a whole."),
+                description = $writes,
+                params(("id" = uuid::Uuid, Path, description = "The record's id"),
+                       ("If-Match" = Option<String>, Header, description = "Required: the ETag read before (`*` for any). Without it: 428; with an old one: 412")),
+                security(("bearer" = [])),
+                responses(
+                    (status = 200, description = "The changed record", body = $out, headers(("ETag" = String, description = "The new version"))),
+                    (status = 400, description = "Malformed JSON, id or header", body = Problem, content_type = "application/problem+json"),
+                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+                    (status = 403, description = "The role may not change this", body = Problem, content_type = "application/problem+json"),
+                    (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
+                    (status = 409, description = "A duplicate external id", body = Problem, content_type = "application/problem+json"),
+                    (status = 412, description = "The record changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+                    (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+                    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+                    (status = 422, description = "Invalid fields (named)", body = Problem, content_type = "application/problem+json"),
+                    (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+                ))]
+            pub async fn patch(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap, body: Body<serde_json::Value>) -> Result<Response, ApiError> {
+                handlers::write::<$table, $in, $out>(s, parse_id(&id)?, &headers, body.value, handlers::Write::MergePatch).await
             }
 
             #[doc = "Delete"]
@@ -286,33 +313,52 @@ struct ApiDoc;
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(networks::list, networks::create))
-        .routes(routes!(networks::get, networks::replace, networks::delete))
+        .routes(routes!(
+            networks::get,
+            networks::replace,
+            networks::patch,
+            networks::delete
+        ))
         .routes(routes!(organisations::list, organisations::create))
         .routes(routes!(
             organisations::get,
             organisations::replace,
+            organisations::patch,
             organisations::delete
         ))
         .routes(routes!(contacts::list, contacts::create))
-        .routes(routes!(contacts::get, contacts::replace, contacts::delete))
+        .routes(routes!(
+            contacts::get,
+            contacts::replace,
+            contacts::patch,
+            contacts::delete
+        ))
         .routes(routes!(offerings::list, offerings::create))
         .routes(routes!(
             offerings::get,
             offerings::replace,
+            offerings::patch,
             offerings::delete
         ))
         .routes(routes!(volunteers::list, volunteers::create))
         .routes(routes!(
             volunteers::get,
             volunteers::replace,
+            volunteers::patch,
             volunteers::delete
         ))
         .routes(routes!(staff::list, staff::create))
-        .routes(routes!(staff::get, staff::replace, staff::delete))
+        .routes(routes!(
+            staff::get,
+            staff::replace,
+            staff::patch,
+            staff::delete
+        ))
         .routes(routes!(mentorships::list, mentorships::create))
         .routes(routes!(
             mentorships::get,
             mentorships::replace,
+            mentorships::patch,
             mentorships::delete
         ))
         .routes(routes!(transition))
@@ -326,18 +372,30 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(
             cooperations::get,
             cooperations::replace,
+            cooperations::patch,
             cooperations::delete
         ))
         .routes(routes!(committees::list, committees::create))
         .routes(routes!(
             committees::get,
             committees::replace,
+            committees::patch,
             committees::delete
         ))
         .routes(routes!(meetings::list, meetings::create))
-        .routes(routes!(meetings::get, meetings::replace, meetings::delete))
+        .routes(routes!(
+            meetings::get,
+            meetings::replace,
+            meetings::patch,
+            meetings::delete
+        ))
         .routes(routes!(fundings::list, fundings::create))
-        .routes(routes!(fundings::get, fundings::replace, fundings::delete))
+        .routes(routes!(
+            fundings::get,
+            fundings::replace,
+            fundings::patch,
+            fundings::delete
+        ))
         .routes(routes!(csv::import_organisations))
         .routes(routes!(csv::export_organisations))
         .routes(routes!(csv::import_contacts))

@@ -25,7 +25,8 @@ pub struct Problem {
     pub detail: String,
     /// Stable code: VALIDATION, NOT_FOUND, CONFLICT, FORBIDDEN, UNAUTHENTICATED, MALFORMED,
     /// UNSUPPORTED_MEDIA_TYPE, PAYLOAD_TOO_LARGE, PRECONDITION_REQUIRED, PRECONDITION_FAILED,
-    /// TOO_COMPLEX, RATE_LIMITED, TIMEOUT, REQUEST_TIMEOUT, UNAVAILABLE, INTERNAL.
+    /// TOO_COMPLEX, RATE_LIMITED, TIMEOUT, REQUEST_TIMEOUT, METHOD_NOT_ALLOWED, UNAVAILABLE,
+    /// INTERNAL. `status` is always the HTTP status of the response.
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldProblem>,

@@ -1,0 +1,862 @@
+//! The door matrix (issue 13): the same attempt through every door that writes — REST PUT,
+//! GraphQL update, CSV import and the transitions endpoint — meets the same rule in the one
+//! write path, with the same code and the same field, and changes nothing. On SQLite and
+//! PostgreSQL. And every problem document's `status` is the HTTP status it came with.
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use verbund_e2e::{PgDatabase, Server, TempDir, graphql, token};
+
+struct Setup {
+    _dir: TempDir,
+    server: Server,
+    admin: String,
+    http: Client,
+    _pg: Option<PgDatabase>,
+}
+
+fn start(pg: Option<PgDatabase>) -> Setup {
+    let dir = TempDir::new();
+    let db: Vec<String> = pg
+        .as_ref()
+        .map(|p| vec!["--database".to_owned(), p.url.clone()])
+        .unwrap_or_default();
+    let db: Vec<&str> = db.iter().map(String::as_str).collect();
+    let server = Server::start(&dir.0, &db, &[("VERBUND_RATE_LIMIT__ENABLED", "false")]);
+    let mut args = db.clone();
+    args.extend(["--role", "federal_admin"]);
+    let admin = token(&dir.0, &args);
+    Setup {
+        _dir: dir,
+        server,
+        admin,
+        http: Client::new(),
+        _pg: pg,
+    }
+}
+
+impl Setup {
+    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let res = req.bearer_auth(&self.admin).send().await.expect("send");
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.send(self.http.get(self.server.url(path))).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
+    async fn put(&self, id: &str, version: i64, body: &Value) -> (StatusCode, Value) {
+        self.send(
+            self.http
+                .put(self.server.url(&format!("/api/v1/mentorships/{id}")))
+                .header("if-match", format!("\"{version}\""))
+                .json(body),
+        )
+        .await
+    }
+
+    async fn import(&self, csv: String) -> (StatusCode, Value) {
+        self.send(
+            self.http
+                .post(self.server.url("/api/v1/mentorships/import"))
+                .header("content-type", "text/csv; charset=utf-8")
+                .body(csv),
+        )
+        .await
+    }
+
+    async fn transition(&self, id: &str, version: i64, to: &str) -> (StatusCode, Value) {
+        self.send(
+            self.http
+                .post(
+                    self.server
+                        .url(&format!("/api/v1/mentorships/{id}/transitions")),
+                )
+                .header("if-match", format!("\"{version}\""))
+                .json(&json!({ "to": to, "on": "2025-06-01" })),
+        )
+        .await
+    }
+
+    async fn update_gql(&self, id: &str, version: i64, input: &Value) -> Value {
+        // The input as a GraphQL object literal: keys bare, values as JSON.
+        let fields: Vec<String> = input
+            .as_object()
+            .expect("object")
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        let q = format!(
+            "mutation {{ updateMentorship(id: \"{id}\", version: {version}, input: {{ {} }}) {{ id status version }} }}",
+            fields.join(", ")
+        );
+        graphql(&self.server, &q, Some(&self.admin)).await
+    }
+}
+
+/// A mentorship in `status` with the dates it needs, as a REST/GraphQL input.
+fn body(org: &str, mentor: &str, external: &str, status: &str) -> Value {
+    let mut b = json!({
+        "organisationId": org,
+        "mentorId": mentor,
+        "menteeRef": "DOOR-7",
+        "format": "one_to_one",
+        "targetGroup": "refugees",
+        "status": status,
+        "requestedOn": "2025-01-10",
+        "externalId": external,
+    });
+    let dates: &[(&str, &str)] = match status {
+        "requested" => &[],
+        "matched" => &[("matchedOn", "2025-01-20")],
+        "active" | "paused" => &[("matchedOn", "2025-01-20"), ("startedOn", "2025-02-01")],
+        "ended" => &[
+            ("matchedOn", "2025-01-20"),
+            ("startedOn", "2025-02-01"),
+            ("endedOn", "2025-05-01"),
+            ("endReason", "goal_reached"),
+        ],
+        "cancelled" => &[("endedOn", "2025-01-15")],
+        other => panic!("{other}"),
+    };
+    for (k, v) in dates {
+        b[*k] = json!(v);
+    }
+    b
+}
+
+/// The same input as one CSV row under the import's header.
+fn csv(b: &Value) -> String {
+    let cols = [
+        "externalId",
+        "organisationId",
+        "offeringId",
+        "mentorId",
+        "menteeRef",
+        "format",
+        "targetGroup",
+        "status",
+        "requestedOn",
+        "matchedOn",
+        "startedOn",
+        "endedOn",
+        "endReason",
+    ];
+    let row: Vec<String> = cols
+        .iter()
+        .map(|c| b[*c].as_str().unwrap_or("").to_owned())
+        .collect();
+    format!("{}\n{}\n", cols.join(","), row.join(","))
+}
+
+async fn status_moves(pg: Option<PgDatabase>) {
+    let s = start(pg);
+    let orgs = s.get("/api/v1/organisations?kind=member&first=50").await;
+    // A member organisation with a volunteer, to mentor.
+    let mut found = None;
+    for o in orgs["items"].as_array().expect("items") {
+        let id = o["id"].as_str().expect("id");
+        let v = s
+            .get(&format!("/api/v1/volunteers?organisationId={id}&first=1"))
+            .await;
+        if let Some(m) = v["items"][0]["id"].as_str() {
+            found = Some((id.to_owned(), m.to_owned()));
+            break;
+        }
+    }
+    let (org, mentor) = found.expect("a member organisation with a volunteer");
+
+    // Each (from, to): whether the write path lets a whole-record write make the move.
+    let moves = [
+        ("ended", "active", false),
+        ("ended", "requested", false),
+        ("cancelled", "ended", false),
+        ("active", "requested", false),
+        ("active", "matched", false),
+        ("matched", "requested", false),
+        ("paused", "matched", false),
+        ("requested", "active", true),
+        ("matched", "ended", true),
+        ("active", "paused", true),
+        ("paused", "active", true),
+        ("requested", "cancelled", true),
+    ];
+    for (n, (from, to, allowed)) in moves.iter().enumerate() {
+        // One record per door, so that each door starts from `from`.
+        let mut ids = Vec::new();
+        for door in ["put", "graphql", "csv"] {
+            let external = format!("DOOR-{n}-{door}");
+            let (status, created) = s
+                .send(
+                    s.http
+                        .post(s.server.url("/api/v1/mentorships"))
+                        .json(&body(&org, &mentor, &external, from)),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{created}");
+            ids.push((
+                door,
+                created["id"].as_str().expect("id").to_owned(),
+                external,
+            ));
+        }
+        for (door, id, external) in &ids {
+            let input = body(&org, &mentor, external, to);
+            let (status, answer) = match *door {
+                "put" => s.put(id, 1, &input).await,
+                "graphql" => {
+                    let r = s.update_gql(id, 1, &input).await;
+                    match r["errors"][0]["extensions"]["code"].as_str() {
+                        Some("VALIDATION") => (
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            json!({
+                                "code": "VALIDATION",
+                                "fields": [{
+                                    "field": r["errors"][0]["extensions"]["field"],
+                                    "reason": r["errors"][0]["message"],
+                                }],
+                            }),
+                        ),
+                        Some(other) => panic!("{from} → {to} through GraphQL: {other}: {r}"),
+                        None => (StatusCode::OK, r),
+                    }
+                }
+                _ => s.import(csv(&input)).await,
+            };
+            let record = s.get(&format!("/api/v1/mentorships/{id}")).await;
+            if *allowed {
+                assert_eq!(
+                    status,
+                    StatusCode::OK,
+                    "{from} → {to} through {door}: {answer}"
+                );
+                assert_eq!(record["status"], *to, "{door}");
+                assert_eq!(record["version"], 2, "{door}");
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "{from} → {to} through {door}: {answer}"
+                );
+                assert_eq!(answer["code"], "VALIDATION", "{door}: {answer}");
+                let field = answer["fields"][0]["field"].as_str().unwrap_or_default();
+                let expected = if *door == "csv" {
+                    "row 2, column status"
+                } else {
+                    "status"
+                };
+                assert_eq!(field, expected, "{from} → {to} through {door}: {answer}");
+                let reason = answer["fields"][0]["reason"].as_str().unwrap_or_default();
+                assert!(
+                    reason.contains(&format!("cannot move from `{from}` to `{to}`")),
+                    "{door}: {reason}"
+                );
+                assert_eq!(record["status"], *from, "{door}: nothing written");
+                assert_eq!(record["version"], 1, "{door}: nothing written");
+            }
+        }
+        // The transitions endpoint: one arrow at a time, the same words.
+        let id = &ids[0].1;
+        let record = s.get(&format!("/api/v1/mentorships/{id}")).await;
+        let version = record["version"].as_i64().expect("version");
+        let current = record["status"].as_str().expect("status").to_owned();
+        if current == *from {
+            let (status, answer) = s.transition(id, version, to).await;
+            let one_arrow = matches!(
+                (*from, *to),
+                ("active", "paused") | ("paused", "active") | ("requested", "cancelled")
+            );
+            if one_arrow {
+                assert_eq!(status, StatusCode::OK, "{from} → {to}: {answer}");
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "{from} → {to}: {answer}"
+                );
+                assert_eq!(answer["code"], "VALIDATION");
+                assert_eq!(answer["fields"][0]["field"], "to");
+                let reason = answer["fields"][0]["reason"].as_str().unwrap_or_default();
+                assert!(
+                    reason.contains(&format!("cannot move from `{from}` to `{to}`")),
+                    "{reason}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn status_moves_the_same_through_every_door_sqlite() {
+    status_moves(None).await;
+}
+
+#[tokio::test]
+async fn status_moves_the_same_through_every_door_postgres() {
+    if let Some(pg) = PgDatabase::create() {
+        status_moves(Some(pg)).await;
+    }
+}
+
+/// A problem document's `status` is the status line's, for each kind of error a door gives.
+#[tokio::test]
+async fn every_problem_status_is_the_http_status() {
+    let s = start(None);
+    let url = |p: &str| s.server.url(p);
+    let nil = "00000000-0000-0000-0000-000000000000";
+    let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode)> = vec![
+        (
+            "a method the path does not have",
+            s.http.patch(url("/api/v1/statistics/mentorships")),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            "an unknown record",
+            s.http.get(url(&format!("/api/v1/mentorships/{nil}"))),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "a bad query parameter",
+            s.http.get(url("/api/v1/mentorships?first=zero")),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "an invalid field",
+            s.http
+                .post(url("/api/v1/organisations"))
+                .json(&json!({ "name": "", "kind": "member" })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "a write without If-Match",
+            s.http.delete(url(&format!("/api/v1/mentorships/{nil}"))),
+            StatusCode::PRECONDITION_REQUIRED,
+        ),
+        (
+            "a body that is not JSON",
+            s.http
+                .post(url("/api/v1/organisations"))
+                .header("content-type", "text/plain")
+                .body("x"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ];
+    for (what, req, expected) in cases {
+        let (status, problem) = s.send(req).await;
+        assert_eq!(status, expected, "{what}: {problem}");
+        assert_eq!(
+            problem["status"],
+            status.as_u16(),
+            "{what}: the body's status is the response's: {problem}"
+        );
+        assert!(problem["code"].is_string(), "{what}: {problem}");
+    }
+    // 405 names the methods there are.
+    let res = s
+        .http
+        .patch(url("/api/v1/statistics/mentorships"))
+        .bearer_auth(&s.admin)
+        .send()
+        .await
+        .expect("send");
+    assert!(res.headers().get("allow").is_some(), "Allow header");
+    let problem: Value = res.json().await.expect("json");
+    assert_eq!(problem["code"], "METHOD_NOT_ALLOWED");
+}
+
+impl Setup {
+    async fn post(&self, path: &str, body: &Value) -> Value {
+        let (status, created) = self
+            .send(self.http.post(self.server.url(path)).json(body))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "POST {path}: {created}");
+        created
+    }
+
+    async fn delete(&self, path: &str, version: i64) -> (StatusCode, Value) {
+        self.send(
+            self.http
+                .delete(self.server.url(path))
+                .header("if-match", format!("\"{version}\"")),
+        )
+        .await
+    }
+
+    /// The audit trail of one record: (action, fields) in order.
+    async fn audit(&self, id: &str) -> Vec<(String, Vec<String>)> {
+        let r = graphql(
+            &self.server,
+            &format!(
+                "{{ auditEvents(entityId: \"{id}\", first: 50) {{ nodes {{ action fields }} }} }}"
+            ),
+            Some(&self.admin),
+        )
+        .await;
+        r["data"]["auditEvents"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{r}"))
+            .iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap_or_default().to_owned(),
+                    e["fields"]
+                        .as_array()
+                        .map(|f| {
+                            f.iter()
+                                .filter_map(|x| x.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Deleting a record that others point at changes them as writes of their own (new version,
+/// `updatedAt`, audit event, still valid), or is refused with a 409 naming those that would
+/// be left invalid — and then nothing changes.
+async fn cascades(pg: Option<PgDatabase>) {
+    let s = start(pg);
+    let orgs = s.get("/api/v1/organisations?kind=member&first=1").await;
+    let org = orgs["items"][0]["id"].as_str().expect("org").to_owned();
+    let network = orgs["items"][0]["networkId"]
+        .as_str()
+        .expect("network")
+        .to_owned();
+    let volunteer = s
+        .post(
+            "/api/v1/volunteers",
+            &json!({ "organisationId": org, "reference": "EA-CASCADE-1", "capacity": 2 }),
+        )
+        .await;
+    let v = volunteer["id"].as_str().expect("id").to_owned();
+    let waiting = s
+        .post(
+            "/api/v1/mentorships",
+            &body(&org, &v, "CASCADE-WAITING", "requested"),
+        )
+        .await;
+    let running = s
+        .post(
+            "/api/v1/mentorships",
+            &body(&org, &v, "CASCADE-RUNNING", "active"),
+        )
+        .await;
+    let (w, r) = (
+        waiting["id"].as_str().expect("id").to_owned(),
+        running["id"].as_str().expect("id").to_owned(),
+    );
+
+    // The active mentorship needs its mentor: 409 naming it (and not the other), nothing
+    // changed.
+    let (status, problem) = s.delete(&format!("/api/v1/volunteers/{v}"), 1).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["code"], "CONFLICT");
+    let detail = problem["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains(&r),
+        "names the mentorship in the way: {detail}"
+    );
+    assert!(!detail.contains(&w), "{detail}");
+    let still = s.get(&format!("/api/v1/mentorships/{w}")).await;
+    assert_eq!(still["version"], 1);
+    assert_eq!(still["mentorId"], v.as_str());
+    s.get(&format!("/api/v1/volunteers/{v}")).await;
+
+    // Without it, the delete goes through and the waiting one loses its mentor as a write.
+    let (status, _) = s.delete(&format!("/api/v1/mentorships/{r}"), 1).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, problem) = s.delete(&format!("/api/v1/volunteers/{v}"), 1).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{problem}");
+    let after = s.get(&format!("/api/v1/mentorships/{w}")).await;
+    assert_eq!(after["version"], 2, "{after}");
+    assert!(after["mentorId"].is_null(), "{after}");
+    assert_ne!(after["updatedAt"], waiting["updatedAt"]);
+    let trail = s.audit(&w).await;
+    assert!(
+        trail
+            .iter()
+            .any(|(a, f)| a == "update" && f.iter().any(|x| x == "mentor_id")),
+        "an audit event for the cascade: {trail:?}"
+    );
+    // And it stays valid: its own representation goes back through PUT.
+    let mut again = body(&org, &v, "CASCADE-WAITING", "requested");
+    again["mentorId"] = Value::Null;
+    let (status, answer) = s.put(&w, 2, &again).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+
+    // A contact leaves the committees it sits on.
+    let contact = s
+        .post(
+            "/api/v1/contacts",
+            &json!({ "organisationId": org, "name": "Kontakt Kaskade" }),
+        )
+        .await;
+    let c = contact["id"].as_str().expect("id").to_owned();
+    let committee = s
+        .post(
+            "/api/v1/committees",
+            &json!({ "networkId": network, "name": "Gremium Kaskade",
+                     "memberOrganisationIds": [org], "memberContactIds": [c] }),
+        )
+        .await;
+    let k = committee["id"].as_str().expect("id").to_owned();
+    let (status, problem) = s.delete(&format!("/api/v1/contacts/{c}"), 1).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{problem}");
+    let after = s.get(&format!("/api/v1/committees/{k}")).await;
+    assert_eq!(after["version"], 2, "{after}");
+    assert_eq!(after["memberContactIds"], json!([]));
+    assert_eq!(after["memberOrganisationIds"], json!([org]));
+    assert!(
+        s.audit(&k).await.iter().any(|(a, _)| a == "update"),
+        "an audit event for the committee"
+    );
+}
+
+#[tokio::test]
+async fn deletes_cascade_as_writes_sqlite() {
+    cascades(None).await;
+}
+
+#[tokio::test]
+async fn deletes_cascade_as_writes_postgres() {
+    if let Some(pg) = PgDatabase::create() {
+        cascades(Some(pg)).await;
+    }
+}
+
+/// Every role reads at least the public directory an anonymous caller reads — REST and
+/// GraphQL — and its own organisation's parent; its own records keep their full fields.
+#[tokio::test]
+async fn every_role_reads_the_public_directory() {
+    let s = start(None);
+    let dir = &s._dir.0;
+    let anonymous: Vec<String> = {
+        let res = s
+            .http
+            .get(s.server.url("/api/v1/organisations?first=100"))
+            .send()
+            .await
+            .expect("get");
+        let v: Value = res.json().await.expect("json");
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|o| o["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    assert!(anonymous.len() > 10);
+    let members = s.get("/api/v1/organisations?kind=member&first=5").await;
+    let member = &members["items"][0];
+    let id = member["id"].as_str().expect("id");
+    let parent = member["parentOrganisationId"]
+        .as_str()
+        .expect("a member organisation has a parent");
+    let network = member["networkId"].as_str().expect("network");
+    let tokens = [
+        (
+            "org_admin",
+            token(dir, &["--role", "org_admin", "--organisation", id]),
+        ),
+        (
+            "org_member",
+            token(dir, &["--role", "org_member", "--organisation", id]),
+        ),
+        (
+            "regional_coordinator",
+            token(
+                dir,
+                &["--role", "regional_coordinator", "--network", network],
+            ),
+        ),
+        (
+            "ministry_analyst",
+            token(dir, &["--role", "ministry_analyst"]),
+        ),
+    ];
+    let published_offerings = |t: Option<String>| {
+        let s = &s;
+        async move {
+            let r = graphql(
+                &s.server,
+                "{ publicOfferings(first: 100) { nodes { id } } }",
+                t.as_deref(),
+            )
+            .await;
+            r["data"]["publicOfferings"]["nodes"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{r}"))
+                .len()
+        }
+    };
+    let public_offerings = published_offerings(None).await;
+    assert!(public_offerings > 0);
+    for (role, t) in &tokens {
+        let res = s
+            .http
+            .get(s.server.url("/api/v1/organisations?first=100"))
+            .bearer_auth(t)
+            .send()
+            .await
+            .expect("get");
+        let v: Value = res.json().await.expect("json");
+        let seen: Vec<&str> = v["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{role}: {v}"))
+            .iter()
+            .filter_map(|o| o["id"].as_str())
+            .collect();
+        for a in &anonymous {
+            assert!(seen.contains(&a.as_str()), "{role} does not see {a}");
+        }
+        assert!(
+            published_offerings(Some(t.clone())).await >= public_offerings,
+            "{role}: public offerings"
+        );
+        let r = graphql(
+            &s.server,
+            &format!(
+                "{{ organisation(id: \"{id}\") {{ name parentOrganisation {{ id name }} }} }}"
+            ),
+            Some(t),
+        )
+        .await;
+        assert!(
+            r["data"]["organisation"]["parentOrganisation"]["name"].is_string(),
+            "{role}: the parent of {id}: {r}"
+        );
+        let p = s
+            .http
+            .get(s.server.url(&format!("/api/v1/organisations/{parent}")))
+            .bearer_auth(t)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(p.status(), StatusCode::OK, "{role}: the parent over REST");
+    }
+    // An organisation's own record keeps the fields the directory does not show; another's
+    // does not show them to it.
+    let admin_view = s.get(&format!("/api/v1/organisations/{parent}")).await;
+    let own = &tokens[0].1;
+    let mine: Value = s
+        .http
+        .get(s.server.url(&format!("/api/v1/organisations/{id}")))
+        .bearer_auth(own)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let full = s.get(&format!("/api/v1/organisations/{id}")).await;
+    assert_eq!(mine["email"], full["email"], "own record in full");
+    let theirs: Value = s
+        .http
+        .get(s.server.url(&format!("/api/v1/organisations/{parent}")))
+        .bearer_auth(own)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        admin_view["email"].is_string() && theirs["email"].is_null(),
+        "the parent's e-mail is not in the directory: {theirs}"
+    );
+}
+
+/// Integration manners: a GET representation of every resource goes back through PUT as it
+/// is; PATCH takes a JSON Merge Patch; the fields the server keeps are refused when they
+/// contradict the record.
+async fn representations(pg: Option<PgDatabase>) {
+    let s = start(pg);
+    let resources = [
+        "networks",
+        "organisations",
+        "contacts",
+        "offerings",
+        "volunteers",
+        "staff",
+        "mentorships",
+        "cooperations",
+        "committees",
+        "meetings",
+        "fundings",
+    ];
+    for r in resources {
+        let page = s.get(&format!("/api/v1/{r}?first=1")).await;
+        let record = page["items"][0].clone();
+        let id = record["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{r}: {page}"));
+        let path = format!("/api/v1/{r}/{id}");
+        let version = record["version"].as_i64().expect("version");
+        // PUT back what GET gave.
+        let (status, answer) = s
+            .send(
+                s.http
+                    .put(s.server.url(&path))
+                    .header("if-match", format!("\"{version}\""))
+                    .json(&record),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "PUT {r} as GET gave it: {answer}");
+        assert_eq!(answer["version"], version + 1, "{r}");
+        let mut same = answer.clone();
+        let mut before = record.clone();
+        for k in ["version", "updatedAt"] {
+            same[k] = Value::Null;
+            before[k] = Value::Null;
+        }
+        assert_eq!(same, before, "{r}: nothing but the version changed");
+        // A kept field that contradicts the record is refused, named.
+        let mut wrong = answer.clone();
+        wrong["createdAt"] = json!("2001-01-01T00:00:00Z");
+        let (status, problem) = s
+            .send(
+                s.http
+                    .put(s.server.url(&path))
+                    .header("if-match", format!("\"{}\"", version + 1))
+                    .json(&wrong),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}: {problem}");
+        assert_eq!(problem["fields"][0]["field"], "createdAt", "{r}: {problem}");
+        // A stale If-Match is 412 before anything else.
+        let (status, _) = s
+            .send(
+                s.http
+                    .patch(s.server.url(&path))
+                    .header("if-match", format!("\"{version}\""))
+                    .header("content-type", "application/merge-patch+json")
+                    .body("{}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{r}");
+        // An empty merge patch changes nothing but the version.
+        let (status, patched) = s
+            .send(
+                s.http
+                    .patch(s.server.url(&path))
+                    .header("if-match", format!("\"{}\"", version + 1))
+                    .header("content-type", "application/merge-patch+json")
+                    .body("{}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "PATCH {r}: {patched}");
+        assert_eq!(patched["version"], version + 2, "{r}");
+    }
+
+    // PATCH one field of a mentorship's representation; null clears an optional one.
+    let page = s.get("/api/v1/mentorships?status=requested&first=1").await;
+    let m = &page["items"][0];
+    let id = m["id"].as_str().expect("id");
+    let version = m["version"].as_i64().expect("version");
+    let patch = |body: Value, version: i64| {
+        s.send(
+            s.http
+                .patch(s.server.url(&format!("/api/v1/mentorships/{id}")))
+                .header("if-match", format!("\"{version}\""))
+                .header("content-type", "application/merge-patch+json")
+                .body(body.to_string()),
+        )
+    };
+    let (status, answer) = patch(
+        json!({ "targetGroup": "older_people", "offeringId": null }),
+        version,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["targetGroup"], "older_people");
+    assert!(answer["offeringId"].is_null());
+    assert_eq!(answer["menteeRef"], m["menteeRef"], "the rest stays");
+    // The same rules as every door: a bad value is named, a status may not go back.
+    let (status, problem) = patch(json!({ "targetGroup": "aliens" }), version + 1).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["fields"][0]["field"], "targetGroup", "{problem}");
+    let (status, problem) = patch(
+        json!({ "status": "cancelled", "endedOn": "2099-01-01" }),
+        version + 1,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "requested → cancelled: {problem}");
+    let (status, problem) = patch(
+        json!({ "status": "requested", "endedOn": null }),
+        version + 2,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["fields"][0]["field"], "status", "{problem}");
+    let (status, problem) = patch(json!(["not", "an", "object"]), version + 2).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+
+    // If-None-Match: 304 while the ETag is current, the record once it is not.
+    let conditional = |tag: String| {
+        s.http
+            .get(s.server.url(&format!("/api/v1/mentorships/{id}")))
+            .bearer_auth(&s.admin)
+            .header("if-none-match", tag)
+            .send()
+    };
+    let res = conditional(format!("\"{}\"", version + 2))
+        .await
+        .expect("get");
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        res.headers().get("etag").and_then(|v| v.to_str().ok()),
+        Some(format!("\"{}\"", version + 2).as_str())
+    );
+    assert!(res.bytes().await.expect("body").is_empty());
+    let res = conditional(format!("\"{version}\"")).await.expect("get");
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn representations_go_back_through_put_and_patch_sqlite() {
+    representations(None).await;
+}
+
+#[tokio::test]
+async fn representations_go_back_through_put_and_patch_postgres() {
+    if let Some(pg) = PgDatabase::create() {
+        representations(Some(pg)).await;
+    }
+}
+
+/// GraphQL answers keep the order of the selection, request after request, however long
+/// each field takes to resolve.
+#[tokio::test]
+async fn graphql_answers_in_selection_order() {
+    let s = start(None);
+    let query = "{ k9: statistics(measure: \"mentorships\", groupBy: [\"state\"]) { protected } \
+                 k1: me { role } k8: organisations(first: 1) { totalCount } \
+                 k2: volunteers(first: 1) { totalCount } k7: mentorships(first: 1) { totalCount } \
+                 ...F } fragment F on Query { k3: networks(first: 1) { totalCount } }";
+    let order = ["\"k9\"", "\"k1\"", "\"k8\"", "\"k2\"", "\"k7\"", "\"k3\""];
+    for _ in 0..12 {
+        let text = s
+            .http
+            .post(s.server.url("/graphql"))
+            .bearer_auth(&s.admin)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .expect("post")
+            .text()
+            .await
+            .expect("body");
+        let at: Vec<usize> = order
+            .iter()
+            .map(|k| text.find(k).unwrap_or_else(|| panic!("{k} in {text}")))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+    }
+}
