@@ -860,3 +860,39 @@ async fn graphql_answers_in_selection_order() {
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
     }
 }
+
+/// The same bad filter value gets the same code and field through REST and GraphQL.
+#[tokio::test]
+async fn bad_filters_are_the_same_error_through_every_door() {
+    let s = start(None);
+    for (field, bad) in [
+        ("postcode", "04a"),
+        ("postcode", "123456"),
+        ("language", "deu"),
+    ] {
+        let (status, problem) = s
+            .send(
+                s.http
+                    .get(s.server.url(&format!("/api/v1/offerings?{field}={bad}"))),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["code"], "VALIDATION");
+        assert_eq!(problem["fields"][0]["field"], field, "{problem}");
+        for q in [
+            format!("{{ offerings(first: 1, filter: {{ {field}: \"{bad}\" }}) {{ totalCount }} }}"),
+            format!("{{ publicOfferings(first: 1, {field}: \"{bad}\") {{ totalCount }} }}"),
+        ] {
+            let r = graphql(&s.server, &q, Some(&s.admin)).await;
+            assert_eq!(
+                r["errors"][0]["extensions"]["code"], "VALIDATION",
+                "{q}: {r}"
+            );
+            assert_eq!(r["errors"][0]["extensions"]["field"], field, "{q}: {r}");
+            assert_eq!(
+                r["errors"][0]["extensions"]["fields"][0]["reason"], problem["fields"][0]["reason"],
+                "the same words: {r}"
+            );
+        }
+    }
+}

@@ -203,6 +203,18 @@ pub fn state_number(state_code: &str) -> Option<&'static str> {
 }
 
 /// A language as an ISO 639-1 code of two lower-case letters (`de`, `ar`, `uk`).
+/// A postcode or its first digits, as a search filter: one to five digits.
+pub fn postcode_prefix(raw: &str) -> Result<String, Reason> {
+    let t = raw.trim();
+    if !t.is_empty() && t.len() <= 5 && t.chars().all(|c| c.is_ascii_digit()) {
+        Ok(t.to_owned())
+    } else {
+        Err(Reason::Malformed {
+            expected: "one to five digits of a postcode",
+        })
+    }
+}
+
 pub fn language(raw: &str) -> Result<String, Reason> {
     let t = raw.trim().to_ascii_lowercase();
     if t.len() == 2 && t.chars().all(|c| c.is_ascii_lowercase()) {

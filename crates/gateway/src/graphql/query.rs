@@ -134,16 +134,13 @@ pub struct OfferingFilterInput {
 
 impl OfferingFilterInput {
     fn into_filter(self) -> Result<OfferingFilter> {
-        if let Some(p) = &self.postcode
-            && (p.is_empty() || p.len() > 5 || !p.chars().all(|c| c.is_ascii_digit()))
-        {
-            return Err(invalid(
-                "postcode",
-                verbund_domain::Reason::Malformed {
-                    expected: "one to five digits of a postcode",
-                },
-            ));
-        }
+        // The same parsers as REST's query parameters: the same bad value, the same 422.
+        let postcode = word(
+            "postcode",
+            self.postcode,
+            verbund_domain::values::postcode_prefix,
+        )?;
+        let language = word("language", self.language, verbund_domain::values::language)?;
         Ok(OfferingFilter {
             owned: OwnedFilterInput {
                 organisation_id: self.organisation_id,
@@ -153,10 +150,10 @@ impl OfferingFilterInput {
             .into_filter()?,
             category: word("category", self.category, Category::parse)?,
             target_group: word("targetGroup", self.target_group, TargetGroup::parse)?,
-            language: self.language,
+            language,
             published: self.published,
             serving: ids::uuid_opt(self.serving.as_ref(), "Network", "serving")?,
-            postcode: self.postcode,
+            postcode,
         })
     }
 }

@@ -1,7 +1,6 @@
 //! Query parameters of the list endpoints, turned into the store's filters. Unknown
 //! parameters are refused; a value that does not parse names its parameter.
 
-use super::problem::malformed;
 use crate::error::{ApiError, Code};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -153,20 +152,13 @@ impl ListParams for OfferingParams {
     type Filter = OfferingFilter;
     paging!();
     fn into_filter(self) -> Result<OfferingFilter, ApiError> {
-        if let Some(p) = &self.postcode
-            && (p.is_empty() || p.len() > 5 || !p.chars().all(|c| c.is_ascii_digit()))
-        {
-            return Err(malformed(
-                "query parameter `postcode`: one to five digits of a postcode",
-            ));
-        }
-        if let Some(l) = &self.language {
-            word(
-                "language",
-                Some(l.clone()),
-                verbund_domain::values::language,
-            )?;
-        }
+        // The same parsers as GraphQL's filter: the same bad value, the same 422.
+        let postcode = word(
+            "postcode",
+            self.postcode,
+            verbund_domain::values::postcode_prefix,
+        )?;
+        let language = word("language", self.language, verbund_domain::values::language)?;
         Ok(OfferingFilter {
             owned: OwnedFilter {
                 organisation_id: self.organisation_id,
@@ -175,10 +167,10 @@ impl ListParams for OfferingParams {
             },
             category: word("category", self.category, Category::parse)?,
             target_group: word("targetGroup", self.target_group, TargetGroup::parse)?,
-            language: self.language,
+            language,
             published: self.published,
             serving: self.serving,
-            postcode: self.postcode,
+            postcode,
         })
     }
 }
