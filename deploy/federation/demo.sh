@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
 # Runs Verbund, the member CRM subgraph and an Apollo gateway on loopback, sends one query
 # that spans both subgraphs, checks the answer, and stops everything. Needs the verbund
-# binary (VERBUND_BIN, default target/debug/verbund) and `npm install` in this folder.
+# binary (VERBUND_BIN; default the release build the README's `cargo run --release` makes,
+# else the debug build) and `npm ci` in this folder.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-bin="${VERBUND_BIN:-$root/target/debug/verbund}"
+bin="${VERBUND_BIN:-}"
+if [ -z "$bin" ]; then
+  bin="$root/target/release/verbund"
+  [ -x "$bin" ] || bin="$root/target/debug/verbund"
+fi
+if [ ! -x "$bin" ]; then
+  echo "no verbund binary at $bin: run 'cargo build --release' first, or set VERBUND_BIN" >&2
+  exit 1
+fi
 work="$(mktemp -d)"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 export NODE_ENV=production
-(cd "$work" && "$bin" serve --bind 127.0.0.1:0 > "$work/verbund.out" 2> "$work/verbund.err") &
+# exec: the recorded pid is the server's own, so the cleanup stops it (not just a subshell).
+(cd "$work" && exec "$bin" serve --bind 127.0.0.1:0 > "$work/verbund.out" 2> "$work/verbund.err") &
 pids+=($!)
 for _ in $(seq 1 120); do grep -q '^listening on ' "$work/verbund.out" 2>/dev/null && break; sleep 0.5; done
 verbund_url="$(sed -n 's/^listening on //p' "$work/verbund.out")/graphql"

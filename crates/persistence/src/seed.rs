@@ -126,6 +126,46 @@ pub const STATES: &[State] = &[
     ),
 ];
 
+/// A real postcode of each demo district's main town, so that a search by postcode finds
+/// the offerings where a newcomer would look for them (Leipzig: 04…).
+fn district_postcode(key: &str) -> &'static str {
+    match key {
+        "08111" => "70173",
+        "08212" => "76133",
+        "09162" => "80331",
+        "09564" => "90403",
+        "11001" => "10117",
+        "11002" => "10997",
+        "12054" => "14467",
+        "12052" => "03046",
+        "04011" => "28195",
+        "04012" => "27568",
+        "02001" => "20095",
+        "02002" => "22765",
+        "06412" => "60311",
+        "06414" => "65183",
+        "13003" => "18055",
+        "13004" => "19053",
+        "03241" => "30159",
+        "03403" => "26122",
+        "05315" => "50667",
+        "05913" => "44137",
+        "07315" => "55116",
+        "07211" => "54290",
+        "10041" => "66111",
+        "10042" => "66663",
+        "14713" => "04109",
+        "14612" => "01067",
+        "15003" => "39104",
+        "15002" => "06108",
+        "01002" => "24103",
+        "01003" => "23552",
+        "16051" => "99084",
+        "16053" => "07743",
+        _ => "10115",
+    }
+}
+
 const PARTNERS: &[&str] = &[
     "Patenschaftswerk Deutschland e. V.",
     "Bundesnetzwerk Brückenbauer e. V.",
@@ -530,7 +570,7 @@ pub async fn seed_demo(store: &Store, seed: u64) -> Result<SeedReport, StoreErro
                 .await?;
             let pi = (si * 2 + di) % partners.len();
             let name = MEMBER_PATTERNS[(si + di) % MEMBER_PATTERNS.len()].replace("{}", district);
-            let postcode = format!("{:05}", 10_000 + (si * 5_000 + di * 1_000) % 89_000);
+            let postcode = district_postcode(key).to_owned();
             let org = sd
                 .organisation(
                     OrganisationKind::Member,
