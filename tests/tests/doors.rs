@@ -9,6 +9,8 @@ use verbund_e2e::{PgDatabase, Server, TempDir, graphql, token};
 
 struct Setup {
     _dir: TempDir,
+    /// `--database <url>` for PostgreSQL, to mint tokens with that database's key.
+    db: Vec<String>,
     server: Server,
     admin: String,
     http: Client,
@@ -21,13 +23,18 @@ fn start(pg: Option<PgDatabase>) -> Setup {
         .as_ref()
         .map(|p| vec!["--database".to_owned(), p.url.clone()])
         .unwrap_or_default();
-    let db: Vec<&str> = db.iter().map(String::as_str).collect();
-    let server = Server::start(&dir.0, &db, &[("VERBUND_RATE_LIMIT__ENABLED", "false")]);
-    let mut args = db.clone();
+    let db_args: Vec<&str> = db.iter().map(String::as_str).collect();
+    let server = Server::start(
+        &dir.0,
+        &db_args,
+        &[("VERBUND_RATE_LIMIT__ENABLED", "false")],
+    );
+    let mut args = db_args.clone();
     args.extend(["--role", "federal_admin"]);
     let admin = token(&dir.0, &args);
     Setup {
         _dir: dir,
+        db,
         server,
         admin,
         http: Client::new(),
@@ -534,8 +541,19 @@ async fn deletes_cascade_as_writes_postgres() {
 /// Every role reads at least the public directory an anonymous caller reads — REST and
 /// GraphQL — and its own organisation's parent; its own records keep their full fields.
 #[tokio::test]
-async fn every_role_reads_the_public_directory() {
-    let s = start(None);
+async fn every_role_reads_the_public_directory_sqlite() {
+    public_directory(None).await;
+}
+
+#[tokio::test]
+async fn every_role_reads_the_public_directory_postgres() {
+    if let Some(pg) = PgDatabase::create() {
+        public_directory(Some(pg)).await;
+    }
+}
+
+async fn public_directory(pg: Option<PgDatabase>) {
+    let s = start(pg);
     let dir = &s._dir.0;
     let anonymous: Vec<String> = {
         let res = s
@@ -560,26 +578,25 @@ async fn every_role_reads_the_public_directory() {
         .as_str()
         .expect("a member organisation has a parent");
     let network = member["networkId"].as_str().expect("network");
+    let mint = |args: &[&str]| {
+        let mut all: Vec<&str> = s.db.iter().map(String::as_str).collect();
+        all.extend(args);
+        token(dir, &all)
+    };
     let tokens = [
         (
             "org_admin",
-            token(dir, &["--role", "org_admin", "--organisation", id]),
+            mint(&["--role", "org_admin", "--organisation", id]),
         ),
         (
             "org_member",
-            token(dir, &["--role", "org_member", "--organisation", id]),
+            mint(&["--role", "org_member", "--organisation", id]),
         ),
         (
             "regional_coordinator",
-            token(
-                dir,
-                &["--role", "regional_coordinator", "--network", network],
-            ),
+            mint(&["--role", "regional_coordinator", "--network", network]),
         ),
-        (
-            "ministry_analyst",
-            token(dir, &["--role", "ministry_analyst"]),
-        ),
+        ("ministry_analyst", mint(&["--role", "ministry_analyst"])),
     ];
     let published_offerings = |t: Option<String>| {
         let s = &s;
@@ -894,5 +911,110 @@ async fn bad_filters_are_the_same_error_through_every_door() {
                 "the same words: {r}"
             );
         }
+    }
+}
+
+/// One primary contact per organisation, through every door that writes contacts.
+async fn one_primary_contact(pg: Option<PgDatabase>) {
+    let s = start(pg);
+    let org = s
+        .post(
+            "/api/v1/organisations",
+            &json!({ "kind": "member", "sector": "civil_society",
+                     "networkId": s.get("/api/v1/networks?level=regional&first=1").await["items"][0]["id"],
+                     "name": "Primär e. V." }),
+        )
+        .await;
+    let org = org["id"].as_str().expect("id").to_owned();
+    let first = s
+        .post(
+            "/api/v1/contacts",
+            &json!({ "organisationId": org, "name": "Erste Person", "primary": true }),
+        )
+        .await;
+    let second = s
+        .post(
+            "/api/v1/contacts",
+            &json!({ "organisationId": org, "name": "Zweite Person", "externalId": "K-2" }),
+        )
+        .await;
+    let two = second["id"].as_str().expect("id");
+    let refused = |status: StatusCode, problem: &Value, door: &str| {
+        assert_eq!(status, StatusCode::CONFLICT, "{door}: {problem}");
+        assert_eq!(problem["code"], "CONFLICT", "{door}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("primary contact already")),
+            "{door}: {problem}"
+        );
+    };
+    let (status, problem) = s
+        .send(
+            s.http
+                .post(s.server.url("/api/v1/contacts"))
+                .json(&json!({ "organisationId": org, "name": "Dritte", "primary": true })),
+        )
+        .await;
+    refused(status, &problem, "POST");
+    let (status, problem) = s
+        .send(
+            s.http
+                .patch(s.server.url(&format!("/api/v1/contacts/{two}")))
+                .header("if-match", "\"1\"")
+                .header("content-type", "application/merge-patch+json")
+                .body(r#"{"primary": true}"#),
+        )
+        .await;
+    refused(status, &problem, "PATCH");
+    let (status, problem) = s
+        .send(
+            s.http
+                .post(s.server.url("/api/v1/contacts/import"))
+                .header("content-type", "text/csv")
+                .body(format!(
+                    "externalId;organisationId;name;primary\nK-2;{org};Zweite Person;ja\n"
+                )),
+        )
+        .await;
+    refused(status, &problem, "CSV");
+    assert_eq!(
+        s.get(&format!("/api/v1/contacts/{two}")).await["version"],
+        1,
+        "nothing written"
+    );
+    // Unmark the first, then the second may be primary.
+    let one = first["id"].as_str().expect("id");
+    let (status, _) = s
+        .send(
+            s.http
+                .patch(s.server.url(&format!("/api/v1/contacts/{one}")))
+                .header("if-match", "\"1\"")
+                .header("content-type", "application/merge-patch+json")
+                .body(r#"{"primary": false}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, answer) = s
+        .send(
+            s.http
+                .patch(s.server.url(&format!("/api/v1/contacts/{two}")))
+                .header("if-match", "\"1\"")
+                .header("content-type", "application/merge-patch+json")
+                .body(r#"{"primary": true}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
+#[tokio::test]
+async fn one_primary_contact_per_organisation_sqlite() {
+    one_primary_contact(None).await;
+}
+
+#[tokio::test]
+async fn one_primary_contact_per_organisation_postgres() {
+    if let Some(pg) = PgDatabase::create() {
+        one_primary_contact(Some(pg)).await;
     }
 }

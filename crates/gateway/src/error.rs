@@ -138,6 +138,7 @@ impl From<StoreError> for ApiError {
                     | Conflict::Duplicate(_)
                     | Conflict::InUse
                     | Conflict::InTheWay { .. }
+                    | Conflict::SecondPrimary
                     | Conflict::Busy => c.to_string(),
                 },
             ),

@@ -13,6 +13,11 @@ pub enum Conflict {
     StaleVersion { expected: i32, current: i32 },
     #[error("a record with the same {0} already exists")]
     Duplicate(&'static str),
+    #[error(
+        "the organisation has a primary contact already; make that one an ordinary contact \
+         first (`primary`: false)"
+    )]
+    SecondPrimary,
     #[error("the record is still referenced by other records")]
     InUse,
     /// Deleting the record would leave these records invalid (`what` says which and why).
@@ -101,6 +106,12 @@ impl From<DbErr> for StoreError {
             (Some((ErrorKind::UniqueViolation, detail, _)), _)
             | (_, Some(SqlErr::UniqueConstraintViolation(detail))) => {
                 tracing::debug!(%detail, "unique constraint");
+                // The partial unique index (PostgreSQL names it, SQLite its column).
+                if detail.contains(crate::migration::m20261206_000008_one_primary_contact::INDEX)
+                    || detail.contains("contacts.organisation_id")
+                {
+                    return StoreError::Conflict(Conflict::SecondPrimary);
+                }
                 let field = if detail.contains("external_id") {
                     "external_id"
                 } else {

@@ -689,3 +689,59 @@ db_test!(
         assert!(s.get::<Organisations>(t.x).await.is_ok(), "nothing deleted");
     }
 );
+
+/// A database from before one primary contact per organisation was a rule: the eighth
+/// migration keeps each organisation's earliest primary contact and makes the others
+/// ordinary contacts; from then on a second primary is a conflict.
+async fn primaries_from_before_the_rule(url: String) {
+    let store = Store::connect(&url).await.expect("connect");
+    store.migrate_first(7).await.expect("seven migrations");
+    let t = tree(&store).await;
+    let s = store.scoped(Caller::system()).await.expect("system");
+    let mut ids = Vec::new();
+    for name in ["Erste", "Zweite"] {
+        let input = ContactInput {
+            organisation_id: t.x,
+            name: name.into(),
+            primary: true,
+            ..Default::default()
+        };
+        ids.push(
+            s.create::<Contacts>(input)
+                .await
+                .expect("allowed before")
+                .id,
+        );
+    }
+    store.migrate().await.expect("the eighth migration");
+    assert!(s.get::<Contacts>(ids[0]).await.expect("first").data.primary);
+    assert!(
+        !s.get::<Contacts>(ids[1])
+            .await
+            .expect("second")
+            .data
+            .primary
+    );
+    let third = ContactInput {
+        organisation_id: t.x,
+        name: "Dritte".into(),
+        primary: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        s.create::<Contacts>(third).await.unwrap_err(),
+        StoreError::Conflict(Conflict::SecondPrimary)
+    );
+}
+
+mod primaries_from_before_the_rule {
+    #[tokio::test]
+    async fn sqlite() {
+        crate::common::sqlite_url(super::primaries_from_before_the_rule).await
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        crate::common::postgres_url(super::primaries_from_before_the_rule).await
+    }
+}
