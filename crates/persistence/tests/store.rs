@@ -729,7 +729,9 @@ async fn primaries_from_before_the_rule(url: String) {
         ..Default::default()
     };
     assert_eq!(
-        s.create::<Contacts>(third).await.unwrap_err(),
+        s.create::<Contacts>(third)
+            .await
+            .expect_err("a second primary"),
         StoreError::Conflict(Conflict::SecondPrimary)
     );
 }
