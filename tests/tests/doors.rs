@@ -1018,3 +1018,309 @@ async fn one_primary_contact_per_organisation_postgres() {
         one_primary_contact(Some(pg)).await;
     }
 }
+
+impl Setup {
+    /// One attempt through every door that writes a whole mentorship, as `token`: REST
+    /// POST (a new record), PUT and PATCH (over `existing`, version 1 each), GraphQL
+    /// create and update, CSV import (over `existing`'s external id). Each answer as
+    /// (door, status, code, field).
+    async fn every_door(
+        &self,
+        token: &str,
+        input: &Value,
+        existing: &[(String, String); 4],
+    ) -> Vec<(String, u16, String, String)> {
+        let mut out = Vec::new();
+        let as_caller = |req: reqwest::RequestBuilder| req.bearer_auth(token);
+        let answer = |door: &str, res: reqwest::Response| {
+            let door = door.to_owned();
+            async move {
+                let status = res.status().as_u16();
+                let body: Value = res.json().await.unwrap_or(Value::Null);
+                (
+                    door,
+                    status,
+                    body["code"].as_str().unwrap_or("").to_owned(),
+                    body["fields"][0]["field"].as_str().unwrap_or("").to_owned(),
+                )
+            }
+        };
+        let mut fresh = input.clone();
+        fresh["externalId"] = json!(format!("NEW-{}", uuid::Uuid::now_v7().simple()));
+        let res = as_caller(self.http.post(self.server.url("/api/v1/mentorships")))
+            .json(&fresh)
+            .send()
+            .await
+            .expect("post");
+        out.push(answer("POST", res).await);
+        let mut over = input.clone();
+        over["externalId"] = json!(existing[0].1);
+        let res = as_caller(
+            self.http.put(
+                self.server
+                    .url(&format!("/api/v1/mentorships/{}", existing[0].0)),
+            ),
+        )
+        .header("if-match", "\"1\"")
+        .json(&over)
+        .send()
+        .await
+        .expect("put");
+        out.push(answer("PUT", res).await);
+        let mut over = input.clone();
+        over["externalId"] = json!(existing[1].1);
+        let res = as_caller(
+            self.http.patch(
+                self.server
+                    .url(&format!("/api/v1/mentorships/{}", existing[1].0)),
+            ),
+        )
+        .header("if-match", "\"1\"")
+        .header("content-type", "application/merge-patch+json")
+        .body(over.to_string())
+        .send()
+        .await
+        .expect("patch");
+        out.push(answer("PATCH", res).await);
+        let literal = |v: &Value| -> String {
+            v.as_object()
+                .expect("object")
+                .iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| format!("{k}: {x}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let gql = |q: String| async move {
+            let r = graphql(&self.server, &q, Some(token)).await;
+            let e = &r["errors"][0]["extensions"];
+            (
+                if r["errors"].is_array() { 400 } else { 200 },
+                e["code"].as_str().unwrap_or("").to_owned(),
+                e["field"].as_str().unwrap_or("").to_owned(),
+            )
+        };
+        let (status, code, field) = gql(format!(
+            "mutation {{ createMentorship(input: {{ {} }}) {{ id }} }}",
+            literal(&fresh)
+        ))
+        .await;
+        out.push(("GraphQL create".into(), status, code, field));
+        let mut over = input.clone();
+        over["externalId"] = json!(existing[2].1);
+        let (status, code, field) = gql(format!(
+            "mutation {{ updateMentorship(id: \"{}\", version: 1, input: {{ {} }}) {{ id }} }}",
+            existing[2].0,
+            literal(&over)
+        ))
+        .await;
+        out.push(("GraphQL update".into(), status, code, field));
+        let mut over = input.clone();
+        over["externalId"] = json!(existing[3].1);
+        let res = as_caller(
+            self.http
+                .post(self.server.url("/api/v1/mentorships/import")),
+        )
+        .header("content-type", "text/csv")
+        .body(csv(&over))
+        .send()
+        .await
+        .expect("import");
+        let (door, status, code, field) = answer("CSV", res).await;
+        // A CSV report names the row and the column.
+        let field = field
+            .strip_prefix("row 2, column ")
+            .map(str::to_owned)
+            .unwrap_or(field);
+        out.push((door, status, code, field));
+        out
+    }
+}
+
+/// The door matrix for the rules that are not status moves: a mentor once matched, the
+/// scope of a foreign id, a bad value. Each attempt gets the same code and field through
+/// every door, and nothing is written.
+async fn door_matrix(pg: Option<PgDatabase>) {
+    let s = start(pg);
+    let members = s.get("/api/v1/organisations?kind=member&first=50").await;
+    let mut with_volunteer = Vec::new();
+    for o in members["items"].as_array().expect("items") {
+        let id = o["id"].as_str().expect("id");
+        let v = s
+            .get(&format!("/api/v1/volunteers?organisationId={id}&first=1"))
+            .await;
+        if let Some(m) = v["items"][0]["id"].as_str() {
+            with_volunteer.push((id.to_owned(), m.to_owned()));
+        }
+        if with_volunteer.len() == 2 {
+            break;
+        }
+    }
+    let (org, mentor) = with_volunteer[0].clone();
+    let (other_org, other_mentor) = with_volunteer[1].clone();
+    let mut args: Vec<&str> = s.db.iter().map(String::as_str).collect();
+    args.extend(["--role", "org_admin", "--organisation", &org]);
+    let org_admin = token(&s._dir.0, &args);
+
+    // Four requested mentorships of `org`, one per door that writes over a record.
+    let mut existing = Vec::new();
+    for i in 0..4 {
+        let external = format!("MATRIX-{i}");
+        let m = s
+            .post(
+                "/api/v1/mentorships",
+                &body(&org, &mentor, &external, "requested"),
+            )
+            .await;
+        existing.push((m["id"].as_str().expect("id").to_owned(), external));
+    }
+    let existing: [(String, String); 4] = existing.try_into().expect("four");
+
+    let mut no_mentor = body(&org, &mentor, "", "matched");
+    no_mentor["mentorId"] = Value::Null;
+    let mut bad_group = body(&org, &mentor, "", "requested");
+    bad_group["targetGroup"] = json!("aliens");
+    let mut foreign_mentor = body(&org, &mentor, "", "requested");
+    foreign_mentor["mentorId"] = json!(other_mentor);
+    let mut bad_date_order = body(&org, &mentor, "", "active");
+    bad_date_order["startedOn"] = json!("2024-01-01");
+    let cases: Vec<(&str, &str, Value, u16, &str, &str)> = vec![
+        (
+            "a matched mentorship without a mentor",
+            "admin",
+            no_mentor,
+            422,
+            "VALIDATION",
+            "mentorId",
+        ),
+        (
+            "an unknown target group",
+            "admin",
+            bad_group,
+            422,
+            "VALIDATION",
+            "targetGroup",
+        ),
+        (
+            "a mentor of another organisation",
+            "admin",
+            foreign_mentor,
+            422,
+            "VALIDATION",
+            "mentorId",
+        ),
+        (
+            "dates out of order",
+            "admin",
+            bad_date_order,
+            422,
+            "VALIDATION",
+            "startedOn",
+        ),
+    ];
+    for (what, who, input, status, code, field) in cases {
+        let token = if who == "admin" { &s.admin } else { &org_admin };
+        for (door, got_status, got_code, got_field) in s.every_door(token, &input, &existing).await
+        {
+            let expected_status = if door.starts_with("GraphQL") {
+                400
+            } else {
+                status
+            };
+            assert_eq!(
+                (got_status, got_code.as_str(), got_field.as_str()),
+                (expected_status, code, field),
+                "{what} through {door}"
+            );
+        }
+    }
+    // The scope of a foreign id: an org_admin writing a mentorship into another
+    // organisation is forbidden through every door (that organisation is in the public
+    // directory, so it is known, not "not found").
+    let mut elsewhere = body(&other_org, &other_mentor, "", "requested");
+    elsewhere["mentorId"] = Value::Null;
+    for (door, got_status, got_code, _) in s.every_door(&org_admin, &elsewhere, &existing).await {
+        let expected_status = if door.starts_with("GraphQL") {
+            400
+        } else {
+            403
+        };
+        assert_eq!(
+            (got_status, got_code.as_str()),
+            (expected_status, "FORBIDDEN"),
+            "another organisation's mentorship through {door}"
+        );
+    }
+    // Nothing was written over the four.
+    for (id, _) in &existing {
+        let m = s.get(&format!("/api/v1/mentorships/{id}")).await;
+        assert_eq!(m["version"], 1, "{m}");
+        assert_eq!(m["organisationId"], org.as_str());
+    }
+    // The transitions door: matching needs a mentor, named the same.
+    let (id, _) = &existing[0];
+    let mut bare = body(&org, &mentor, "MATRIX-0", "requested");
+    bare["mentorId"] = Value::Null;
+    let (status, answer) = s.put(id, 1, &bare).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, problem) = s.transition(id, 2, "matched").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["code"], "VALIDATION");
+    assert_eq!(problem["fields"][0]["field"], "mentorId", "{problem}");
+}
+
+#[tokio::test]
+async fn the_same_attempt_gets_the_same_answer_through_every_door_sqlite() {
+    door_matrix(None).await;
+}
+
+#[tokio::test]
+async fn the_same_attempt_gets_the_same_answer_through_every_door_postgres() {
+    if let Some(pg) = PgDatabase::create() {
+        door_matrix(Some(pg)).await;
+    }
+}
+
+/// A REST list carries its total on request, counted in the caller's scope and filter.
+#[tokio::test]
+async fn lists_carry_a_total_on_request() {
+    let s = start(None);
+    let page = s.get("/api/v1/organisations?first=2&total=true").await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+    let all = s.get("/api/v1/organisations?first=100").await;
+    assert_eq!(
+        page["total"].as_u64(),
+        all["items"].as_array().map(|a| a.len() as u64),
+        "{page}"
+    );
+    let members = s
+        .get("/api/v1/organisations?kind=member&first=1&total=true")
+        .await;
+    assert!(members["total"].as_u64() < page["total"].as_u64());
+    let plain = s.get("/api/v1/organisations?first=2").await;
+    assert!(plain.get("total").is_none(), "only on request: {plain}");
+    // Anonymous: the same directory, so the same total.
+    let anonymous: Value = s
+        .http
+        .get(s.server.url("/api/v1/organisations?first=1&total=true"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(anonymous["total"], page["total"]);
+    let volunteers: Value = s
+        .http
+        .get(s.server.url("/api/v1/volunteers?first=1&total=true"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        volunteers["total"], 0,
+        "no person for anonymous: {volunteers}"
+    );
+}

@@ -3,6 +3,7 @@
 
 use async_graphql::ErrorExtensions;
 use axum::http::StatusCode;
+use verbund_domain::mentorship::TransitionError;
 use verbund_persistence::{Conflict, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +157,16 @@ impl From<StoreError> for ApiError {
             StoreError::Transition(t) => ApiError {
                 code: Code::Validation,
                 message: t.to_string(),
-                fields: vec![("to".into(), t.to_string())],
+                // The field the rule is about, as the other doors name it.
+                fields: vec![(
+                    match t {
+                        TransitionError::NoMentor => "mentorId",
+                        TransitionError::DateBeforeLast { .. } => "on",
+                        TransitionError::NotAllowed { .. } => "to",
+                    }
+                    .into(),
+                    t.to_string(),
+                )],
                 retry_after: None,
             },
             StoreError::UnknownAnchor(_) => ApiError::new(Code::Unauthenticated, e.to_string()),

@@ -28,6 +28,9 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
     /// The URL of the next page, absent on the last page (also in the `Link` header).
     pub next: Option<String>,
+    /// How many records match across all pages; only with `?total=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 fn etag(version: i32) -> HeaderValue {
@@ -133,7 +136,13 @@ where
             malformed("query parameter `after` is not a cursor from a previous page")
         })?;
     }
+    let wants_total = params.wants_total();
     let filter = params.into_filter()?;
+    let total = if wants_total {
+        Some(s.count::<T>(&filter).await?)
+    } else {
+        None
+    };
     let page = s
         .list::<T>(
             &filter,
@@ -156,6 +165,7 @@ where
         items: page.items.into_iter().map(O::from).collect::<Vec<O>>(),
         next_cursor,
         next,
+        total,
     };
     let mut res = axum::Json(body).into_response();
     if let Some(l) = link {

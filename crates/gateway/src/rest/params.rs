@@ -21,6 +21,8 @@ pub const MAX_FIRST: u32 = 100;
 pub trait ListParams {
     type Filter;
     fn paging(&self) -> (Option<u32>, Option<&str>);
+    /// Whether the page should carry `total` (`?total=true`).
+    fn wants_total(&self) -> bool;
     fn into_filter(self) -> Result<Self::Filter, ApiError>;
 }
 
@@ -51,6 +53,9 @@ macro_rules! params {
             /// Cursor from the previous page's `nextCursor`.
             #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
             pub after: Option<String>,
+            /// `true`: the page also says how many records match across all pages (`total`;
+            /// one more count in the database).
+            pub total: Option<bool>,
             $($(#[$m])* pub $field: $ty,)*
         }
     };
@@ -60,6 +65,9 @@ macro_rules! paging {
     () => {
         fn paging(&self) -> (Option<u32>, Option<&str>) {
             (self.first, self.after.as_deref())
+        }
+        fn wants_total(&self) -> bool {
+            self.total == Some(true)
         }
     };
 }
