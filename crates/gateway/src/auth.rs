@@ -20,16 +20,6 @@ use verbund_domain::policy::{Caller, Role};
 /// The settings key under which the development secret is kept in the database.
 pub const DEV_SECRET_KEY: &str = "auth.dev_secret";
 
-/// A secret that never prints.
-#[derive(Clone, Deserialize, Serialize, Default)]
-pub struct Secret(pub String);
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
 /// The claims of a Verbund token (DESIGN.md's contract).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -308,7 +298,10 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        assert_eq!(format!("{:?}", Secret("s3cr3t".into())), "Secret(***)");
+        assert_eq!(
+            format!("{:?}", crate::config::Secret("s3cr3t".into())),
+            "Secret(***)"
+        );
         assert_eq!(random_secret().len(), 64);
         assert_ne!(random_secret(), random_secret());
     }

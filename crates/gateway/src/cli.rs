@@ -2,7 +2,8 @@
 //! and a non-zero exit code, never a panic.
 
 use crate::config::{self, Config, redact_url};
-use crate::http::{AppState, router};
+use crate::http::router;
+use crate::state::AppState;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;

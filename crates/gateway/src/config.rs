@@ -7,6 +7,16 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+/// A secret that never prints.
+#[derive(Clone, Deserialize, Serialize, Default)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
@@ -165,7 +175,7 @@ pub struct AuthConfig {
     pub algorithm: String,
     /// HS256 secret. Without one, the development secret kept in the database is used
     /// (generated on first start).
-    pub secret: Option<crate::auth::Secret>,
+    pub secret: Option<Secret>,
     /// JWKS document for RS256/ES256: a file path or an http(s) URL.
     pub jwks: Option<String>,
     pub jwks_refresh_secs: u64,

@@ -1,9 +1,8 @@
 //! The axum router: health, readiness and GraphQL.
 
 use crate::auth::AuthError;
-use crate::config::Config;
 use crate::error::{ApiError, Code};
-use crate::graphql::VerbundSchema;
+use crate::state::{AppState, Authenticated, MAX_BODY, rate_limited, scoped_caller};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::State;
@@ -12,41 +11,7 @@ use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use std::sync::Arc;
 use tower_http::trace::TraceLayer;
-use verbund_domain::policy::Caller;
-use verbund_persistence::{Scoped, Store};
-
-/// Largest request body accepted, in bytes.
-pub const MAX_BODY: usize = 1024 * 1024;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub auth: Arc<crate::auth::Authenticator>,
-    pub schema: VerbundSchema,
-    pub config: Arc<Config>,
-    /// Answered statistics of the current version of the cells.
-    pub statistics: Arc<crate::statistics::Cache>,
-    pub limiter: Arc<crate::rate::Limiter>,
-}
-
-impl AppState {
-    pub fn new(store: Store, auth: crate::auth::Authenticator, config: Config) -> AppState {
-        AppState {
-            schema: crate::graphql::schema(&config.graphql),
-            limiter: Arc::new(crate::rate::Limiter::new(config.rate_limit)),
-            statistics: Default::default(),
-            store,
-            auth: Arc::new(auth),
-            config: Arc::new(config),
-        }
-    }
-}
-
-/// The outcome of authenticating a request, once, in [`guard`].
-#[derive(Clone)]
-pub struct Authenticated(pub Result<Caller, String>);
 
 pub fn router(state: AppState) -> Router {
     let guarded = axum::middleware::from_fn_with_state(state.clone(), guard);
@@ -193,17 +158,6 @@ pub fn too_many(wait: std::time::Duration, whom: &str) -> axum::response::Respon
     rate_limited(wait, whom).into_response()
 }
 
-/// The error of a rate limit: which budget, and when to come back.
-pub fn rate_limited(wait: std::time::Duration, whom: &str) -> ApiError {
-    let secs = wait.as_secs().max(1);
-    ApiError {
-        code: Code::RateLimited,
-        message: format!("too many requests {whom}; retry in {secs} seconds"),
-        fields: Vec::new(),
-        retry_after: Some(secs),
-    }
-}
-
 /// Errors produced below the handlers (the body limit, an unsupported method) come as
 /// plain text; they are turned into problem documents like every other error.
 async fn bare_errors_as_problems(res: axum::response::Response) -> axum::response::Response {
@@ -297,28 +251,6 @@ async fn graphiql_asset(
         body,
     )
         .into_response()
-}
-
-/// The caller of a request, bound to the store: authenticated once, in [`guard`] (or
-/// here, for a request that did not pass it).
-pub async fn scoped_caller(
-    s: &AppState,
-    authenticated: Option<&Authenticated>,
-    headers: &HeaderMap,
-) -> Result<Scoped, ApiError> {
-    let caller: Result<Caller, String> = match authenticated {
-        Some(a) => a.0.clone(),
-        None => match headers.get(AUTHORIZATION) {
-            None => s.auth.caller(None),
-            Some(v) => v
-                .to_str()
-                .map_err(|_| AuthError::BadHeader)
-                .and_then(|h| s.auth.caller(Some(h))),
-        }
-        .map_err(|e| e.to_string()),
-    };
-    let caller = caller.map_err(|e| ApiError::new(Code::Unauthenticated, e))?;
-    Ok(s.store.scoped(caller).await?)
 }
 
 async fn graphql(

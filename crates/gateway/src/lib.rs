@@ -11,4 +11,5 @@ pub mod http;
 pub mod rate;
 pub mod rest;
 pub mod serve;
+pub mod state;
 pub mod statistics;

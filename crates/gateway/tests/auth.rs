@@ -13,7 +13,8 @@ use uuid::Uuid;
 use verbund_domain::policy::Caller;
 use verbund_gateway::auth::Authenticator;
 use verbund_gateway::config::{AuthConfig, Config};
-use verbund_gateway::http::{AppState, router};
+use verbund_gateway::http::router;
+use verbund_gateway::state::AppState;
 use verbund_persistence::Store;
 use verbund_persistence::tables::{NetworkFilter, Networks};
 

@@ -5,7 +5,8 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use verbund_gateway::config::Config;
-use verbund_gateway::http::{AppState, router};
+use verbund_gateway::http::router;
+use verbund_gateway::state::AppState;
 use verbund_persistence::Store;
 
 /// A test-only secret, made up here and used nowhere else.
@@ -83,7 +84,7 @@ async fn a_malformed_id_names_the_argument() {
 async fn an_oversize_body_is_refused_with_413() {
     let big = format!(
         "{{\"query\":\"{{ networks {{ totalCount }} }}\",\"x\":\"{}\"}}",
-        "a".repeat(verbund_gateway::http::MAX_BODY + 1)
+        "a".repeat(verbund_gateway::state::MAX_BODY + 1)
     );
     let res = app()
         .await

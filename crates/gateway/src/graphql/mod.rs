@@ -3,6 +3,7 @@
 //! handle (and loaders built on it); there is no unscoped store in the schema.
 
 pub mod ids;
+pub mod insights;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
@@ -15,7 +16,7 @@ use crate::error::gql;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, EmptySubscription, Result, Schema, SimpleObject};
 use verbund_domain::{Reason, Record, ValidationErrors};
-use verbund_persistence::{PageRequest, Scoped, StoreError, decode_cursor, encode_cursor};
+use verbund_persistence::{PageRequest, Scoped, StoreError, Table, decode_cursor, encode_cursor};
 
 pub type VerbundSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
@@ -129,4 +130,36 @@ pub fn slice<D, W: async_graphql::OutputType>(
             .map(|r| Edge::new(encode_cursor(r.id), wrap(r))),
     );
     Ok(c)
+}
+
+/// A page of records from the database, with the total.
+pub async fn list<T: Table, W: async_graphql::OutputType>(
+    ctx: &Context<'_>,
+    s: &Scoped,
+    filter: T::Filter,
+    paging: Paging,
+    wrap: fn(Record<T::Data>) -> W,
+) -> Result<List<W>> {
+    let total = total::<T>(ctx, s, &filter).await?;
+    let page = s.list::<T>(&filter, &paging.request()).await.map_err(gql)?;
+    let mut c = Connection::with_additional_fields(
+        paging.after.is_some(),
+        page.has_next,
+        Total { total_count: total },
+    );
+    c.edges.extend(
+        page.items
+            .into_iter()
+            .map(|r| Edge::new(encode_cursor(r.id), wrap(r))),
+    );
+    Ok(c)
+}
+
+/// The number of matching records, counted only when the query selects `totalCount`.
+pub async fn total<T: Table>(ctx: &Context<'_>, s: &Scoped, filter: &T::Filter) -> Result<u64> {
+    if ctx.look_ahead().field("totalCount").exists() {
+        s.count::<T>(filter).await.map_err(gql)
+    } else {
+        Ok(0)
+    }
 }

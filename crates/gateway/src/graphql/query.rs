@@ -2,7 +2,7 @@
 
 use super::ids;
 use super::types::*;
-use super::{List, Paging, Total, invalid, scoped};
+use super::{List, Paging, Total, invalid, list, scoped, total};
 use crate::error::gql;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
@@ -17,38 +17,6 @@ use verbund_domain::organisation::OrganisationKind;
 use verbund_domain::policy::Anchor;
 use verbund_persistence::tables::*;
 use verbund_persistence::{Scoped, StoreError, Table, encode_cursor};
-
-/// A page of records from the database, with the total.
-pub async fn list<T: Table, W: async_graphql::OutputType>(
-    ctx: &Context<'_>,
-    s: &Scoped,
-    filter: T::Filter,
-    paging: Paging,
-    wrap: fn(Record<T::Data>) -> W,
-) -> Result<List<W>> {
-    let total = total::<T>(ctx, s, &filter).await?;
-    let page = s.list::<T>(&filter, &paging.request()).await.map_err(gql)?;
-    let mut c = Connection::with_additional_fields(
-        paging.after.is_some(),
-        page.has_next,
-        Total { total_count: total },
-    );
-    c.edges.extend(
-        page.items
-            .into_iter()
-            .map(|r| Edge::new(encode_cursor(r.id), wrap(r))),
-    );
-    Ok(c)
-}
-
-/// The number of matching records, counted only when the query selects `totalCount`.
-pub async fn total<T: Table>(ctx: &Context<'_>, s: &Scoped, filter: &T::Filter) -> Result<u64> {
-    if ctx.look_ahead().field("totalCount").exists() {
-        s.count::<T>(filter).await.map_err(gql)
-    } else {
-        Ok(0)
-    }
-}
 
 async fn get<T: Table, W>(
     ctx: &Context<'_>,
@@ -282,8 +250,8 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "Only regions in this network's subtree")] network: Option<ID>,
         first: Option<i32>,
-    ) -> Result<Vec<super::statistics::Overlap>> {
-        super::statistics::overlaps(ctx, network, first).await
+    ) -> Result<Vec<super::insights::Overlap>> {
+        super::insights::overlaps(ctx, network, first).await
     }
 
     /// Volunteers above their capacity, and organisations with more active mentorships per
@@ -293,8 +261,8 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
-    ) -> Result<super::statistics::Overload> {
-        super::statistics::overload(ctx, first).await
+    ) -> Result<super::insights::Overload> {
+        super::insights::overload(ctx, first).await
     }
 
     /// Fundings ending within `withinDays` with no follow-up, and every contingent against
@@ -304,8 +272,8 @@ impl Query {
         ctx: &Context<'_>,
         within_days: i32,
         first: Option<i32>,
-    ) -> Result<super::statistics::FundingRisks> {
-        super::statistics::funding_risks(ctx, within_days, first).await
+    ) -> Result<super::insights::FundingRisks> {
+        super::insights::funding_risks(ctx, within_days, first).await
     }
 
     /// The caller, as the token names it (anonymous without a token).

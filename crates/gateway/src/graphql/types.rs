@@ -466,7 +466,7 @@ impl Network {
             serving: Some(self.0.id),
             ..Default::default()
         };
-        super::query::list::<Offerings, _>(
+        super::list::<Offerings, _>(
             ctx,
             super::scoped(ctx)?,
             filter,

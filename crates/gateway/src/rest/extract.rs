@@ -3,7 +3,7 @@
 
 use super::problem::malformed;
 use crate::error::{ApiError, Code};
-use crate::http::{AppState, scoped_caller};
+use crate::state::{AppState, scoped_caller};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -81,7 +81,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(|_| {
             ApiError::new(
                 Code::PayloadTooLarge,
-                format!("the body is larger than {} bytes", crate::http::MAX_BODY),
+                format!("the body is larger than {} bytes", crate::state::MAX_BODY),
             )
         })?;
         let value = parse_json(&bytes)?;

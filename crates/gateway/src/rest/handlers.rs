@@ -5,7 +5,7 @@
 use super::params::{ListParams, MAX_FIRST};
 use super::problem::malformed;
 use crate::error::{ApiError, Code};
-use crate::http::AppState;
+use crate::state::AppState;
 use axum::http::header::{ETAG, IF_MATCH, IF_NONE_MATCH, LINK, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};

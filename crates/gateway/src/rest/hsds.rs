@@ -4,7 +4,7 @@
 
 use super::extract::{Caller, Params};
 use crate::error::{ApiError, Code};
-use crate::http::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};

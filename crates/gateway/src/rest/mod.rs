@@ -12,7 +12,7 @@ pub mod problem;
 pub mod statistics;
 
 use crate::error::ApiError;
-use crate::http::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;

@@ -4,7 +4,7 @@
 use super::extract::{Body, Caller, Params, Writer};
 use super::problem::Problem;
 use crate::error::ApiError;
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::statistics::{Request, SnapshotOut, Table};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
