@@ -15,6 +15,7 @@ use verbund_domain::Reason;
 use verbund_persistence::Scoped;
 use verbund_persistence::tables::*;
 
+/// Two offerings that look like parallel structures.
 #[derive(SimpleObject)]
 pub struct Overlap {
     pub offering_a: Option<Offering>,

@@ -96,7 +96,6 @@ pub async fn statistics(
     .map_err(|e| async_graphql::ErrorExtensions::extend(&e))
 }
 
-/// Two offerings that look like parallel structures.
 /// `createStatisticsSnapshot`: federal_admin only.
 #[derive(Default)]
 pub struct SnapshotMutation;

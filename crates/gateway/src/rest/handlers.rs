@@ -352,6 +352,25 @@ where
     I: Into<T::Input> + serde::de::DeserializeOwned,
     O: Serialize + From<Record<T::Data>>,
 {
+    // A body that cannot be a record is refused before the preconditions, as a typed body
+    // would be: for PUT, the representation without the fields every record keeps.
+    if !body.is_object() {
+        return Err(ApiError {
+            code: Code::Validation,
+            message: "the body must be a JSON object".into(),
+            fields: vec![("body".into(), "must be a JSON object".into())],
+            retry_after: None,
+        });
+    }
+    if let Write::Replace = how {
+        let mut bare = body.clone();
+        if let Some(members) = bare.as_object_mut() {
+            for kept in KEPT {
+                members.remove(*kept);
+            }
+        }
+        I::deserialize(&bare).map_err(|e| does_not_fit(&e))?;
+    }
     let version = expected_version::<T>(&s, id, headers).await?;
     let current = s.get::<T>(id).await?;
     if current.version != version {
@@ -362,14 +381,6 @@ where
     }
     let shown = serde_json::to_value(O::from(current))
         .map_err(|_| ApiError::new(Code::Internal, "internal error"))?;
-    if !body.is_object() {
-        return Err(ApiError {
-            code: Code::Validation,
-            message: "the body must be a JSON object".into(),
-            fields: vec![("body".into(), "must be a JSON object".into())],
-            retry_after: None,
-        });
-    }
     let document = match how {
         Write::Replace => body,
         Write::MergePatch => {
@@ -384,6 +395,21 @@ where
         .await
         .map_err(precondition)?;
     Ok(record_response::<_, O>(StatusCode::OK, r, None))
+}
+
+/// The fields every record's representation has and no write takes.
+const KEPT: &[&str] = &["id", "version", "createdAt", "updatedAt"];
+
+/// A body that does not deserialize into the input, named by its field.
+fn does_not_fit(e: &serde_json::Error) -> ApiError {
+    let text = e.to_string();
+    let field = text.split('`').nth(1).unwrap_or("body").to_owned();
+    ApiError {
+        code: Code::Validation,
+        message: format!("the body does not fit: {text}"),
+        fields: vec![(field, text)],
+        retry_after: None,
+    }
 }
 
 /// RFC 7396: objects merge member by member, `null` removes a member, anything else
@@ -424,13 +450,7 @@ fn writable<I: serde::de::DeserializeOwned>(
             .and_then(|rest| rest.split('`').next())
             .map(str::to_owned);
         let (Some(field), Some(obj)) = (unknown, document.as_object_mut()) else {
-            let field = text.split('`').nth(1).unwrap_or("body").to_owned();
-            return Err(ApiError {
-                code: Code::Validation,
-                message: format!("the body does not fit: {text}"),
-                fields: vec![(field, text)],
-                retry_after: None,
-            });
+            return Err(does_not_fit(&err));
         };
         match (obj.remove(&field), shown.get(&field)) {
             (Some(given), Some(kept)) if given == *kept => continue,
@@ -449,14 +469,7 @@ fn writable<I: serde::de::DeserializeOwned>(
                     retry_after: None,
                 });
             }
-            _ => {
-                return Err(ApiError {
-                    code: Code::Validation,
-                    message: format!("the body does not fit: {text}"),
-                    fields: vec![(field, text)],
-                    retry_after: None,
-                });
-            }
+            _ => return Err(does_not_fit(&err)),
         }
     }
 }
