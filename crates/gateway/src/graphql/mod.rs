@@ -142,6 +142,16 @@ pub async fn list<T: Table, W: async_graphql::OutputType>(
 ) -> Result<List<W>> {
     let total = total::<T>(ctx, s, &filter).await?;
     let page = s.list::<T>(&filter, &paging.request()).await.map_err(gql)?;
+    Ok(connection(&paging, page, total, wrap))
+}
+
+/// A page of records as a Relay connection with its total.
+pub fn connection<D, W: async_graphql::OutputType>(
+    paging: &Paging,
+    page: verbund_persistence::Page<Record<D>>,
+    total: u64,
+    wrap: fn(Record<D>) -> W,
+) -> List<W> {
     let mut c = Connection::with_additional_fields(
         paging.after.is_some(),
         page.has_next,
@@ -152,7 +162,7 @@ pub async fn list<T: Table, W: async_graphql::OutputType>(
             .into_iter()
             .map(|r| Edge::new(encode_cursor(r.id), wrap(r))),
     );
-    Ok(c)
+    c
 }
 
 /// The number of matching records, counted only when the query selects `totalCount`.

@@ -419,17 +419,7 @@ impl Query {
             .await
             .map_err(gql)?;
         prime_organisations(ctx, &page.items).await?;
-        let mut c = Connection::with_additional_fields(
-            paging.after.is_some(),
-            page.has_next,
-            Total { total_count: total },
-        );
-        c.edges.extend(
-            page.items
-                .into_iter()
-                .map(|r| Edge::new(encode_cursor(r.id), Organisation(r))),
-        );
-        Ok(c)
+        Ok(super::connection(&paging, page, total, Organisation))
     }
 
     async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
