@@ -62,30 +62,11 @@ const STATES: [(&str, &str, &str); 16] = [
     ("DE-SH", "Schleswig-Holstein", "01"),
     ("DE-TH", "Thüringen", "16"),
 ];
-const CATEGORIES: [&str; 7] = [
-    "mentorship",
-    "language",
-    "counselling",
-    "education",
-    "employment",
-    "leisure",
-    "other",
-];
-const TARGETS: [&str; 6] = [
-    "children",
-    "young_people",
-    "families",
-    "older_people",
-    "women",
-    "other",
-];
-const REASONS: [&str; 5] = [
-    "goal_reached",
-    "moved_away",
-    "mismatch",
-    "overload",
-    "other",
-];
+// The words come from the domain's enums, so the large data set uses every value the
+// domain knows (it once missed `refugees`) and no word the domain would refuse.
+const CATEGORIES: &[&str] = verbund_domain::offering::Category::WORDS;
+const TARGETS: &[&str] = verbund_domain::offering::TargetGroup::WORDS;
+const REASONS: &[&str] = verbund_domain::mentorship::EndReason::WORDS;
 
 /// A value of a row, written as a bound parameter or as `COPY` text.
 #[derive(Debug, Clone)]

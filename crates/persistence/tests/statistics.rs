@@ -395,6 +395,9 @@ db_test!(
         for &status in MentorshipStatus::ALL {
             assert!(all.iter().any(|m| m.data.status == status), "{status}");
         }
+        for &group in verbund_domain::offering::TargetGroup::ALL {
+            assert!(all.iter().any(|m| m.data.target_group == group), "{group}");
+        }
         for m in &all {
             let input = mentorship_input(&m.data);
             Mentorship::parse(input, chrono::Utc::now().date_naive())
