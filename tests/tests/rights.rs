@@ -544,15 +544,15 @@ async fn retention(pg: Option<PgDatabase>) {
     assert!(out.to_string().contains("menteeRef"), "{out}");
 }
 
-/// The GraphQL id of some organisation.
+/// The UUID of some organisation, as GraphQL inputs take it (`organisationId`).
 async fn graphql_org(s: &Setup) -> String {
     let out = graphql(
         &s.server,
-        "{ organisations(first: 1) { edges { node { id } } } }",
+        "{ organisations(first: 1) { edges { node { uuid } } } }",
         Some(&s.admin),
     )
     .await;
-    out["data"]["organisations"]["edges"][0]["node"]["id"]
+    out["data"]["organisations"]["edges"][0]["node"]["uuid"]
         .as_str()
         .expect("an organisation in GraphQL")
         .to_owned()

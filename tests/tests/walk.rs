@@ -19,7 +19,7 @@ async fn walk_the_graph_and_change_it() {
 
     // federal → states → regions → organisations → mentorships, in one query.
     let q = r#"{ federal { name children(first: 16) { totalCount edges { node { code
-        children { edges { node { name code organisations { edges { node { id name
+        children { edges { node { name code organisations { edges { node { uuid name
           mentorships(first: 50) { totalCount edges { node { id status version } } } } } } } } } } } } } }"#;
     let body = graphql(&server, q, t).await;
     let data = ok(&body);
@@ -39,7 +39,7 @@ async fn walk_the_graph_and_change_it() {
                 .expect("orgs")
             {
                 organisation
-                    .get_or_insert_with(|| org["node"]["id"].as_str().expect("id").to_owned());
+                    .get_or_insert_with(|| org["node"]["uuid"].as_str().expect("uuid").to_owned());
                 for m in org["node"]["mentorships"]["edges"]
                     .as_array()
                     .expect("mentorships")
@@ -55,15 +55,16 @@ async fn walk_the_graph_and_change_it() {
         }
     }
     let organisation = organisation.expect("an organisation in a region");
+    // Inputs name other records by their UUID (`…Id` fields), as REST and CSV do.
     let (mentorship, version) = active.expect("an active mentorship");
 
     // Create an offering.
     let region = ok(&graphql(
         &server,
-        &format!(r#"{{ organisation(id: "{organisation}") {{ network {{ id }} }} }}"#),
+        &format!(r#"{{ organisation(id: "{organisation}") {{ network {{ uuid }} }} }}"#),
         t,
     )
-    .await)["organisation"]["network"]["id"]
+    .await)["organisation"]["network"]["uuid"]
         .as_str()
         .expect("region")
         .to_owned();

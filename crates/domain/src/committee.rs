@@ -13,12 +13,18 @@ pub enum Member {
     Contact(Uuid),
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct CommitteeInput {
     pub network_id: Uuid,
     pub name: String,
     pub purpose: Option<String>,
+    #[serde(default, rename = "memberOrganisationIds")]
+    #[cfg_attr(feature = "api", graphql(default, name = "memberOrganisationIds"))]
     pub member_organisations: Vec<Uuid>,
+    #[serde(default, rename = "memberContactIds")]
+    #[cfg_attr(feature = "api", graphql(default, name = "memberContactIds"))]
     pub member_contacts: Vec<Uuid>,
 }
 
@@ -80,9 +86,12 @@ impl Committee {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct MeetingInput {
     pub committee_id: Uuid,
+    /// Required.
     pub held_on: Option<NaiveDate>,
     pub topic: String,
     pub outcome: Option<String>,

@@ -6,14 +6,21 @@ use crate::organisation::nonblank;
 use crate::values::{self, NAME_MAX};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct ContactInput {
     pub organisation_id: Uuid,
     pub name: String,
     pub function: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The organisation's one primary contact (at most one per organisation).
+    #[serde(default)]
+    #[cfg_attr(feature = "api", graphql(default))]
     pub primary: bool,
+    #[serde(default)]
+    #[cfg_attr(feature = "api", graphql(default))]
     pub topics: Vec<String>,
     pub external_id: Option<String>,
 }

@@ -14,7 +14,9 @@ string_enum!(CooperationStatus {
     Dissolved => "dissolved",
 });
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct PartnerInput {
     pub organisation_id: Uuid,
     pub role: String,
@@ -28,15 +30,22 @@ pub struct Partner {
     pub resources: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct CooperationInput {
     pub title: String,
     pub goal: String,
+    /// The organisation that "wears the hat".
     pub lead_organisation_id: Option<Uuid>,
     pub network_id: Uuid,
+    /// `planned`, `active`, `completed` or `dissolved`.
+    #[cfg_attr(feature = "api", schema(value_type = CooperationStatus))]
     pub status: String,
     pub starts_on: NaiveDate,
     pub ends_on: Option<NaiveDate>,
+    #[serde(default)]
+    #[cfg_attr(feature = "api", graphql(default))]
     pub partners: Vec<PartnerInput>,
 }
 

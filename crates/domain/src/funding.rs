@@ -17,15 +17,21 @@ string_enum!(FunderKind {
     Other => "other",
 });
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct FundingInput {
     pub organisation_id: Uuid,
+    /// `federal`, `state`, `municipal`, `foundation` or `other`.
+    #[cfg_attr(feature = "api", schema(value_type = FunderKind))]
     pub funder_kind: String,
     pub funder_name: String,
     pub programme: String,
+    /// Euro cents, not negative.
     pub amount_cents: i64,
     pub starts_on: NaiveDate,
     pub ends_on: Option<NaiveDate>,
+    /// The funding this amount was passed on from (a chain of grants).
     pub passed_on_from_id: Option<Uuid>,
     /// For a contingent: the number of mentorships promised for the amount.
     pub contingent_mentorships: Option<i64>,

@@ -98,7 +98,9 @@ pub enum TransitionError {
     DateBeforeLast { on: NaiveDate, last: NaiveDate },
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct MentorshipInput {
     pub organisation_id: Uuid,
     pub offering_id: Option<Uuid>,
@@ -106,13 +108,22 @@ pub struct MentorshipInput {
     /// The organisation's pseudonymous reference for the mentee; never a name. Required
     /// until the mentorship has ended.
     pub mentee_ref: Option<String>,
+    /// `one_to_one` or `group`.
+    #[cfg_attr(feature = "api", schema(value_type = MentorshipFormat))]
     pub format: String,
+    /// `refugees`, `children`, `young_people`, `families`, `older_people`, `women` or `other`.
+    #[cfg_attr(feature = "api", schema(value_type = TargetGroup))]
     pub target_group: String,
+    /// Defaults to `requested`; a change of status moves only along the status machine
+    /// (see the transitions), and each status needs its dates.
+    #[cfg_attr(feature = "api", schema(value_type = Option<MentorshipStatus>))]
     pub status: Option<String>,
     pub requested_on: Option<NaiveDate>,
     pub matched_on: Option<NaiveDate>,
     pub started_on: Option<NaiveDate>,
     pub ended_on: Option<NaiveDate>,
+    /// For `ended`: `goal_reached`, `moved_away`, `mismatch`, `overload` or `other`.
+    #[cfg_attr(feature = "api", schema(value_type = Option<EndReason>))]
     pub end_reason: Option<String>,
     pub external_id: Option<String>,
 }

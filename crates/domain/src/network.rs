@@ -21,11 +21,17 @@ impl NetworkLevel {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct NetworkInput {
+    /// `federal`, `state` or `regional`.
+    #[cfg_attr(feature = "api", schema(value_type = NetworkLevel))]
     pub level: String,
+    /// The network above (the UUID); every network but the federal root has one.
     pub parent_id: Option<Uuid>,
     pub name: String,
+    /// ISO 3166-2 for states (`DE-BY`), the district key for regions.
     pub code: Option<String>,
 }
 

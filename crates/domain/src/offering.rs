@@ -30,20 +30,32 @@ string_enum!(
     }
 );
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct OfferingInput {
     pub organisation_id: Uuid,
     pub title: String,
     pub description: Option<String>,
+    /// `mentorship`, `language`, `counselling`, `education`, `employment`, `leisure` or `other`.
+    #[cfg_attr(feature = "api", schema(value_type = Category))]
     pub category: String,
+    /// Each `refugees`, `children`, `young_people`, `families`, `older_people`, `women` or `other`.
+    #[cfg_attr(feature = "api", schema(value_type = Vec<TargetGroup>))]
     pub target_groups: Vec<String>,
+    /// ISO 639-1 codes.
     pub languages: Vec<String>,
+    /// The networks served (at least one).
     pub service_area: Vec<Uuid>,
     pub postcode: Option<String>,
     pub city: Option<String>,
     pub capacity: Option<i64>,
+    /// Defaults to today.
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
+    /// Shown in the public directory.
+    #[serde(default)]
+    #[cfg_attr(feature = "api", graphql(default))]
     pub published: bool,
     pub external_id: Option<String>,
 }

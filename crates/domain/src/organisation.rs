@@ -17,11 +17,19 @@ string_enum!(OrganisationKind {
 
 string_enum!(Sector { CivilSociety => "civil_society", Public => "public", Business => "business" });
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct OrganisationInput {
+    /// `programme_partner`, `member`, `coordination_office`, `welcome_centre`, `administration` or `other`.
+    #[cfg_attr(feature = "api", schema(value_type = OrganisationKind))]
     pub kind: String,
+    /// `civil_society`, `public` or `business`.
+    #[cfg_attr(feature = "api", schema(value_type = Sector))]
     pub sector: String,
+    /// The network the organisation belongs to (its home).
     pub network_id: Uuid,
+    /// The organisation it is a member of, if any.
     pub parent_organisation_id: Option<Uuid>,
     pub name: String,
     pub street: Option<String>,

@@ -6,13 +6,20 @@ use crate::organisation::nonblank;
 use crate::values::{self, NAME_MAX};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct VolunteerInput {
     pub organisation_id: Uuid,
+    /// The organisation's pseudonymous reference; never a name.
     pub reference: String,
-    /// How many mentorships the volunteer can carry at once.
+    /// How many mentorships the volunteer can carry at once, 1 to 10.
     pub capacity: i64,
+    #[serde(default)]
+    #[cfg_attr(feature = "api", graphql(default))]
     pub languages: Vec<String>,
+    #[serde(default = "crate::values::yes")]
+    #[cfg_attr(feature = "api", graphql(default = true))]
     pub active: bool,
     pub external_id: Option<String>,
 }
@@ -54,12 +61,14 @@ impl Volunteer {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct StaffInput {
     pub organisation_id: Uuid,
     pub reference: String,
     pub function: Option<String>,
-    /// Paid hours per week, 1..=60.
+    /// Paid hours per week, 1 to 60.
     pub weekly_hours: i64,
     pub external_id: Option<String>,
 }

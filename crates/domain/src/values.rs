@@ -9,8 +9,15 @@ use chrono::NaiveDate;
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+        #[cfg_attr(feature = "api", derive(async_graphql::Enum, utoipa::ToSchema))]
+        pub enum $name {
+            $(
+                #[serde(rename = $text)]
+                #[cfg_attr(feature = "api", graphql(name = $text))]
+                $variant
+            ),+
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -34,6 +41,11 @@ macro_rules! string_enum {
             }
         }
     };
+}
+
+/// `true`, for fields whose default is yes.
+pub fn yes() -> bool {
+    true
 }
 
 /// Trimmed text of 1..=`max` characters.

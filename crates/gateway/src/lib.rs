@@ -13,3 +13,4 @@ pub mod rest;
 pub mod serve;
 pub mod state;
 pub mod statistics;
+pub mod views;

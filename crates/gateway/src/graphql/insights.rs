@@ -64,9 +64,9 @@ pub async fn overlaps(
                 p.from,
                 p.until.map_or("open end".to_owned(), |u| u.to_string())
             ),
-            offering_a: offerings.get(&p.offering_a).cloned().map(Offering),
-            offering_b: offerings.get(&p.offering_b).cloned().map(Offering),
-            region: networks.get(&p.region).cloned().map(Network),
+            offering_a: offerings.get(&p.offering_a).cloned().map(Offering::from),
+            offering_b: offerings.get(&p.offering_b).cloned().map(Offering::from),
+            region: networks.get(&p.region).cloned().map(Network::from),
             category: p.category,
             target_groups: p.target_groups,
             from: p.from,
@@ -127,7 +127,7 @@ pub async fn overload(ctx: &Context<'_>, first: Option<i32>) -> Result<Overload>
                     .get(&v.volunteer)
                     .cloned()
                     .map(|r| OverloadedVolunteer {
-                        volunteer: Volunteer(r),
+                        volunteer: Volunteer::from(r),
                         capacity: v.capacity,
                         current: v.current,
                     })
@@ -140,7 +140,7 @@ pub async fn overload(ctx: &Context<'_>, first: Option<i32>) -> Result<Overload>
                     .get(&o.organisation)
                     .cloned()
                     .map(|r| OverloadedOrganisation {
-                        organisation: Organisation(r),
+                        organisation: Organisation::from(r),
                         active_mentorships: o.active_mentorships,
                         coordinators: o.coordinators,
                         per_coordinator: (o.coordinators > 0)
@@ -224,7 +224,7 @@ pub async fn funding_risks(
                 Some(EndingFunding {
                     days_left: (ends - today).num_days(),
                     ends_on: ends,
-                    funding: Funding(f),
+                    funding: Funding::from(f),
                 })
             })
             .collect(),
@@ -235,7 +235,7 @@ pub async fn funding_risks(
                 depth: c.depth,
                 promised: c.promised,
                 started: c.started,
-                funding: Funding(c.funding),
+                funding: Funding::from(c.funding),
             })
             .collect(),
     })

@@ -178,7 +178,7 @@ impl Me {
                 .load_one(id)
                 .await
                 .map_err(gql)?
-                .map(Network),
+                .map(Network::from),
             None => None,
         })
     }
@@ -190,7 +190,7 @@ impl Me {
                 .load_one(id)
                 .await
                 .map_err(gql)?
-                .map(Organisation),
+                .map(Organisation::from),
             None => None,
         })
     }
@@ -313,37 +313,37 @@ impl Query {
         Ok(match kind.as_str() {
             "Network" => fetch::<Networks>(s, uuid)
                 .await?
-                .map(|r| Node::Network(Network(r))),
+                .map(|r| Node::Network(Network::from(r))),
             "Organisation" => fetch::<Organisations>(s, uuid)
                 .await?
-                .map(|r| Node::Organisation(Organisation(r))),
+                .map(|r| Node::Organisation(Organisation::from(r))),
             "Contact" => fetch::<Contacts>(s, uuid)
                 .await?
-                .map(|r| Node::Contact(Contact(r))),
+                .map(|r| Node::Contact(Contact::from(r))),
             "Offering" => fetch::<Offerings>(s, uuid)
                 .await?
-                .map(|r| Node::Offering(Offering(r))),
+                .map(|r| Node::Offering(Offering::from(r))),
             "Volunteer" => fetch::<Volunteers>(s, uuid)
                 .await?
-                .map(|r| Node::Volunteer(Volunteer(r))),
+                .map(|r| Node::Volunteer(Volunteer::from(r))),
             "Staff" => fetch::<StaffMembers>(s, uuid)
                 .await?
-                .map(|r| Node::Staff(Staff(r))),
+                .map(|r| Node::Staff(Staff::from(r))),
             "Mentorship" => fetch::<Mentorships>(s, uuid)
                 .await?
-                .map(|r| Node::Mentorship(Mentorship(r))),
+                .map(|r| Node::Mentorship(Mentorship::from(r))),
             "Cooperation" => fetch::<Cooperations>(s, uuid)
                 .await?
-                .map(|r| Node::Cooperation(Cooperation(r))),
+                .map(|r| Node::Cooperation(Cooperation::from(r))),
             "Committee" => fetch::<Committees>(s, uuid)
                 .await?
-                .map(|r| Node::Committee(Committee(r))),
+                .map(|r| Node::Committee(Committee::from(r))),
             "Meeting" => fetch::<Meetings>(s, uuid)
                 .await?
-                .map(|r| Node::Meeting(Meeting(r))),
+                .map(|r| Node::Meeting(Meeting::from(r))),
             "Funding" => fetch::<Fundings>(s, uuid)
                 .await?
-                .map(|r| Node::Funding(Funding(r))),
+                .map(|r| Node::Funding(Funding::from(r))),
             _ => None,
         })
     }
@@ -358,7 +358,7 @@ impl Query {
             .list::<Networks>(&filter, &Paging::new(Some(1), None)?.request())
             .await
             .map_err(gql)?;
-        Ok(page.items.into_iter().next().map(Network))
+        Ok(page.items.into_iter().next().map(Network::from))
     }
 
     async fn networks(
@@ -381,13 +381,13 @@ impl Query {
             scoped(ctx)?,
             filter,
             Paging::new(first, after)?,
-            Network,
+            Network::from,
         )
         .await
     }
 
     async fn network(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Network>> {
-        get::<Networks, _>(ctx, &id, "Network", Network).await
+        get::<Networks, _>(ctx, &id, "Network", Network::from).await
     }
 
     /// Organisations the caller may see; for anonymous callers and the ministry, the public
@@ -419,11 +419,11 @@ impl Query {
             .await
             .map_err(gql)?;
         prime_organisations(ctx, &page.items).await?;
-        Ok(super::connection(&paging, page, total, Organisation))
+        Ok(super::connection(&paging, page, total, Organisation::from))
     }
 
     async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
-        get::<Organisations, _>(ctx, &id, "Organisation", Organisation).await
+        get::<Organisations, _>(ctx, &id, "Organisation", Organisation::from).await
     }
 
     async fn contacts(
@@ -438,7 +438,7 @@ impl Query {
             scoped(ctx)?,
             filter.unwrap_or_default().into_filter()?,
             Paging::new(first, after)?,
-            Contact,
+            Contact::from,
         )
         .await
     }
@@ -455,13 +455,13 @@ impl Query {
             scoped(ctx)?,
             filter.unwrap_or_default().into_filter()?,
             Paging::new(first, after)?,
-            Offering,
+            Offering::from,
         )
         .await
     }
 
     async fn offering(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Offering>> {
-        get::<Offerings, _>(ctx, &id, "Offering", Offering).await
+        get::<Offerings, _>(ctx, &id, "Offering", Offering::from).await
     }
 
     /// The welcome centre: published offerings, for anyone, without a token.
@@ -498,7 +498,7 @@ impl Query {
             scoped(ctx)?,
             filter,
             Paging::new(first, after)?,
-            Offering,
+            Offering::from,
         )
         .await
     }
@@ -515,7 +515,7 @@ impl Query {
             scoped(ctx)?,
             filter.unwrap_or_default().into_filter()?,
             Paging::new(first, after)?,
-            Volunteer,
+            Volunteer::from,
         )
         .await
     }
@@ -532,7 +532,7 @@ impl Query {
             scoped(ctx)?,
             filter.unwrap_or_default().into_filter()?,
             Paging::new(first, after)?,
-            Staff,
+            Staff::from,
         )
         .await
     }
@@ -563,13 +563,13 @@ impl Query {
             scoped(ctx)?,
             filter,
             Paging::new(first, after)?,
-            Mentorship,
+            Mentorship::from,
         )
         .await
     }
 
     async fn mentorship(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Mentorship>> {
-        get::<Mentorships, _>(ctx, &id, "Mentorship", Mentorship).await
+        get::<Mentorships, _>(ctx, &id, "Mentorship", Mentorship::from).await
     }
 
     async fn cooperations(
@@ -595,7 +595,7 @@ impl Query {
             scoped(ctx)?,
             filter,
             Paging::new(first, after)?,
-            Cooperation,
+            Cooperation::from,
         )
         .await
     }
@@ -619,7 +619,7 @@ impl Query {
             scoped(ctx)?,
             filter,
             Paging::new(first, after)?,
-            Committee,
+            Committee::from,
         )
         .await
     }
@@ -636,7 +636,7 @@ impl Query {
             scoped(ctx)?,
             filter.unwrap_or_default().into_filter()?,
             Paging::new(first, after)?,
-            Funding,
+            Funding::from,
         )
         .await
     }
@@ -684,7 +684,7 @@ impl Query {
     // Federation: Network, Organisation and Offering are entities keyed by `id`.
     #[graphql(entity)]
     async fn find_network_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Network>> {
-        get::<Networks, _>(ctx, &id, "Network", Network).await
+        get::<Networks, _>(ctx, &id, "Network", Network::from).await
     }
 
     #[graphql(entity)]
@@ -693,11 +693,11 @@ impl Query {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<Organisation>> {
-        get::<Organisations, _>(ctx, &id, "Organisation", Organisation).await
+        get::<Organisations, _>(ctx, &id, "Organisation", Organisation::from).await
     }
 
     #[graphql(entity)]
     async fn find_offering_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Offering>> {
-        get::<Offerings, _>(ctx, &id, "Offering", Offering).await
+        get::<Offerings, _>(ctx, &id, "Offering", Offering::from).await
     }
 }

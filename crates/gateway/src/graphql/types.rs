@@ -5,22 +5,20 @@ use super::ids::global;
 use super::loaders::*;
 use super::{List, Paging, Total, slice};
 use crate::error::gql;
+pub use crate::views::{
+    Committee, Contact, Cooperation, Funding, Meeting, Mentorship, Network, Offering, Organisation,
+    Partner, Staff, Volunteer,
+};
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, ID, Interface, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use async_graphql::{ComplexObject, Context, ID, Interface, Object, Result};
+use chrono::{DateTime, Utc};
 use std::marker::PhantomData;
 use uuid::Uuid;
 use verbund_domain::Record;
 use verbund_domain::audit::AuditEvent as AuditData;
-use verbund_domain::committee::{Committee as CommitteeData, Meeting as MeetingData, Member};
-use verbund_domain::contact::Contact as ContactData;
-use verbund_domain::cooperation::Cooperation as CooperationData;
-use verbund_domain::funding::Funding as FundingData;
-use verbund_domain::mentorship::{Mentorship as MentorshipData, MentorshipStatus};
-use verbund_domain::network::Network as NetworkData;
-use verbund_domain::offering::Offering as OfferingData;
+use verbund_domain::committee::Member;
+use verbund_domain::mentorship::MentorshipStatus;
 use verbund_domain::organisation::Organisation as OrganisationData;
-use verbund_domain::people::{Staff as StaffData, Volunteer as VolunteerData};
 use verbund_persistence::tables::*;
 use verbund_persistence::{Scoped, StoreError};
 
@@ -31,6 +29,8 @@ pub struct Loaders {
     pub volunteers: Dl<ById<Volunteers>>,
     pub offerings: Dl<ById<Offerings>>,
     pub committees: Dl<ById<Committees>>,
+    pub contacts: Dl<ById<Contacts>>,
+    pub fundings: Dl<ById<Fundings>>,
     pub contacts_of: Dl<ByOrganisation<Contacts>>,
     pub offerings_of: Dl<ByOrganisation<Offerings>>,
     pub volunteers_of: Dl<ByOrganisation<Volunteers>>,
@@ -79,6 +79,8 @@ impl Loaders {
             volunteers: dl(ById::new(s.clone())),
             offerings: dl(ById::new(s.clone())),
             committees: dl(ById::new(s.clone())),
+            contacts: dl(ById::new(s.clone())),
+            fundings: dl(ById::new(s.clone())),
             contacts_of: dl(ByOrganisation::new(s.clone())),
             offerings_of: dl(ByOrganisation::new(s.clone())),
             volunteers_of: dl(ByOrganisation::new(s.clone())),
@@ -332,6 +334,18 @@ async fn one<T: verbund_persistence::Table, W>(
     }
 }
 
+/// The records of `ids` the caller may read, in the order of `ids`.
+async fn several<T: verbund_persistence::Table, W: From<Record<T::Data>>>(
+    loader: &Dl<ById<T>>,
+    ids: &[Uuid],
+) -> Result<Vec<W>> {
+    let found = loader.load_many(ids.iter().copied()).await.map_err(gql)?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.get(id).cloned().map(W::from))
+        .collect())
+}
+
 async fn many<K, D, W: async_graphql::OutputType>(
     loader: &Dl<
         impl async_graphql::dataloader::Loader<K, Value = Vec<Record<D>>, Error = StoreError>,
@@ -365,9 +379,7 @@ pub enum Node {
 }
 
 // ---------------------------------------------------------------------------------------
-pub struct Network(pub Record<NetworkData>);
-
-#[Object]
+#[ComplexObject]
 impl Network {
     /// This network's statistics: like `Query.statistics` with the subtree filter set here.
     #[allow(clippy::too_many_arguments)]
@@ -389,42 +401,16 @@ impl Network {
             active_at,
             snapshot,
             protected,
-            Some(self.0.id),
+            Some(self.meta.id),
         )
         .await
     }
     /// Opaque global id (see `node`).
     async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Network", self.0.id))
-    }
-    /// The record's UUID, as the REST API and CSV files use it.
-    async fn uuid(&self) -> Uuid {
-        self.0.id
-    }
-    /// Optimistic concurrency: send it back with an update or delete.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// `federal`, `state` or `regional`.
-    async fn level(&self) -> &str {
-        self.0.data.level.as_str()
-    }
-    async fn name(&self) -> &str {
-        &self.0.data.name
-    }
-    /// ISO 3166-2 for states (`DE-BY`), the official district key for regions, `DE` for the
-    /// federal root.
-    async fn code(&self) -> &str {
-        &self.0.data.code
+        Ok(global("Network", self.meta.id))
     }
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
-        one(&loaders(ctx)?.networks, self.0.data.parent_id, Network).await
+        one(&loaders(ctx)?.networks, self.parent_id, Network::from).await
     }
     async fn children(
         &self,
@@ -434,9 +420,9 @@ impl Network {
     ) -> Result<List<Network>> {
         many(
             &loaders(ctx)?.children_of,
-            self.0.id,
+            self.meta.id,
             Paging::new(first, after)?,
-            Network,
+            Network::from,
         )
         .await
     }
@@ -449,9 +435,9 @@ impl Network {
     ) -> Result<List<Organisation>> {
         many(
             &loaders(ctx)?.organisations_at,
-            self.0.id,
+            self.meta.id,
             Paging::new(first, after)?,
-            Organisation,
+            Organisation::from,
         )
         .await
     }
@@ -463,7 +449,7 @@ impl Network {
         after: Option<String>,
     ) -> Result<List<Offering>> {
         let filter = OfferingFilter {
-            serving: Some(self.0.id),
+            serving: Some(self.meta.id),
             ..Default::default()
         };
         super::list::<Offerings, _>(
@@ -471,52 +457,24 @@ impl Network {
             super::scoped(ctx)?,
             filter,
             Paging::new(first, after)?,
-            Offering,
+            Offering::from,
         )
         .await
     }
 }
 
 // ---------------------------------------------------------------------------------------
-pub struct Organisation(pub Record<OrganisationData>);
-
-#[Object]
+#[ComplexObject]
 impl Organisation {
     /// Opaque global id (see `node`).
     async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Organisation", self.0.id))
-    }
-    /// The record's UUID, as the REST API and CSV files use it.
-    async fn uuid(&self) -> Uuid {
-        self.0.id
-    }
-    /// Optimistic concurrency: send it back with an update or delete.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// `programme_partner`, `member`, `coordination_office`, `welcome_centre`,
-    /// `administration` or `other`.
-    async fn kind(&self) -> &str {
-        self.0.data.kind.as_str()
-    }
-    /// `civil_society`, `public` or `business`.
-    async fn sector(&self) -> &str {
-        self.0.data.sector.as_str()
-    }
-    async fn name(&self) -> &str {
-        &self.0.data.name
+        Ok(global("Organisation", self.meta.id))
     }
     async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
         one(
             &loaders(ctx)?.networks,
-            Some(self.0.data.network_id),
-            Network,
+            Some(self.network_id),
+            Network::from,
         )
         .await
     }
@@ -524,8 +482,8 @@ impl Organisation {
     async fn parent_organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         one(
             &loaders(ctx)?.organisations,
-            self.0.data.parent_organisation_id,
-            Organisation,
+            self.parent_organisation_id,
+            Organisation::from,
         )
         .await
     }
@@ -537,39 +495,11 @@ impl Organisation {
     ) -> Result<List<Organisation>> {
         many(
             &loaders(ctx)?.members_of,
-            self.0.id,
+            self.meta.id,
             Paging::new(first, after)?,
-            Organisation,
+            Organisation::from,
         )
         .await
-    }
-    /// Not shown in the public directory.
-    async fn street(&self) -> Option<&str> {
-        self.0.data.street.as_deref()
-    }
-    async fn postcode(&self) -> Option<&str> {
-        self.0.data.postcode.as_deref()
-    }
-    async fn city(&self) -> Option<&str> {
-        self.0.data.city.as_deref()
-    }
-    /// Not shown in the public directory.
-    async fn email(&self) -> Option<&str> {
-        self.0.data.email.as_deref()
-    }
-    /// Not shown in the public directory.
-    async fn phone(&self) -> Option<&str> {
-        self.0.data.phone.as_deref()
-    }
-    async fn website(&self) -> Option<&str> {
-        self.0.data.website.as_deref()
-    }
-    async fn description(&self) -> Option<&str> {
-        self.0.data.description.as_deref()
-    }
-    /// The organisation's own key, unique within its parent organisation.
-    async fn external_id(&self) -> Option<&str> {
-        self.0.data.external_id.as_deref()
     }
     async fn contacts(
         &self,
@@ -579,9 +509,9 @@ impl Organisation {
     ) -> Result<List<Contact>> {
         many(
             &loaders(ctx)?.contacts_of,
-            self.0.id,
+            self.meta.id,
             Paging::new(first, after)?,
-            Contact,
+            Contact::from,
         )
         .await
     }
@@ -593,9 +523,9 @@ impl Organisation {
     ) -> Result<List<Offering>> {
         many(
             &loaders(ctx)?.offerings_of,
-            self.0.id,
+            self.meta.id,
             Paging::new(first, after)?,
-            Offering,
+            Offering::from,
         )
         .await
     }
@@ -607,9 +537,9 @@ impl Organisation {
     ) -> Result<List<Volunteer>> {
         many(
             &loaders(ctx)?.volunteers_of,
-            self.0.id,
+            self.meta.id,
             Paging::new(first, after)?,
-            Volunteer,
+            Volunteer::from,
         )
         .await
     }
@@ -621,9 +551,9 @@ impl Organisation {
     ) -> Result<List<Staff>> {
         many(
             &loaders(ctx)?.staff_of,
-            self.0.id,
+            self.meta.id,
             Paging::new(first, after)?,
-            Staff,
+            Staff::from,
         )
         .await
     }
@@ -635,9 +565,9 @@ impl Organisation {
     ) -> Result<List<Mentorship>> {
         many(
             &loaders(ctx)?.mentorships_of,
-            self.0.id,
+            self.meta.id,
             Paging::new(first, after)?,
-            Mentorship,
+            Mentorship::from,
         )
         .await
     }
@@ -646,7 +576,7 @@ impl Organisation {
     async fn contact_count(&self, ctx: &Context<'_>) -> Result<u64> {
         Ok(loaders(ctx)?
             .contact_counts
-            .load_one(self.0.id)
+            .load_one(self.meta.id)
             .await
             .map_err(gql)?
             .unwrap_or(0))
@@ -656,7 +586,7 @@ impl Organisation {
     async fn offering_count(&self, ctx: &Context<'_>) -> Result<u64> {
         Ok(loaders(ctx)?
             .offering_counts
-            .load_one(self.0.id)
+            .load_one(self.meta.id)
             .await
             .map_err(gql)?
             .unwrap_or(0))
@@ -670,7 +600,7 @@ impl Organisation {
         };
         Ok(loaders(ctx)?
             .mentorship_counts
-            .load_one((self.0.id, status))
+            .load_one((self.meta.id, status))
             .await
             .map_err(gql)?
             .unwrap_or(0))
@@ -683,9 +613,9 @@ impl Organisation {
     ) -> Result<List<Funding>> {
         many(
             &loaders(ctx)?.fundings_of,
-            self.0.id,
+            self.meta.id,
             Paging::new(first, after)?,
-            Funding,
+            Funding::from,
         )
         .await
     }
@@ -698,9 +628,9 @@ impl Organisation {
     ) -> Result<List<Cooperation>> {
         many(
             &loaders(ctx)?.cooperations_of,
-            self.0.id,
+            self.meta.id,
             Paging::new(first, after)?,
-            Cooperation,
+            Cooperation::from,
         )
         .await
     }
@@ -713,466 +643,179 @@ impl Organisation {
     ) -> Result<List<Committee>> {
         many(
             &loaders(ctx)?.committees_of,
-            self.0.id,
+            self.meta.id,
             Paging::new(first, after)?,
-            Committee,
+            Committee::from,
         )
         .await
     }
 }
 
 // ---------------------------------------------------------------------------------------
-pub struct Contact(pub Record<ContactData>);
-
-#[Object]
+#[ComplexObject]
 impl Contact {
     /// Opaque global id (see `node`).
     async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Contact", self.0.id))
-    }
-    /// The record's UUID, as the REST API and CSV files use it.
-    async fn uuid(&self) -> Uuid {
-        self.0.id
-    }
-    /// Optimistic concurrency: send it back with an update or delete.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        Ok(global("Contact", self.meta.id))
     }
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         one(
             &loaders(ctx)?.organisations,
-            Some(self.0.data.organisation_id),
-            Organisation,
+            Some(self.organisation_id),
+            Organisation::from,
         )
         .await
-    }
-    async fn name(&self) -> &str {
-        &self.0.data.name
-    }
-    async fn function(&self) -> Option<&str> {
-        self.0.data.function.as_deref()
-    }
-    async fn email(&self) -> Option<&str> {
-        self.0.data.email.as_deref()
-    }
-    async fn phone(&self) -> Option<&str> {
-        self.0.data.phone.as_deref()
-    }
-    async fn primary(&self) -> bool {
-        self.0.data.primary
-    }
-    async fn topics(&self) -> &[String] {
-        &self.0.data.topics
-    }
-    async fn external_id(&self) -> Option<&str> {
-        self.0.data.external_id.as_deref()
     }
 }
 
 // ---------------------------------------------------------------------------------------
-pub struct Offering(pub Record<OfferingData>);
-
-#[Object]
+#[ComplexObject]
 impl Offering {
     /// Opaque global id (see `node`).
     async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Offering", self.0.id))
-    }
-    /// The record's UUID, as the REST API and CSV files use it.
-    async fn uuid(&self) -> Uuid {
-        self.0.id
-    }
-    /// Optimistic concurrency: send it back with an update or delete.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        Ok(global("Offering", self.meta.id))
     }
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         one(
             &loaders(ctx)?.organisations,
-            Some(self.0.data.organisation_id),
-            Organisation,
+            Some(self.organisation_id),
+            Organisation::from,
         )
         .await
     }
-    async fn title(&self) -> &str {
-        &self.0.data.title
-    }
-    async fn description(&self) -> Option<&str> {
-        self.0.data.description.as_deref()
-    }
-    /// `mentorship`, `language`, `counselling`, `education`, `employment`, `leisure`, `other`.
-    async fn category(&self) -> &str {
-        self.0.data.category.as_str()
-    }
-    async fn target_groups(&self) -> Vec<&str> {
-        self.0
-            .data
-            .target_groups
-            .iter()
-            .map(|t| t.as_str())
-            .collect()
-    }
-    /// ISO 639-1 codes.
-    async fn languages(&self) -> &[String] {
-        &self.0.data.languages
-    }
     /// The networks the offering serves.
-    async fn service_area(&self, ctx: &Context<'_>) -> Result<Vec<Network>> {
+    #[graphql(name = "serviceArea")]
+    async fn service_area_networks(&self, ctx: &Context<'_>) -> Result<Vec<Network>> {
         let found = loaders(ctx)?
             .networks
-            .load_many(self.0.data.service_area.iter().copied())
+            .load_many(self.service_area.iter().copied())
             .await
             .map_err(gql)?;
         Ok(self
-            .0
-            .data
             .service_area
             .iter()
-            .filter_map(|id| found.get(id).cloned().map(Network))
+            .filter_map(|id| found.get(id).cloned().map(Network::from))
             .collect())
-    }
-    async fn postcode(&self) -> Option<&str> {
-        self.0.data.postcode.as_deref()
-    }
-    async fn city(&self) -> Option<&str> {
-        self.0.data.city.as_deref()
-    }
-    async fn capacity(&self) -> Option<i32> {
-        self.0.data.capacity
-    }
-    async fn starts_on(&self) -> NaiveDate {
-        self.0.data.period.start
-    }
-    async fn ends_on(&self) -> Option<NaiveDate> {
-        self.0.data.period.end
-    }
-    async fn published(&self) -> bool {
-        self.0.data.published
-    }
-    async fn external_id(&self) -> Option<&str> {
-        self.0.data.external_id.as_deref()
     }
 }
 
 // ---------------------------------------------------------------------------------------
-pub struct Volunteer(pub Record<VolunteerData>);
-
-#[Object]
+#[ComplexObject]
 impl Volunteer {
     /// Opaque global id (see `node`).
     async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Volunteer", self.0.id))
-    }
-    /// The record's UUID, as the REST API and CSV files use it.
-    async fn uuid(&self) -> Uuid {
-        self.0.id
-    }
-    /// Optimistic concurrency: send it back with an update or delete.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        Ok(global("Volunteer", self.meta.id))
     }
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         one(
             &loaders(ctx)?.organisations,
-            Some(self.0.data.organisation_id),
-            Organisation,
+            Some(self.organisation_id),
+            Organisation::from,
         )
         .await
-    }
-    /// The organisation's pseudonymous reference; Verbund keeps no names of volunteers.
-    async fn reference(&self) -> &str {
-        &self.0.data.reference
-    }
-    /// How many mentorships the volunteer can carry at once.
-    async fn capacity(&self) -> i32 {
-        self.0.data.capacity
-    }
-    async fn languages(&self) -> &[String] {
-        &self.0.data.languages
-    }
-    async fn active(&self) -> bool {
-        self.0.data.active
-    }
-    async fn external_id(&self) -> Option<&str> {
-        self.0.data.external_id.as_deref()
     }
 }
 
 // ---------------------------------------------------------------------------------------
-pub struct Staff(pub Record<StaffData>);
-
-#[Object]
+#[ComplexObject]
 impl Staff {
     /// Opaque global id (see `node`).
     async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Staff", self.0.id))
-    }
-    /// The record's UUID, as the REST API and CSV files use it.
-    async fn uuid(&self) -> Uuid {
-        self.0.id
-    }
-    /// Optimistic concurrency: send it back with an update or delete.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        Ok(global("Staff", self.meta.id))
     }
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         one(
             &loaders(ctx)?.organisations,
-            Some(self.0.data.organisation_id),
-            Organisation,
+            Some(self.organisation_id),
+            Organisation::from,
         )
         .await
-    }
-    async fn reference(&self) -> &str {
-        &self.0.data.reference
-    }
-    async fn function(&self) -> Option<&str> {
-        self.0.data.function.as_deref()
-    }
-    async fn weekly_hours(&self) -> i32 {
-        self.0.data.weekly_hours
-    }
-    async fn external_id(&self) -> Option<&str> {
-        self.0.data.external_id.as_deref()
     }
 }
 
 // ---------------------------------------------------------------------------------------
-pub struct Mentorship(pub Record<MentorshipData>);
-
-#[Object]
+#[ComplexObject]
 impl Mentorship {
     /// Opaque global id (see `node`).
     async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Mentorship", self.0.id))
-    }
-    /// The record's UUID, as the REST API and CSV files use it.
-    async fn uuid(&self) -> Uuid {
-        self.0.id
-    }
-    /// Optimistic concurrency: send it back with an update or delete.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        Ok(global("Mentorship", self.meta.id))
     }
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         one(
             &loaders(ctx)?.organisations,
-            Some(self.0.data.organisation_id),
-            Organisation,
+            Some(self.organisation_id),
+            Organisation::from,
         )
         .await
     }
     async fn offering(&self, ctx: &Context<'_>) -> Result<Option<Offering>> {
-        one(&loaders(ctx)?.offerings, self.0.data.offering_id, Offering).await
+        one(&loaders(ctx)?.offerings, self.offering_id, Offering::from).await
     }
     async fn mentor(&self, ctx: &Context<'_>) -> Result<Option<Volunteer>> {
-        one(&loaders(ctx)?.volunteers, self.0.data.mentor_id, Volunteer).await
-    }
-    /// The organisation's pseudonymous reference for the mentee.
-    async fn mentee_ref(&self) -> Option<&str> {
-        self.0.data.mentee_ref.as_deref()
-    }
-    /// `one_to_one` or `group`.
-    async fn format(&self) -> &str {
-        self.0.data.format.as_str()
-    }
-    async fn target_group(&self) -> &str {
-        self.0.data.target_group.as_str()
-    }
-    /// `requested`, `matched`, `active`, `paused`, `ended` or `cancelled`.
-    async fn status(&self) -> &str {
-        self.0.data.status.as_str()
-    }
-    async fn requested_on(&self) -> NaiveDate {
-        self.0.data.requested_on
-    }
-    async fn matched_on(&self) -> Option<NaiveDate> {
-        self.0.data.matched_on
-    }
-    async fn started_on(&self) -> Option<NaiveDate> {
-        self.0.data.started_on
-    }
-    async fn ended_on(&self) -> Option<NaiveDate> {
-        self.0.data.ended_on
-    }
-    async fn end_reason(&self) -> Option<&str> {
-        self.0.data.end_reason.map(|r| r.as_str())
-    }
-    async fn external_id(&self) -> Option<&str> {
-        self.0.data.external_id.as_deref()
+        one(&loaders(ctx)?.volunteers, self.mentor_id, Volunteer::from).await
     }
 }
 
 // ---------------------------------------------------------------------------------------
-pub struct Cooperation(pub Record<CooperationData>);
-
-#[derive(SimpleObject)]
-pub struct Partner {
-    pub organisation_id: ID,
-    pub role: String,
-    pub resources: Option<String>,
-}
-
-#[Object]
+#[ComplexObject]
 impl Cooperation {
     /// Opaque global id (see `node`).
     async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Cooperation", self.0.id))
-    }
-    /// The record's UUID, as the REST API and CSV files use it.
-    async fn uuid(&self) -> Uuid {
-        self.0.id
-    }
-    /// Optimistic concurrency: send it back with an update or delete.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    async fn title(&self) -> &str {
-        &self.0.data.title
-    }
-    async fn goal(&self) -> &str {
-        &self.0.data.goal
+        Ok(global("Cooperation", self.meta.id))
     }
     /// The organisation that "wears the hat".
     async fn lead(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         one(
             &loaders(ctx)?.organisations,
-            Some(self.0.data.lead_organisation_id),
-            Organisation,
+            Some(self.lead_organisation_id),
+            Organisation::from,
         )
         .await
     }
     async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
         one(
             &loaders(ctx)?.networks,
-            Some(self.0.data.network_id),
-            Network,
+            Some(self.network_id),
+            Network::from,
         )
         .await
     }
-    async fn status(&self) -> &str {
-        self.0.data.status.as_str()
-    }
-    async fn starts_on(&self) -> NaiveDate {
-        self.0.data.period.start
-    }
-    async fn ends_on(&self) -> Option<NaiveDate> {
-        self.0.data.period.end
-    }
-    async fn partners(&self) -> Vec<Partner> {
-        self.0
-            .data
-            .partners
-            .iter()
-            .map(|p| Partner {
-                organisation_id: global("Organisation", p.organisation_id),
-                role: p.role.clone(),
-                resources: p.resources.clone(),
-            })
-            .collect()
+}
+
+#[ComplexObject]
+impl Partner {
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        one(
+            &loaders(ctx)?.organisations,
+            Some(self.organisation_id),
+            Organisation::from,
+        )
+        .await
     }
 }
 
 // ---------------------------------------------------------------------------------------
-pub struct Committee(pub Record<CommitteeData>);
-
-#[Object]
+#[ComplexObject]
 impl Committee {
     /// Opaque global id (see `node`).
     async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Committee", self.0.id))
-    }
-    /// The record's UUID, as the REST API and CSV files use it.
-    async fn uuid(&self) -> Uuid {
-        self.0.id
-    }
-    /// Optimistic concurrency: send it back with an update or delete.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    async fn name(&self) -> &str {
-        &self.0.data.name
-    }
-    async fn purpose(&self) -> Option<&str> {
-        self.0.data.purpose.as_deref()
+        Ok(global("Committee", self.meta.id))
     }
     async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
         one(
             &loaders(ctx)?.networks,
-            Some(self.0.data.network_id),
-            Network,
+            Some(self.network_id),
+            Network::from,
         )
         .await
     }
-    async fn member_organisation_ids(&self) -> Vec<ID> {
-        self.0
-            .data
-            .members
-            .iter()
-            .filter_map(|m| {
-                if let Member::Organisation(o) = m {
-                    Some(global("Organisation", *o))
-                } else {
-                    None
-                }
-            })
-            .collect()
+    /// The member organisations (those the caller may read).
+    async fn member_organisations(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        several(&loaders(ctx)?.organisations, &self.member_organisation_ids).await
     }
-    async fn member_contact_ids(&self) -> Vec<ID> {
-        self.0
-            .data
-            .members
-            .iter()
-            .filter_map(|m| {
-                if let Member::Contact(c) = m {
-                    Some(global("Contact", *c))
-                } else {
-                    None
-                }
-            })
-            .collect()
+    /// The member contact persons (those the caller may read).
+    async fn member_contacts(&self, ctx: &Context<'_>) -> Result<Vec<Contact>> {
+        several(&loaders(ctx)?.contacts, &self.member_contact_ids).await
     }
     async fn meetings(
         &self,
@@ -1182,116 +825,53 @@ impl Committee {
     ) -> Result<List<Meeting>> {
         many(
             &loaders(ctx)?.meetings_of,
-            self.0.id,
+            self.meta.id,
             Paging::new(first, after)?,
-            Meeting,
+            Meeting::from,
         )
         .await
     }
 }
 
-pub struct Meeting(pub Record<MeetingData>);
-
-#[Object]
+#[ComplexObject]
 impl Meeting {
     /// Opaque global id (see `node`).
     async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Meeting", self.0.id))
-    }
-    /// The record's UUID, as the REST API and CSV files use it.
-    async fn uuid(&self) -> Uuid {
-        self.0.id
-    }
-    /// Optimistic concurrency: send it back with an update or delete.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        Ok(global("Meeting", self.meta.id))
     }
     async fn committee(&self, ctx: &Context<'_>) -> Result<Option<Committee>> {
         one(
             &loaders(ctx)?.committees,
-            Some(self.0.data.committee_id),
-            Committee,
+            Some(self.committee_id),
+            Committee::from,
         )
         .await
-    }
-    async fn held_on(&self) -> NaiveDate {
-        self.0.data.held_on
-    }
-    async fn topic(&self) -> &str {
-        &self.0.data.topic
-    }
-    async fn outcome(&self) -> Option<&str> {
-        self.0.data.outcome.as_deref()
     }
 }
 
 // ---------------------------------------------------------------------------------------
-pub struct Funding(pub Record<FundingData>);
-
-#[Object]
+#[ComplexObject]
 impl Funding {
     /// Opaque global id (see `node`).
     async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Funding", self.0.id))
+        Ok(global("Funding", self.meta.id))
     }
-    /// The record's UUID, as the REST API and CSV files use it.
-    async fn uuid(&self) -> Uuid {
-        self.0.id
-    }
-    /// Optimistic concurrency: send it back with an update or delete.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    /// The grant this funding passes on from.
+    async fn passed_on_from(&self, ctx: &Context<'_>) -> Result<Option<Funding>> {
+        one(
+            &loaders(ctx)?.fundings,
+            self.passed_on_from_id,
+            Funding::from,
+        )
+        .await
     }
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         one(
             &loaders(ctx)?.organisations,
-            Some(self.0.data.organisation_id),
-            Organisation,
+            Some(self.organisation_id),
+            Organisation::from,
         )
         .await
-    }
-    /// `federal`, `state`, `municipal`, `foundation` or `other`.
-    async fn funder_kind(&self) -> &str {
-        self.0.data.funder_kind.as_str()
-    }
-    async fn funder_name(&self) -> &str {
-        &self.0.data.funder_name
-    }
-    async fn programme(&self) -> &str {
-        &self.0.data.programme
-    }
-    /// Euro cents.
-    async fn amount_cents(&self) -> i64 {
-        self.0.data.amount_cents
-    }
-    async fn starts_on(&self) -> NaiveDate {
-        self.0.data.period.start
-    }
-    async fn ends_on(&self) -> Option<NaiveDate> {
-        self.0.data.period.end
-    }
-    /// The grant this funding passes on from (a programme partner's contingent).
-    async fn passed_on_from_id(&self) -> Option<ID> {
-        self.0.data.passed_on_from_id.map(|f| global("Funding", f))
-    }
-    /// For a contingent: the mentorships promised for the amount.
-    async fn contingent_mentorships(&self) -> Option<i32> {
-        self.0.data.contingent_mentorships
-    }
-    async fn external_id(&self) -> Option<&str> {
-        self.0.data.external_id.as_deref()
     }
 }
 

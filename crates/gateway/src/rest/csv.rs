@@ -5,7 +5,6 @@
 //! organisation's own `externalId`, so importing the same file twice changes nothing.
 //! Export writes the same columns (plus `id`), page by page as a stream.
 
-use super::dto::*;
 use super::extract::{Caller, Writer};
 use super::problem::{Problem, malformed};
 use crate::error::{ApiError, Code};
@@ -31,72 +30,45 @@ enum Kind {
     List,
 }
 
-type Columns = &'static [(&'static str, Kind)];
+/// A file's columns: the fields of the resource's one input type, in its order (the key
+/// `externalId` first), each read as the type its schema declares.
+type Columns = std::sync::Arc<[(String, Kind)]>;
 
-const ORGANISATION: Columns = &[
-    ("externalId", Kind::Text),
-    ("kind", Kind::Text),
-    ("sector", Kind::Text),
-    ("networkId", Kind::Id),
-    ("parentOrganisationId", Kind::Id),
-    ("name", Kind::Text),
-    ("street", Kind::Text),
-    ("postcode", Kind::Text),
-    ("city", Kind::Text),
-    ("email", Kind::Text),
-    ("phone", Kind::Text),
-    ("website", Kind::Text),
-    ("description", Kind::Text),
-];
-const CONTACT: Columns = &[
-    ("externalId", Kind::Text),
-    ("organisationId", Kind::Id),
-    ("name", Kind::Text),
-    ("function", Kind::Text),
-    ("email", Kind::Text),
-    ("phone", Kind::Text),
-    ("primary", Kind::Bool),
-    ("topics", Kind::List),
-];
-const OFFERING: Columns = &[
-    ("externalId", Kind::Text),
-    ("organisationId", Kind::Id),
-    ("title", Kind::Text),
-    ("description", Kind::Text),
-    ("category", Kind::Text),
-    ("targetGroups", Kind::List),
-    ("languages", Kind::List),
-    ("serviceArea", Kind::List),
-    ("postcode", Kind::Text),
-    ("city", Kind::Text),
-    ("capacity", Kind::Int),
-    ("startsOn", Kind::Date),
-    ("endsOn", Kind::Date),
-    ("published", Kind::Bool),
-];
-const VOLUNTEER: Columns = &[
-    ("externalId", Kind::Text),
-    ("organisationId", Kind::Id),
-    ("reference", Kind::Text),
-    ("capacity", Kind::Int),
-    ("languages", Kind::List),
-    ("active", Kind::Bool),
-];
-const MENTORSHIP: Columns = &[
-    ("externalId", Kind::Text),
-    ("organisationId", Kind::Id),
-    ("offeringId", Kind::Id),
-    ("mentorId", Kind::Id),
-    ("menteeRef", Kind::Text),
-    ("format", Kind::Text),
-    ("targetGroup", Kind::Text),
-    ("status", Kind::Text),
-    ("requestedOn", Kind::Date),
-    ("matchedOn", Kind::Date),
-    ("startedOn", Kind::Date),
-    ("endedOn", Kind::Date),
-    ("endReason", Kind::Text),
-];
+fn columns_of<I: utoipa::PartialSchema>() -> Columns {
+    use utoipa::openapi::{RefOr, schema::Schema};
+    let RefOr::T(Schema::Object(object)) = I::schema() else {
+        return Vec::new().into();
+    };
+    let mut columns = Vec::new();
+    // The properties keep their declaration order (utoipa's `preserve_order`).
+    for (name, property) in object.properties {
+        let p = serde_json::to_value(property).unwrap_or_default();
+        let types = match &p["type"] {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let kind = if types.contains(&"array") {
+            Kind::List
+        } else if types.contains(&"boolean") {
+            Kind::Bool
+        } else if types.contains(&"integer") {
+            Kind::Int
+        } else {
+            match p["format"].as_str() {
+                Some("uuid") => Kind::Id,
+                Some("date") => Kind::Date,
+                _ => Kind::Text,
+            }
+        };
+        columns.push((name, kind));
+    }
+    if let Some(at) = columns.iter().position(|(c, _)| c == "externalId") {
+        let key = columns.remove(at);
+        columns.insert(0, key);
+    }
+    columns.into()
+}
 
 /// Columns an export adds and an import ignores.
 const BOOKKEEPING: &[&str] = &["id", "version", "createdAt", "updatedAt"];
@@ -197,7 +169,11 @@ fn read(bytes: &[u8], columns: Columns) -> Result<Vec<Row>, ApiError> {
                     h.clone(),
                     format!(
                         "unknown column; the columns are {}",
-                        columns.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
+                        columns
+                            .iter()
+                            .map(|c| c.0.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 ));
                 kinds.push(None);
@@ -247,7 +223,7 @@ fn read(bytes: &[u8], columns: Columns) -> Result<Vec<Row>, ApiError> {
     }
 }
 
-async fn import<T, I>(
+async fn import<T>(
     s: Scoped,
     charge: Option<crate::rate::Charge>,
     headers: &HeaderMap,
@@ -257,7 +233,7 @@ async fn import<T, I>(
 where
     T: Importable,
     T::Data: PartialEq,
-    I: DeserializeOwned + Into<T::Input>,
+    T::Input: DeserializeOwned,
 {
     let csv_type = headers
         .get(CONTENT_TYPE)
@@ -286,7 +262,7 @@ where
     let mut data = Vec::new();
     let mut numbers = Vec::new();
     for (row, obj) in rows {
-        let input: I = match serde_json::from_value(Value::Object(obj)) {
+        let input: T::Input = match serde_json::from_value(Value::Object(obj)) {
             Ok(i) => i,
             Err(e) => {
                 let text = e.to_string();
@@ -295,7 +271,7 @@ where
                 continue;
             }
         };
-        match T::parse(&s, input.into()).await {
+        match T::parse(&s, input).await {
             Ok(d) => {
                 data.push(d);
                 numbers.push(row);
@@ -435,41 +411,44 @@ where
         for r in items {
             let v = serde_json::to_value(O::from(r)).unwrap_or_default();
             let mut fields = vec![text_of(Kind::Id, &v["id"])];
-            fields.extend(columns.iter().map(|(c, k)| text_of(*k, &v[*c])));
+            fields.extend(columns.iter().map(|(c, k)| text_of(*k, &v[c.as_str()])));
             out.extend_from_slice(&line(fields));
         }
         Bytes::from(out)
     };
     let head = line(header);
     let state = (Some(first), s);
-    let stream = futures::stream::unfold(state, move |(page, s)| async move {
-        let page = page?;
-        let cursor = if page.has_next {
-            page.end_cursor()
-        } else {
-            None
-        };
-        let chunk = rows(page.items);
-        let next = match cursor {
-            Some(after) => match s
-                .list::<T>(
-                    &T::Filter::default(),
-                    &PageRequest {
-                        first: 500,
-                        after: Some(after),
-                    },
-                )
-                .await
-            {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    tracing::error!(error = %e, "export stopped");
-                    None
-                }
-            },
-            None => None,
-        };
-        Some((Ok::<Bytes, std::io::Error>(chunk), (next, s)))
+    let stream = futures::stream::unfold(state, move |(page, s)| {
+        let rows = rows.clone();
+        async move {
+            let page = page?;
+            let cursor = if page.has_next {
+                page.end_cursor()
+            } else {
+                None
+            };
+            let chunk = rows(page.items);
+            let next = match cursor {
+                Some(after) => match s
+                    .list::<T>(
+                        &T::Filter::default(),
+                        &PageRequest {
+                            first: 500,
+                            after: Some(after),
+                        },
+                    )
+                    .await
+                {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        tracing::error!(error = %e, "export stopped");
+                        None
+                    }
+                },
+                None => None,
+            };
+            Some((Ok::<Bytes, std::io::Error>(chunk), (next, s)))
+        }
     });
     let body = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(head) })
         .chain_stream(stream);
@@ -492,7 +471,7 @@ trait Chain: futures::Stream + Sized {
 impl<S: futures::Stream> Chain for S {}
 
 macro_rules! csv_resource {
-    ($import:ident, $export:ident, $table:ty, $in:ty, $out:ty, $columns:expr, $import_path:literal, $export_path:literal, $tag:literal) => {
+    ($import:ident, $export:ident, $table:ty, $out:ty, $import_path:literal, $export_path:literal, $tag:literal) => {
         #[doc = "Import a CSV file"]
         #[utoipa::path(post, path = $import_path, tag = $tag,
             request_body(content = String, content_type = "text/csv", description = "UTF-8 (BOM allowed), comma or semicolon, a header row with the export's columns; `externalId` required"),
@@ -510,7 +489,7 @@ macro_rules! csv_resource {
                 (status = 429, description = "Over the rate limit (an import counts by its rows)", body = Problem, content_type = "application/problem+json"),
             ))]
         pub async fn $import(Writer(s): Writer, charge: Option<axum::Extension<crate::rate::Charge>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-            import::<$table, $in>(s, charge.map(|c| c.0), &headers, body, $columns).await
+            import::<$table>(s, charge.map(|c| c.0), &headers, body, columns_of::<<$table as Table>::Input>()).await
         }
 
         #[doc = "Export as CSV"]
@@ -523,7 +502,7 @@ macro_rules! csv_resource {
                 (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
             ))]
         pub async fn $export(Caller(s): Caller, super::extract::Params(p): super::extract::Params<ExportParams>) -> Result<Response, ApiError> {
-            export::<$table, $out>(s, p, $columns).await
+            export::<$table, $out>(s, p, columns_of::<<$table as Table>::Input>()).await
         }
     };
 }
@@ -532,9 +511,7 @@ csv_resource!(
     import_organisations,
     export_organisations,
     Organisations,
-    OrganisationIn,
-    OrganisationOut,
-    ORGANISATION,
+    crate::views::Organisation,
     "/api/v1/organisations/import",
     "/api/v1/organisations/export",
     "organisations"
@@ -543,9 +520,7 @@ csv_resource!(
     import_contacts,
     export_contacts,
     Contacts,
-    ContactIn,
-    ContactOut,
-    CONTACT,
+    crate::views::Contact,
     "/api/v1/contacts/import",
     "/api/v1/contacts/export",
     "contacts"
@@ -554,9 +529,7 @@ csv_resource!(
     import_offerings,
     export_offerings,
     Offerings,
-    OfferingIn,
-    OfferingOut,
-    OFFERING,
+    crate::views::Offering,
     "/api/v1/offerings/import",
     "/api/v1/offerings/export",
     "offerings"
@@ -565,9 +538,7 @@ csv_resource!(
     import_volunteers,
     export_volunteers,
     Volunteers,
-    VolunteerIn,
-    VolunteerOut,
-    VOLUNTEER,
+    crate::views::Volunteer,
     "/api/v1/volunteers/import",
     "/api/v1/volunteers/export",
     "volunteers"
@@ -576,9 +547,7 @@ csv_resource!(
     import_mentorships,
     export_mentorships,
     Mentorships,
-    MentorshipIn,
-    MentorshipOut,
-    MENTORSHIP,
+    crate::views::Mentorship,
     "/api/v1/mentorships/import",
     "/api/v1/mentorships/export",
     "mentorships"

@@ -509,7 +509,7 @@ pub async fn transition(
         .transition_mentorship(id, version, to, on, reason)
         .await
         .map_err(precondition)?;
-    Ok(record_response::<_, super::dto::MentorshipOut>(
+    Ok(record_response::<_, crate::views::Mentorship>(
         StatusCode::OK,
         r,
         None,

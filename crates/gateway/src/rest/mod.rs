@@ -24,6 +24,15 @@ use problem::Problem;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use verbund_domain::committee::{CommitteeInput, MeetingInput};
+use verbund_domain::contact::ContactInput;
+use verbund_domain::cooperation::CooperationInput;
+use verbund_domain::funding::FundingInput;
+use verbund_domain::mentorship::MentorshipInput;
+use verbund_domain::network::NetworkInput;
+use verbund_domain::offering::OfferingInput;
+use verbund_domain::organisation::OrganisationInput;
+use verbund_domain::people::{StaffInput, VolunteerInput};
 use verbund_persistence::tables::*;
 
 macro_rules! resource {
@@ -152,37 +161,37 @@ macro_rules! resource {
     };
 }
 
-resource!(networks, Networks, NetworkIn, NetworkOut, NetworkParams, "/api/v1/networks", "/api/v1/networks/{id}", "networks",
+resource!(networks, Networks, NetworkInput, crate::views::Network, NetworkParams, "/api/v1/networks", "/api/v1/networks/{id}", "networks",
     reads: "Every role, also without a token: networks are public.",
     writes: "Roles: federal_admin; state_coordinator and regional_coordinator within their network's subtree.");
-resource!(organisations, Organisations, OrganisationIn, OrganisationOut, OrganisationParams, "/api/v1/organisations", "/api/v1/organisations/{id}", "organisations",
+resource!(organisations, Organisations, OrganisationInput, crate::views::Organisation, OrganisationParams, "/api/v1/organisations", "/api/v1/organisations/{id}", "organisations",
     reads: "Every role. federal_admin all; coordinators their subtree; org_admin and org_member their organisation and its members; ministry_analyst and anonymous the public directory (no street, e-mail, phone).",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin its own organisation (update only).");
-resource!(contacts, Contacts, ContactIn, ContactOut, OwnedParams, "/api/v1/contacts", "/api/v1/contacts/{id}", "contacts",
+resource!(contacts, Contacts, ContactInput, crate::views::Contact, OwnedParams, "/api/v1/contacts", "/api/v1/contacts/{id}", "contacts",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members. Never ministry_analyst or anonymous.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin its organisation.");
-resource!(offerings, Offerings, OfferingIn, OfferingOut, OfferingParams, "/api/v1/offerings", "/api/v1/offerings/{id}", "offerings",
+resource!(offerings, Offerings, OfferingInput, crate::views::Offering, OfferingParams, "/api/v1/offerings", "/api/v1/offerings/{id}", "offerings",
     reads: "Every role; ministry_analyst and anonymous see published offerings only.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin its organisation.");
-resource!(volunteers, Volunteers, VolunteerIn, VolunteerOut, OwnedParams, "/api/v1/volunteers", "/api/v1/volunteers/{id}", "volunteers",
+resource!(volunteers, Volunteers, VolunteerInput, crate::views::Volunteer, OwnedParams, "/api/v1/volunteers", "/api/v1/volunteers/{id}", "volunteers",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation.");
-resource!(staff, StaffMembers, StaffIn, StaffOut, OwnedParams, "/api/v1/staff", "/api/v1/staff/{id}", "staff",
+resource!(staff, StaffMembers, StaffInput, crate::views::Staff, OwnedParams, "/api/v1/staff", "/api/v1/staff/{id}", "staff",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin its organisation.");
-resource!(mentorships, Mentorships, MentorshipIn, MentorshipOut, MentorshipParams, "/api/v1/mentorships", "/api/v1/mentorships/{id}", "mentorships",
+resource!(mentorships, Mentorships, MentorshipInput, crate::views::Mentorship, MentorshipParams, "/api/v1/mentorships", "/api/v1/mentorships/{id}", "mentorships",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation.");
-resource!(cooperations, Cooperations, CooperationIn, CooperationOut, CooperationParams, "/api/v1/cooperations", "/api/v1/cooperations/{id}", "cooperations",
+resource!(cooperations, Cooperations, CooperationInput, crate::views::Cooperation, CooperationParams, "/api/v1/cooperations", "/api/v1/cooperations/{id}", "cooperations",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member the cooperations their organisation (or a member) leads or joins.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin the cooperations its organisation leads.");
-resource!(committees, Committees, CommitteeIn, CommitteeOut, CommitteeParams, "/api/v1/committees", "/api/v1/committees/{id}", "committees",
+resource!(committees, Committees, CommitteeInput, crate::views::Committee, CommitteeParams, "/api/v1/committees", "/api/v1/committees/{id}", "committees",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member the committees their organisation sits on.",
     writes: "Roles: federal_admin; state_coordinator and regional_coordinator within their network's subtree.");
-resource!(meetings, Meetings, MeetingIn, MeetingOut, MeetingParams, "/api/v1/meetings", "/api/v1/meetings/{id}", "committees",
+resource!(meetings, Meetings, MeetingInput, crate::views::Meeting, MeetingParams, "/api/v1/meetings", "/api/v1/meetings/{id}", "committees",
     reads: "Like the meeting's committee.",
     writes: "Roles: federal_admin; state_coordinator and regional_coordinator within their network's subtree.");
-resource!(fundings, Fundings, FundingIn, FundingOut, OwnedParams, "/api/v1/fundings", "/api/v1/fundings/{id}", "fundings",
+resource!(fundings, Fundings, FundingInput, crate::views::Funding, OwnedParams, "/api/v1/fundings", "/api/v1/fundings/{id}", "fundings",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin its organisation.");
 
@@ -193,7 +202,7 @@ resource!(fundings, Fundings, FundingIn, FundingOut, OwnedParams, "/api/v1/fundi
            ("If-Match" = Option<String>, Header, description = "Required: the ETag read before (`*` for any). Without it: 428; with an old one: 412")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The moved mentorship", body = MentorshipOut, headers(("ETag" = String, description = "The new version"))),
+        (status = 200, description = "The moved mentorship", body = crate::views::Mentorship, headers(("ETag" = String, description = "The new version"))),
         (status = 400, description = "Malformed JSON, id or header", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not move it", body = Problem, content_type = "application/problem+json"),
@@ -258,7 +267,7 @@ macro_rules! personal {
 personal!(
     contact_rights,
     Contacts,
-    ContactOut,
+    crate::views::Contact,
     "/api/v1/contacts/{id}/erasure",
     "/api/v1/contacts/{id}/personal-data",
     "contacts"
@@ -266,7 +275,7 @@ personal!(
 personal!(
     volunteer_rights,
     Volunteers,
-    VolunteerOut,
+    crate::views::Volunteer,
     "/api/v1/volunteers/{id}/erasure",
     "/api/v1/volunteers/{id}/personal-data",
     "volunteers"
@@ -274,7 +283,7 @@ personal!(
 personal!(
     staff_rights,
     StaffMembers,
-    StaffOut,
+    crate::views::Staff,
     "/api/v1/staff/{id}/erasure",
     "/api/v1/staff/{id}/personal-data",
     "staff"
