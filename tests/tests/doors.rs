@@ -1324,3 +1324,132 @@ async fn lists_carry_a_total_on_request() {
         "no person for anonymous: {volunteers}"
     );
 }
+
+/// One definition per resource: the same record reads the same through REST and GraphQL —
+/// every field REST gives (and its value) is a GraphQL field of the same name, `id` being
+/// GraphQL's `uuid`; enums are the same words; links are UUIDs in `…Id` fields in both.
+async fn both_doors_read_alike(pg: Option<PgDatabase>) {
+    let s = start(pg);
+    for (path, list) in [
+        ("networks", "networks"),
+        ("organisations", "organisations"),
+        ("contacts", "contacts"),
+        ("offerings", "offerings"),
+        ("volunteers", "volunteers"),
+        ("staff", "staff"),
+        ("mentorships", "mentorships"),
+        ("cooperations", "cooperations"),
+        ("committees", "committees"),
+        ("fundings", "fundings"),
+    ] {
+        let page = s.get(&format!("/api/v1/{path}?first=1")).await;
+        let rest = page["items"][0].as_object().cloned().expect("a record");
+        // GraphQL's names for REST's fields.
+        let gql_name = |k: &str| match k {
+            "id" => "uuid".to_owned(),
+            "serviceArea" => "serviceAreaIds".to_owned(),
+            "partners" => "partners { organisationId role resources }".to_owned(),
+            k => k.to_owned(),
+        };
+        let fields: Vec<String> = rest.keys().map(|k| gql_name(k)).collect();
+        let q = format!(
+            "{{ {list}(first: 1) {{ edges {{ node {{ {} }} }} }} }}",
+            fields.join(" ")
+        );
+        let out = graphql(&s.server, &q, Some(&s.admin)).await;
+        assert!(out["errors"].is_null(), "{path}: {out}");
+        let node = &out["data"][list]["edges"][0]["node"];
+        for (k, v) in &rest {
+            let g = gql_name(k);
+            let g = g.split(' ').next().unwrap_or_default();
+            let got = &node[g];
+            // Times: the same instant, perhaps written with other digits.
+            if k.ends_with("At") {
+                assert_eq!(
+                    v.as_str().map(|t| t.get(..19)),
+                    got.as_str().map(|t| t.get(..19)),
+                    "{path}.{k}"
+                );
+            } else {
+                assert_eq!(v, got, "{path}.{k} through REST and GraphQL");
+            }
+        }
+    }
+    // Links as objects, beside the UUIDs.
+    let out = graphql(
+        &s.server,
+        "{ committees(first: 5) { edges { node { memberOrganisationIds memberOrganisations { uuid name } } } }
+           fundings(first: 100) { edges { node { passedOnFromId passedOnFrom { uuid } } } }
+           cooperations(first: 1) { edges { node { partners { organisationId organisation { uuid } } } } } }",
+        Some(&s.admin),
+    )
+    .await;
+    assert!(out["errors"].is_null(), "{out}");
+    for c in out["data"]["committees"]["edges"]
+        .as_array()
+        .expect("committees")
+    {
+        let ids = &c["node"]["memberOrganisationIds"];
+        let objects: Vec<&Value> = c["node"]["memberOrganisations"]
+            .as_array()
+            .expect("members")
+            .iter()
+            .map(|o| &o["uuid"])
+            .collect();
+        assert_eq!(
+            ids.as_array().map(|a| a.iter().collect::<Vec<_>>()),
+            Some(objects)
+        );
+    }
+    let fundings = out["data"]["fundings"]["edges"]
+        .as_array()
+        .expect("fundings");
+    assert!(
+        fundings
+            .iter()
+            .any(|f| !f["node"]["passedOnFromId"].is_null()),
+        "the demo passes funding on"
+    );
+    for f in fundings {
+        assert_eq!(
+            f["node"]["passedOnFromId"], f["node"]["passedOnFrom"]["uuid"],
+            "{f}"
+        );
+    }
+    for p in out["data"]["cooperations"]["edges"][0]["node"]["partners"]
+        .as_array()
+        .expect("partners")
+    {
+        assert_eq!(p["organisationId"], p["organisation"]["uuid"]);
+    }
+    // A GraphQL enum takes and gives the same words as REST.
+    let out = graphql(
+        &s.server,
+        "{ __type(name: \"TargetGroup\") { enumValues { name } } }",
+        Some(&s.admin),
+    )
+    .await;
+    let words: Vec<&str> = out["data"]["__type"]["enumValues"]
+        .as_array()
+        .expect("an enum")
+        .iter()
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    assert!(
+        words.contains(&"young_people") && words.contains(&"refugees"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn one_record_reads_alike_through_both_doors_sqlite() {
+    both_doors_read_alike(None).await;
+}
+
+#[tokio::test]
+async fn one_record_reads_alike_through_both_doors_postgres() {
+    let Some(pg) = PgDatabase::create() else {
+        return;
+    };
+    both_doors_read_alike(Some(pg)).await;
+}
