@@ -131,6 +131,28 @@ impl Organisation {
     }
 }
 
+impl From<&Organisation> for OrganisationInput {
+    /// The input that gives this organisation again (a representation sent back).
+    fn from(o: &Organisation) -> Self {
+        let o = o.clone();
+        OrganisationInput {
+            kind: o.kind.as_str().into(),
+            sector: o.sector.as_str().into(),
+            network_id: o.network_id,
+            parent_organisation_id: o.parent_organisation_id,
+            name: o.name,
+            street: o.street,
+            postcode: o.postcode,
+            city: o.city,
+            email: o.email,
+            phone: o.phone,
+            website: o.website,
+            description: o.description,
+            external_id: o.external_id,
+        }
+    }
+}
+
 /// Blank optional strings count as absent.
 pub(crate) fn nonblank(raw: Option<String>) -> Option<String> {
     raw.filter(|s| !s.trim().is_empty())

@@ -22,24 +22,6 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("date")
 }
 
-fn org_input(o: &Organisation) -> OrganisationInput {
-    OrganisationInput {
-        kind: o.kind.as_str().into(),
-        sector: o.sector.as_str().into(),
-        network_id: o.network_id,
-        parent_organisation_id: o.parent_organisation_id,
-        name: o.name.clone(),
-        street: o.street.clone(),
-        postcode: o.postcode.clone(),
-        city: o.city.clone(),
-        email: o.email.clone(),
-        phone: o.phone.clone(),
-        website: o.website.clone(),
-        description: o.description.clone(),
-        external_id: o.external_id.clone(),
-    }
-}
-
 fn mentorship_input(m: &Mentorship) -> MentorshipInput {
     MentorshipInput {
         organisation_id: m.organisation_id,
@@ -179,7 +161,7 @@ async fn random_writes(store: &Store, s: &Scoped, rng: &mut StdRng, n: usize) {
                 // An organisation changes kind or region: all it contributes moves.
                 let o = orgs.choose(rng).expect("org");
                 let current = s.get::<Organisations>(o.id).await.expect("org");
-                let mut input = org_input(&current.data);
+                let mut input = OrganisationInput::from(&current.data);
                 if current.data.kind == OrganisationKind::Member {
                     input.kind = if rng.random_bool(0.5) {
                         "other"
