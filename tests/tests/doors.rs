@@ -912,6 +912,35 @@ async fn bad_filters_are_the_same_error_through_every_door() {
             );
         }
     }
+    // Paging: one reading of `first` and `after` for both doors.
+    for (field, bad, literal) in [
+        ("first", "0", "0"),
+        ("first", "101", "101"),
+        ("after", "not-a-cursor", "\"not-a-cursor\""),
+    ] {
+        let (status, problem) = s
+            .send(
+                s.http.get(
+                    s.server
+                        .url(&format!("/api/v1/organisations?{field}={bad}")),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["code"], "VALIDATION");
+        assert_eq!(problem["fields"][0]["field"], field, "{problem}");
+        let q = format!("{{ organisations({field}: {literal}) {{ totalCount }} }}");
+        let r = graphql(&s.server, &q, Some(&s.admin)).await;
+        assert_eq!(
+            r["errors"][0]["extensions"]["code"], "VALIDATION",
+            "{q}: {r}"
+        );
+        assert_eq!(r["errors"][0]["extensions"]["field"], field, "{q}: {r}");
+        assert_eq!(
+            r["errors"][0]["extensions"]["fields"][0]["reason"], problem["fields"][0]["reason"],
+            "the same words: {r}"
+        );
+    }
 }
 
 /// One primary contact per organisation, through every door that writes contacts.
@@ -1452,4 +1481,225 @@ async fn one_record_reads_alike_through_both_doors_postgres() {
         return;
     };
     both_doors_read_alike(Some(pg)).await;
+}
+
+/// The association register entry (issue 13, the one new field): written and read through
+/// REST, PATCH, GraphQL and CSV alike, refused alike when it is half or malformed.
+async fn register_entry(pg: Option<PgDatabase>) {
+    let s = start(pg);
+    let page = s.get("/api/v1/organisations?kind=member&first=1").await;
+    let org = page["items"][0].clone();
+    let id = org["id"].as_str().expect("id").to_owned();
+    assert!(
+        org["registerNumber"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("VR ")),
+        "the demo: {org}"
+    );
+    // PATCH a new entry (normalised), read it back through GraphQL.
+    let (status, patched) = s
+        .send(
+            s.http
+                .patch(s.server.url(&format!("/api/v1/organisations/{id}")))
+                .header("if-match", format!("\"{}\"", org["version"]))
+                .header("content-type", "application/merge-patch+json")
+                .body(r#"{"registerCourt":"Amtsgericht Berlin-Charlottenburg","registerNumber":"VR  12345B"}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["registerNumber"], "VR 12345 B");
+    let read = s.get(&format!("/api/v1/organisations/{id}")).await;
+    assert_eq!(
+        read, patched,
+        "a write answers with the record a read gives"
+    );
+    let out = graphql(
+        &s.server,
+        &format!("{{ organisation(id: \"{id}\") {{ registerCourt registerNumber }} }}"),
+        Some(&s.admin),
+    )
+    .await;
+    assert_eq!(
+        out["data"]["organisation"]["registerCourt"], "Amtsgericht Berlin-Charlottenburg",
+        "{out}"
+    );
+    assert_eq!(out["data"]["organisation"]["registerNumber"], "VR 12345 B");
+    // A number without its court: the same 422 and field through REST and GraphQL.
+    let mut half = patched.clone();
+    half["registerCourt"] = Value::Null;
+    let (status, body) = s
+        .send(
+            s.http
+                .put(s.server.url(&format!("/api/v1/organisations/{id}")))
+                .header("if-match", format!("\"{}\"", patched["version"]))
+                .json(&half),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["code"], "VALIDATION");
+    assert_eq!(body["fields"][0]["field"], "registerCourt", "{body}");
+    let out = graphql(
+        &s.server,
+        &format!(
+            "mutation {{ updateOrganisation(id: \"{id}\", version: {}, input: {{ kind: \"member\", sector: {}, networkId: {}, parentOrganisationId: {}, name: {}, registerNumber: \"VR 1\" }}) {{ id }} }}",
+            patched["version"], patched["sector"], patched["networkId"], patched["parentOrganisationId"], patched["name"]
+        ),
+        Some(&s.admin),
+    )
+    .await;
+    assert_eq!(
+        out["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{out}"
+    );
+    assert_eq!(
+        out["errors"][0]["extensions"]["field"], "registerCourt",
+        "{out}"
+    );
+    // The CSV files carry the columns; a malformed number is named by row and column.
+    let (status, text) = {
+        let res = s
+            .http
+            .get(s.server.url("/api/v1/organisations/export"))
+            .bearer_auth(&s.admin)
+            .send()
+            .await
+            .expect("export");
+        (res.status(), res.text().await.expect("text"))
+    };
+    assert_eq!(status, StatusCode::OK);
+    let header = text.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("registerCourt") && header.contains("registerNumber"),
+        "{header}"
+    );
+    assert!(text.contains("VR 12345 B"), "the patched entry is exported");
+    let csv = format!(
+        "externalId,kind,sector,networkId,name,registerCourt,registerNumber\nREG-1,member,civil_society,{},Neuer Verein,Amtsgericht Leipzig,XY 1\n",
+        patched["networkId"].as_str().unwrap_or_default()
+    );
+    let (status, body) = s
+        .send(
+            s.http
+                .post(s.server.url("/api/v1/organisations/import"))
+                .header("content-type", "text/csv")
+                .body(csv),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("registerNumber"), "{body}");
+}
+
+#[tokio::test]
+async fn the_register_entry_goes_through_every_door_sqlite() {
+    register_entry(None).await;
+}
+
+#[tokio::test]
+async fn the_register_entry_goes_through_every_door_postgres() {
+    if let Some(pg) = PgDatabase::create() {
+        register_entry(Some(pg)).await;
+    }
+}
+
+/// An organisation's token may leave out `organisationId`: its own organisation, through
+/// REST, GraphQL and CSV alike. A caller not anchored at one organisation must name it (the
+/// same 422 naming `organisationId` in every door).
+async fn own_organisation_by_default(pg: Option<PgDatabase>) {
+    let s = start(pg);
+    let page = s.get("/api/v1/organisations?kind=member&first=1").await;
+    let org = page["items"][0]["id"]
+        .as_str()
+        .expect("a member")
+        .to_owned();
+    let mut args: Vec<&str> = s.db.iter().map(String::as_str).collect();
+    args.extend(["--role", "org_admin", "--organisation", &org]);
+    let org_admin = token(&s._dir.0, &args);
+    let post = |tok: String, body: Value| {
+        let req = s
+            .http
+            .post(s.server.url("/api/v1/volunteers"))
+            .bearer_auth(tok)
+            .json(&body);
+        async move {
+            let res = req.send().await.expect("post");
+            let status = res.status();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, created) = post(
+        org_admin.clone(),
+        json!({ "reference": "EA-DEFAULT-1", "capacity": 2 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["organisationId"], org.as_str());
+    let out = graphql(
+        &s.server,
+        "mutation { createVolunteer(input: { reference: \"EA-DEFAULT-2\", capacity: 1 }) { organisationId } }",
+        Some(&org_admin),
+    )
+    .await;
+    assert_eq!(
+        out["data"]["createVolunteer"]["organisationId"],
+        org.as_str(),
+        "{out}"
+    );
+    let res = s
+        .http
+        .post(s.server.url("/api/v1/volunteers/import"))
+        .bearer_auth(&org_admin)
+        .header("content-type", "text/csv")
+        .body("externalId;reference;capacity\nDEFAULT-3;EA-DEFAULT-3;1\n")
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+    let mine = s
+        .get(&format!(
+            "/api/v1/volunteers?organisationId={org}&first=100"
+        ))
+        .await;
+    let refs: Vec<&str> = mine["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|v| v["reference"].as_str())
+        .collect();
+    for r in ["EA-DEFAULT-1", "EA-DEFAULT-2", "EA-DEFAULT-3"] {
+        assert!(refs.contains(&r), "{r} in {refs:?}");
+    }
+    // The federal admin has no organisation of its own: the same refusal in both doors.
+    let (status, problem) = post(
+        s.admin.clone(),
+        json!({ "reference": "EA-DEFAULT-4", "capacity": 2 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["fields"][0]["field"], "organisationId", "{problem}");
+    let out = graphql(
+        &s.server,
+        "mutation { createVolunteer(input: { reference: \"EA-DEFAULT-5\", capacity: 1 }) { organisationId } }",
+        Some(&s.admin),
+    )
+    .await;
+    assert_eq!(
+        out["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{out}"
+    );
+    assert_eq!(
+        out["errors"][0]["extensions"]["field"], "organisationId",
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn an_organisation_token_writes_for_its_own_organisation_by_default_sqlite() {
+    own_organisation_by_default(None).await;
+}
+
+#[tokio::test]
+async fn an_organisation_token_writes_for_its_own_organisation_by_default_postgres() {
+    if let Some(pg) = PgDatabase::create() {
+        own_organisation_by_default(Some(pg)).await;
+    }
 }

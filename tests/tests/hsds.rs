@@ -168,10 +168,34 @@ async fn hsds_services_and_organizations_match_the_hsds_schemas() {
         .expect("json");
     assert_paging(&orgs, 100);
     assert!(orgs["total_items"].as_u64().expect("total") > 16);
+    let mut registered = 0;
     for o in orgs["contents"].as_array().expect("contents") {
         check(&organization, o, "an organization");
         check(&organization_list, o, "an organization list item");
+        for i in o["organization_identifiers"]
+            .as_array()
+            .expect("identifiers")
+        {
+            assert!(
+                i["identifier_type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Vereinsregister Amtsgericht ")),
+                "{i}"
+            );
+            assert!(
+                i["identifier"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("VR ")),
+                "{i}"
+            );
+            assert_eq!(i["organization_id"], o["id"]);
+            registered += 1;
+        }
     }
+    assert!(
+        registered > 0,
+        "the demo's associations carry their register entry"
+    );
     let bad = http
         .get(server.url("/api/v1/hsds/services?page=0"))
         .send()

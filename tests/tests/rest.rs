@@ -251,13 +251,14 @@ async fn create_update_retry_and_refuse() {
     )
     .await;
     problem(
+        // A cursor that is not one: the paging parser both doors share (as GraphQL's).
         http.get(url("/api/v1/organisations?after=garbage"))
             .bearer_auth(&admin)
             .send()
             .await
             .expect("get"),
-        StatusCode::BAD_REQUEST,
-        "MALFORMED",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION",
     )
     .await;
     problem(

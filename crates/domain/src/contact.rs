@@ -10,6 +10,9 @@ use uuid::Uuid;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct ContactInput {
+    /// The owning organisation; an organisation's token may leave it out (its own).
+    #[serde(default)]
+    #[cfg_attr(feature = "api", graphql(default))]
     pub organisation_id: Uuid,
     pub name: String,
     pub function: Option<String>,

@@ -21,6 +21,9 @@ string_enum!(FunderKind {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct FundingInput {
+    /// The owning organisation; an organisation's token may leave it out (its own).
+    #[serde(default)]
+    #[cfg_attr(feature = "api", graphql(default))]
     pub organisation_id: Uuid,
     /// `federal`, `state`, `municipal`, `foundation` or `other`.
     #[cfg_attr(feature = "api", schema(value_type = FunderKind))]

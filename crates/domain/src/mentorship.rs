@@ -102,6 +102,9 @@ pub enum TransitionError {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct MentorshipInput {
+    /// The owning organisation; an organisation's token may leave it out (its own).
+    #[serde(default)]
+    #[cfg_attr(feature = "api", graphql(default))]
     pub organisation_id: Uuid,
     pub offering_id: Option<Uuid>,
     pub mentor_id: Option<Uuid>,

@@ -34,6 +34,9 @@ string_enum!(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct OfferingInput {
+    /// The owning organisation; an organisation's token may leave it out (its own).
+    #[serde(default)]
+    #[cfg_attr(feature = "api", graphql(default))]
     pub organisation_id: Uuid,
     pub title: String,
     pub description: Option<String>,

@@ -40,6 +40,11 @@ pub struct OrganisationInput {
     pub website: Option<String>,
     pub description: Option<String>,
     pub external_id: Option<String>,
+    /// The court keeping the association register, e.g. `Amtsgericht Berlin-Charlottenburg`.
+    pub register_court: Option<String>,
+    /// The register entry, e.g. `VR 12345 B` (`VR`, `HRA`, `HRB`, `GnR` or `PR`, the number,
+    /// perhaps a letter); given together with `registerCourt`.
+    pub register_number: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +63,8 @@ pub struct Organisation {
     /// Public description, shown in the directory.
     pub description: Option<String>,
     pub external_id: Option<String>,
+    pub register_court: Option<String>,
+    pub register_number: Option<String>,
 }
 
 impl Organisation {
@@ -92,6 +99,24 @@ impl Organisation {
         let external_id = c.check_opt("externalId", nonblank(input.external_id), |e| {
             values::external_id(&e)
         });
+        let register_court = c.check(
+            "registerCourt",
+            values::optional_text(input.register_court.as_deref(), NAME_MAX),
+        );
+        let register_number = c.check_opt("registerNumber", nonblank(input.register_number), |n| {
+            register_number(&n)
+        });
+        match (&register_court, &register_number) {
+            (Some(None), Some(Some(_))) => c.push(
+                "registerCourt",
+                Reason::Rule("a register number needs the court that keeps the register"),
+            ),
+            (Some(Some(_)), Some(None)) => c.push(
+                "registerNumber",
+                Reason::Rule("a register court needs the number of the entry"),
+            ),
+            _ => {}
+        }
         if input.parent_organisation_id.is_some() {
             match parent_kind {
                 None => c.push(
@@ -126,6 +151,8 @@ impl Organisation {
                 website: website?,
                 description: description?,
                 external_id: external_id?,
+                register_court: register_court?,
+                register_number: register_number?,
             })
         })
     }
@@ -149,8 +176,38 @@ impl From<&Organisation> for OrganisationInput {
             website: o.website,
             description: o.description,
             external_id: o.external_id,
+            register_court: o.register_court,
+            register_number: o.register_number,
         }
     }
+}
+
+/// A register entry: the register's letters, the number, perhaps a letter for the court's
+/// branch — `VR 12345 B`, written with single spaces.
+fn register_number(raw: &str) -> Result<String, Reason> {
+    const MALFORMED: Reason = Reason::Malformed {
+        expected: "a register entry such as `VR 12345 B` (VR, HRA, HRB, GnR or PR, 1 to 6 digits, perhaps a letter)",
+    };
+    let t: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let digits_at = t.find(|c: char| c.is_ascii_digit()).ok_or(MALFORMED)?;
+    let register = t[..digits_at].trim_end();
+    let rest = &t[digits_at..];
+    let digits_end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let (number, suffix) = (&rest[..digits_end], rest[digits_end..].trim_start());
+    let suffix_ok = suffix.len() <= 2 && suffix.chars().all(|c| c.is_ascii_uppercase());
+    if !["VR", "HRA", "HRB", "GnR", "PR"].contains(&register)
+        || !(1..=6).contains(&number.len())
+        || !suffix_ok
+    {
+        return Err(MALFORMED);
+    }
+    Ok(if suffix.is_empty() {
+        format!("{register} {number}")
+    } else {
+        format!("{register} {number} {suffix}")
+    })
 }
 
 /// Blank optional strings count as absent.
@@ -174,6 +231,47 @@ mod tests {
             website: Some("https://patenschaften-leipzig.example".into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn register_entries_come_in_pairs_and_in_shape() {
+        let with = |court: Option<&str>, number: Option<&str>| {
+            let mut i = valid();
+            i.register_court = court.map(Into::into);
+            i.register_number = number.map(Into::into);
+            Organisation::parse(i, None)
+        };
+        let o = with(
+            Some("Amtsgericht Berlin-Charlottenburg"),
+            Some("VR  12345B"),
+        )
+        .expect("valid");
+        assert_eq!(o.register_number.as_deref(), Some("VR 12345 B"));
+        assert_eq!(with(None, None).expect("none").register_court, None);
+        for (court, number, field) in [
+            (None, Some("VR 1"), "registerCourt"),
+            (Some("Amtsgericht Leipzig"), None, "registerNumber"),
+            (Some("Amtsgericht Leipzig"), Some("12345"), "registerNumber"),
+            (Some("Amtsgericht Leipzig"), Some("XY 12"), "registerNumber"),
+            (
+                Some("Amtsgericht Leipzig"),
+                Some("VR 1234567"),
+                "registerNumber",
+            ),
+            (
+                Some("Amtsgericht Leipzig"),
+                Some("VR 12 abc"),
+                "registerNumber",
+            ),
+        ] {
+            let e = with(court, number).expect_err(number.unwrap_or("-"));
+            assert!(e.has(field), "{number:?}: {e:?}");
+        }
+        let o = with(Some("Amtsgericht Leipzig"), Some("VR 4711")).expect("valid");
+        assert_eq!(
+            Organisation::parse(OrganisationInput::from(&o), None),
+            Ok(o)
+        );
     }
 
     #[test]

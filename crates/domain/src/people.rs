@@ -10,6 +10,9 @@ use uuid::Uuid;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct VolunteerInput {
+    /// The owning organisation; an organisation's token may leave it out (its own).
+    #[serde(default)]
+    #[cfg_attr(feature = "api", graphql(default))]
     pub organisation_id: Uuid,
     /// The organisation's pseudonymous reference; never a name.
     pub reference: String,
@@ -65,6 +68,9 @@ impl Volunteer {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct StaffInput {
+    /// The owning organisation; an organisation's token may leave it out (its own).
+    #[serde(default)]
+    #[cfg_attr(feature = "api", graphql(default))]
     pub organisation_id: Uuid,
     pub reference: String,
     pub function: Option<String>,

@@ -108,6 +108,10 @@ pub struct Organisation {
     pub description: Option<String>,
     /// The organisation's own key, unique within its parent organisation.
     pub external_id: Option<String>,
+    /// The court keeping the association register (public, like the register).
+    pub register_court: Option<String>,
+    /// The association register entry, e.g. `VR 12345 B`.
+    pub register_number: Option<String>,
 }
 
 impl From<Record<OrganisationData>> for Organisation {
@@ -129,6 +133,8 @@ impl From<Record<OrganisationData>> for Organisation {
             website: d.website,
             description: d.description,
             external_id: d.external_id,
+            register_court: d.register_court,
+            register_number: d.register_number,
         }
     }
 }

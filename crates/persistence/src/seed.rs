@@ -334,6 +334,11 @@ impl Seeder<'_> {
                 description: Some(format!(
                     "{name} verbindet Menschen in Patenschaften und Tandems."
                 )),
+                // Associations are registered at their local court (no draw from the
+                // generator, so the rest of the demo stays as it was).
+                register_court: (sector == "civil_society").then(|| format!("Amtsgericht {city}")),
+                register_number: (sector == "civil_society")
+                    .then(|| format!("VR {}", 1001 + self.report.organisations)),
                 external_id: None,
             },
             parent.map(|_| OrganisationKind::ProgrammePartner),

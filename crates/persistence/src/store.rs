@@ -275,6 +275,36 @@ pub struct PageRequest {
     pub after: Option<String>,
 }
 
+impl PageRequest {
+    /// A page when none is asked for.
+    pub const DEFAULT_FIRST: u64 = 20;
+    /// The largest page.
+    pub const MAX_FIRST: u64 = 100;
+
+    /// The one reading of `first` and `after` that every door uses: `first` from 1 to 100
+    /// (default 20), `after` a cursor from an earlier page; otherwise a validation error
+    /// naming the parameter.
+    pub fn parse(first: Option<i64>, after: Option<&str>) -> Result<PageRequest, StoreError> {
+        let first = first.unwrap_or(Self::DEFAULT_FIRST as i64);
+        if !(1..=Self::MAX_FIRST as i64).contains(&first) {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                "first",
+                Reason::OutOfRange {
+                    min: 1,
+                    max: Self::MAX_FIRST as i64,
+                },
+            )));
+        }
+        if let Some(a) = after {
+            decode_cursor(a)?;
+        }
+        Ok(PageRequest {
+            first: first as u64,
+            after: after.map(str::to_owned),
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -392,6 +422,13 @@ pub trait Table: Sized + Send + Sync + 'static {
     fn meta(model: &Self::Model) -> Meta;
     fn to_data(model: &Self::Model) -> Result<Self::Data, StoreError>;
     fn to_active(meta: Meta, data: &Self::Data, at: &Location) -> Self::Active;
+
+    /// Where the input names the organisation that owns the record, for the default an
+    /// organisation's token gives (its own organisation).
+    fn owner_slot(input: &mut Self::Input) -> Option<&mut Uuid> {
+        let _ = input;
+        None
+    }
 
     /// Validates raw input; may look up context (a parent's level or kind) through `s`.
     fn parse(
@@ -546,6 +583,21 @@ fn invalid(field: &str, reason: Reason) -> StoreError {
 const NOT_VISIBLE: Reason = Reason::Rule("does not exist or is not visible to you");
 
 impl Scoped {
+    /// Validates an input as every door writes it: an organisation's token that leaves the
+    /// owning organisation out (or nil) means its own organisation; any other caller must
+    /// name it. Then the table's own parsing (the domain's rules).
+    pub async fn parse_input<T: Table>(&self, mut input: T::Input) -> Result<T::Data, StoreError> {
+        if let Some(slot) = T::owner_slot(&mut input)
+            && slot.is_nil()
+        {
+            match self.caller().anchor {
+                verbund_domain::policy::Anchor::Organisation(own) => *slot = own,
+                _ => return Err(invalid("organisationId", Reason::Missing)),
+            }
+        }
+        T::parse(self, input).await
+    }
+
     pub fn scope(&self) -> &Scope {
         &self.scope
     }
@@ -891,7 +943,7 @@ impl Scoped {
         if !self.scope.writes_anything() {
             return Err(StoreError::Forbidden);
         }
-        let data = T::parse(self, input).await?;
+        let data = self.parse_input::<T>(input).await?;
         let txn = self.begin_write().await?;
         let record = self.create_in::<T>(&txn, data).await?;
         txn.commit().await?;
@@ -909,7 +961,7 @@ impl Scoped {
             .locate(txn, T::OWNER_FIELD, T::owner(id, &data))
             .await?;
         self.check_write::<T>(&at)?;
-        let now = Utc::now();
+        let now = stored_now();
         let meta = Meta {
             id,
             version: 1,
@@ -949,7 +1001,7 @@ impl Scoped {
         }
         // Validation looks things up outside the transaction, so it runs first: a single
         // connection (in-memory SQLite) must not be held by the transaction meanwhile.
-        let data = T::parse(self, input).await?;
+        let data = self.parse_input::<T>(input).await?;
         let txn = self.begin_write().await?;
         let old = self.get_in::<T>(&*txn, id).await?;
         let record = self
@@ -994,7 +1046,7 @@ impl Scoped {
         }
         let touched = crate::statistics::touched(txn, T::KIND, old.id).await?;
         crate::statistics::maintain(txn, &touched, -1).await?;
-        let now = Utc::now();
+        let now = stored_now();
         let meta = Meta {
             id: old.id,
             version: old.version + 1,
@@ -1206,4 +1258,13 @@ async fn lock_current<T: Table>(
 
 fn is_bookkeeping(col: &str) -> bool {
     matches!(col, "id" | "version" | "created_at" | "updated_at")
+}
+
+/// Now, to the microsecond: what both databases keep, so that the record a write returns
+/// is the record a later read returns (and its representation can be sent back as it is).
+fn stored_now() -> chrono::DateTime<Utc> {
+    use chrono::DurationRound;
+    let now = Utc::now();
+    now.duration_trunc(chrono::TimeDelta::microseconds(1))
+        .unwrap_or(now)
 }

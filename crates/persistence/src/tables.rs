@@ -335,6 +335,8 @@ impl Table for Organisations {
             website: m.website.clone(),
             description: m.description.clone(),
             external_id: m.external_id.clone(),
+            register_court: m.register_court.clone(),
+            register_number: m.register_number.clone(),
         })
     }
 
@@ -358,6 +360,8 @@ impl Table for Organisations {
             website: Set(d.website.clone()),
             description: Set(d.description.clone()),
             external_id: Set(d.external_id.clone()),
+            register_court: Set(d.register_court.clone()),
+            register_number: Set(d.register_number.clone()),
         }
     }
 
@@ -481,6 +485,10 @@ impl Table for Contacts {
             topics: Set(join_list(&d.topics)),
             external_id: Set(d.external_id.clone()),
         }
+    }
+
+    fn owner_slot(input: &mut ContactInput) -> Option<&mut Uuid> {
+        Some(&mut input.organisation_id)
     }
 
     async fn parse(_: &Scoped, input: ContactInput) -> Result<Contact, StoreError> {
@@ -673,6 +681,10 @@ impl Table for Offerings {
         }
     }
 
+    fn owner_slot(input: &mut OfferingInput) -> Option<&mut Uuid> {
+        Some(&mut input.organisation_id)
+    }
+
     async fn parse(s: &Scoped, input: OfferingInput) -> Result<Offering, StoreError> {
         let offering = Offering::parse(input, Utc::now().date_naive())?;
         for n in &offering.service_area {
@@ -834,6 +846,10 @@ impl Table for Volunteers {
         }
     }
 
+    fn owner_slot(input: &mut VolunteerInput) -> Option<&mut Uuid> {
+        Some(&mut input.organisation_id)
+    }
+
     async fn parse(_: &Scoped, input: VolunteerInput) -> Result<Volunteer, StoreError> {
         Ok(Volunteer::parse(input)?)
     }
@@ -904,6 +920,10 @@ impl Table for StaffMembers {
             weekly_hours: Set(d.weekly_hours),
             external_id: Set(d.external_id.clone()),
         }
+    }
+
+    fn owner_slot(input: &mut StaffInput) -> Option<&mut Uuid> {
+        Some(&mut input.organisation_id)
     }
 
     async fn parse(_: &Scoped, input: StaffInput) -> Result<Staff, StoreError> {
@@ -1036,6 +1056,10 @@ impl Table for Mentorships {
 
     fn check_replacing(old: &Mentorship, new: &Mentorship) -> Result<(), StoreError> {
         Ok(new.check_replacing(old)?)
+    }
+
+    fn owner_slot(input: &mut MentorshipInput) -> Option<&mut Uuid> {
+        Some(&mut input.organisation_id)
     }
 
     async fn parse(s: &Scoped, input: MentorshipInput) -> Result<Mentorship, StoreError> {
@@ -1691,6 +1715,10 @@ impl Table for Fundings {
             contingent_mentorships: Set(d.contingent_mentorships),
             external_id: Set(d.external_id.clone()),
         }
+    }
+
+    fn owner_slot(input: &mut FundingInput) -> Option<&mut Uuid> {
+        Some(&mut input.organisation_id)
     }
 
     async fn parse(s: &Scoped, input: FundingInput) -> Result<Funding, StoreError> {

@@ -695,8 +695,21 @@ db_test!(
 /// ordinary contacts; from then on a second primary is a conflict.
 async fn primaries_from_before_the_rule(url: String) {
     let store = Store::connect(&url).await.expect("connect");
-    store.migrate_first(7).await.expect("seven migrations");
+    store.migrate().await.expect("migrations");
     let t = tree(&store).await;
+    // Back to before the rule (later migrations change other tables, which the tree needs):
+    // without the index and without the eighth migration's entry.
+    let raw = sea_orm::Database::connect(&url)
+        .await
+        .expect("second connection");
+    for sql in [
+        "DROP INDEX contacts_one_primary",
+        "DELETE FROM seaql_migrations WHERE version = 'm20261206_000008_one_primary_contact'",
+    ] {
+        sea_orm::ConnectionTrait::execute_unprepared(&raw, sql)
+            .await
+            .expect(sql);
+    }
     let s = store.scoped(Caller::system()).await.expect("system");
     let mut ids = Vec::new();
     for name in ["Erste", "Zweite"] {
@@ -713,7 +726,7 @@ async fn primaries_from_before_the_rule(url: String) {
                 .id,
         );
     }
-    store.migrate().await.expect("the eighth migration");
+    store.migrate().await.expect("the eighth migration, again");
     assert!(s.get::<Contacts>(ids[0]).await.expect("first").data.primary);
     assert!(
         !s.get::<Contacts>(ids[1])

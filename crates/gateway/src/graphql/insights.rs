@@ -157,12 +157,13 @@ fn by_id<T>(records: Vec<verbund_domain::Record<T>>) -> HashMap<Uuid, verbund_do
 
 fn paging(first: Option<i32>) -> Result<u64> {
     let first = first.unwrap_or(50);
-    if !(1..=super::MAX_FIRST).contains(&first) {
+    let max = verbund_persistence::PageRequest::MAX_FIRST;
+    if !(1..=max as i32).contains(&first) {
         return Err(invalid(
             "first",
             Reason::OutOfRange {
                 min: 1,
-                max: i64::from(super::MAX_FIRST),
+                max: max as i64,
             },
         ));
     }

@@ -20,10 +20,6 @@ use verbund_persistence::{PageRequest, Scoped, StoreError, Table, decode_cursor,
 
 pub type VerbundSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
-/// Largest `first` a list accepts.
-pub const MAX_FIRST: i32 = 100;
-const DEFAULT_FIRST: i32 = 20;
-
 /// Builds the schema with the protections of the configuration.
 pub fn schema(config: &crate::config::GraphqlConfig) -> VerbundSchema {
     let mut b = Schema::build(
@@ -77,22 +73,10 @@ pub struct Paging {
 
 impl Paging {
     pub fn new(first: Option<i32>, after: Option<String>) -> Result<Paging> {
-        let first = first.unwrap_or(DEFAULT_FIRST);
-        if !(1..=MAX_FIRST).contains(&first) {
-            return Err(invalid(
-                "first",
-                Reason::OutOfRange {
-                    min: 1,
-                    max: MAX_FIRST as i64,
-                },
-            ));
-        }
-        if let Some(a) = &after {
-            decode_cursor(a).map_err(gql)?;
-        }
+        let r = PageRequest::parse(first.map(i64::from), after.as_deref()).map_err(gql)?;
         Ok(Paging {
-            first: first as usize,
-            after,
+            first: r.first as usize,
+            after: r.after,
         })
     }
 

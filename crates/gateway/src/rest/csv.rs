@@ -261,7 +261,9 @@ where
     let mut problems = Vec::new();
     let mut data = Vec::new();
     let mut numbers = Vec::new();
-    for (row, obj) in rows {
+    for (row, mut obj) in rows {
+        // An empty cell is an absent field: its default (an organisation's own id, no value).
+        obj.retain(|_, v| !v.is_null());
         let input: T::Input = match serde_json::from_value(Value::Object(obj)) {
             Ok(i) => i,
             Err(e) => {
@@ -271,7 +273,7 @@ where
                 continue;
             }
         };
-        match T::parse(&s, input).await {
+        match s.parse_input::<T>(input).await {
             Ok(d) => {
                 data.push(d);
                 numbers.push(row);

@@ -2,7 +2,7 @@
 //! idempotency keys), replace and delete (with `If-Match`). They call the same store and
 //! policy as GraphQL; no rule lives here.
 
-use super::params::{ListParams, MAX_FIRST};
+use super::params::ListParams;
 use super::problem::malformed;
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
@@ -15,9 +15,7 @@ use sha2::Digest;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use verbund_domain::Record;
-use verbund_persistence::{
-    Conflict, Idempotency, PageRequest, Scoped, StoreError, Table, decode_cursor,
-};
+use verbund_persistence::{Conflict, Idempotency, PageRequest, Scoped, StoreError, Table};
 
 /// A page of records in a stable order.
 #[derive(Serialize, ToSchema)]
@@ -121,21 +119,7 @@ where
     O: Serialize + From<Record<T::Data>>,
 {
     let (first, after) = params.paging();
-    let first = first.unwrap_or(20);
-    if !(1..=MAX_FIRST).contains(&first) {
-        return Err(ApiError {
-            code: Code::Validation,
-            message: format!("query parameter `first`: must be between 1 and {MAX_FIRST}"),
-            fields: vec![("first".into(), format!("must be between 1 and {MAX_FIRST}"))],
-            retry_after: None,
-        });
-    }
-    let after = after.map(str::to_owned);
-    if let Some(a) = &after {
-        decode_cursor(a).map_err(|_| {
-            malformed("query parameter `after` is not a cursor from a previous page")
-        })?;
-    }
+    let request = PageRequest::parse(first.map(i64::from), after)?;
     let wants_total = params.wants_total();
     let filter = params.into_filter()?;
     let total = if wants_total {
@@ -143,15 +127,7 @@ where
     } else {
         None
     };
-    let page = s
-        .list::<T>(
-            &filter,
-            &PageRequest {
-                first: u64::from(first),
-                after,
-            },
-        )
-        .await?;
+    let page = s.list::<T>(&filter, &request).await?;
     let next_cursor = if page.has_next {
         page.end_cursor()
     } else {

@@ -54,6 +54,19 @@ pub struct HsdsOrganization {
     pub website: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_organization_id: Option<Uuid>,
+    /// The association register entry, where the organisation has one.
+    pub organization_identifiers: Vec<HsdsOrganizationIdentifier>,
+}
+
+/// A third-party identifier: here the association register entry (Vereinsregister).
+#[derive(Serialize, ToSchema)]
+pub struct HsdsOrganizationIdentifier {
+    /// The organisation's id: it has at most one register entry.
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    /// `Vereinsregister <court>` (org-id.guide lists no scheme per German court).
+    pub identifier_type: String,
+    pub identifier: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -141,6 +154,18 @@ fn organization(r: &Record<Organisation>) -> HsdsOrganization {
             .unwrap_or_else(|| r.data.name.clone()),
         website: r.data.website.clone(),
         parent_organization_id: r.data.parent_organisation_id,
+        organization_identifiers: r
+            .data
+            .register_court
+            .iter()
+            .zip(&r.data.register_number)
+            .map(|(court, number)| HsdsOrganizationIdentifier {
+                id: r.id,
+                organization_id: r.id,
+                identifier_type: format!("Vereinsregister {court}"),
+                identifier: number.clone(),
+            })
+            .collect(),
     }
 }
 

@@ -14,9 +14,6 @@ use verbund_domain::offering::{Category, TargetGroup};
 use verbund_domain::organisation::OrganisationKind;
 use verbund_persistence::tables::*;
 
-/// Largest `first` a list accepts.
-pub const MAX_FIRST: u32 = 100;
-
 /// Paging and filters of one list endpoint.
 pub trait ListParams {
     type Filter;

@@ -25,6 +25,8 @@ pub struct Model {
     pub website: Option<String>,
     pub description: Option<String>,
     pub external_id: Option<String>,
+    pub register_court: Option<String>,
+    pub register_number: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
