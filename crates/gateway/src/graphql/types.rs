@@ -361,6 +361,36 @@ where
     slice(all, &paging, wrap)
 }
 
+/// The fields a record's GraphQL object adds to its view (`crate::views`): the opaque
+/// global id and, for a record an organisation owns, that organisation as an object; then
+/// the type's own links.
+macro_rules! record_object {
+    ($ty:ident, owned { $($rest:tt)* }) => {
+        record_object!($ty {
+            /// The organisation the record belongs to.
+            async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+                one(
+                    &loaders(ctx)?.organisations,
+                    Some(self.organisation_id),
+                    Organisation::from,
+                )
+                .await
+            }
+            $($rest)*
+        });
+    };
+    ($ty:ident { $($rest:tt)* }) => {
+        #[ComplexObject]
+        impl $ty {
+            /// Opaque global id (see `node`).
+            async fn id(&self) -> ID {
+                global(stringify!($ty), self.meta.id)
+            }
+            $($rest)*
+        }
+    };
+}
+
 /// A record with a global id.
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID"))]
@@ -379,8 +409,7 @@ pub enum Node {
 }
 
 // ---------------------------------------------------------------------------------------
-#[ComplexObject]
-impl Network {
+record_object!(Network {
     /// This network's statistics: like `Query.statistics` with the subtree filter set here.
     #[allow(clippy::too_many_arguments)]
     async fn statistics(
@@ -404,10 +433,6 @@ impl Network {
             Some(self.meta.id),
         )
         .await
-    }
-    /// Opaque global id (see `node`).
-    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Network", self.meta.id))
     }
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
         one(&loaders(ctx)?.networks, self.parent_id, Network::from).await
@@ -461,15 +486,10 @@ impl Network {
         )
         .await
     }
-}
+});
 
 // ---------------------------------------------------------------------------------------
-#[ComplexObject]
-impl Organisation {
-    /// Opaque global id (see `node`).
-    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Organisation", self.meta.id))
-    }
+record_object!(Organisation {
     async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
         one(
             &loaders(ctx)?.networks,
@@ -649,120 +669,38 @@ impl Organisation {
         )
         .await
     }
-}
+});
 
 // ---------------------------------------------------------------------------------------
-#[ComplexObject]
-impl Contact {
-    /// Opaque global id (see `node`).
-    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Contact", self.meta.id))
-    }
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
-        one(
-            &loaders(ctx)?.organisations,
-            Some(self.organisation_id),
-            Organisation::from,
-        )
-        .await
-    }
-}
+record_object!(Contact, owned {});
 
 // ---------------------------------------------------------------------------------------
-#[ComplexObject]
-impl Offering {
-    /// Opaque global id (see `node`).
-    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Offering", self.meta.id))
-    }
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
-        one(
-            &loaders(ctx)?.organisations,
-            Some(self.organisation_id),
-            Organisation::from,
-        )
-        .await
-    }
+record_object!(Offering, owned {
     /// The networks the offering serves.
     #[graphql(name = "serviceArea")]
     async fn service_area_networks(&self, ctx: &Context<'_>) -> Result<Vec<Network>> {
-        let found = loaders(ctx)?
-            .networks
-            .load_many(self.service_area.iter().copied())
-            .await
-            .map_err(gql)?;
-        Ok(self
-            .service_area
-            .iter()
-            .filter_map(|id| found.get(id).cloned().map(Network::from))
-            .collect())
+        several(&loaders(ctx)?.networks, &self.service_area).await
     }
-}
+});
 
 // ---------------------------------------------------------------------------------------
-#[ComplexObject]
-impl Volunteer {
-    /// Opaque global id (see `node`).
-    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Volunteer", self.meta.id))
-    }
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
-        one(
-            &loaders(ctx)?.organisations,
-            Some(self.organisation_id),
-            Organisation::from,
-        )
-        .await
-    }
-}
+record_object!(Volunteer, owned {});
 
 // ---------------------------------------------------------------------------------------
-#[ComplexObject]
-impl Staff {
-    /// Opaque global id (see `node`).
-    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Staff", self.meta.id))
-    }
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
-        one(
-            &loaders(ctx)?.organisations,
-            Some(self.organisation_id),
-            Organisation::from,
-        )
-        .await
-    }
-}
+record_object!(Staff, owned {});
 
 // ---------------------------------------------------------------------------------------
-#[ComplexObject]
-impl Mentorship {
-    /// Opaque global id (see `node`).
-    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Mentorship", self.meta.id))
-    }
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
-        one(
-            &loaders(ctx)?.organisations,
-            Some(self.organisation_id),
-            Organisation::from,
-        )
-        .await
-    }
+record_object!(Mentorship, owned {
     async fn offering(&self, ctx: &Context<'_>) -> Result<Option<Offering>> {
         one(&loaders(ctx)?.offerings, self.offering_id, Offering::from).await
     }
     async fn mentor(&self, ctx: &Context<'_>) -> Result<Option<Volunteer>> {
         one(&loaders(ctx)?.volunteers, self.mentor_id, Volunteer::from).await
     }
-}
+});
 
 // ---------------------------------------------------------------------------------------
-#[ComplexObject]
-impl Cooperation {
-    /// Opaque global id (see `node`).
-    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Cooperation", self.meta.id))
-    }
+record_object!(Cooperation {
     /// The organisation that "wears the hat".
     async fn lead(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         one(
@@ -780,7 +718,7 @@ impl Cooperation {
         )
         .await
     }
-}
+});
 
 #[ComplexObject]
 impl Partner {
@@ -795,12 +733,7 @@ impl Partner {
 }
 
 // ---------------------------------------------------------------------------------------
-#[ComplexObject]
-impl Committee {
-    /// Opaque global id (see `node`).
-    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Committee", self.meta.id))
-    }
+record_object!(Committee {
     async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
         one(
             &loaders(ctx)?.networks,
@@ -831,14 +764,9 @@ impl Committee {
         )
         .await
     }
-}
+});
 
-#[ComplexObject]
-impl Meeting {
-    /// Opaque global id (see `node`).
-    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Meeting", self.meta.id))
-    }
+record_object!(Meeting {
     async fn committee(&self, ctx: &Context<'_>) -> Result<Option<Committee>> {
         one(
             &loaders(ctx)?.committees,
@@ -847,15 +775,10 @@ impl Meeting {
         )
         .await
     }
-}
+});
 
 // ---------------------------------------------------------------------------------------
-#[ComplexObject]
-impl Funding {
-    /// Opaque global id (see `node`).
-    async fn id(&self, _ctx: &Context<'_>) -> Result<ID> {
-        Ok(global("Funding", self.meta.id))
-    }
+record_object!(Funding, owned {
     /// The grant this funding passes on from.
     async fn passed_on_from(&self, ctx: &Context<'_>) -> Result<Option<Funding>> {
         one(
@@ -865,15 +788,7 @@ impl Funding {
         )
         .await
     }
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
-        one(
-            &loaders(ctx)?.organisations,
-            Some(self.organisation_id),
-            Organisation::from,
-        )
-        .await
-    }
-}
+});
 
 // ---------------------------------------------------------------------------------------
 pub struct AuditEvent(pub Record<AuditData>);
