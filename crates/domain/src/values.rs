@@ -11,6 +11,9 @@ macro_rules! string_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
         #[cfg_attr(feature = "api", derive(async_graphql::Enum, utoipa::ToSchema))]
+        // The words are the variants in snake_case (utoipa does not see a variant's rename
+        // when the word comes in as a macro fragment; a test compares the OpenAPI words).
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
             $(
                 #[serde(rename = $text)]

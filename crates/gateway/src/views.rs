@@ -505,3 +505,50 @@ impl From<Record<FundingData>> for Funding {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words a door shows for an enum: OpenAPI's, GraphQL's and serde's are the domain's.
+    fn same_words<T>(words: &[&str])
+    where
+        T: utoipa::PartialSchema + async_graphql::EnumType + Serialize + Copy + 'static,
+    {
+        let schema = serde_json::to_value(T::schema()).expect("schema");
+        let openapi: Vec<&str> = schema["enum"]
+            .as_array()
+            .expect("an enum")
+            .iter()
+            .filter_map(|w| w.as_str())
+            .collect();
+        assert_eq!(openapi, words, "OpenAPI");
+        let graphql: Vec<&str> = T::items().iter().map(|i| i.name).collect();
+        assert_eq!(graphql, words, "GraphQL");
+        let serde: Vec<String> = T::items()
+            .iter()
+            .map(|i| {
+                serde_json::to_value(i.value)
+                    .expect("word")
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(serde, words, "JSON");
+    }
+
+    #[test]
+    fn enums_have_the_domains_words_in_every_door() {
+        same_words::<NetworkLevel>(NetworkLevel::WORDS);
+        same_words::<OrganisationKind>(OrganisationKind::WORDS);
+        same_words::<Sector>(Sector::WORDS);
+        same_words::<Category>(Category::WORDS);
+        same_words::<TargetGroup>(TargetGroup::WORDS);
+        same_words::<MentorshipFormat>(MentorshipFormat::WORDS);
+        same_words::<MentorshipStatus>(MentorshipStatus::WORDS);
+        same_words::<EndReason>(EndReason::WORDS);
+        same_words::<CooperationStatus>(CooperationStatus::WORDS);
+        same_words::<FunderKind>(FunderKind::WORDS);
+    }
+}

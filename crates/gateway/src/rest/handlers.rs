@@ -345,7 +345,13 @@ where
                 members.remove(*kept);
             }
         }
-        I::deserialize(&bare).map_err(|e| does_not_fit(&e))?;
+        let input = I::deserialize(&bare).map_err(|e| does_not_fit(&e))?;
+        // A body that is not a valid record is named (422) before a bad If-Match is (412),
+        // as a body that does not fit is.
+        if let Err(e) = if_match(headers) {
+            s.parse_input::<T>(input.into()).await?;
+            return Err(e);
+        }
     }
     let version = expected_version::<T>(&s, id, headers).await?;
     let current = s.get::<T>(id).await?;
