@@ -1703,3 +1703,118 @@ async fn an_organisation_token_writes_for_its_own_organisation_by_default_postgr
         own_organisation_by_default(Some(pg)).await;
     }
 }
+
+/// One filter declaration serves both doors: the same filter selects the same records
+/// through REST's query parameters and GraphQL's `filter:` (ids are UUIDs in both).
+#[tokio::test]
+async fn filters_select_alike_through_both_doors() {
+    let s = start(None);
+    let org = s.get("/api/v1/organisations?kind=member&first=1").await["items"][0]["id"]
+        .as_str()
+        .expect("a member")
+        .to_owned();
+    let state = s.get("/api/v1/networks?level=state&first=1").await["items"][0]["id"]
+        .as_str()
+        .expect("a state")
+        .to_owned();
+    let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+        (
+            "networks",
+            vec![("level", "regional".into()), ("within", state.clone())],
+        ),
+        (
+            "organisations",
+            vec![("kind", "member".into()), ("within", state.clone())],
+        ),
+        (
+            "mentorships",
+            vec![("organisationId", org.clone()), ("status", "active".into())],
+        ),
+        (
+            "mentorships",
+            vec![
+                ("within", state.clone()),
+                ("targetGroup", "refugees".into()),
+            ],
+        ),
+        ("volunteers", vec![("organisationId", org.clone())]),
+        (
+            "offerings",
+            vec![("within", state.clone()), ("published", "true".into())],
+        ),
+        ("cooperations", vec![("within", state.clone())]),
+        ("committees", vec![("within", state.clone())]),
+    ];
+    for (path, pairs) in cases {
+        let field = path;
+        let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let rest = s
+            .get(&format!(
+                "/api/v1/{path}?first=100&total=true&{}",
+                query.join("&")
+            ))
+            .await;
+        let mut rest_ids: Vec<String> = rest["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|r| r["id"].as_str().expect("id").to_owned())
+            .collect();
+        let literal: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| match v.as_str() {
+                "true" => format!("{k}: true"),
+                _ => format!("{k}: \"{v}\""),
+            })
+            .collect();
+        let q = format!(
+            "{{ {field}(first: 100, filter: {{ {} }}) {{ totalCount edges {{ node {{ uuid }} }} }} }}",
+            literal.join(", ")
+        );
+        let r = graphql(&s.server, &q, Some(&s.admin)).await;
+        assert!(r["errors"].is_null(), "{q}: {r}");
+        let mut gql_ids: Vec<String> = r["data"][field]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| e["node"]["uuid"].as_str().expect("uuid").to_owned())
+            .collect();
+        rest_ids.sort();
+        gql_ids.sort();
+        assert!(
+            !rest_ids.is_empty(),
+            "{path} {query:?} selects something on the demo data"
+        );
+        assert_eq!(rest_ids, gql_ids, "{path} {query:?}");
+        assert_eq!(
+            rest["total"], r["data"][field]["totalCount"],
+            "{path} {query:?}"
+        );
+    }
+    // A word outside its vocabulary: the same 422 naming the field in both doors.
+    let (status, problem) = s
+        .send(
+            s.http
+                .get(s.server.url("/api/v1/mentorships?status=finished")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["fields"][0]["field"], "status", "{problem}");
+    let r = graphql(
+        &s.server,
+        "{ mentorships(filter: { status: \"finished\" }) { totalCount } }",
+        Some(&s.admin),
+    )
+    .await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], "VALIDATION", "{r}");
+    assert_eq!(r["errors"][0]["extensions"]["field"], "status", "{r}");
+    // An unknown filter is refused in REST, as GraphQL refuses an unknown input field.
+    let (status, problem) = s
+        .send(s.http.get(s.server.url("/api/v1/mentorships?colour=red")))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap_or("").contains("colour"),
+        "{problem}"
+    );
+}

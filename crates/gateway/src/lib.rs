@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod filters;
 pub mod graphql;
 pub mod http;
 pub mod rate;

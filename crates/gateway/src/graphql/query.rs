@@ -4,16 +4,13 @@ use super::ids;
 use super::types::*;
 use super::{List, Paging, Total, invalid, list, scoped, total};
 use crate::error::gql;
+use crate::filters::*;
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use uuid::Uuid;
 use verbund_domain::Record;
-use verbund_domain::cooperation::CooperationStatus;
-use verbund_domain::mentorship::MentorshipStatus;
 use verbund_domain::network::NetworkLevel;
-use verbund_domain::offering::{Category, TargetGroup};
-use verbund_domain::organisation::OrganisationKind;
 use verbund_domain::policy::Anchor;
 use verbund_persistence::tables::*;
 use verbund_persistence::{Scoped, StoreError, Table, encode_cursor};
@@ -29,131 +26,6 @@ async fn get<T: Table, W>(
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(gql(e)),
     }
-}
-
-fn word<T>(
-    field: &str,
-    raw: Option<String>,
-    parse: fn(&str) -> Result<T, verbund_domain::Reason>,
-) -> Result<Option<T>> {
-    raw.map(|r| parse(&r).map_err(|e| invalid(field, e)))
-        .transpose()
-}
-
-#[derive(InputObject, Default)]
-pub struct NetworkFilterInput {
-    /// `federal`, `state` or `regional`.
-    pub level: Option<String>,
-    pub parent_id: Option<ID>,
-    /// Networks at or below this network.
-    pub within: Option<ID>,
-    pub search: Option<String>,
-}
-
-#[derive(InputObject, Default)]
-pub struct OrganisationFilterInput {
-    /// Organisations at home in this network or below it.
-    pub within: Option<ID>,
-    pub kind: Option<String>,
-    pub parent_organisation_id: Option<ID>,
-    /// Text in the name.
-    pub search: Option<String>,
-}
-
-/// Filters of records that belong to an organisation.
-#[derive(InputObject, Default)]
-pub struct OwnedFilterInput {
-    pub organisation_id: Option<ID>,
-    /// Records of organisations at home in this network or below it.
-    pub within: Option<ID>,
-    pub search: Option<String>,
-}
-
-impl OwnedFilterInput {
-    fn into_filter(self) -> Result<OwnedFilter> {
-        Ok(OwnedFilter {
-            organisation_id: ids::uuid_opt(
-                self.organisation_id.as_ref(),
-                "Organisation",
-                "organisationId",
-            )?,
-            within: ids::uuid_opt(self.within.as_ref(), "Network", "within")?,
-            search: self.search,
-        })
-    }
-}
-
-#[derive(InputObject, Default)]
-pub struct OfferingFilterInput {
-    pub organisation_id: Option<ID>,
-    pub within: Option<ID>,
-    /// Text in the title or description.
-    pub search: Option<String>,
-    pub category: Option<String>,
-    pub target_group: Option<String>,
-    /// ISO 639-1 code.
-    pub language: Option<String>,
-    pub published: Option<bool>,
-    /// Offerings whose service area lies in this network or below it.
-    pub serving: Option<ID>,
-    /// A postcode or its first digits.
-    pub postcode: Option<String>,
-}
-
-impl OfferingFilterInput {
-    fn into_filter(self) -> Result<OfferingFilter> {
-        // The same parsers as REST's query parameters: the same bad value, the same 422.
-        let postcode = word(
-            "postcode",
-            self.postcode,
-            verbund_domain::values::postcode_prefix,
-        )?;
-        let language = word("language", self.language, verbund_domain::values::language)?;
-        Ok(OfferingFilter {
-            owned: OwnedFilterInput {
-                organisation_id: self.organisation_id,
-                within: self.within,
-                search: self.search,
-            }
-            .into_filter()?,
-            category: word("category", self.category, Category::parse)?,
-            target_group: word("targetGroup", self.target_group, TargetGroup::parse)?,
-            language,
-            published: self.published,
-            serving: ids::uuid_opt(self.serving.as_ref(), "Network", "serving")?,
-            postcode,
-        })
-    }
-}
-
-#[derive(InputObject, Default)]
-pub struct MentorshipFilterInput {
-    pub organisation_id: Option<ID>,
-    pub within: Option<ID>,
-    /// Text in the mentee reference.
-    pub search: Option<String>,
-    pub status: Option<String>,
-    pub target_group: Option<String>,
-    pub mentor_id: Option<ID>,
-    /// Requested on or after this day.
-    pub requested_from: Option<NaiveDate>,
-    /// Requested on or before this day.
-    pub requested_until: Option<NaiveDate>,
-}
-
-#[derive(InputObject, Default)]
-pub struct CooperationFilterInput {
-    pub within: Option<ID>,
-    pub status: Option<String>,
-    /// Cooperations this organisation leads or is a partner of.
-    pub organisation_id: Option<ID>,
-}
-
-#[derive(InputObject, Default)]
-pub struct CommitteeFilterInput {
-    pub within: Option<ID>,
-    pub network_id: Option<ID>,
-    pub search: Option<String>,
 }
 
 /// Who is calling.
@@ -368,14 +240,7 @@ impl Query {
         after: Option<String>,
         filter: Option<NetworkFilterInput>,
     ) -> Result<List<Network>> {
-        let f = filter.unwrap_or_default();
-        let filter = NetworkFilter {
-            level: word("level", f.level, NetworkLevel::parse)?,
-            parent_id: ids::uuid_opt(f.parent_id.as_ref(), "Network", "parentId")?,
-            within: ids::uuid_opt(f.within.as_ref(), "Network", "within")?,
-            search: f.search,
-            ..Default::default()
-        };
+        let filter = filter.unwrap_or_default().parse().map_err(gql)?;
         list::<Networks, _>(
             ctx,
             scoped(ctx)?,
@@ -399,18 +264,7 @@ impl Query {
         after: Option<String>,
         filter: Option<OrganisationFilterInput>,
     ) -> Result<List<Organisation>> {
-        let f = filter.unwrap_or_default();
-        let filter = OrganisationFilter {
-            within: ids::uuid_opt(f.within.as_ref(), "Network", "within")?,
-            kind: word("kind", f.kind, OrganisationKind::parse)?,
-            parent_organisation_id: ids::uuid_opt(
-                f.parent_organisation_id.as_ref(),
-                "Organisation",
-                "parentOrganisationId",
-            )?,
-            search: f.search,
-            ..Default::default()
-        };
+        let filter = filter.unwrap_or_default().parse().map_err(gql)?;
         let s = scoped(ctx)?;
         let paging = Paging::new(first, after)?;
         let total = total::<Organisations>(ctx, s, &filter).await?;
@@ -436,7 +290,7 @@ impl Query {
         list::<Contacts, _>(
             ctx,
             scoped(ctx)?,
-            filter.unwrap_or_default().into_filter()?,
+            filter.unwrap_or_default().parse().map_err(gql)?,
             Paging::new(first, after)?,
             Contact::from,
         )
@@ -453,7 +307,7 @@ impl Query {
         list::<Offerings, _>(
             ctx,
             scoped(ctx)?,
-            filter.unwrap_or_default().into_filter()?,
+            filter.unwrap_or_default().parse().map_err(gql)?,
             Paging::new(first, after)?,
             Offering::from,
         )
@@ -483,14 +337,15 @@ impl Query {
         let filter = OfferingFilterInput {
             search,
             postcode,
-            serving: network,
+            serving: ids::uuid_opt(network.as_ref(), "Network", "network")?,
             category,
             target_group,
             language,
             published: Some(true),
             ..Default::default()
         }
-        .into_filter()?;
+        .parse()
+        .map_err(gql)?;
         // Every role reads the public directory (the policy's OwnAndPublished), so the
         // caller's own scope with `published` is the welcome centre's list.
         list::<Offerings, _>(
@@ -513,7 +368,7 @@ impl Query {
         list::<Volunteers, _>(
             ctx,
             scoped(ctx)?,
-            filter.unwrap_or_default().into_filter()?,
+            filter.unwrap_or_default().parse().map_err(gql)?,
             Paging::new(first, after)?,
             Volunteer::from,
         )
@@ -530,7 +385,7 @@ impl Query {
         list::<StaffMembers, _>(
             ctx,
             scoped(ctx)?,
-            filter.unwrap_or_default().into_filter()?,
+            filter.unwrap_or_default().parse().map_err(gql)?,
             Paging::new(first, after)?,
             Staff::from,
         )
@@ -544,20 +399,7 @@ impl Query {
         after: Option<String>,
         filter: Option<MentorshipFilterInput>,
     ) -> Result<List<Mentorship>> {
-        let f = filter.unwrap_or_default();
-        let filter = MentorshipFilter {
-            owned: OwnedFilterInput {
-                organisation_id: f.organisation_id,
-                within: f.within,
-                search: f.search,
-            }
-            .into_filter()?,
-            status: word("status", f.status, MentorshipStatus::parse)?,
-            target_group: word("targetGroup", f.target_group, TargetGroup::parse)?,
-            mentor_id: ids::uuid_opt(f.mentor_id.as_ref(), "Volunteer", "mentorId")?,
-            requested_from: f.requested_from,
-            requested_until: f.requested_until,
-        };
+        let filter = filter.unwrap_or_default().parse().map_err(gql)?;
         list::<Mentorships, _>(
             ctx,
             scoped(ctx)?,
@@ -579,17 +421,7 @@ impl Query {
         after: Option<String>,
         filter: Option<CooperationFilterInput>,
     ) -> Result<List<Cooperation>> {
-        let f = filter.unwrap_or_default();
-        let filter = CooperationFilter {
-            within: ids::uuid_opt(f.within.as_ref(), "Network", "within")?,
-            status: word("status", f.status, CooperationStatus::parse)?,
-            organisation_id: ids::uuid_opt(
-                f.organisation_id.as_ref(),
-                "Organisation",
-                "organisationId",
-            )?,
-            ..Default::default()
-        };
+        let filter = filter.unwrap_or_default().parse().map_err(gql)?;
         list::<Cooperations, _>(
             ctx,
             scoped(ctx)?,
@@ -607,13 +439,7 @@ impl Query {
         after: Option<String>,
         filter: Option<CommitteeFilterInput>,
     ) -> Result<List<Committee>> {
-        let f = filter.unwrap_or_default();
-        let filter = CommitteeFilter {
-            within: ids::uuid_opt(f.within.as_ref(), "Network", "within")?,
-            network_id: ids::uuid_opt(f.network_id.as_ref(), "Network", "networkId")?,
-            search: f.search,
-            ..Default::default()
-        };
+        let filter = filter.unwrap_or_default().parse().map_err(gql)?;
         list::<Committees, _>(
             ctx,
             scoped(ctx)?,
@@ -634,7 +460,7 @@ impl Query {
         list::<Fundings, _>(
             ctx,
             scoped(ctx)?,
-            filter.unwrap_or_default().into_filter()?,
+            filter.unwrap_or_default().parse().map_err(gql)?,
             Paging::new(first, after)?,
             Funding::from,
         )

@@ -133,6 +133,50 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
     }
 }
 
+/// Paging of a REST list; the rest of its query parameters is the list's filter.
+#[derive(serde::Deserialize, utoipa::IntoParams, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Page size, 1 to 100 (default 20).
+    pub first: Option<u32>,
+    /// Cursor from the previous page's `nextCursor`.
+    #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
+    pub after: Option<String>,
+    /// `true`: the page also says how many records match across all pages (`total`; one
+    /// more count in the database).
+    pub total: Option<bool>,
+}
+
+/// A list's query: its paging and its filter (one of `crate::filters`), each read from its
+/// own parameters, unknown parameters refused.
+pub struct ListQuery<F> {
+    pub paging: Paging,
+    pub filter: F,
+}
+
+impl<F: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ListQuery<F> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let bad =
+            |e: serde_urlencoded::de::Error| malformed(format!("invalid query parameters: {e}"));
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).map_err(bad)?;
+        let (paging, filter): (Vec<_>, Vec<_>) = pairs
+            .into_iter()
+            .partition(|(k, _)| matches!(k.as_str(), "first" | "after" | "total"));
+        let again = |pairs: Vec<(String, String)>| {
+            serde_urlencoded::to_string(pairs)
+                .map_err(|e| malformed(format!("invalid query parameters: {e}")))
+        };
+        Ok(ListQuery {
+            paging: serde_urlencoded::from_str(&again(paging)?).map_err(bad)?,
+            filter: serde_urlencoded::from_str(&again(filter)?).map_err(bad)?,
+        })
+    }
+}
+
 /// The `{id}` of a path: a UUID, or a 400 that says so.
 pub fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| malformed(format!("`{raw}` is not a UUID")))

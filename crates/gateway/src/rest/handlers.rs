@@ -2,9 +2,10 @@
 //! idempotency keys), replace and delete (with `If-Match`). They call the same store and
 //! policy as GraphQL; no rule lives here.
 
-use super::params::ListParams;
+use super::extract::ListQuery;
 use super::problem::malformed;
 use crate::error::{ApiError, Code};
+use crate::filters::ListFilter;
 use crate::state::AppState;
 use axum::http::header::{ETAG, IF_MATCH, IF_NONE_MATCH, LINK, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
@@ -112,17 +113,16 @@ fn next_link(uri: &Uri, cursor: &str) -> String {
     )
 }
 
-pub async fn list<T, P, O>(s: Scoped, params: P, uri: &Uri) -> Result<Response, ApiError>
+pub async fn list<T, F, O>(s: Scoped, query: ListQuery<F>, uri: &Uri) -> Result<Response, ApiError>
 where
     T: Table,
-    P: ListParams<Filter = T::Filter>,
+    F: ListFilter<Store = T::Filter>,
     O: Serialize + From<Record<T::Data>>,
 {
-    let (first, after) = params.paging();
-    let request = PageRequest::parse(first.map(i64::from), after)?;
-    let wants_total = params.wants_total();
-    let filter = params.into_filter()?;
-    let total = if wants_total {
+    let ListQuery { paging, filter } = query;
+    let request = PageRequest::parse(paging.first.map(i64::from), paging.after.as_deref())?;
+    let filter = filter.parse()?;
+    let total = if paging.total == Some(true) {
         Some(s.count::<T>(&filter).await?)
     } else {
         None

@@ -7,19 +7,18 @@ pub mod dto;
 pub mod extract;
 pub mod handlers;
 pub mod hsds;
-pub mod params;
 pub mod problem;
 pub mod statistics;
 
 use crate::error::ApiError;
+use crate::filters::*;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use dto::*;
-use extract::{Body, Caller, Params, Writer, parse_id};
+use extract::{Body, Caller, ListQuery, Paging, Writer, parse_id};
 use handlers::Page;
-use params::*;
 use problem::Problem;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -45,7 +44,7 @@ macro_rules! resource {
             use super::*;
 
             #[doc = "List"]
-            #[utoipa::path(get, path = $path, tag = $tag, params($params), description = $reads,
+            #[utoipa::path(get, path = $path, tag = $tag, params(Paging, $params), description = $reads,
                 security((), ("bearer" = [])),
                 responses(
                     (status = 200, description = "A page of records, in a stable order", body = Page<$out>),
@@ -53,8 +52,8 @@ macro_rules! resource {
                     (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
                     (status = 422, description = "A parameter value that is not allowed", body = Problem, content_type = "application/problem+json"),
                 ))]
-            pub async fn list(Caller(s): Caller, Params(p): Params<$params>, uri: Uri) -> Result<Response, ApiError> {
-                handlers::list::<$table, $params, $out>(s, p, &uri).await
+            pub async fn list(Caller(s): Caller, q: ListQuery<$params>, uri: Uri) -> Result<Response, ApiError> {
+                handlers::list::<$table, $params, $out>(s, q, &uri).await
             }
 
             #[doc = "Create"]
@@ -161,37 +160,37 @@ macro_rules! resource {
     };
 }
 
-resource!(networks, Networks, NetworkInput, crate::views::Network, NetworkParams, "/api/v1/networks", "/api/v1/networks/{id}", "networks",
+resource!(networks, Networks, NetworkInput, crate::views::Network, NetworkFilterInput, "/api/v1/networks", "/api/v1/networks/{id}", "networks",
     reads: "Every role, also without a token: networks are public.",
     writes: "Roles: federal_admin; state_coordinator and regional_coordinator within their network's subtree.");
-resource!(organisations, Organisations, OrganisationInput, crate::views::Organisation, OrganisationParams, "/api/v1/organisations", "/api/v1/organisations/{id}", "organisations",
+resource!(organisations, Organisations, OrganisationInput, crate::views::Organisation, OrganisationFilterInput, "/api/v1/organisations", "/api/v1/organisations/{id}", "organisations",
     reads: "Every role. federal_admin all; coordinators their subtree; org_admin and org_member their organisation and its members; ministry_analyst and anonymous the public directory (no street, e-mail, phone).",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin its own organisation (update only).");
-resource!(contacts, Contacts, ContactInput, crate::views::Contact, OwnedParams, "/api/v1/contacts", "/api/v1/contacts/{id}", "contacts",
+resource!(contacts, Contacts, ContactInput, crate::views::Contact, OwnedFilterInput, "/api/v1/contacts", "/api/v1/contacts/{id}", "contacts",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members. Never ministry_analyst or anonymous.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin its organisation.");
-resource!(offerings, Offerings, OfferingInput, crate::views::Offering, OfferingParams, "/api/v1/offerings", "/api/v1/offerings/{id}", "offerings",
+resource!(offerings, Offerings, OfferingInput, crate::views::Offering, OfferingFilterInput, "/api/v1/offerings", "/api/v1/offerings/{id}", "offerings",
     reads: "Every role; ministry_analyst and anonymous see published offerings only.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin its organisation.");
-resource!(volunteers, Volunteers, VolunteerInput, crate::views::Volunteer, OwnedParams, "/api/v1/volunteers", "/api/v1/volunteers/{id}", "volunteers",
+resource!(volunteers, Volunteers, VolunteerInput, crate::views::Volunteer, OwnedFilterInput, "/api/v1/volunteers", "/api/v1/volunteers/{id}", "volunteers",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation.");
-resource!(staff, StaffMembers, StaffInput, crate::views::Staff, OwnedParams, "/api/v1/staff", "/api/v1/staff/{id}", "staff",
+resource!(staff, StaffMembers, StaffInput, crate::views::Staff, OwnedFilterInput, "/api/v1/staff", "/api/v1/staff/{id}", "staff",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin its organisation.");
-resource!(mentorships, Mentorships, MentorshipInput, crate::views::Mentorship, MentorshipParams, "/api/v1/mentorships", "/api/v1/mentorships/{id}", "mentorships",
+resource!(mentorships, Mentorships, MentorshipInput, crate::views::Mentorship, MentorshipFilterInput, "/api/v1/mentorships", "/api/v1/mentorships/{id}", "mentorships",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation.");
-resource!(cooperations, Cooperations, CooperationInput, crate::views::Cooperation, CooperationParams, "/api/v1/cooperations", "/api/v1/cooperations/{id}", "cooperations",
+resource!(cooperations, Cooperations, CooperationInput, crate::views::Cooperation, CooperationFilterInput, "/api/v1/cooperations", "/api/v1/cooperations/{id}", "cooperations",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member the cooperations their organisation (or a member) leads or joins.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin the cooperations its organisation leads.");
-resource!(committees, Committees, CommitteeInput, crate::views::Committee, CommitteeParams, "/api/v1/committees", "/api/v1/committees/{id}", "committees",
+resource!(committees, Committees, CommitteeInput, crate::views::Committee, CommitteeFilterInput, "/api/v1/committees", "/api/v1/committees/{id}", "committees",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member the committees their organisation sits on.",
     writes: "Roles: federal_admin; state_coordinator and regional_coordinator within their network's subtree.");
-resource!(meetings, Meetings, MeetingInput, crate::views::Meeting, MeetingParams, "/api/v1/meetings", "/api/v1/meetings/{id}", "committees",
+resource!(meetings, Meetings, MeetingInput, crate::views::Meeting, MeetingFilterInput, "/api/v1/meetings", "/api/v1/meetings/{id}", "committees",
     reads: "Like the meeting's committee.",
     writes: "Roles: federal_admin; state_coordinator and regional_coordinator within their network's subtree.");
-resource!(fundings, Fundings, FundingInput, crate::views::Funding, OwnedParams, "/api/v1/fundings", "/api/v1/fundings/{id}", "fundings",
+resource!(fundings, Fundings, FundingInput, crate::views::Funding, OwnedFilterInput, "/api/v1/fundings", "/api/v1/fundings/{id}", "fundings",
     reads: "Roles: federal_admin; coordinators within their subtree; org_admin and org_member their organisation and its members.",
     writes: "Roles: federal_admin; coordinators within their subtree; org_admin its organisation.");
 
