@@ -8,6 +8,7 @@
 mod entities;
 pub mod error;
 pub mod insights;
+mod mapping;
 mod migration;
 pub mod rights;
 pub mod seed;

@@ -3,6 +3,7 @@
 
 use crate::entities::*;
 use crate::error::{StoreError, corrupt};
+use crate::mapping::table_mapping;
 use crate::store::{
     Meta, Owner, Scoped, Table, family, nothing, owned_by_visible_organisation, subtree,
 };
@@ -18,13 +19,11 @@ use verbund_domain::Record;
 use verbund_domain::committee::{Committee, CommitteeInput, Meeting, MeetingInput, Member};
 use verbund_domain::contact::{Contact, ContactInput};
 use verbund_domain::cooperation::{Cooperation, CooperationInput, CooperationStatus, Partner};
-use verbund_domain::funding::{FunderKind, Funding, FundingInput, SourceGrant};
-use verbund_domain::mentorship::{
-    EndReason, Mentorship, MentorshipFormat, MentorshipInput, MentorshipStatus,
-};
+use verbund_domain::funding::{Funding, FundingInput, SourceGrant};
+use verbund_domain::mentorship::{Mentorship, MentorshipInput, MentorshipStatus};
 use verbund_domain::network::{Network, NetworkInput, NetworkLevel};
 use verbund_domain::offering::{Category, Offering, OfferingInput, TargetGroup};
-use verbund_domain::organisation::{Organisation, OrganisationInput, OrganisationKind, Sector};
+use verbund_domain::organisation::{Organisation, OrganisationInput, OrganisationKind};
 use verbund_domain::people::{Staff, StaffInput, Volunteer, VolunteerInput};
 use verbund_domain::policy::{EntityKind, Location, ReadScope};
 use verbund_domain::values::Period;
@@ -77,17 +76,6 @@ fn parse_enum<T>(
     parse(raw).map_err(|_| corrupt(table, column))
 }
 
-macro_rules! meta_of {
-    ($m:expr) => {
-        Meta {
-            id: $m.id,
-            version: $m.version,
-            created_at: $m.created_at,
-            updated_at: $m.updated_at,
-        }
-    };
-}
-
 /// Filters shared by the records an organisation owns.
 #[derive(Debug, Clone, Default)]
 pub struct OwnedFilter {
@@ -130,16 +118,12 @@ pub struct NetworkFilter {
 }
 
 impl Table for Networks {
-    type Entity = network::Entity;
-    type Model = network::Model;
-    type Active = network::ActiveModel;
-    type Column = network::Column;
-    type Data = Network;
-    type Input = NetworkInput;
-    type Filter = NetworkFilter;
-    const KIND: EntityKind = EntityKind::Network;
-    const ID: network::Column = network::Column::Id;
-    const VERSION: network::Column = network::Column::Version;
+    table_mapping! {
+        network => Network, input NetworkInput, filter NetworkFilter, kind Network;
+        fields: level, parent_id, name, code;
+        located: path = network_path;
+    }
+
     const OWNER_FIELD: &'static str = "parentId";
 
     fn visible(scope: &ReadScope) -> Condition {
@@ -177,33 +161,6 @@ impl Table for Networks {
         Owner::Network {
             id,
             parent: d.parent_id,
-        }
-    }
-
-    fn meta(m: &network::Model) -> Meta {
-        meta_of!(m)
-    }
-
-    fn to_data(m: &network::Model) -> Result<Network, StoreError> {
-        Ok(Network {
-            level: parse_enum("networks", "level", &m.level, NetworkLevel::parse)?,
-            parent_id: m.parent_id,
-            name: m.name.clone(),
-            code: m.code.clone(),
-        })
-    }
-
-    fn to_active(meta: Meta, d: &Network, at: &Location) -> network::ActiveModel {
-        network::ActiveModel {
-            id: Set(meta.id),
-            version: Set(meta.version),
-            created_at: Set(meta.created_at),
-            updated_at: Set(meta.updated_at),
-            level: Set(d.level.as_str().to_owned()),
-            parent_id: Set(d.parent_id),
-            name: Set(d.name.clone()),
-            code: Set(d.code.clone()),
-            path: Set(at.network_path.clone()),
         }
     }
 
@@ -248,16 +205,13 @@ pub struct OrganisationFilter {
 }
 
 impl Table for Organisations {
-    type Entity = organisation::Entity;
-    type Model = organisation::Model;
-    type Active = organisation::ActiveModel;
-    type Column = organisation::Column;
-    type Data = Organisation;
-    type Input = OrganisationInput;
-    type Filter = OrganisationFilter;
-    const KIND: EntityKind = EntityKind::Organisation;
-    const ID: organisation::Column = organisation::Column::Id;
-    const VERSION: organisation::Column = organisation::Column::Version;
+    table_mapping! {
+        organisation => Organisation, input OrganisationInput, filter OrganisationFilter, kind Organisation;
+        fields: kind, sector, network_id, parent_organisation_id, name, street, postcode, city, email,
+            phone, website, description, external_id, register_court, register_number;
+        located: network_path = network_path;
+    }
+
     const OWNER_FIELD: &'static str = "networkId";
 
     /// It leaves the committees it sits on (each a new version).
@@ -316,55 +270,6 @@ impl Table for Organisations {
         }
     }
 
-    fn meta(m: &organisation::Model) -> Meta {
-        meta_of!(m)
-    }
-
-    fn to_data(m: &organisation::Model) -> Result<Organisation, StoreError> {
-        Ok(Organisation {
-            kind: parse_enum("organisations", "kind", &m.kind, OrganisationKind::parse)?,
-            sector: parse_enum("organisations", "sector", &m.sector, Sector::parse)?,
-            network_id: m.network_id,
-            parent_organisation_id: m.parent_organisation_id,
-            name: m.name.clone(),
-            street: m.street.clone(),
-            postcode: m.postcode.clone(),
-            city: m.city.clone(),
-            email: m.email.clone(),
-            phone: m.phone.clone(),
-            website: m.website.clone(),
-            description: m.description.clone(),
-            external_id: m.external_id.clone(),
-            register_court: m.register_court.clone(),
-            register_number: m.register_number.clone(),
-        })
-    }
-
-    fn to_active(meta: Meta, d: &Organisation, at: &Location) -> organisation::ActiveModel {
-        organisation::ActiveModel {
-            id: Set(meta.id),
-            version: Set(meta.version),
-            created_at: Set(meta.created_at),
-            updated_at: Set(meta.updated_at),
-            kind: Set(d.kind.as_str().to_owned()),
-            sector: Set(d.sector.as_str().to_owned()),
-            network_id: Set(d.network_id),
-            network_path: Set(at.network_path.clone()),
-            parent_organisation_id: Set(d.parent_organisation_id),
-            name: Set(d.name.clone()),
-            street: Set(d.street.clone()),
-            postcode: Set(d.postcode.clone()),
-            city: Set(d.city.clone()),
-            email: Set(d.email.clone()),
-            phone: Set(d.phone.clone()),
-            website: Set(d.website.clone()),
-            description: Set(d.description.clone()),
-            external_id: Set(d.external_id.clone()),
-            register_court: Set(d.register_court.clone()),
-            register_number: Set(d.register_number.clone()),
-        }
-    }
-
     async fn parse(s: &Scoped, input: OrganisationInput) -> Result<Organisation, StoreError> {
         // The parent's kind is public-directory information: a coordinator may place a
         // member organisation under a programme partner outside its own subtree.
@@ -414,16 +319,11 @@ impl Owned for Contacts {
 }
 
 impl Table for Contacts {
-    type Entity = contact::Entity;
-    type Model = contact::Model;
-    type Active = contact::ActiveModel;
-    type Column = contact::Column;
-    type Data = Contact;
-    type Input = ContactInput;
-    type Filter = OwnedFilter;
-    const KIND: EntityKind = EntityKind::Contact;
-    const ID: contact::Column = contact::Column::Id;
-    const VERSION: contact::Column = contact::Column::Version;
+    table_mapping! {
+        contact => Contact, input ContactInput, filter OwnedFilter, kind Contact;
+        fields: organisation_id, name, function, email, phone, primary, topics, external_id;
+    }
+
     const OWNER_FIELD: &'static str = "organisationId";
 
     /// It leaves the committees it sits on (each a new version).
@@ -451,40 +351,6 @@ impl Table for Contacts {
 
     fn owner(_: Uuid, d: &Contact) -> Owner {
         Owner::OwnedBy(d.organisation_id)
-    }
-
-    fn meta(m: &contact::Model) -> Meta {
-        meta_of!(m)
-    }
-
-    fn to_data(m: &contact::Model) -> Result<Contact, StoreError> {
-        Ok(Contact {
-            organisation_id: m.organisation_id,
-            name: m.name.clone(),
-            function: m.function.clone(),
-            email: m.email.clone(),
-            phone: m.phone.clone(),
-            primary: m.is_primary,
-            topics: split_list(&m.topics),
-            external_id: m.external_id.clone(),
-        })
-    }
-
-    fn to_active(meta: Meta, d: &Contact, _: &Location) -> contact::ActiveModel {
-        contact::ActiveModel {
-            id: Set(meta.id),
-            version: Set(meta.version),
-            created_at: Set(meta.created_at),
-            updated_at: Set(meta.updated_at),
-            organisation_id: Set(d.organisation_id),
-            name: Set(d.name.clone()),
-            function: Set(d.function.clone()),
-            email: Set(d.email.clone()),
-            phone: Set(d.phone.clone()),
-            is_primary: Set(d.primary),
-            topics: Set(join_list(&d.topics)),
-            external_id: Set(d.external_id.clone()),
-        }
     }
 
     fn owner_slot(input: &mut ContactInput) -> Option<&mut Uuid> {
@@ -527,16 +393,14 @@ pub struct OfferingFilter {
 }
 
 impl Table for Offerings {
-    type Entity = offering::Entity;
-    type Model = offering::Model;
-    type Active = offering::ActiveModel;
-    type Column = offering::Column;
-    type Data = Offering;
-    type Input = OfferingInput;
-    type Filter = OfferingFilter;
-    const KIND: EntityKind = EntityKind::Offering;
-    const ID: offering::Column = offering::Column::Id;
-    const VERSION: offering::Column = offering::Column::Version;
+    table_mapping! {
+        offering => Offering, input OfferingInput, filter OfferingFilter, kind Offering;
+        fields: organisation_id, title, description, category, target_groups, languages, postcode,
+            city, capacity, published, external_id;
+        period: period = starts_on .. ends_on;
+        attached: service_area;
+    }
+
     const OWNER_FIELD: &'static str = "organisationId";
 
     /// Its mentorships lose the offering (each a new version).
@@ -627,58 +491,6 @@ impl Table for Offerings {
 
     fn owner(_: Uuid, d: &Offering) -> Owner {
         Owner::OwnedBy(d.organisation_id)
-    }
-
-    fn meta(m: &offering::Model) -> Meta {
-        meta_of!(m)
-    }
-
-    fn to_data(m: &offering::Model) -> Result<Offering, StoreError> {
-        let target_groups = split_list(&m.target_groups)
-            .iter()
-            .map(|t| parse_enum("offerings", "target_groups", t, TargetGroup::parse))
-            .collect::<Result<_, _>>()?;
-        Ok(Offering {
-            organisation_id: m.organisation_id,
-            title: m.title.clone(),
-            description: m.description.clone(),
-            category: parse_enum("offerings", "category", &m.category, Category::parse)?,
-            target_groups,
-            languages: split_list(&m.languages),
-            service_area: Vec::new(),
-            postcode: m.postcode.clone(),
-            city: m.city.clone(),
-            capacity: m.capacity,
-            period: Period {
-                start: m.starts_on,
-                end: m.ends_on,
-            },
-            published: m.published,
-            external_id: m.external_id.clone(),
-        })
-    }
-
-    fn to_active(meta: Meta, d: &Offering, _: &Location) -> offering::ActiveModel {
-        let groups: Vec<&str> = d.target_groups.iter().map(|t| t.as_str()).collect();
-        offering::ActiveModel {
-            id: Set(meta.id),
-            version: Set(meta.version),
-            created_at: Set(meta.created_at),
-            updated_at: Set(meta.updated_at),
-            organisation_id: Set(d.organisation_id),
-            title: Set(d.title.clone()),
-            description: Set(d.description.clone()),
-            category: Set(d.category.as_str().to_owned()),
-            target_groups: Set(join_list(&groups)),
-            languages: Set(join_list(&d.languages)),
-            postcode: Set(d.postcode.clone()),
-            city: Set(d.city.clone()),
-            capacity: Set(d.capacity),
-            starts_on: Set(d.period.start),
-            ends_on: Set(d.period.end),
-            published: Set(d.published),
-            external_id: Set(d.external_id.clone()),
-        }
     }
 
     fn owner_slot(input: &mut OfferingInput) -> Option<&mut Uuid> {
@@ -775,16 +587,11 @@ impl Owned for Volunteers {
 }
 
 impl Table for Volunteers {
-    type Entity = volunteer::Entity;
-    type Model = volunteer::Model;
-    type Active = volunteer::ActiveModel;
-    type Column = volunteer::Column;
-    type Data = Volunteer;
-    type Input = VolunteerInput;
-    type Filter = OwnedFilter;
-    const KIND: EntityKind = EntityKind::Volunteer;
-    const ID: volunteer::Column = volunteer::Column::Id;
-    const VERSION: volunteer::Column = volunteer::Column::Version;
+    table_mapping! {
+        volunteer => Volunteer, input VolunteerInput, filter OwnedFilter, kind Volunteer;
+        fields: organisation_id, reference, capacity, languages, active, external_id;
+    }
+
     const OWNER_FIELD: &'static str = "organisationId";
 
     /// Its mentorships lose their mentor (each a new version); those that need one (from
@@ -816,36 +623,6 @@ impl Table for Volunteers {
         Owner::OwnedBy(d.organisation_id)
     }
 
-    fn meta(m: &volunteer::Model) -> Meta {
-        meta_of!(m)
-    }
-
-    fn to_data(m: &volunteer::Model) -> Result<Volunteer, StoreError> {
-        Ok(Volunteer {
-            organisation_id: m.organisation_id,
-            reference: m.reference.clone(),
-            capacity: m.capacity,
-            languages: split_list(&m.languages),
-            active: m.active,
-            external_id: m.external_id.clone(),
-        })
-    }
-
-    fn to_active(meta: Meta, d: &Volunteer, _: &Location) -> volunteer::ActiveModel {
-        volunteer::ActiveModel {
-            id: Set(meta.id),
-            version: Set(meta.version),
-            created_at: Set(meta.created_at),
-            updated_at: Set(meta.updated_at),
-            organisation_id: Set(d.organisation_id),
-            reference: Set(d.reference.clone()),
-            capacity: Set(d.capacity),
-            languages: Set(join_list(&d.languages)),
-            active: Set(d.active),
-            external_id: Set(d.external_id.clone()),
-        }
-    }
-
     fn owner_slot(input: &mut VolunteerInput) -> Option<&mut Uuid> {
         Some(&mut input.organisation_id)
     }
@@ -866,16 +643,11 @@ impl Owned for StaffMembers {
 }
 
 impl Table for StaffMembers {
-    type Entity = staff::Entity;
-    type Model = staff::Model;
-    type Active = staff::ActiveModel;
-    type Column = staff::Column;
-    type Data = Staff;
-    type Input = StaffInput;
-    type Filter = OwnedFilter;
-    const KIND: EntityKind = EntityKind::Staff;
-    const ID: staff::Column = staff::Column::Id;
-    const VERSION: staff::Column = staff::Column::Version;
+    table_mapping! {
+        staff => Staff, input StaffInput, filter OwnedFilter, kind Staff;
+        fields: organisation_id, reference, function, weekly_hours, external_id;
+    }
+
     const OWNER_FIELD: &'static str = "organisationId";
 
     fn visible(scope: &ReadScope) -> Condition {
@@ -892,34 +664,6 @@ impl Table for StaffMembers {
 
     fn owner(_: Uuid, d: &Staff) -> Owner {
         Owner::OwnedBy(d.organisation_id)
-    }
-
-    fn meta(m: &staff::Model) -> Meta {
-        meta_of!(m)
-    }
-
-    fn to_data(m: &staff::Model) -> Result<Staff, StoreError> {
-        Ok(Staff {
-            organisation_id: m.organisation_id,
-            reference: m.reference.clone(),
-            function: m.function.clone(),
-            weekly_hours: m.weekly_hours,
-            external_id: m.external_id.clone(),
-        })
-    }
-
-    fn to_active(meta: Meta, d: &Staff, _: &Location) -> staff::ActiveModel {
-        staff::ActiveModel {
-            id: Set(meta.id),
-            version: Set(meta.version),
-            created_at: Set(meta.created_at),
-            updated_at: Set(meta.updated_at),
-            organisation_id: Set(d.organisation_id),
-            reference: Set(d.reference.clone()),
-            function: Set(d.function.clone()),
-            weekly_hours: Set(d.weekly_hours),
-            external_id: Set(d.external_id.clone()),
-        }
     }
 
     fn owner_slot(input: &mut StaffInput) -> Option<&mut Uuid> {
@@ -961,16 +705,12 @@ pub struct MentorshipFilter {
 }
 
 impl Table for Mentorships {
-    type Entity = mentorship::Entity;
-    type Model = mentorship::Model;
-    type Active = mentorship::ActiveModel;
-    type Column = mentorship::Column;
-    type Data = Mentorship;
-    type Input = MentorshipInput;
-    type Filter = MentorshipFilter;
-    const KIND: EntityKind = EntityKind::Mentorship;
-    const ID: mentorship::Column = mentorship::Column::Id;
-    const VERSION: mentorship::Column = mentorship::Column::Version;
+    table_mapping! {
+        mentorship => Mentorship, input MentorshipInput, filter MentorshipFilter, kind Mentorship;
+        fields: organisation_id, offering_id, mentor_id, mentee_ref, format, target_group, status,
+            requested_on, matched_on, started_on, ended_on, end_reason, external_id;
+    }
+
     const OWNER_FIELD: &'static str = "organisationId";
 
     fn visible(scope: &ReadScope) -> Condition {
@@ -1003,55 +743,6 @@ impl Table for Mentorships {
 
     fn owner(_: Uuid, d: &Mentorship) -> Owner {
         Owner::OwnedBy(d.organisation_id)
-    }
-
-    fn meta(m: &mentorship::Model) -> Meta {
-        meta_of!(m)
-    }
-
-    fn to_data(m: &mentorship::Model) -> Result<Mentorship, StoreError> {
-        let t = "mentorships";
-        Ok(Mentorship {
-            organisation_id: m.organisation_id,
-            offering_id: m.offering_id,
-            mentor_id: m.mentor_id,
-            mentee_ref: m.mentee_ref.clone(),
-            format: parse_enum(t, "format", &m.format, MentorshipFormat::parse)?,
-            target_group: parse_enum(t, "target_group", &m.target_group, TargetGroup::parse)?,
-            status: parse_enum(t, "status", &m.status, MentorshipStatus::parse)?,
-            requested_on: m.requested_on,
-            matched_on: m.matched_on,
-            started_on: m.started_on,
-            ended_on: m.ended_on,
-            end_reason: m
-                .end_reason
-                .as_deref()
-                .map(|r| parse_enum(t, "end_reason", r, EndReason::parse))
-                .transpose()?,
-            external_id: m.external_id.clone(),
-        })
-    }
-
-    fn to_active(meta: Meta, d: &Mentorship, _: &Location) -> mentorship::ActiveModel {
-        mentorship::ActiveModel {
-            id: Set(meta.id),
-            version: Set(meta.version),
-            created_at: Set(meta.created_at),
-            updated_at: Set(meta.updated_at),
-            organisation_id: Set(d.organisation_id),
-            offering_id: Set(d.offering_id),
-            mentor_id: Set(d.mentor_id),
-            mentee_ref: Set(d.mentee_ref.clone()),
-            format: Set(d.format.as_str().to_owned()),
-            target_group: Set(d.target_group.as_str().to_owned()),
-            status: Set(d.status.as_str().to_owned()),
-            requested_on: Set(d.requested_on),
-            matched_on: Set(d.matched_on),
-            started_on: Set(d.started_on),
-            ended_on: Set(d.ended_on),
-            end_reason: Set(d.end_reason.map(|r| r.as_str().to_owned())),
-            external_id: Set(d.external_id.clone()),
-        }
     }
 
     fn check_replacing(old: &Mentorship, new: &Mentorship) -> Result<(), StoreError> {
@@ -1139,16 +830,13 @@ fn networks_below(path: &str) -> sea_orm::sea_query::SelectStatement {
 }
 
 impl Table for Cooperations {
-    type Entity = cooperation::Entity;
-    type Model = cooperation::Model;
-    type Active = cooperation::ActiveModel;
-    type Column = cooperation::Column;
-    type Data = Cooperation;
-    type Input = CooperationInput;
-    type Filter = CooperationFilter;
-    const KIND: EntityKind = EntityKind::Cooperation;
-    const ID: cooperation::Column = cooperation::Column::Id;
-    const VERSION: cooperation::Column = cooperation::Column::Version;
+    table_mapping! {
+        cooperation => Cooperation, input CooperationInput, filter CooperationFilter, kind Cooperation;
+        fields: title, goal, lead_organisation_id, network_id, status;
+        period: period = starts_on .. ends_on;
+        attached: partners;
+    }
+
     const OWNER_FIELD: &'static str = "networkId";
 
     fn visible(scope: &ReadScope) -> Condition {
@@ -1185,46 +873,6 @@ impl Table for Cooperations {
         Owner::Led {
             network: d.network_id,
             lead: d.lead_organisation_id,
-        }
-    }
-
-    fn meta(m: &cooperation::Model) -> Meta {
-        meta_of!(m)
-    }
-
-    fn to_data(m: &cooperation::Model) -> Result<Cooperation, StoreError> {
-        Ok(Cooperation {
-            title: m.title.clone(),
-            goal: m.goal.clone(),
-            lead_organisation_id: m.lead_organisation_id,
-            network_id: m.network_id,
-            status: parse_enum(
-                "cooperations",
-                "status",
-                &m.status,
-                CooperationStatus::parse,
-            )?,
-            period: Period {
-                start: m.starts_on,
-                end: m.ends_on,
-            },
-            partners: Vec::new(),
-        })
-    }
-
-    fn to_active(meta: Meta, d: &Cooperation, _: &Location) -> cooperation::ActiveModel {
-        cooperation::ActiveModel {
-            id: Set(meta.id),
-            version: Set(meta.version),
-            created_at: Set(meta.created_at),
-            updated_at: Set(meta.updated_at),
-            title: Set(d.title.clone()),
-            goal: Set(d.goal.clone()),
-            lead_organisation_id: Set(d.lead_organisation_id),
-            network_id: Set(d.network_id),
-            status: Set(d.status.as_str().to_owned()),
-            starts_on: Set(d.period.start),
-            ends_on: Set(d.period.end),
         }
     }
 
@@ -1342,16 +990,12 @@ pub struct CommitteeFilter {
 }
 
 impl Table for Committees {
-    type Entity = committee::Entity;
-    type Model = committee::Model;
-    type Active = committee::ActiveModel;
-    type Column = committee::Column;
-    type Data = Committee;
-    type Input = CommitteeInput;
-    type Filter = CommitteeFilter;
-    const KIND: EntityKind = EntityKind::Committee;
-    const ID: committee::Column = committee::Column::Id;
-    const VERSION: committee::Column = committee::Column::Version;
+    table_mapping! {
+        committee => Committee, input CommitteeInput, filter CommitteeFilter, kind Committee;
+        fields: network_id, name, purpose;
+        attached: members;
+    }
+
     const OWNER_FIELD: &'static str = "networkId";
 
     fn visible(scope: &ReadScope) -> Condition {
@@ -1405,31 +1049,6 @@ impl Table for Committees {
 
     fn owner(_: Uuid, d: &Committee) -> Owner {
         Owner::InNetwork(d.network_id)
-    }
-
-    fn meta(m: &committee::Model) -> Meta {
-        meta_of!(m)
-    }
-
-    fn to_data(m: &committee::Model) -> Result<Committee, StoreError> {
-        Ok(Committee {
-            network_id: m.network_id,
-            name: m.name.clone(),
-            purpose: m.purpose.clone(),
-            members: Vec::new(),
-        })
-    }
-
-    fn to_active(meta: Meta, d: &Committee, _: &Location) -> committee::ActiveModel {
-        committee::ActiveModel {
-            id: Set(meta.id),
-            version: Set(meta.version),
-            created_at: Set(meta.created_at),
-            updated_at: Set(meta.updated_at),
-            network_id: Set(d.network_id),
-            name: Set(d.name.clone()),
-            purpose: Set(d.purpose.clone()),
-        }
     }
 
     async fn parse(s: &Scoped, input: CommitteeInput) -> Result<Committee, StoreError> {
@@ -1571,16 +1190,11 @@ pub struct MeetingFilter {
 }
 
 impl Table for Meetings {
-    type Entity = meeting::Entity;
-    type Model = meeting::Model;
-    type Active = meeting::ActiveModel;
-    type Column = meeting::Column;
-    type Data = Meeting;
-    type Input = MeetingInput;
-    type Filter = MeetingFilter;
-    const KIND: EntityKind = EntityKind::Meeting;
-    const ID: meeting::Column = meeting::Column::Id;
-    const VERSION: meeting::Column = meeting::Column::Version;
+    table_mapping! {
+        meeting => Meeting, input MeetingInput, filter MeetingFilter, kind Meeting;
+        fields: committee_id, held_on, topic, outcome;
+    }
+
     const OWNER_FIELD: &'static str = "committeeId";
 
     fn visible(scope: &ReadScope) -> Condition {
@@ -1607,32 +1221,6 @@ impl Table for Meetings {
         Owner::Committee(d.committee_id)
     }
 
-    fn meta(m: &meeting::Model) -> Meta {
-        meta_of!(m)
-    }
-
-    fn to_data(m: &meeting::Model) -> Result<Meeting, StoreError> {
-        Ok(Meeting {
-            committee_id: m.committee_id,
-            held_on: m.held_on,
-            topic: m.topic.clone(),
-            outcome: m.outcome.clone(),
-        })
-    }
-
-    fn to_active(meta: Meta, d: &Meeting, _: &Location) -> meeting::ActiveModel {
-        meeting::ActiveModel {
-            id: Set(meta.id),
-            version: Set(meta.version),
-            created_at: Set(meta.created_at),
-            updated_at: Set(meta.updated_at),
-            committee_id: Set(d.committee_id),
-            held_on: Set(d.held_on),
-            topic: Set(d.topic.clone()),
-            outcome: Set(d.outcome.clone()),
-        }
-    }
-
     async fn parse(_: &Scoped, input: MeetingInput) -> Result<Meeting, StoreError> {
         Ok(Meeting::parse(input)?)
     }
@@ -1649,16 +1237,13 @@ impl Owned for Fundings {
 }
 
 impl Table for Fundings {
-    type Entity = funding::Entity;
-    type Model = funding::Model;
-    type Active = funding::ActiveModel;
-    type Column = funding::Column;
-    type Data = Funding;
-    type Input = FundingInput;
-    type Filter = OwnedFilter;
-    const KIND: EntityKind = EntityKind::Funding;
-    const ID: funding::Column = funding::Column::Id;
-    const VERSION: funding::Column = funding::Column::Version;
+    table_mapping! {
+        funding => Funding, input FundingInput, filter OwnedFilter, kind Funding;
+        fields: organisation_id, funder_kind, funder_name, programme, amount_cents, passed_on_from_id,
+            contingent_mentorships, external_id;
+        period: period = starts_on .. ends_on;
+    }
+
     const OWNER_FIELD: &'static str = "organisationId";
 
     fn visible(scope: &ReadScope) -> Condition {
@@ -1675,46 +1260,6 @@ impl Table for Fundings {
 
     fn owner(_: Uuid, d: &Funding) -> Owner {
         Owner::OwnedBy(d.organisation_id)
-    }
-
-    fn meta(m: &funding::Model) -> Meta {
-        meta_of!(m)
-    }
-
-    fn to_data(m: &funding::Model) -> Result<Funding, StoreError> {
-        Ok(Funding {
-            organisation_id: m.organisation_id,
-            funder_kind: parse_enum("fundings", "funder_kind", &m.funder_kind, FunderKind::parse)?,
-            funder_name: m.funder_name.clone(),
-            programme: m.programme.clone(),
-            amount_cents: m.amount_cents,
-            period: Period {
-                start: m.starts_on,
-                end: m.ends_on,
-            },
-            passed_on_from_id: m.passed_on_from_id,
-            contingent_mentorships: m.contingent_mentorships,
-            external_id: m.external_id.clone(),
-        })
-    }
-
-    fn to_active(meta: Meta, d: &Funding, _: &Location) -> funding::ActiveModel {
-        funding::ActiveModel {
-            id: Set(meta.id),
-            version: Set(meta.version),
-            created_at: Set(meta.created_at),
-            updated_at: Set(meta.updated_at),
-            organisation_id: Set(d.organisation_id),
-            funder_kind: Set(d.funder_kind.as_str().to_owned()),
-            funder_name: Set(d.funder_name.clone()),
-            programme: Set(d.programme.clone()),
-            amount_cents: Set(d.amount_cents),
-            starts_on: Set(d.period.start),
-            ends_on: Set(d.period.end),
-            passed_on_from_id: Set(d.passed_on_from_id),
-            contingent_mentorships: Set(d.contingent_mentorships),
-            external_id: Set(d.external_id.clone()),
-        }
     }
 
     fn owner_slot(input: &mut FundingInput) -> Option<&mut Uuid> {

@@ -15,7 +15,8 @@ pub struct Model {
     pub function: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
-    pub is_primary: bool,
+    #[sea_orm(column_name = "is_primary")]
+    pub primary: bool,
     /// Delimited list: `,a,b,`.
     pub topics: String,
     pub external_id: Option<String>,
