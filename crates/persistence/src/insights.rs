@@ -3,9 +3,9 @@
 //! many mentorships per paid coordinator) and funding risks. Every query reads only what
 //! the caller's scope lets it read; the scope is part of the SQL as everywhere else.
 
+use crate::aggregates::Sql;
 use crate::entities::{funding, mentorship, staff, volunteer};
 use crate::error::StoreError;
-use crate::statistics::Sql;
 use crate::store::Scoped;
 use crate::tables::{Fundings, Mentorships, StaffMembers, Volunteers};
 use chrono::NaiveDate;

@@ -5,6 +5,7 @@
 //! [`Scoped`] handle. There is no other public way to reach a record, so no handler can
 //! forget the caller's scope.
 
+mod aggregates;
 mod entities;
 pub mod error;
 pub mod insights;
@@ -134,7 +135,7 @@ impl Scoped {
                         entity_id: r.entity_id,
                         action: AuditAction::parse(&r.action)
                             .map_err(|_| error::corrupt("audit_events", "action"))?,
-                        fields: tables::split_list(&format!(",{},", r.fields)),
+                        fields: mapping::split_list(&format!(",{},", r.fields)),
                         at: r.at,
                     },
                 })

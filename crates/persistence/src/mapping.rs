@@ -47,6 +47,23 @@ impl<T: Stored> Stored for Option<T> {
     }
 }
 
+/// Lists are stored as `,a,b,` so that "contains b" is `LIKE '%,b,%'` on any database.
+pub(crate) fn join_list<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let inner: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    format!(",{},", inner.join(","))
+}
+
+pub(crate) fn split_list(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A value that can stand in a delimited list column (`,a,b,`, so that "contains b" is
 /// `LIKE '%,b,%'` on any database).
 pub(crate) trait Listed: Sized {
@@ -67,13 +84,10 @@ impl<T: Listed> Stored for Vec<T> {
     type Column = String;
     fn store(&self) -> String {
         let words: Vec<&str> = self.iter().map(Listed::word).collect();
-        crate::tables::join_list(&words)
+        join_list(&words)
     }
     fn load(column: &String) -> Option<Self> {
-        crate::tables::split_list(column)
-            .iter()
-            .map(|w| T::from_word(w))
-            .collect()
+        split_list(column).iter().map(|w| T::from_word(w)).collect()
     }
 }
 

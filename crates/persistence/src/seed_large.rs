@@ -9,8 +9,8 @@
 //! ids included, follows from the seed and the day (dates run up to today): the same seed
 //! on the same day gives the same records (timestamps aside).
 
+use crate::aggregates::Sql;
 use crate::error::StoreError;
-use crate::statistics::Sql;
 use crate::store::Store;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rand::rngs::StdRng;

@@ -21,7 +21,7 @@ use std::future::Future;
 use std::time::Duration;
 use uuid::Uuid;
 use verbund_domain::audit::AuditAction;
-use verbund_domain::network::{NetworkLevel, child_path, path_upper_bound};
+use verbund_domain::network::{NetworkLevel, path_upper_bound};
 use verbund_domain::policy::{
     Anchor, AnchorKind, Caller, EntityKind, Location, ReadScope, Role, Scope,
 };
@@ -362,23 +362,6 @@ pub fn decode_cursor(cursor: &str) -> Result<Uuid, StoreError> {
         })
 }
 
-/// Who owns a record, for finding where it lives.
-#[derive(Debug, Clone, Copy)]
-pub enum Owner {
-    /// A network itself, placed under its parent.
-    Network { id: Uuid, parent: Option<Uuid> },
-    /// An organisation itself, at home in a network.
-    Organisation { id: Uuid, network: Uuid },
-    /// A record of an organisation.
-    OwnedBy(Uuid),
-    /// A record of a network, led by an organisation (cooperations).
-    Led { network: Uuid, lead: Uuid },
-    /// A record of a network (committees).
-    InNetwork(Uuid),
-    /// A meeting of a committee.
-    Committee(Uuid),
-}
-
 /// Bookkeeping of one stored row.
 #[derive(Debug, Clone, Copy)]
 pub struct Meta {
@@ -418,7 +401,14 @@ pub trait Table: Sized + Send + Sync + 'static {
         s: &Scoped,
         filter: &Self::Filter,
     ) -> impl Future<Output = Result<Condition, StoreError>> + Send;
-    fn owner(id: Uuid, data: &Self::Data) -> Owner;
+    /// Where a record lives (its network path and organisation), looked up in `conn`; an
+    /// owner the caller cannot see is reported like a missing one, naming `OWNER_FIELD`.
+    fn locate(
+        s: &Scoped,
+        conn: &impl ConnectionTrait,
+        id: Uuid,
+        data: &Self::Data,
+    ) -> impl Future<Output = Result<Location, StoreError>> + Send;
     fn meta(model: &Self::Model) -> Meta;
     fn to_data(model: &Self::Model) -> Result<Self::Data, StoreError>;
     fn to_active(meta: Meta, data: &Self::Data, at: &Location) -> Self::Active;
@@ -576,11 +566,11 @@ pub(crate) fn nothing() -> Condition {
     Condition::all().add(Expr::val(1).eq(0))
 }
 
-fn invalid(field: &str, reason: Reason) -> StoreError {
+pub(crate) fn invalid(field: &str, reason: Reason) -> StoreError {
     StoreError::Invalid(ValidationErrors::single(field, reason))
 }
 
-const NOT_VISIBLE: Reason = Reason::Rule("does not exist or is not visible to you");
+pub(crate) const NOT_VISIBLE: Reason = Reason::Rule("does not exist or is not visible to you");
 
 impl Scoped {
     /// Validates an input as every door writes it: an organisation's token that leaves the
@@ -680,7 +670,7 @@ impl Scoped {
         self.get_in::<T>(conn, id).await
     }
 
-    async fn get_in<T: Table>(
+    pub(crate) async fn get_in<T: Table>(
         &self,
         conn: &impl ConnectionTrait,
         id: Uuid,
@@ -830,79 +820,6 @@ impl Scoped {
             .await?)
     }
 
-    /// Where a record lives; an owner the caller cannot see is reported like a missing one.
-    pub(crate) async fn locate(
-        &self,
-        conn: &impl ConnectionTrait,
-        field: &'static str,
-        owner: Owner,
-    ) -> Result<Location, StoreError> {
-        let network_path = |id: Uuid| async move {
-            network::Entity::find_by_id(id)
-                .one(conn)
-                .await?
-                .map(|n| n.path)
-                .ok_or_else(|| invalid(field, NOT_VISIBLE))
-        };
-        let org = |id: Uuid| async move {
-            organisation::Entity::find()
-                .filter(organisation::Column::Id.eq(id))
-                .filter(self.readable::<crate::tables::Organisations>())
-                .one(conn)
-                .await?
-                .ok_or_else(|| invalid(field, NOT_VISIBLE))
-        };
-        Ok(match owner {
-            Owner::Network { id, parent } => {
-                let parent_path = match parent {
-                    Some(p) => Some(network_path(p).await?),
-                    None => None,
-                };
-                Location {
-                    network_path: child_path(parent_path.as_deref(), id),
-                    organisation_id: None,
-                }
-            }
-            Owner::Organisation { id, network } => Location {
-                network_path: network_path(network).await?,
-                organisation_id: Some(id),
-            },
-            Owner::OwnedBy(org_id) => {
-                let o = org(org_id).await?;
-                Location {
-                    network_path: o.network_path,
-                    organisation_id: Some(o.id),
-                }
-            }
-            Owner::Led { network, lead } => {
-                org(lead)
-                    .await
-                    .map_err(|_| invalid("leadOrganisationId", NOT_VISIBLE))?;
-                Location {
-                    network_path: network_path(network).await?,
-                    organisation_id: Some(lead),
-                }
-            }
-            Owner::InNetwork(network) => Location {
-                network_path: network_path(network).await?,
-                organisation_id: None,
-            },
-            Owner::Committee(id) => {
-                let c = self
-                    .get_in::<crate::tables::Committees>(conn, id)
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::NotFound => invalid(field, NOT_VISIBLE),
-                        e => e,
-                    })?;
-                Location {
-                    network_path: network_path(c.data.network_id).await?,
-                    organisation_id: None,
-                }
-            }
-        })
-    }
-
     fn check_write<T: Table>(&self, at: &Location) -> Result<(), StoreError> {
         if self.scope.may_write(T::KIND, at) {
             Ok(())
@@ -957,9 +874,7 @@ impl Scoped {
         data: T::Data,
     ) -> Result<Record<T::Data>, StoreError> {
         let id = verbund_domain::record::new_id();
-        let at = self
-            .locate(txn, T::OWNER_FIELD, T::owner(id, &data))
-            .await?;
+        let at = T::locate(self, txn, id, &data).await?;
         self.check_write::<T>(&at)?;
         let now = stored_now();
         let meta = Meta {
@@ -972,8 +887,8 @@ impl Scoped {
             .exec_without_returning(txn)
             .await?;
         T::write_children(txn, id, &data).await?;
-        let touched = crate::statistics::touched(txn, T::KIND, id).await?;
-        crate::statistics::maintain(txn, &touched, 1).await?;
+        let touched = crate::aggregates::touched(txn, T::KIND, id).await?;
+        crate::aggregates::maintain(txn, &touched, 1).await?;
         let fields: Vec<&str> = T::Column::iter()
             .map(|c| c.as_str())
             .filter(|c| !is_bookkeeping(c))
@@ -1029,13 +944,9 @@ impl Scoped {
         }
         T::check_replacing(&old.data, &data)?;
         lock_current::<T>(txn, old.id, expected_version).await?;
-        let old_at = self
-            .locate(txn, T::OWNER_FIELD, T::owner(old.id, &old.data))
-            .await?;
+        let old_at = T::locate(self, txn, old.id, &old.data).await?;
         self.check_write::<T>(&old_at)?;
-        let at = self
-            .locate(txn, T::OWNER_FIELD, T::owner(old.id, &data))
-            .await?;
+        let at = T::locate(self, txn, old.id, &data).await?;
         self.check_write::<T>(&at)?;
         if T::KIND == EntityKind::Network && old_at.network_path != at.network_path {
             // Its subtree's paths (and its organisations') would all change.
@@ -1044,8 +955,8 @@ impl Scoped {
                 Reason::Rule("a network cannot move to another parent"),
             ));
         }
-        let touched = crate::statistics::touched(txn, T::KIND, old.id).await?;
-        crate::statistics::maintain(txn, &touched, -1).await?;
+        let touched = crate::aggregates::touched(txn, T::KIND, old.id).await?;
+        crate::aggregates::maintain(txn, &touched, -1).await?;
         let now = stored_now();
         let meta = Meta {
             id: old.id,
@@ -1074,7 +985,7 @@ impl Scoped {
             }));
         }
         T::write_children(txn, old.id, &data).await?;
-        crate::statistics::maintain(txn, &touched, 1).await?;
+        crate::aggregates::maintain(txn, &touched, 1).await?;
         self.audit(txn, T::KIND, old.id, action, &fields, &at)
             .await?;
         Ok(Record {
@@ -1196,14 +1107,12 @@ impl Scoped {
             }));
         }
         lock_current::<T>(&txn, id, expected_version).await?;
-        let at = self
-            .locate(&*txn, T::OWNER_FIELD, T::owner(id, &old.data))
-            .await?;
+        let at = T::locate(self, &*txn, id, &old.data).await?;
         self.check_write::<T>(&at)?;
         // Records that point at this one change first, each a write of its own.
         T::detach(self, &txn, id).await?;
-        let touched = crate::statistics::touched(&*txn, T::KIND, id).await?;
-        crate::statistics::maintain(&txn, &touched, -1).await?;
+        let touched = crate::aggregates::touched(&*txn, T::KIND, id).await?;
+        crate::aggregates::maintain(&txn, &touched, -1).await?;
         let res = T::Entity::delete_many()
             .filter(T::ID.eq(id))
             .filter(T::VERSION.eq(expected_version))
@@ -1216,7 +1125,7 @@ impl Scoped {
             }));
         }
         // Records that pointed to this one (an offering's mentorships) count again.
-        crate::statistics::maintain(&txn, &touched, 1).await?;
+        crate::aggregates::maintain(&txn, &touched, 1).await?;
         self.audit(&txn, T::KIND, id, AuditAction::Delete, &[], &at)
             .await?;
         txn.commit().await?;

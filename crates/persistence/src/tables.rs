@@ -5,7 +5,8 @@ use crate::entities::*;
 use crate::error::{StoreError, corrupt};
 use crate::mapping::table_mapping;
 use crate::store::{
-    Meta, Owner, Scoped, Table, family, nothing, owned_by_visible_organisation, subtree,
+    Meta, NOT_VISIBLE, Scoped, Table, family, invalid, nothing, owned_by_visible_organisation,
+    subtree,
 };
 use crate::{Importable, Owned};
 use chrono::Utc;
@@ -21,29 +22,12 @@ use verbund_domain::contact::{Contact, ContactInput};
 use verbund_domain::cooperation::{Cooperation, CooperationInput, CooperationStatus, Partner};
 use verbund_domain::funding::{Funding, FundingInput, SourceGrant};
 use verbund_domain::mentorship::{Mentorship, MentorshipInput, MentorshipStatus};
-use verbund_domain::network::{Network, NetworkInput, NetworkLevel};
+use verbund_domain::network::{Network, NetworkInput, NetworkLevel, child_path};
 use verbund_domain::offering::{Category, Offering, OfferingInput, TargetGroup};
 use verbund_domain::organisation::{Organisation, OrganisationInput, OrganisationKind};
 use verbund_domain::people::{Staff, StaffInput, Volunteer, VolunteerInput};
 use verbund_domain::policy::{EntityKind, Location, ReadScope};
 use verbund_domain::values::Period;
-
-/// Lists are stored as `,a,b,` so that "contains b" is `LIKE '%,b,%'` on any database.
-pub(crate) fn join_list<S: AsRef<str>>(items: &[S]) -> String {
-    if items.is_empty() {
-        return String::new();
-    }
-    let inner: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
-    format!(",{},", inner.join(","))
-}
-
-pub(crate) fn split_list(stored: &str) -> Vec<String> {
-    stored
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
 
 fn contains<C: ColumnTrait>(col: C, word: &str) -> Condition {
     Condition::all().add(col.like(format!("%,{word},%")))
@@ -104,6 +88,96 @@ async fn owned_filter<C: ColumnTrait>(
     Ok(c)
 }
 
+/// Who owns a record, for finding where it lives.
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    /// A network itself, placed under its parent.
+    Network { id: Uuid, parent: Option<Uuid> },
+    /// An organisation itself, at home in a network.
+    Organisation { id: Uuid, network: Uuid },
+    /// A record of an organisation.
+    OwnedBy(Uuid),
+    /// A record of a network, led by an organisation (cooperations).
+    Led { network: Uuid, lead: Uuid },
+    /// A record of a network (committees).
+    InNetwork(Uuid),
+    /// A meeting of a committee.
+    Committee(Uuid),
+}
+
+/// Where a record lives; an owner the caller cannot see is reported like a missing one.
+async fn place(
+    s: &Scoped,
+    conn: &impl ConnectionTrait,
+    field: &'static str,
+    owner: Owner,
+) -> Result<Location, StoreError> {
+    let network_path = |id: Uuid| async move {
+        network::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|n| n.path)
+            .ok_or_else(|| invalid(field, NOT_VISIBLE))
+    };
+    let org = |id: Uuid| async move {
+        organisation::Entity::find()
+            .filter(organisation::Column::Id.eq(id))
+            .filter(s.readable::<crate::tables::Organisations>())
+            .one(conn)
+            .await?
+            .ok_or_else(|| invalid(field, NOT_VISIBLE))
+    };
+    Ok(match owner {
+        Owner::Network { id, parent } => {
+            let parent_path = match parent {
+                Some(p) => Some(network_path(p).await?),
+                None => None,
+            };
+            Location {
+                network_path: child_path(parent_path.as_deref(), id),
+                organisation_id: None,
+            }
+        }
+        Owner::Organisation { id, network } => Location {
+            network_path: network_path(network).await?,
+            organisation_id: Some(id),
+        },
+        Owner::OwnedBy(org_id) => {
+            let o = org(org_id).await?;
+            Location {
+                network_path: o.network_path,
+                organisation_id: Some(o.id),
+            }
+        }
+        Owner::Led { network, lead } => {
+            org(lead)
+                .await
+                .map_err(|_| invalid("leadOrganisationId", NOT_VISIBLE))?;
+            Location {
+                network_path: network_path(network).await?,
+                organisation_id: Some(lead),
+            }
+        }
+        Owner::InNetwork(network) => Location {
+            network_path: network_path(network).await?,
+            organisation_id: None,
+        },
+        Owner::Committee(id) => {
+            let c = s
+                .get_in::<crate::tables::Committees>(conn, id)
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => invalid(field, NOT_VISIBLE),
+                    e => e,
+                })?;
+            Location {
+                network_path: network_path(c.data.network_id).await?,
+                organisation_id: None,
+            }
+        }
+    })
+}
+
 // ---------------------------------------------------------------------------------------
 pub struct Networks;
 
@@ -157,11 +231,22 @@ impl Table for Networks {
         Ok(c)
     }
 
-    fn owner(id: Uuid, d: &Network) -> Owner {
-        Owner::Network {
-            id,
-            parent: d.parent_id,
-        }
+    async fn locate(
+        s: &Scoped,
+        conn: &impl ConnectionTrait,
+        id: Uuid,
+        d: &Network,
+    ) -> Result<Location, StoreError> {
+        place(
+            s,
+            conn,
+            Self::OWNER_FIELD,
+            Owner::Network {
+                id,
+                parent: d.parent_id,
+            },
+        )
+        .await
     }
 
     async fn parse(s: &Scoped, input: NetworkInput) -> Result<Network, StoreError> {
@@ -263,11 +348,22 @@ impl Table for Organisations {
         Ok(c)
     }
 
-    fn owner(id: Uuid, d: &Organisation) -> Owner {
-        Owner::Organisation {
-            id,
-            network: d.network_id,
-        }
+    async fn locate(
+        s: &Scoped,
+        conn: &impl ConnectionTrait,
+        id: Uuid,
+        d: &Organisation,
+    ) -> Result<Location, StoreError> {
+        place(
+            s,
+            conn,
+            Self::OWNER_FIELD,
+            Owner::Organisation {
+                id,
+                network: d.network_id,
+            },
+        )
+        .await
     }
 
     async fn parse(s: &Scoped, input: OrganisationInput) -> Result<Organisation, StoreError> {
@@ -349,8 +445,19 @@ impl Table for Contacts {
         Ok(c)
     }
 
-    fn owner(_: Uuid, d: &Contact) -> Owner {
-        Owner::OwnedBy(d.organisation_id)
+    async fn locate(
+        s: &Scoped,
+        conn: &impl ConnectionTrait,
+        _: Uuid,
+        d: &Contact,
+    ) -> Result<Location, StoreError> {
+        place(
+            s,
+            conn,
+            Self::OWNER_FIELD,
+            Owner::OwnedBy(d.organisation_id),
+        )
+        .await
     }
 
     fn owner_slot(input: &mut ContactInput) -> Option<&mut Uuid> {
@@ -489,8 +596,19 @@ impl Table for Offerings {
         Ok(c)
     }
 
-    fn owner(_: Uuid, d: &Offering) -> Owner {
-        Owner::OwnedBy(d.organisation_id)
+    async fn locate(
+        s: &Scoped,
+        conn: &impl ConnectionTrait,
+        _: Uuid,
+        d: &Offering,
+    ) -> Result<Location, StoreError> {
+        place(
+            s,
+            conn,
+            Self::OWNER_FIELD,
+            Owner::OwnedBy(d.organisation_id),
+        )
+        .await
     }
 
     fn owner_slot(input: &mut OfferingInput) -> Option<&mut Uuid> {
@@ -619,8 +737,19 @@ impl Table for Volunteers {
         Ok(c)
     }
 
-    fn owner(_: Uuid, d: &Volunteer) -> Owner {
-        Owner::OwnedBy(d.organisation_id)
+    async fn locate(
+        s: &Scoped,
+        conn: &impl ConnectionTrait,
+        _: Uuid,
+        d: &Volunteer,
+    ) -> Result<Location, StoreError> {
+        place(
+            s,
+            conn,
+            Self::OWNER_FIELD,
+            Owner::OwnedBy(d.organisation_id),
+        )
+        .await
     }
 
     fn owner_slot(input: &mut VolunteerInput) -> Option<&mut Uuid> {
@@ -662,8 +791,19 @@ impl Table for StaffMembers {
         Ok(c)
     }
 
-    fn owner(_: Uuid, d: &Staff) -> Owner {
-        Owner::OwnedBy(d.organisation_id)
+    async fn locate(
+        s: &Scoped,
+        conn: &impl ConnectionTrait,
+        _: Uuid,
+        d: &Staff,
+    ) -> Result<Location, StoreError> {
+        place(
+            s,
+            conn,
+            Self::OWNER_FIELD,
+            Owner::OwnedBy(d.organisation_id),
+        )
+        .await
     }
 
     fn owner_slot(input: &mut StaffInput) -> Option<&mut Uuid> {
@@ -741,8 +881,19 @@ impl Table for Mentorships {
         Ok(c)
     }
 
-    fn owner(_: Uuid, d: &Mentorship) -> Owner {
-        Owner::OwnedBy(d.organisation_id)
+    async fn locate(
+        s: &Scoped,
+        conn: &impl ConnectionTrait,
+        _: Uuid,
+        d: &Mentorship,
+    ) -> Result<Location, StoreError> {
+        place(
+            s,
+            conn,
+            Self::OWNER_FIELD,
+            Owner::OwnedBy(d.organisation_id),
+        )
+        .await
     }
 
     fn check_replacing(old: &Mentorship, new: &Mentorship) -> Result<(), StoreError> {
@@ -869,11 +1020,22 @@ impl Table for Cooperations {
         Ok(c)
     }
 
-    fn owner(_: Uuid, d: &Cooperation) -> Owner {
-        Owner::Led {
-            network: d.network_id,
-            lead: d.lead_organisation_id,
-        }
+    async fn locate(
+        s: &Scoped,
+        conn: &impl ConnectionTrait,
+        _: Uuid,
+        d: &Cooperation,
+    ) -> Result<Location, StoreError> {
+        place(
+            s,
+            conn,
+            Self::OWNER_FIELD,
+            Owner::Led {
+                network: d.network_id,
+                lead: d.lead_organisation_id,
+            },
+        )
+        .await
     }
 
     async fn parse(s: &Scoped, input: CooperationInput) -> Result<Cooperation, StoreError> {
@@ -1047,8 +1209,13 @@ impl Table for Committees {
         Ok(c)
     }
 
-    fn owner(_: Uuid, d: &Committee) -> Owner {
-        Owner::InNetwork(d.network_id)
+    async fn locate(
+        s: &Scoped,
+        conn: &impl ConnectionTrait,
+        _: Uuid,
+        d: &Committee,
+    ) -> Result<Location, StoreError> {
+        place(s, conn, Self::OWNER_FIELD, Owner::InNetwork(d.network_id)).await
     }
 
     async fn parse(s: &Scoped, input: CommitteeInput) -> Result<Committee, StoreError> {
@@ -1217,8 +1384,13 @@ impl Table for Meetings {
         Ok(c)
     }
 
-    fn owner(_: Uuid, d: &Meeting) -> Owner {
-        Owner::Committee(d.committee_id)
+    async fn locate(
+        s: &Scoped,
+        conn: &impl ConnectionTrait,
+        _: Uuid,
+        d: &Meeting,
+    ) -> Result<Location, StoreError> {
+        place(s, conn, Self::OWNER_FIELD, Owner::Committee(d.committee_id)).await
     }
 
     async fn parse(_: &Scoped, input: MeetingInput) -> Result<Meeting, StoreError> {
@@ -1258,8 +1430,19 @@ impl Table for Fundings {
         Ok(c)
     }
 
-    fn owner(_: Uuid, d: &Funding) -> Owner {
-        Owner::OwnedBy(d.organisation_id)
+    async fn locate(
+        s: &Scoped,
+        conn: &impl ConnectionTrait,
+        _: Uuid,
+        d: &Funding,
+    ) -> Result<Location, StoreError> {
+        place(
+            s,
+            conn,
+            Self::OWNER_FIELD,
+            Owner::OwnedBy(d.organisation_id),
+        )
+        .await
     }
 
     fn owner_slot(input: &mut FundingInput) -> Option<&mut Uuid> {
