@@ -2,7 +2,8 @@
 
 use crate::auth::AuthError;
 use crate::error::{ApiError, Code};
-use crate::state::{AppState, Authenticated, MAX_BODY, rate_limited, scoped_caller};
+use crate::rate::rate_limited;
+use crate::state::{AppState, Authenticated, MAX_BODY, scoped_caller};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::State;

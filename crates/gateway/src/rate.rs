@@ -3,9 +3,21 @@
 //! cost more, by their size. In-process: each replica counts on its own (README).
 
 use crate::config::RateLimitConfig;
+use crate::error::{ApiError, Code};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The error of a rate limit: which budget, and when to come back.
+pub fn rate_limited(wait: std::time::Duration, whom: &str) -> ApiError {
+    let secs = wait.as_secs().max(1);
+    ApiError {
+        code: Code::RateLimited,
+        message: format!("too many requests {whom}; retry in {secs} seconds"),
+        fields: Vec::new(),
+        retry_after: Some(secs),
+    }
+}
 
 /// Which budget a charge is taken from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -43,17 +43,6 @@ impl AppState {
 #[derive(Clone)]
 pub struct Authenticated(pub Result<Caller, String>);
 
-/// The error of a rate limit: which budget, and when to come back.
-pub fn rate_limited(wait: std::time::Duration, whom: &str) -> ApiError {
-    let secs = wait.as_secs().max(1);
-    ApiError {
-        code: Code::RateLimited,
-        message: format!("too many requests {whom}; retry in {secs} seconds"),
-        fields: Vec::new(),
-        retry_after: Some(secs),
-    }
-}
-
 /// The caller of a request, bound to the store: authenticated once, in [`guard`] (or
 /// here, for a request that did not pass it).
 pub async fn scoped_caller(

@@ -503,7 +503,7 @@ async fn read_member(
     if let Some(c) = env.charge {
         let tokens = (cost as f64 / env.config.cost_per_token as f64).max(1.0);
         c.take(tokens).map_err(|wait| {
-            Refused::Failed(crate::state::rate_limited(
+            Refused::Failed(crate::rate::rate_limited(
                 wait,
                 "(statistics count by their cost)",
             ))

@@ -3,8 +3,8 @@
 //! beside the object types rather than in [`super::statistics`], which the types use.
 
 use super::ids;
+use super::page::{invalid, scoped};
 use super::types::{Funding, Network, Offering, Organisation, Volunteer};
-use super::{invalid, scoped};
 use crate::config::StatisticsConfig;
 use crate::error::gql;
 use async_graphql::{Context, ID, Result, SimpleObject};

@@ -3,8 +3,8 @@
 //! policy applies unchanged through the request's scoped store.
 
 use super::ids;
+use super::page::{invalid, scoped};
 use super::types::*;
-use super::{invalid, scoped};
 use crate::error::gql;
 use async_graphql::{Context, ID, MergedObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;

@@ -1,8 +1,8 @@
 //! The query root.
 
 use super::ids;
+use super::page::{List, Paging, Total, invalid, list, scoped, total};
 use super::types::*;
-use super::{List, Paging, Total, invalid, list, scoped, total};
 use crate::error::gql;
 use crate::filters::*;
 use async_graphql::connection::{Connection, Edge};
@@ -273,7 +273,12 @@ impl Query {
             .await
             .map_err(gql)?;
         prime_organisations(ctx, &page.items).await?;
-        Ok(super::connection(&paging, page, total, Organisation::from))
+        Ok(super::page::connection(
+            &paging,
+            page,
+            total,
+            Organisation::from,
+        ))
     }
 
     async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {

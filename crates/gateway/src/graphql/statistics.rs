@@ -3,7 +3,7 @@
 //! insights, which answer with records, are in [`super::insights`].
 
 use super::ids;
-use super::{invalid, scoped};
+use super::page::{invalid, scoped};
 use crate::config::StatisticsConfig;
 use crate::error::gql;
 use crate::statistics::{Request, SnapshotOut, Table};

@@ -3,7 +3,7 @@
 
 use super::ids::global;
 use super::loaders::*;
-use super::{List, Paging, Total, slice};
+use super::page::{List, Paging, Total, slice};
 use crate::error::gql;
 pub use crate::views::{
     Committee, Contact, Cooperation, Funding, Meeting, Mentorship, Network, Offering, Organisation,
@@ -171,7 +171,7 @@ pub async fn prime_organisations(
         return Ok(());
     }
     let l = loaders(ctx)?;
-    let s = super::scoped(ctx)?;
+    let s = super::page::scoped(ctx)?;
     let node = ctx.look_ahead().field("edges").field("node");
     let ids: Vec<Uuid> = page.iter().map(|r| r.id).collect();
     if node.field("network").exists() {
@@ -477,9 +477,9 @@ record_object!(Network {
             serving: Some(self.meta.id),
             ..Default::default()
         };
-        super::list::<Offerings, _>(
+        super::page::list::<Offerings, _>(
             ctx,
-            super::scoped(ctx)?,
+            super::page::scoped(ctx)?,
             filter,
             Paging::new(first, after)?,
             Offering::from,
@@ -615,7 +615,7 @@ record_object!(Organisation {
     /// counted by the database.
     async fn mentorship_count(&self, ctx: &Context<'_>, status: Option<String>) -> Result<u64> {
         let status = match status {
-            Some(s) => MentorshipStatus::parse(&s).map_err(|r| super::invalid("status", r))?,
+            Some(s) => MentorshipStatus::parse(&s).map_err(|r| super::page::invalid("status", r))?,
             None => MentorshipStatus::Active,
         };
         Ok(loaders(ctx)?

@@ -256,7 +256,7 @@ where
     // An import costs by its rows, not as one request.
     if let Some(c) = &charge {
         c.take_rows(rows.len())
-            .map_err(|wait| crate::state::rate_limited(wait, "(imports count by their rows)"))?;
+            .map_err(|wait| crate::rate::rate_limited(wait, "(imports count by their rows)"))?;
     }
     let mut problems = Vec::new();
     let mut data = Vec::new();
