@@ -557,6 +557,15 @@ fn single_period(from: NaiveDate, to: NaiveDate) -> Option<(u8, String)> {
 }
 
 impl Plan {
+    /// The subtree an exact plan reads (its geography filter's path; `""` for the whole
+    /// programme), which the policy's `statistics_exact` judges.
+    pub fn subtree(&self) -> &str {
+        self.filters
+            .iter()
+            .find(|(axis, _, _)| *axis == Axis::Geo)
+            .map_or("", |(_, _, path)| path.as_str())
+    }
+
     /// Whether a cell of the read table (keys in `axes` order) passes the filters.
     pub fn selects(&self, key: &[String]) -> bool {
         self.filters.iter().all(|(axis, level, value)| {
@@ -821,6 +830,39 @@ pub fn protect_bound(
     protect_against_insiders(axes, finest, k, deadline, bound, &[], &[])
 }
 
+/// Cells as the database counted them, before protection: `(key, count, amount)`. Only
+/// the protection in this module reads them; outside it they can be counted and carried but
+/// not opened, so no handler can show a small count by mistake. The storage crate hands
+/// them out for the protected view ([`Plan::protected`]); exact cells come only where the
+/// policy allows them (`Scope::statistics_exact`).
+#[derive(Debug, Clone, Default)]
+pub struct Unprotected(Vec<(Key, i64, i64)>);
+
+impl Unprotected {
+    /// Cells read for protection (the storage crate's reads).
+    pub fn new(cells: Vec<(Key, i64, i64)>) -> Unprotected {
+        Unprotected(cells)
+    }
+
+    /// How many cells, which is what protecting them costs.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The earliest year of the period key at `position` among the cells (the first year a
+    /// linked family of tables holds).
+    pub fn first_year(&self, position: usize) -> Option<i32> {
+        self.0
+            .iter()
+            .filter_map(|(key, _, _)| key.get(position).and_then(|y| y.get(..4)?.parse().ok()))
+            .min()
+    }
+}
+
 /// A coordinator's subtree: a state's or a region's geography key.
 pub type Unit = String;
 
@@ -861,10 +903,10 @@ pub fn protect_against_insiders(
         &family::Member {
             flow: family::Flow::Requested,
             axes: axes.to_vec(),
-            finest,
+            finest: Unprotected(finest),
             bound: bound.clone(),
-            breakdown: breakdown.to_vec(),
-            owners: owners.to_vec(),
+            breakdown: Unprotected(breakdown.to_vec()),
+            owners: Unprotected(owners.to_vec()),
             fixed: HashMap::new(),
             ranges: Ranges::default(),
         },
@@ -914,7 +956,7 @@ impl Work {
     /// [`Work::secondary`].
     fn prepared(m: &family::Member, k: i64) -> Work {
         let k = k.max(MIN_K);
-        let mut w = Work::build(&m.axes, m.finest.clone(), k);
+        let mut w = Work::build(&m.axes, m.finest.0.clone(), k);
         w.ranges = m.ranges;
         // An earlier release's reason comes first: it holds whatever the counts are now.
         if !m.bound.is_empty() {
@@ -930,7 +972,7 @@ impl Work {
             }
         }
         if !m.breakdown.is_empty() || !m.owners.is_empty() {
-            w.insiders(&m.axes, &m.breakdown, &m.owners);
+            w.insiders(&m.axes, &m.breakdown.0, &m.owners.0);
         }
         // A coarser table's cells keep the status their own lattice gave them: only the
         // finest table's cells are left to hide.

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use verbund_domain::error::Collector;
 use verbund_domain::statistics::{
     Axis, CellId, Dimension, Flow, Lattice, MAX_PROTECTED_CELLS, Measure, Member, Plan, Query,
-    Refusal, Visibility, binding_cells, geo_home, protect_family, protect_member, protection_cost,
-    with_regions,
+    Refusal, Unprotected, Visibility, binding_cells, geo_home, protect_family, protect_member,
+    protection_cost, with_regions,
 };
 use verbund_domain::{Reason, ValidationErrors};
 use verbund_persistence::statistics::{Snapshot, Source};
@@ -471,7 +471,7 @@ async fn read_member(
         ))
     };
     let left = || limit.saturating_sub(started.elapsed());
-    let Some(cells) = s.statistic_cells_within(plan, source, left()).await? else {
+    let Some(cells) = s.statistic_cells_to_protect(plan, source, left()).await? else {
         // The read took the whole time limit: it costs as much as the dearest table.
         if let Some(c) = env.charge {
             let _ = c.take(env.config.max_cost as f64 / env.config.cost_per_token as f64);
@@ -481,15 +481,18 @@ async fn read_member(
     let (breakdown, owners) = if plan.measure.describes_people() {
         let mut wide = plan.clone();
         wide.axes = with_regions(&plan.axes);
-        let Some(breakdown) = s.statistic_cells_within(&wide, source, left()).await? else {
+        let Some(breakdown) = s.statistic_cells_to_protect(&wide, source, left()).await? else {
             return Err(unread());
         };
-        let Some(owners) = s.statistic_owner_cells_within(plan, source, left()).await? else {
+        let Some(owners) = s
+            .statistic_owner_cells_to_protect(plan, source, left())
+            .await?
+        else {
             return Err(unread());
         };
         (breakdown, owners)
     } else {
-        (Vec::new(), Vec::new())
+        (Unprotected::default(), Unprotected::default())
     };
     let cost = protection_cost(&plan.axes, cells.len() + breakdown.len() + owners.len());
     if cells.len() > MAX_PROTECTED_CELLS || cost > env.config.max_cost {
@@ -607,14 +610,11 @@ async fn family_lattice(
         - 1;
     // The stock at the end of every year since the first request that has passed.
     let limit = std::time::Duration::from_millis(env.config.time_limit_ms);
-    let years = s
-        .statistic_cells_within(&member_plan(&Flow::Requested), source, limit)
+    let first_year = s
+        .statistic_cells_to_protect(&member_plan(&Flow::Requested), source, limit)
         .await?
-        .unwrap_or_default();
-    let first_year = years
-        .iter()
-        .filter_map(|(key, _, _)| key.get(1).and_then(|y| y.parse::<i32>().ok()))
-        .min()
+        .unwrap_or_default()
+        .first_year(1)
         .unwrap_or(last_year_end + 1);
     let mut flows = vec![Flow::Requested, Flow::Started, Flow::Ended];
     flows.extend((first_year..=last_year_end).map(|y| Flow::ActiveAtYearEnd(y.to_string())));

@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
-use verbund_domain::statistics::{Axis, GRAINS, NO_NETWORK, Plan, SEGMENT, STORED};
+use verbund_domain::statistics::{Axis, GRAINS, NO_NETWORK, Plan, SEGMENT, STORED, Unprotected};
 use verbund_domain::{Reason, ValidationErrors};
 
 use crate::aggregates::{DIMS, Restriction, Sql, bump, keeps_of, live_table, source};
@@ -90,22 +90,28 @@ fn snapshot_of(r: &QueryResult) -> Result<Snapshot, StoreError> {
 }
 
 impl Scoped {
-    /// The cells of a planned statistic, grouped by the plan's axes, computed by the
-    /// database from the aggregate table. The exact view applies the plan's filters in SQL;
-    /// the protected view reads the whole canonical table (the selection happens after
-    /// protection). Cells that sum to zero are left out.
+    /// The exact cells of a planned statistic, grouped by the plan's axes, computed by the
+    /// database from the aggregate table with the plan's filters in SQL. Cells that sum to
+    /// zero are left out. Only for an exact plan whose subtree the policy lets the caller
+    /// see exactly (`Scope::statistics_exact`); anything else is `Forbidden`, so no caller
+    /// reads small cells it may only see protected.
     pub async fn statistic_cells(&self, plan: &Plan, from: Source) -> Result<Vec<Row>, StoreError> {
+        if plan.protected || !self.scope().statistics_exact(plan.measure, plan.subtree()) {
+            return Err(StoreError::Forbidden);
+        }
         Ok(cells_on(self.conn(), plan, from, false).await?)
     }
 
-    /// [`Scoped::statistic_cells`], given up after `limit` (`None`): on PostgreSQL by the
-    /// statement timeout of the read's own transaction, so the database stops working too.
-    pub async fn statistic_cells_within(
+    /// The cells the protected view starts from (the plan's whole canonical table, the
+    /// selection happens after protection), sealed: only the domain's protection opens
+    /// them. Given up after `limit` (`None`): on PostgreSQL by the statement timeout of the
+    /// read's own transaction, so the database stops working too.
+    pub async fn statistic_cells_to_protect(
         &self,
         plan: &Plan,
         from: Source,
         limit: std::time::Duration,
-    ) -> Result<Option<Vec<Row>>, StoreError> {
+    ) -> Result<Option<Unprotected>, StoreError> {
         self.cells_within(plan, from, limit, false).await
     }
 
@@ -113,13 +119,14 @@ impl Scoped {
     /// knows them from its own records: the part of each cell that belongs to the
     /// organisation or to its member organisations (the records its own token reads), with
     /// the organisation's id as one more key element at the end. Measures that keep no owner,
-    /// and snapshots frozen before owners were kept, have no such parts.
-    pub async fn statistic_owner_cells_within(
+    /// and snapshots frozen before owners were kept, have no such parts. Sealed like
+    /// [`Scoped::statistic_cells_to_protect`].
+    pub async fn statistic_owner_cells_to_protect(
         &self,
         plan: &Plan,
         from: Source,
         limit: std::time::Duration,
-    ) -> Result<Option<Vec<Row>>, StoreError> {
+    ) -> Result<Option<Unprotected>, StoreError> {
         self.cells_within(plan, from, limit, true).await
     }
 
@@ -129,7 +136,10 @@ impl Scoped {
         from: Source,
         limit: std::time::Duration,
         by_owner: bool,
-    ) -> Result<Option<Vec<Row>>, StoreError> {
+    ) -> Result<Option<Unprotected>, StoreError> {
+        if !plan.protected {
+            return Err(StoreError::Forbidden);
+        }
         if self.conn().get_database_backend() == DbBackend::Postgres {
             use sea_orm::TransactionTrait;
             let txn = self.conn().begin().await?;
@@ -141,14 +151,16 @@ impl Scoped {
             match cells_on(&txn, plan, from, by_owner).await {
                 Ok(rows) => {
                     txn.commit().await?;
-                    Ok(Some(rows))
+                    Ok(Some(Unprotected::new(rows)))
                 }
                 Err(e) if e.to_string().contains("statement timeout") => Ok(None),
                 Err(e) => Err(e.into()),
             }
         } else {
             match tokio::time::timeout(limit, cells_on(self.conn(), plan, from, by_owner)).await {
-                Ok(r) => r.map(Some).map_err(Into::into),
+                Ok(r) => r
+                    .map(|rows| Some(Unprotected::new(rows)))
+                    .map_err(Into::into),
                 Err(_) => Ok(None),
             }
         }

@@ -296,13 +296,25 @@ db_test!(
                 Dimension::EndReason,
             ],
         ] {
-            for protected in [false, true] {
+            // The protected view's canonical table is read sealed (only the domain's
+            // protection opens it); its figures are checked through the API.
+            let sealed = Query {
+                measure: Some(Measure::Mentorships),
+                groups: groups.clone(),
+                ..Query::default()
+            }
+            .plan(true)
+            .expect("plan");
+            let limit = std::time::Duration::from_secs(30);
+            let read = s.statistic_cells_to_protect(&sealed, Source::Live, limit);
+            assert!(!read.await.expect("sealed").expect("in time").is_empty());
+            {
                 let plan = Query {
                     measure: Some(Measure::Mentorships),
                     groups: groups.clone(),
                     ..Query::default()
                 }
-                .plan(protected)
+                .plan(false)
                 .expect("plan");
                 let cells = s.statistic_cells(&plan, Source::Live).await.expect("cells");
                 assert_eq!(cells.iter().map(|c| c.1).sum::<i64>(), all, "{groups:?}");
@@ -524,3 +536,106 @@ mod owners_are_added_to_an_existing_database {
         crate::common::postgres_url(super::owners_added_to_an_existing_database).await
     }
 }
+
+db_test!(
+    exact_cells_only_where_the_policy_allows,
+    |store: Store| async move {
+        use verbund_domain::network::NetworkLevel;
+        use verbund_domain::policy::Role;
+        use verbund_persistence::StoreError;
+        verbund_persistence::seed::seed_demo(&store, 3)
+            .await
+            .expect("seed");
+        let system = store.scoped(Caller::system()).await.expect("system");
+        let states = system
+            .all::<Networks>(&NetworkFilter {
+                level: Some(NetworkLevel::State),
+                ..Default::default()
+            })
+            .await
+            .expect("states");
+        let (a, b) = (states[0].id, states[1].id);
+        let plan_for = |s: &Scoped, measure, network| {
+            let s = s.clone();
+            async move {
+                let network = match network {
+                    Some(id) => Some(s.statistics_network(id).await.expect("network")),
+                    None => None,
+                };
+                Query {
+                    measure: Some(measure),
+                    groups: vec![Dimension::Status],
+                    network,
+                    ..Query::default()
+                }
+                .plan(false)
+                .expect("plan")
+            }
+        };
+        let coordinator = store
+            .scoped(
+                Caller::from_claims("c", Role::StateCoordinator, Some(a), None).expect("caller"),
+            )
+            .await
+            .expect("coordinator");
+        let ministry = store
+            .scoped(Caller::from_claims("m", Role::MinistryAnalyst, None, None).expect("caller"))
+            .await
+            .expect("ministry");
+        let forbidden = |r: Result<Vec<verbund_persistence::statistics::Row>, StoreError>| {
+            matches!(r, Err(StoreError::Forbidden))
+        };
+        // A coordinator reads its own state exactly, nothing else.
+        let own = plan_for(&coordinator, Measure::Mentorships, Some(a)).await;
+        let cells = coordinator
+            .statistic_cells(&own, Source::Live)
+            .await
+            .expect("own");
+        assert!(!cells.is_empty(), "the demo state has mentorships");
+        let other = plan_for(&coordinator, Measure::Mentorships, Some(b)).await;
+        assert!(forbidden(
+            coordinator.statistic_cells(&other, Source::Live).await
+        ));
+        let whole = plan_for(&coordinator, Measure::Mentorships, None).await;
+        assert!(forbidden(
+            coordinator.statistic_cells(&whole, Source::Live).await
+        ));
+        // The ministry: money exactly, people never.
+        let people = plan_for(&ministry, Measure::Mentorships, None).await;
+        assert!(forbidden(
+            ministry.statistic_cells(&people, Source::Live).await
+        ));
+        let money = Query {
+            measure: Some(Measure::Funding),
+            ..Query::default()
+        }
+        .plan(false)
+        .expect("plan");
+        assert!(ministry.statistic_cells(&money, Source::Live).await.is_ok());
+        // A protected plan's canonical table is never handed out open, not even to the
+        // federal view; sealed, it is, and an exact plan cannot be read sealed.
+        let protected = Query {
+            measure: Some(Measure::Mentorships),
+            groups: vec![Dimension::Status],
+            ..Query::default()
+        }
+        .plan(true)
+        .expect("plan");
+        assert!(forbidden(
+            system.statistic_cells(&protected, Source::Live).await
+        ));
+        let limit = std::time::Duration::from_secs(10);
+        let sealed = ministry
+            .statistic_cells_to_protect(&protected, Source::Live, limit)
+            .await
+            .expect("sealed")
+            .expect("in time");
+        assert!(!sealed.is_empty());
+        assert!(matches!(
+            ministry
+                .statistic_cells_to_protect(&people, Source::Live, limit)
+                .await,
+            Err(StoreError::Forbidden)
+        ));
+    }
+);

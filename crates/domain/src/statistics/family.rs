@@ -36,10 +36,10 @@ pub enum Flow {
 pub struct Member {
     pub flow: Flow,
     pub axes: Vec<(Axis, u8)>,
-    pub finest: Vec<(Key, i64, i64)>,
+    pub finest: Unprotected,
     pub bound: HashSet<CellId>,
-    pub breakdown: Vec<(Key, i64, i64)>,
-    pub owners: Vec<(Key, i64, i64)>,
+    pub breakdown: Unprotected,
+    pub owners: Unprotected,
     /// The statuses of cells of coarser tables fixed by their own lattices.
     pub fixed: HashMap<CellId, Visibility>,
     /// How wide an LP attacker's interval for each hidden cell must stay.

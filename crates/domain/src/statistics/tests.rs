@@ -345,10 +345,10 @@ fn nested(axes: &[(Axis, u8)], finest: &[(Key, i64, i64)]) -> Option<Lattice> {
     let member = family::Member {
         flow: family::Flow::Requested,
         axes: axes.to_vec(),
-        finest: finest.to_vec(),
+        finest: Unprotected::new(finest.to_vec()),
         bound: HashSet::new(),
-        breakdown: Vec::new(),
-        owners: Vec::new(),
+        breakdown: Unprotected::default(),
+        owners: Unprotected::default(),
         fixed: fixed.clone(),
         ranges: Ranges::default(),
     };
@@ -404,10 +404,10 @@ fn the_lp_step_widens_what_the_exact_checks_leave_narrow() {
         let member = |ranges| family::Member {
             flow: family::Flow::Requested,
             axes: GSY.to_vec(),
-            finest: cells.clone(),
+            finest: Unprotected::new(cells.clone()),
             bound: HashSet::new(),
-            breakdown: Vec::new(),
-            owners: Vec::new(),
+            breakdown: Unprotected::default(),
+            owners: Unprotected::default(),
             fixed: HashMap::new(),
             ranges,
         };
