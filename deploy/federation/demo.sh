@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Runs Verbund, the member CRM subgraph and an Apollo gateway on loopback, sends one query
 # that spans both subgraphs, checks the answer, and stops everything. Needs the verbund
-# binary (VERBUND_BIN; default the release build the README's `cargo run --release` makes,
-# else the debug build) and `npm ci` in this folder.
+# binary (VERBUND_BIN; default the development build the README's `cargo run` makes, else
+# the release build) and `npm ci` in this folder.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin="${VERBUND_BIN:-}"
 if [ -z "$bin" ]; then
-  bin="$root/target/release/verbund"
-  [ -x "$bin" ] || bin="$root/target/debug/verbund"
+  bin="$root/target/debug/verbund"
+  [ -x "$bin" ] || bin="$root/target/release/verbund"
 fi
 if [ ! -x "$bin" ]; then
-  echo "no verbund binary at $bin: run 'cargo build --release' first, or set VERBUND_BIN" >&2
+  echo "no verbund binary at $bin: run 'cargo build' first, or set VERBUND_BIN" >&2
   exit 1
 fi
 work="$(mktemp -d)"
