@@ -1,6 +1,31 @@
 //! sea-orm entities, one module per table. They are storage shapes only: the API never
 //! derives its types from them, and the domain never sees them.
 
+/// A table of records: the bookkeeping columns every record has (`id`, `version`,
+/// `created_at`, `updated_at`), then the table's own columns, no relations (the scopes are
+/// SQL conditions, see `tables`).
+macro_rules! record_entity {
+    ($table:literal { $($(#[$m:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = $table)]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub id: Uuid,
+            pub version: i32,
+            pub created_at: DateTimeUtc,
+            pub updated_at: DateTimeUtc,
+            $($(#[$m])* pub $field: $ty,)*
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+pub(crate) use record_entity;
+
 pub mod audit_event;
 pub mod committee;
 pub mod committee_member;

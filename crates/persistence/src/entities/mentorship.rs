@@ -2,30 +2,18 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "mentorships")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub version: i32,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub organisation_id: Uuid,
-    pub offering_id: Option<Uuid>,
-    pub mentor_id: Option<Uuid>,
-    pub mentee_ref: Option<String>,
-    pub format: String,
-    pub target_group: String,
-    pub status: String,
-    pub requested_on: Date,
-    pub matched_on: Option<Date>,
-    pub started_on: Option<Date>,
-    pub ended_on: Option<Date>,
-    pub end_reason: Option<String>,
-    pub external_id: Option<String>,
-}
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}
+super::record_entity!("mentorships" {
+    organisation_id: Uuid,
+    offering_id: Option<Uuid>,
+    mentor_id: Option<Uuid>,
+    mentee_ref: Option<String>,
+    format: String,
+    target_group: String,
+    status: String,
+    requested_on: Date,
+    matched_on: Option<Date>,
+    started_on: Option<Date>,
+    ended_on: Option<Date>,
+    end_reason: Option<String>,
+    external_id: Option<String>,
+});
