@@ -44,27 +44,16 @@ pub struct Me {
 impl Me {
     /// The network a coordinator is scoped to.
     async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
-        Ok(match self.network {
-            Some(id) => loaders(ctx)?
-                .networks
-                .load_one(id)
-                .await
-                .map_err(gql)?
-                .map(Network::from),
-            None => None,
-        })
+        one(&loaders(ctx)?.networks, self.network, Network::from).await
     }
     /// The organisation an org_admin or org_member is scoped to.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
-        Ok(match self.organisation {
-            Some(id) => loaders(ctx)?
-                .organisations
-                .load_one(id)
-                .await
-                .map_err(gql)?
-                .map(Organisation::from),
-            None => None,
-        })
+        one(
+            &loaders(ctx)?.organisations,
+            self.organisation,
+            Organisation::from,
+        )
+        .await
     }
 }
 

@@ -323,7 +323,7 @@ pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
     ctx.data::<Loaders>()
 }
 
-async fn one<T: verbund_persistence::Table, W>(
+pub(crate) async fn one<T: verbund_persistence::Table, W>(
     loader: &Dl<ById<T>>,
     id: Option<Uuid>,
     wrap: fn(Record<T::Data>) -> W,
