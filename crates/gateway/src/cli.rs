@@ -177,7 +177,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             seed,
         } => {
             let store = open(&config).await?;
-            let r = verbund_persistence::seed::seed_demo(&store, seed)
+            let r = verbund_seed::seed_demo(&store, seed)
                 .await
                 .map_err(|e| format!("cannot seed: {e}"))?;
             tracing::info!(
@@ -215,10 +215,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let store = open(&config).await?;
             let started = std::time::Instant::now();
             let bar = ProgressBar::new();
-            verbund_persistence::seed_large::seed_large(
+            verbund_seed::seed_large(
                 &store,
                 seed,
-                verbund_persistence::seed_large::Scale::large(),
+                verbund_seed::Scale::large(),
                 &|what, done, of| bar.show(what, done, of),
             )
             .await
@@ -427,12 +427,8 @@ async fn retention(store: &Store, days: u32, budget: Option<std::time::Duration>
 async fn serve(config: Config) -> Result<(), String> {
     let store = open(&config).await?;
     let auth = authenticator(&config, &store).await?;
-    if config.demo_data
-        && verbund_persistence::seed::is_empty(&store)
-            .await
-            .map_err(|e| e.to_string())?
-    {
-        let r = verbund_persistence::seed::seed_demo(&store, 1)
+    if config.demo_data && store.is_empty().await.map_err(|e| e.to_string())? {
+        let r = verbund_seed::seed_demo(&store, 1)
             .await
             .map_err(|e| format!("cannot load the demo data: {e}"))?;
         tracing::info!(

@@ -24,9 +24,7 @@ const SECRET: &str = "auth-test-secret-0123456789abcdef0123456789abcdef";
 async fn seeded_store() -> Store {
     let store = Store::connect("sqlite::memory:").await.expect("db");
     store.migrate().await.expect("migrate");
-    verbund_persistence::seed::seed_demo(&store, 3)
-        .await
-        .expect("seed");
+    verbund_seed::seed_demo(&store, 3).await.expect("seed");
     store
 }
 

@@ -45,9 +45,7 @@ async fn statements_for(
 }
 
 async fn same_statements_for_10_and_100(mut store: Store) {
-    verbund_persistence::seed::seed_demo(&store, 5)
-        .await
-        .expect("seed");
+    verbund_seed::seed_demo(&store, 5).await.expect("seed");
     let s = store.scoped(Caller::system()).await.expect("system");
     let region = s
         .list::<Networks>(
@@ -115,9 +113,7 @@ async fn run(
 
 /// The three counts of a page come from one statement, and agree with the lists.
 async fn counts_together(mut store: Store) {
-    verbund_persistence::seed::seed_demo(&store, 5)
-        .await
-        .expect("seed");
+    verbund_seed::seed_demo(&store, 5).await.expect("seed");
     let counter = store.count_statements();
     let schema = verbund_gateway::graphql::schema(&Config::default().graphql);
     let before = counter.load(Ordering::SeqCst);

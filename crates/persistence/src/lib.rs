@@ -6,22 +6,22 @@
 //! forget the caller's scope.
 
 mod aggregates;
+mod bulk;
 mod entities;
 pub mod error;
 pub mod insights;
 mod mapping;
 mod migration;
 pub mod rights;
-pub mod seed;
-pub mod seed_large;
 pub mod statistics;
 mod store;
 pub mod tables;
 
+pub use bulk::BulkLoad;
 pub use error::{Conflict, StoreError};
 pub use store::{
-    ImportReport, Importable, MAX_PAGE, Owned, Page, PageRequest, Scoped, Store, Table,
-    decode_cursor, encode_cursor,
+    Children, ImportReport, Importable, MAX_PAGE, Owned, Page, PageRequest, Scoped, Store, Table,
+    WriteBatch, decode_cursor, encode_cursor,
 };
 
 use chrono::NaiveDate;

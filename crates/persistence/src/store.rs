@@ -225,6 +225,11 @@ impl Store {
         &self.db
     }
 
+    /// Whether the database holds no network yet (and so no data at all).
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(network::Entity::find().count(&self.db).await? == 0)
+    }
+
     /// Binds a caller: looks up its anchor once and returns the handle through which it may
     /// read and write. A coordinator's network must exist at the level of its role; an
     /// organisation role's organisation must exist.
@@ -449,14 +454,11 @@ pub trait Table: Sized + Send + Sync + 'static {
         }
     }
 
-    /// Replaces the child rows of a record (partners, members, service area).
-    fn write_children(
-        txn: &DatabaseTransaction,
-        id: Uuid,
-        data: &Self::Data,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let _ = (txn, id, data);
-        async { Ok(()) }
+    /// The rows a record keeps in a child table (partners, members, service area), written
+    /// with the record by every write path (and by the bulk loader).
+    fn children(data: &Self::Data) -> Option<Children> {
+        let _ = data;
+        None
     }
 
     /// Names of changed child collections, for the audit event.
@@ -493,6 +495,73 @@ pub trait Table: Sized + Send + Sync + 'static {
     fn redact(data: &mut Self::Data) {
         let _ = data;
     }
+}
+
+/// Writes of one caller in one transaction ([`Scoped::batch`]), for data sets whose
+/// records refer to each other before any of them is committed (the demo data). Each
+/// record is stored as [`Scoped::create`] stores it: the policy asked at its location, its
+/// audit event and the statistics in the same transaction. The data must come from the
+/// domain's `parse` (which is where the validation lives); the batch adds the checks that
+/// need the database.
+pub struct WriteBatch<'a> {
+    s: &'a Scoped,
+    txn: WriteTxn,
+}
+
+impl WriteBatch<'_> {
+    /// Stores a new record of `T` in the batch; returns its id.
+    pub async fn create<T: Table>(&mut self, data: T::Data) -> Result<Uuid, StoreError> {
+        Ok(self.s.create_in::<T>(&self.txn, data).await?.id)
+    }
+
+    /// Commits every write of the batch.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.txn.commit().await
+    }
+}
+
+/// Rows a record keeps in a child table: each row names the parent in `parent` and holds
+/// one value per column of `columns`.
+pub struct Children {
+    pub table: &'static str,
+    pub parent: &'static str,
+    pub columns: &'static [&'static str],
+    pub rows: Vec<Vec<sea_orm::Value>>,
+}
+
+/// Replaces the child rows of record `id` with those its data holds.
+async fn write_children<T: Table>(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    data: &T::Data,
+) -> Result<(), StoreError> {
+    let Some(c) = T::children(data) else {
+        return Ok(());
+    };
+    let backend = txn.get_database_backend();
+    let mut sql = crate::aggregates::Sql::new(backend);
+    let p = sql.bind(id);
+    sql.push(&format!("DELETE FROM {} WHERE {} = {p}", c.table, c.parent));
+    txn.execute_raw(sql.statement()).await?;
+    if c.rows.is_empty() {
+        return Ok(());
+    }
+    let mut sql = crate::aggregates::Sql::new(backend);
+    let mut groups = Vec::with_capacity(c.rows.len());
+    for row in c.rows {
+        let mut ps = vec![sql.bind(id)];
+        ps.extend(row.into_iter().map(|v| sql.bind(v)));
+        groups.push(format!("({})", ps.join(",")));
+    }
+    sql.push(&format!(
+        "INSERT INTO {} ({},{}) VALUES {}",
+        c.table,
+        c.parent,
+        c.columns.join(","),
+        groups.join(",")
+    ));
+    txn.execute_raw(sql.statement()).await?;
+    Ok(())
 }
 
 /// A table whose records can be imported and upserted by the owner's own key: the
@@ -855,6 +924,17 @@ impl Scoped {
         Ok(())
     }
 
+    /// Begins several writes of this caller in one transaction: all of them land or none.
+    pub async fn batch(&self) -> Result<WriteBatch<'_>, StoreError> {
+        if !self.scope.writes_anything() {
+            return Err(StoreError::Forbidden);
+        }
+        Ok(WriteBatch {
+            s: self,
+            txn: self.begin_write().await?,
+        })
+    }
+
     /// Validates and stores a new record; the audit event is written in the same transaction.
     pub async fn create<T: Table>(&self, input: T::Input) -> Result<Record<T::Data>, StoreError> {
         if !self.scope.writes_anything() {
@@ -886,7 +966,7 @@ impl Scoped {
         T::Entity::insert(T::to_active(meta, &data, &at))
             .exec_without_returning(txn)
             .await?;
-        T::write_children(txn, id, &data).await?;
+        write_children::<T>(txn, id, &data).await?;
         let touched = crate::aggregates::touched(txn, T::KIND, id).await?;
         crate::aggregates::maintain(txn, &touched, 1).await?;
         let fields: Vec<&str> = T::Column::iter()
@@ -984,7 +1064,7 @@ impl Scoped {
                 current: expected_version + 1,
             }));
         }
-        T::write_children(txn, old.id, &data).await?;
+        write_children::<T>(txn, old.id, &data).await?;
         crate::aggregates::maintain(txn, &touched, 1).await?;
         self.audit(txn, T::KIND, old.id, action, &fields, &at)
             .await?;
@@ -1171,7 +1251,7 @@ fn is_bookkeeping(col: &str) -> bool {
 
 /// Now, to the microsecond: what both databases keep, so that the record a write returns
 /// is the record a later read returns (and its representation can be sent back as it is).
-fn stored_now() -> chrono::DateTime<Utc> {
+pub(crate) fn stored_now() -> chrono::DateTime<Utc> {
     use chrono::DurationRound;
     let now = Utc::now();
     now.duration_trunc(chrono::TimeDelta::microseconds(1))

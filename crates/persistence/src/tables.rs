@@ -5,8 +5,8 @@ use crate::entities::*;
 use crate::error::{StoreError, corrupt};
 use crate::mapping::table_mapping;
 use crate::store::{
-    Meta, NOT_VISIBLE, Scoped, Table, family, invalid, nothing, owned_by_visible_organisation,
-    subtree,
+    Children, Meta, NOT_VISIBLE, Scoped, Table, family, invalid, nothing,
+    owned_by_visible_organisation, subtree,
 };
 use crate::{Importable, Owned};
 use chrono::Utc;
@@ -655,26 +655,13 @@ impl Table for Offerings {
             .collect()
     }
 
-    async fn write_children(
-        txn: &DatabaseTransaction,
-        id: Uuid,
-        d: &Offering,
-    ) -> Result<(), StoreError> {
-        offering_service_area::Entity::delete_many()
-            .filter(offering_service_area::Column::OfferingId.eq(id))
-            .exec(txn)
-            .await?;
-        let rows = d
-            .service_area
-            .iter()
-            .map(|n| offering_service_area::ActiveModel {
-                offering_id: Set(id),
-                network_id: Set(*n),
-            });
-        offering_service_area::Entity::insert_many(rows)
-            .exec_without_returning(txn)
-            .await?;
-        Ok(())
+    fn children(d: &Offering) -> Option<Children> {
+        Some(Children {
+            table: "offering_service_areas",
+            parent: "offering_id",
+            columns: &["network_id"],
+            rows: d.service_area.iter().map(|n| vec![(*n).into()]).collect(),
+        })
     }
 
     fn changed_children(old: &Offering, new: &Offering) -> Vec<&'static str> {
@@ -1096,27 +1083,23 @@ impl Table for Cooperations {
             .collect()
     }
 
-    async fn write_children(
-        txn: &DatabaseTransaction,
-        id: Uuid,
-        d: &Cooperation,
-    ) -> Result<(), StoreError> {
-        cooperation_partner::Entity::delete_many()
-            .filter(cooperation_partner::Column::CooperationId.eq(id))
-            .exec(txn)
-            .await?;
-        if !d.partners.is_empty() {
-            let rows = d.partners.iter().map(|p| cooperation_partner::ActiveModel {
-                cooperation_id: Set(id),
-                organisation_id: Set(p.organisation_id),
-                role: Set(p.role.clone()),
-                resources: Set(p.resources.clone()),
-            });
-            cooperation_partner::Entity::insert_many(rows)
-                .exec_without_returning(txn)
-                .await?;
-        }
-        Ok(())
+    fn children(d: &Cooperation) -> Option<Children> {
+        Some(Children {
+            table: "cooperation_partners",
+            parent: "cooperation_id",
+            columns: &["organisation_id", "role", "resources"],
+            rows: d
+                .partners
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.organisation_id.into(),
+                        p.role.clone().into(),
+                        p.resources.clone().into(),
+                    ]
+                })
+                .collect(),
+        })
     }
 
     fn changed_children(old: &Cooperation, new: &Cooperation) -> Vec<&'static str> {
@@ -1310,32 +1293,20 @@ impl Table for Committees {
             .collect()
     }
 
-    async fn write_children(
-        txn: &DatabaseTransaction,
-        id: Uuid,
-        d: &Committee,
-    ) -> Result<(), StoreError> {
-        committee_member::Entity::delete_many()
-            .filter(committee_member::Column::CommitteeId.eq(id))
-            .exec(txn)
-            .await?;
-        if !d.members.is_empty() {
-            let rows = d.members.iter().map(|m| {
-                let (member_id, kind) = match m {
-                    Member::Organisation(id) => (*id, "organisation"),
-                    Member::Contact(id) => (*id, "contact"),
-                };
-                committee_member::ActiveModel {
-                    committee_id: Set(id),
-                    member_id: Set(member_id),
-                    member_kind: Set(kind.to_owned()),
-                }
-            });
-            committee_member::Entity::insert_many(rows)
-                .exec_without_returning(txn)
-                .await?;
-        }
-        Ok(())
+    fn children(d: &Committee) -> Option<Children> {
+        Some(Children {
+            table: "committee_members",
+            parent: "committee_id",
+            columns: &["member_id", "member_kind"],
+            rows: d
+                .members
+                .iter()
+                .map(|m| match m {
+                    Member::Organisation(id) => vec![(*id).into(), "organisation".into()],
+                    Member::Contact(id) => vec![(*id).into(), "contact".into()],
+                })
+                .collect(),
+        })
     }
 
     fn changed_children(old: &Committee, new: &Committee) -> Vec<&'static str> {

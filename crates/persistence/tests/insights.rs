@@ -13,9 +13,7 @@ use verbund_persistence::tables::*;
 use verbund_persistence::{Scoped, Store};
 
 async fn seeded(store: &Store) -> Scoped {
-    verbund_persistence::seed::seed_demo(store, 5)
-        .await
-        .expect("seed");
+    verbund_seed::seed_demo(store, 5).await.expect("seed");
     store.scoped(Caller::system()).await.expect("system")
 }
 

@@ -213,9 +213,7 @@ async fn random_writes(store: &Store, s: &Scoped, rng: &mut StdRng, n: usize) {
 db_test!(
     aggregate_equals_recount_after_random_writes,
     |store: Store| async move {
-        verbund_persistence::seed::seed_demo(&store, 11)
-            .await
-            .expect("seed");
+        verbund_seed::seed_demo(&store, 11).await.expect("seed");
         let s = store.scoped(Caller::system()).await.expect("system");
         assert_exact(&store, &s, "after the demo seed").await;
         let mut rng = StdRng::seed_from_u64(6);
@@ -232,9 +230,7 @@ db_test!(
 db_test!(
     grouped_counts_match_the_base_tables,
     |store: Store| async move {
-        verbund_persistence::seed::seed_demo(&store, 3)
-            .await
-            .expect("seed");
+        verbund_seed::seed_demo(&store, 3).await.expect("seed");
         let s = store.scoped(Caller::system()).await.expect("system");
         let plan = Query {
             measure: Some(Measure::Mentorships),
@@ -363,14 +359,14 @@ db_test!(
 db_test!(
     large_seed_is_deterministic_valid_and_its_aggregate_exact,
     |store: Store| async move {
-        let scale = verbund_persistence::seed_large::Scale {
+        let scale = verbund_seed::Scale {
             regions_per_state: 2,
             partners: 3,
             organisations: 60,
             mentorships_per_organisation: 20,
             years: 3,
         };
-        verbund_persistence::seed_large::seed_large(&store, 9, scale, &|_, _, _| {})
+        verbund_seed::seed_large(&store, 9, scale, &|_, _, _| {})
             .await
             .expect("seed");
         let s = store.scoped(Caller::system()).await.expect("system");
@@ -400,18 +396,24 @@ db_test!(
         s.all::<Organisations>(&OrganisationFilter::default())
             .await
             .expect("organisations");
-        s.all::<Offerings>(&OfferingFilter::default())
+        // Child rows go through the same mapping as the write path's.
+        let offerings = s
+            .all::<Offerings>(&OfferingFilter::default())
             .await
             .expect("offerings");
+        assert!(offerings.iter().all(|o| o.data.service_area.len() == 1));
         s.all::<Fundings>(&OwnedFilter::default())
             .await
             .expect("fundings");
-        s.all::<Committees>(&CommitteeFilter::default())
+        let committees = s
+            .all::<Committees>(&CommitteeFilter::default())
             .await
             .expect("committees");
+        assert_eq!(committees.len(), 16 * 2);
+        assert!(committees.iter().any(|c| !c.data.members.is_empty()));
         // A second load refuses the filled database.
         assert!(
-            verbund_persistence::seed_large::seed_large(&store, 9, scale, &|_, _, _| {})
+            verbund_seed::seed_large(&store, 9, scale, &|_, _, _| {})
                 .await
                 .is_err()
         );
@@ -425,9 +427,7 @@ async fn recounted_when_redefined(url: String) {
     use sea_orm::ConnectionTrait;
     let store = Store::connect(&url).await.expect("connect");
     store.migrate().await.expect("migrate");
-    verbund_persistence::seed::seed_demo(&store, 3)
-        .await
-        .expect("seed");
+    verbund_seed::seed_demo(&store, 3).await.expect("seed");
     assert!(store.statistics_drift().await.expect("drift").is_empty());
     drop(store);
     let raw = sea_orm::Database::connect(url.as_str()).await.expect("raw");
@@ -519,9 +519,7 @@ async fn owners_added_to_an_existing_database(url: String) {
             .expect("owner")
             .is_nil()
     );
-    verbund_persistence::seed::seed_demo(&store, 3)
-        .await
-        .expect("seed");
+    verbund_seed::seed_demo(&store, 3).await.expect("seed");
     assert!(store.statistics_drift().await.expect("drift").is_empty());
 }
 
@@ -543,9 +541,7 @@ db_test!(
         use verbund_domain::network::NetworkLevel;
         use verbund_domain::policy::Role;
         use verbund_persistence::StoreError;
-        verbund_persistence::seed::seed_demo(&store, 3)
-            .await
-            .expect("seed");
+        verbund_seed::seed_demo(&store, 3).await.expect("seed");
         let system = store.scoped(Caller::system()).await.expect("system");
         let states = system
             .all::<Networks>(&NetworkFilter {

@@ -142,9 +142,7 @@ fn volunteer(org: Uuid, reference: &str, external: Option<&str>) -> VolunteerInp
 db_test!(
     demo_seed_fills_an_empty_database_once,
     |store: Store| async move {
-        let report = verbund_persistence::seed::seed_demo(&store, 7)
-            .await
-            .expect("seed");
+        let report = verbund_seed::seed_demo(&store, 7).await.expect("seed");
         assert_eq!(report.networks, 1 + 16 + 32);
         let s = store.scoped(Caller::system()).await.expect("system");
         let federal = NetworkFilter {
@@ -201,11 +199,7 @@ db_test!(
                 .any(|f| f.data.passed_on_from_id.is_some())
         );
         // A second seed refuses and adds nothing.
-        assert!(
-            verbund_persistence::seed::seed_demo(&store, 7)
-                .await
-                .is_err()
-        );
+        assert!(verbund_seed::seed_demo(&store, 7).await.is_err());
         assert_eq!(
             s.count::<Networks>(&Default::default())
                 .await

@@ -8,14 +8,9 @@
 //! one transaction, so the demo data obeys every rule the API enforces, and a failed seed
 //! leaves the database empty.
 
-use crate::entities::network;
-use crate::error::StoreError;
-use crate::store::{Scoped, Store, Table};
-use crate::tables::*;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::{DatabaseTransaction, EntityTrait, PaginatorTrait, TransactionTrait};
 use uuid::Uuid;
 use verbund_domain::committee::{Committee, CommitteeInput, Meeting, MeetingInput};
 use verbund_domain::contact::{Contact, ContactInput};
@@ -27,6 +22,8 @@ use verbund_domain::offering::{Category, Offering, OfferingInput, TargetGroup};
 use verbund_domain::organisation::{Organisation, OrganisationInput, OrganisationKind};
 use verbund_domain::people::{Staff, StaffInput, Volunteer, VolunteerInput};
 use verbund_domain::policy::Caller;
+use verbund_persistence::tables::*;
+use verbund_persistence::{Conflict, Store, StoreError, Table, WriteBatch};
 
 /// The 16 states (ISO 3166-2) with two districts each (official district key; for the
 /// city-states Berlin and Hamburg, the borough number under the state key).
@@ -238,11 +235,6 @@ pub struct SeedReport {
     pub mentorships: usize,
 }
 
-/// Whether the database holds no network yet.
-pub async fn is_empty(store: &Store) -> Result<bool, StoreError> {
-    Ok(network::Entity::find().count(store.conn()).await? == 0)
-}
-
 fn slug(name: &str) -> String {
     name.to_lowercase()
         .replace('ä', "ae")
@@ -263,8 +255,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 struct Seeder<'a> {
-    s: Scoped,
-    txn: &'a DatabaseTransaction,
+    batch: WriteBatch<'a>,
     rng: StdRng,
     today: NaiveDate,
     report: SeedReport,
@@ -272,7 +263,7 @@ struct Seeder<'a> {
 
 impl Seeder<'_> {
     async fn put<T: Table>(&mut self, data: T::Data) -> Result<Uuid, StoreError> {
-        Ok(self.s.create_in::<T>(self.txn, data).await?.id)
+        self.batch.create::<T>(data).await
     }
 
     async fn network(
@@ -454,16 +445,14 @@ impl Seeder<'_> {
 
 /// Seeds the demo data set in one transaction. Refuses a database that already has data.
 pub async fn seed_demo(store: &Store, seed: u64) -> Result<SeedReport, StoreError> {
-    if !is_empty(store).await? {
-        return Err(StoreError::Conflict(crate::error::Conflict::Duplicate(
+    if !store.is_empty().await? {
+        return Err(StoreError::Conflict(Conflict::Duplicate(
             "demo data (the database is not empty)",
         )));
     }
     let s = store.scoped(Caller::system()).await?;
-    let txn = store.conn().begin().await?;
     let mut sd = Seeder {
-        s,
-        txn: &txn,
+        batch: s.batch().await?,
         rng: StdRng::seed_from_u64(seed),
         today: Utc::now().date_naive(),
         report: SeedReport::default(),
@@ -758,6 +747,6 @@ pub async fn seed_demo(store: &Store, seed: u64) -> Result<SeedReport, StoreErro
         }
     }
     let report = sd.report;
-    txn.commit().await?;
+    sd.batch.commit().await?;
     Ok(report)
 }
