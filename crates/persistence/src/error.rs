@@ -114,6 +114,8 @@ impl From<DbErr> for StoreError {
                 }
                 let field = if detail.contains("external_id") {
                     "external_id"
+                } else if detail.contains("networks.code") || detail.contains("networks_code") {
+                    "code"
                 } else {
                     "key"
                 };

@@ -361,6 +361,17 @@ db_test!(
             dup,
             StoreError::Conflict(Conflict::Duplicate("external_id"))
         );
+        // A network's code is unique too, and the conflict names it.
+        let again = s
+            .create::<Networks>(net(
+                NetworkLevel::Regional,
+                Some(t.bavaria),
+                "München II",
+                "09162",
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(again, StoreError::Conflict(Conflict::Duplicate("code")));
         // The same key in another organisation is another record.
         s.create::<Volunteers>(volunteer(t.y, "EA-1", Some("CRM-1")))
             .await
