@@ -221,3 +221,188 @@ impl Drop for PgDatabase {
         );
     }
 }
+
+/// The settings every suite that is not about the rate limits runs with: the suites are one
+/// caller at a high rate, and the limiter has its own tests (tests/tests/hardening.rs).
+pub const NO_RATE_LIMIT: &[(&str, &str)] = &[("VERBUND_RATE_LIMIT__ENABLED", "false")];
+
+/// The real server on the demo data, on SQLite in a temporary directory or on a fresh
+/// PostgreSQL database, with the calls every suite makes: tokens minted against that
+/// database's key, requests with or without a token, answers as JSON.
+pub struct Demo {
+    pub server: Server,
+    pub http: reqwest::Client,
+    pub dir: TempDir,
+    /// `--database <url>` on PostgreSQL, nothing on SQLite: the global options of every
+    /// command run beside the server.
+    pub db: Vec<String>,
+    /// A federal admin's token, the caller most suites start from.
+    pub admin: String,
+    _pg: Option<PgDatabase>,
+}
+
+impl Demo {
+    /// The server with the rate limits off ([`NO_RATE_LIMIT`]).
+    pub fn start(pg: Option<PgDatabase>) -> Demo {
+        Demo::start_with(pg, NO_RATE_LIMIT)
+    }
+
+    /// The server with these environment settings.
+    pub fn start_with(pg: Option<PgDatabase>, env: &[(&str, &str)]) -> Demo {
+        Demo::launch(pg, |dir, args| Server::start(dir, args, env))
+    }
+
+    /// The server with these settings and its log (stderr) written to `log`.
+    pub fn start_logged(pg: Option<PgDatabase>, env: &[(&str, &str)], log: &Path) -> Demo {
+        Demo::launch(pg, |dir, args| Server::start_logged(dir, args, env, log))
+    }
+
+    fn launch(pg: Option<PgDatabase>, start: impl FnOnce(&Path, &[&str]) -> Server) -> Demo {
+        let dir = TempDir::new();
+        let db: Vec<String> = pg
+            .as_ref()
+            .map(|p| vec!["--database".to_owned(), p.url.clone()])
+            .unwrap_or_default();
+        let args: Vec<&str> = db.iter().map(String::as_str).collect();
+        let server = start(&dir.0, &args);
+        let mut demo = Demo {
+            server,
+            http: reqwest::Client::new(),
+            dir,
+            db,
+            admin: String::new(),
+            _pg: pg,
+        };
+        demo.admin = demo.role("federal_admin");
+        demo
+    }
+
+    /// Whether this server runs on PostgreSQL.
+    pub fn database(&self) -> &'static str {
+        if self.db.is_empty() {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    }
+
+    /// `verbund <database options> <args>` beside the server (asserting success).
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut all: Vec<&str> = self.db.iter().map(String::as_str).collect();
+        all.extend(args);
+        cli(&self.dir.0, &all)
+    }
+
+    /// A development token: `verbund token <args>` against the server's database.
+    pub fn token(&self, args: &[&str]) -> String {
+        let mut all = vec!["token"];
+        all.extend(args);
+        self.cli(&all)
+    }
+
+    /// A development token for a role that needs no anchor (or the first one of the demo).
+    pub fn role(&self, role: &str) -> String {
+        self.token(&["--role", role])
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+
+    /// Sends a request with the token, if any: the status and the body as JSON (an empty
+    /// body is `null`, a body that is not JSON its text).
+    pub async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+        token: Option<&str>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let req = match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        json_of(req.send().await.expect("request")).await
+    }
+
+    /// GET `path`: the status and the body.
+    pub async fn fetch(
+        &self,
+        path: &str,
+        token: Option<&str>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        self.send(self.http.get(self.url(path)), token).await
+    }
+
+    /// GET `path`, asserting 200: the body.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> serde_json::Value {
+        let (status, body) = self.fetch(path, token).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
+    /// POST `body` as JSON to `path`: the status and the answer.
+    pub async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        self.send(self.http.post(self.url(path)).json(body), token)
+            .await
+    }
+
+    /// A GraphQL query: the answer.
+    pub async fn graphql(&self, query: &str, token: Option<&str>) -> serde_json::Value {
+        graphql(&self.server, query, token).await
+    }
+
+    /// Every item of a REST list, page by page (100 a page, following `nextCursor`).
+    pub async fn all(&self, path: &str, token: Option<&str>) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut next = format!("{path}{sep}first=100");
+        loop {
+            let page = self.get(&next, token).await;
+            out.extend(page["items"].as_array().expect("items").iter().cloned());
+            match page["nextCursor"].as_str() {
+                Some(c) => next = format!("{path}{sep}first=100&after={c}"),
+                None => return out,
+            }
+        }
+    }
+}
+
+/// The status and the body of an answer as JSON (an empty body is `null`, a body that is
+/// not JSON its text).
+pub async fn json_of(res: reqwest::Response) -> (reqwest::StatusCode, serde_json::Value) {
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    let body = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+    };
+    (status, body)
+}
+
+/// One test per database from one async function of `Option<PgDatabase>`: the first name
+/// runs it on the embedded SQLite default, the second on a fresh PostgreSQL database (and
+/// says so and passes when `VERBUND_TEST_DATABASE_URL` is not set; CI sets it and counts
+/// that both ran).
+#[macro_export]
+macro_rules! on_both_databases {
+    ($(#[$doc:meta])* $run:path => $sqlite:ident, $postgres:ident) => {
+        $(#[$doc])*
+        #[tokio::test]
+        async fn $sqlite() {
+            $run(None).await;
+        }
+
+        $(#[$doc])*
+        #[tokio::test]
+        async fn $postgres() {
+            if let Some(pg) = $crate::PgDatabase::create() {
+                $run(Some(pg)).await;
+            }
+        }
+    };
+}

@@ -5,21 +5,16 @@
 //! year"); the filtered queries are asked first, so that their finer tables are protected
 //! before the coarser ones are ever asked for on their own.
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
-use verbund_e2e::{PgDatabase, Server, TempDir, token};
+use verbund_e2e::{Demo, PgDatabase, on_both_databases};
 
 /// A protected table, or None when the protected view refuses it (400 `TOO_COMPLEX`: it
 /// would reveal a small count; a refused table shows no cell, so no cell of it can differ).
-async fn table(http: &Client, server: &Server, token: &str, query: &str) -> Option<Value> {
-    let res = http
-        .get(server.url(&format!("/api/v1/statistics/{query}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request");
-    let code = res.status();
-    let t: Value = res.json().await.expect("json");
+async fn table(s: &Demo, token: &str, query: &str) -> Option<Value> {
+    let (code, t) = s
+        .fetch(&format!("/api/v1/statistics/{query}"), Some(token))
+        .await;
     if code == StatusCode::BAD_REQUEST && t["code"] == "TOO_COMPLEX" {
         return None;
     }
@@ -59,34 +54,15 @@ fn row_status(rows: &Value, keys: &[(&str, &str)]) -> Option<i64> {
 type Pair = (String, Option<i64>, String, Vec<(String, String)>);
 
 async fn one_status_per_cell(pg: Option<PgDatabase>) {
-    let dir = TempDir::new();
-    let db: Vec<String> = pg
-        .as_ref()
-        .map(|p| vec!["--database".to_owned(), p.url.clone()])
-        .unwrap_or_default();
-    let db: Vec<&str> = db.iter().map(String::as_str).collect();
-    let server = Server::start(&dir.0, &db, &[("VERBUND_RATE_LIMIT__ENABLED", "false")]);
-    let ministry = {
-        let mut args = db.clone();
-        args.extend(["--role", "ministry_analyst"]);
-        token(&dir.0, &args)
-    };
-    let admin = {
-        let mut args = db.clone();
-        args.extend(["--role", "federal_admin"]);
-        token(&dir.0, &args)
-    };
-    let http = Client::new();
+    let s = Demo::start(pg);
+    let ministry = s.role("ministry_analyst");
     // The states, from the exact view (asking the protected one would protect it first).
-    let exact = {
-        let res = http
-            .get(server.url("/api/v1/statistics/mentorships?groupBy=state"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .expect("request");
-        res.json::<Value>().await.expect("json")
-    };
+    let exact = s
+        .get(
+            "/api/v1/statistics/mentorships?groupBy=state",
+            Some(&s.admin),
+        )
+        .await;
     let states: Vec<String> = exact["rows"]
         .as_array()
         .expect("rows")
@@ -117,7 +93,7 @@ async fn one_status_per_cell(pg: Option<PgDatabase>) {
                 "volunteers?groupBy=state",
             ),
         ] {
-            let Some(t) = table(&http, &server, &ministry, &filtered).await else {
+            let Some(t) = table(&s, &ministry, &filtered).await else {
                 refused += 1;
                 continue;
             };
@@ -131,7 +107,7 @@ async fn one_status_per_cell(pg: Option<PgDatabase>) {
         for y in years {
             let at = format!("activeAt={y}-12-31");
             let filtered = format!("mentorships_active?groupBy=category&network={x}&{at}");
-            match table(&http, &server, &ministry, &filtered).await {
+            match table(&s, &ministry, &filtered).await {
                 Some(t) => pairs.push((
                     filtered,
                     status(&t["total"]),
@@ -155,7 +131,7 @@ async fn one_status_per_cell(pg: Option<PgDatabase>) {
                     "mentorships_ended?groupBy=state,year",
                 ),
             ] {
-                let Some(t) = table(&http, &server, &ministry, &filtered).await else {
+                let Some(t) = table(&s, &ministry, &filtered).await else {
                     refused += 1;
                     continue;
                 };
@@ -176,7 +152,7 @@ async fn one_status_per_cell(pg: Option<PgDatabase>) {
     let mut hidden = 0;
     for (filtered, total, coarser, keys) in &pairs {
         if !coarser_tables.contains_key(coarser) {
-            let t = table(&http, &server, &ministry, coarser).await;
+            let t = table(&s, &ministry, coarser).await;
             coarser_tables.insert(coarser.clone(), t.expect("the coarser tables are shown"));
         }
         let keys: Vec<(&str, &str)> = keys.iter().map(|(d, v)| (d.as_str(), v.as_str())).collect();
@@ -213,14 +189,4 @@ async fn one_status_per_cell(pg: Option<PgDatabase>) {
     );
 }
 
-#[tokio::test]
-async fn a_cell_has_one_status_in_every_query_sqlite() {
-    one_status_per_cell(None).await;
-}
-
-#[tokio::test]
-async fn a_cell_has_one_status_in_every_query_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        one_status_per_cell(Some(pg)).await;
-    }
-}
+on_both_databases!(one_status_per_cell => a_cell_has_one_status_in_every_query_sqlite, a_cell_has_one_status_in_every_query_postgres);

@@ -7,75 +7,24 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use verbund_e2e::{PgDatabase, Server, TempDir, token};
+use verbund_e2e::{Demo, PgDatabase};
 
 const WRITERS: usize = 20;
 const RUN: Duration = Duration::from_secs(4);
 
-struct Setup {
-    server: Server,
-    admin: String,
-    org: String,
-    _dir: TempDir,
-    _pg: Option<PgDatabase>,
-}
-
-fn start(pg: Option<PgDatabase>) -> Setup {
-    let dir = TempDir::new();
-    let mut args: Vec<String> = Vec::new();
-    if let Some(db) = &pg {
-        args.extend(["--database".to_owned(), db.url.clone()]);
-    }
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    // The writers here are one caller at a high rate: the rate limit is not under test.
-    let server = Server::start(&dir.0, &argv, &[("VERBUND_RATE_LIMIT__ENABLED", "false")]);
-    let mut targs = argv.clone();
-    targs.extend(["--role", "federal_admin"]);
-    let admin = token(&dir.0, &targs);
-    Setup {
-        server,
-        admin,
-        org: String::new(),
-        _dir: dir,
-        _pg: pg,
-    }
-}
-
-async fn first_member(s: &Setup, http: &Client) -> String {
-    let orgs: Value = http
-        .get(s.server.url("/api/v1/organisations?kind=member&first=1"))
-        .bearer_auth(&s.admin)
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+async fn first_member(s: &Demo) -> String {
+    let orgs = s
+        .get("/api/v1/organisations?kind=member&first=1", Some(&s.admin))
+        .await;
     orgs["items"][0]["id"].as_str().expect("org").to_owned()
 }
 
-async fn create_volunteer(s: &Setup, http: &Client, reference: &str) -> String {
-    let res = http
-        .post(s.server.url("/api/v1/volunteers"))
-        .bearer_auth(&s.admin)
-        .json(&json!({ "organisationId": s.org, "reference": reference, "capacity": 2 }))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let v: Value = res.json().await.expect("json");
+async fn create_volunteer(s: &Demo, org: &str, reference: &str) -> String {
+    let (status, v) = s
+        .post("/api/v1/volunteers", Some(&s.admin), &body(org, reference))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
     v["id"].as_str().expect("id").to_owned()
-}
-
-async fn volunteer(s: &Setup, http: &Client, id: &str) -> Value {
-    http.get(s.server.url(&format!("/api/v1/volunteers/{id}")))
-        .bearer_auth(&s.admin)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json")
 }
 
 fn body(org: &str, reference: &str) -> Value {
@@ -90,20 +39,21 @@ fn p99(mut v: Vec<Duration>) -> Duration {
     v[(v.len() * 99 / 100).min(v.len() - 1)]
 }
 
-async fn contention(pg: Option<PgDatabase>, db: &str) {
-    let mut s = start(pg);
+async fn contention(pg: Option<PgDatabase>) {
+    let s = Demo::start(pg);
+    let db = s.database();
     let http = Client::new();
-    s.org = first_member(&s, &http).await;
+    let org = first_member(&s).await;
     let s = Arc::new(s);
 
     // Twenty writers on one record: read, then write with If-Match, until the time is up.
-    let id = create_volunteer(&s, &http, "W-0").await;
+    let id = create_volunteer(&s, &org, "W-0").await;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..WRITERS {
-        let (s, http, id) = (s.clone(), http.clone(), id.clone());
+        let (s, http, id, org) = (s.clone(), http.clone(), id.clone(), org.clone());
         tasks.push(tokio::spawn(async move {
-            let item = s.server.url(&format!("/api/v1/volunteers/{id}"));
+            let item = s.url(&format!("/api/v1/volunteers/{id}"));
             let (mut won, mut lost, mut other) = (Vec::new(), Vec::new(), Vec::new());
             let mut n = 0;
             while started.elapsed() < RUN {
@@ -122,7 +72,7 @@ async fn contention(pg: Option<PgDatabase>, db: &str) {
                     .put(&item)
                     .bearer_auth(&s.admin)
                     .header("if-match", etag)
-                    .json(&body(&s.org, &reference))
+                    .json(&body(&org, &reference))
                     .send()
                     .await
                     .expect("put");
@@ -161,7 +111,9 @@ async fn contention(pg: Option<PgDatabase>, db: &str) {
         versions, expected,
         "{db}: every successful write has its own version"
     );
-    let now = volunteer(&s, &http, &id).await;
+    let now = s
+        .get(&format!("/api/v1/volunteers/{id}"), Some(&s.admin))
+        .await;
     assert_eq!(
         now["reference"],
         won.last().map_or("W-0".to_owned(), |w| w.1.clone()),
@@ -184,14 +136,14 @@ async fn contention(pg: Option<PgDatabase>, db: &str) {
     // Twenty writers on twenty records: each keeps its own version; all writes succeed.
     let mut ids = Vec::new();
     for w in 0..WRITERS {
-        ids.push(create_volunteer(&s, &http, &format!("D-{w}")).await);
+        ids.push(create_volunteer(&s, &org, &format!("D-{w}")).await);
     }
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (w, id) in ids.iter().cloned().enumerate() {
-        let (s, http) = (s.clone(), http.clone());
+        let (s, http, org) = (s.clone(), http.clone(), org.clone());
         tasks.push(tokio::spawn(async move {
-            let item = s.server.url(&format!("/api/v1/volunteers/{id}"));
+            let item = s.url(&format!("/api/v1/volunteers/{id}"));
             let mut version = 1;
             let mut last = format!("D-{w}");
             let mut bad = Vec::new();
@@ -201,7 +153,7 @@ async fn contention(pg: Option<PgDatabase>, db: &str) {
                     .put(&item)
                     .bearer_auth(&s.admin)
                     .header("if-match", format!("\"{version}\""))
-                    .json(&body(&s.org, &reference))
+                    .json(&body(&org, &reference))
                     .send()
                     .await
                     .expect("put");
@@ -222,7 +174,9 @@ async fn contention(pg: Option<PgDatabase>, db: &str) {
             bad.is_empty(),
             "{db}: writes on distinct records refused: {bad:?}"
         );
-        let now = volunteer(&s, &http, &id).await;
+        let now = s
+            .get(&format!("/api/v1/volunteers/{id}"), Some(&s.admin))
+            .await;
         assert_eq!(now["version"], version, "{db}");
         assert_eq!(now["reference"], last, "{db}");
         total += version - 1;
@@ -233,28 +187,12 @@ async fn contention(pg: Option<PgDatabase>, db: &str) {
         total as f64 / elapsed
     );
     // The aggregate is still exact after all of it.
-    let out = std::process::Command::new(verbund_e2e::binary())
-        .current_dir(&s._dir.0)
-        .arg("check-statistics")
-        .args(
-            s._pg
-                .as_ref()
-                .map(|p| vec!["--database", p.url.as_str()])
-                .unwrap_or_default(),
-        )
-        .env_remove("VERBUND_DATABASE_URL")
-        .output()
-        .expect("check-statistics");
-    assert!(
-        out.status.success(),
-        "{db}: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    s.cli(&["check-statistics"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writers_sqlite() {
-    contention(None, "SQLite").await;
+    contention(None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -262,5 +200,5 @@ async fn concurrent_writers_postgres() {
     let Some(pg) = PgDatabase::create() else {
         return;
     };
-    contention(Some(pg), "PostgreSQL").await;
+    contention(Some(pg)).await;
 }

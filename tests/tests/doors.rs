@@ -3,107 +3,65 @@
 //! write path, with the same code and the same field, and changes nothing. On SQLite and
 //! PostgreSQL. And every problem document's `status` is the HTTP status it came with.
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use verbund_e2e::{PgDatabase, Server, TempDir, graphql, token};
+use verbund_e2e::{Demo, PgDatabase, graphql, on_both_databases};
 
-struct Setup {
-    _dir: TempDir,
-    /// `--database <url>` for PostgreSQL, to mint tokens with that database's key.
-    db: Vec<String>,
-    server: Server,
-    admin: String,
-    http: Client,
-    _pg: Option<PgDatabase>,
+/// A request as the federal admin.
+async fn as_admin(s: &Demo, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    s.send(req, Some(&s.admin)).await
 }
 
-fn start(pg: Option<PgDatabase>) -> Setup {
-    let dir = TempDir::new();
-    let db: Vec<String> = pg
-        .as_ref()
-        .map(|p| vec!["--database".to_owned(), p.url.clone()])
-        .unwrap_or_default();
-    let db_args: Vec<&str> = db.iter().map(String::as_str).collect();
-    let server = Server::start(
-        &dir.0,
-        &db_args,
-        &[("VERBUND_RATE_LIMIT__ENABLED", "false")],
+async fn put(s: &Demo, id: &str, version: i64, body: &Value) -> (StatusCode, Value) {
+    as_admin(
+        s,
+        s.http
+            .put(s.server.url(&format!("/api/v1/mentorships/{id}")))
+            .header("if-match", format!("\"{version}\""))
+            .json(body),
+    )
+    .await
+}
+
+async fn import(s: &Demo, csv: String) -> (StatusCode, Value) {
+    as_admin(
+        s,
+        s.http
+            .post(s.server.url("/api/v1/mentorships/import"))
+            .header("content-type", "text/csv; charset=utf-8")
+            .body(csv),
+    )
+    .await
+}
+
+async fn transition(s: &Demo, id: &str, version: i64, to: &str) -> (StatusCode, Value) {
+    as_admin(
+        s,
+        s.http
+            .post(
+                s.server
+                    .url(&format!("/api/v1/mentorships/{id}/transitions")),
+            )
+            .header("if-match", format!("\"{version}\""))
+            .json(&json!({ "to": to, "on": "2025-06-01" })),
+    )
+    .await
+}
+
+async fn update_gql(s: &Demo, id: &str, version: i64, input: &Value) -> Value {
+    // The input as a GraphQL object literal: keys bare, values as JSON.
+    let fields: Vec<String> = input
+        .as_object()
+        .expect("object")
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    let q = format!(
+        "mutation {{ updateMentorship(id: \"{id}\", version: {version}, input: {{ {} }}) {{ id status version }} }}",
+        fields.join(", ")
     );
-    let mut args = db_args.clone();
-    args.extend(["--role", "federal_admin"]);
-    let admin = token(&dir.0, &args);
-    Setup {
-        _dir: dir,
-        db,
-        server,
-        admin,
-        http: Client::new(),
-        _pg: pg,
-    }
-}
-
-impl Setup {
-    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
-        let res = req.bearer_auth(&self.admin).send().await.expect("send");
-        let status = res.status();
-        let text = res.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let (status, body) = self.send(self.http.get(self.server.url(path))).await;
-        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
-        body
-    }
-
-    async fn put(&self, id: &str, version: i64, body: &Value) -> (StatusCode, Value) {
-        self.send(
-            self.http
-                .put(self.server.url(&format!("/api/v1/mentorships/{id}")))
-                .header("if-match", format!("\"{version}\""))
-                .json(body),
-        )
-        .await
-    }
-
-    async fn import(&self, csv: String) -> (StatusCode, Value) {
-        self.send(
-            self.http
-                .post(self.server.url("/api/v1/mentorships/import"))
-                .header("content-type", "text/csv; charset=utf-8")
-                .body(csv),
-        )
-        .await
-    }
-
-    async fn transition(&self, id: &str, version: i64, to: &str) -> (StatusCode, Value) {
-        self.send(
-            self.http
-                .post(
-                    self.server
-                        .url(&format!("/api/v1/mentorships/{id}/transitions")),
-                )
-                .header("if-match", format!("\"{version}\""))
-                .json(&json!({ "to": to, "on": "2025-06-01" })),
-        )
-        .await
-    }
-
-    async fn update_gql(&self, id: &str, version: i64, input: &Value) -> Value {
-        // The input as a GraphQL object literal: keys bare, values as JSON.
-        let fields: Vec<String> = input
-            .as_object()
-            .expect("object")
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect();
-        let q = format!(
-            "mutation {{ updateMentorship(id: \"{id}\", version: {version}, input: {{ {} }}) {{ id status version }} }}",
-            fields.join(", ")
-        );
-        graphql(&self.server, &q, Some(&self.admin)).await
-    }
+    graphql(&s.server, &q, Some(&s.admin)).await
 }
 
 /// A mentorship in `status` with the dates it needs, as a REST/GraphQL input.
@@ -162,14 +120,19 @@ fn csv(b: &Value) -> String {
 }
 
 async fn status_moves(pg: Option<PgDatabase>) {
-    let s = start(pg);
-    let orgs = s.get("/api/v1/organisations?kind=member&first=50").await;
+    let s = Demo::start(pg);
+    let orgs = s
+        .get("/api/v1/organisations?kind=member&first=50", Some(&s.admin))
+        .await;
     // A member organisation with a volunteer, to mentor.
     let mut found = None;
     for o in orgs["items"].as_array().expect("items") {
         let id = o["id"].as_str().expect("id");
         let v = s
-            .get(&format!("/api/v1/volunteers?organisationId={id}&first=1"))
+            .get(
+                &format!("/api/v1/volunteers?organisationId={id}&first=1"),
+                Some(&s.admin),
+            )
             .await;
         if let Some(m) = v["items"][0]["id"].as_str() {
             found = Some((id.to_owned(), m.to_owned()));
@@ -198,13 +161,13 @@ async fn status_moves(pg: Option<PgDatabase>) {
         let mut ids = Vec::new();
         for door in ["put", "graphql", "csv"] {
             let external = format!("DOOR-{n}-{door}");
-            let (status, created) = s
-                .send(
-                    s.http
-                        .post(s.server.url("/api/v1/mentorships"))
-                        .json(&body(&org, &mentor, &external, from)),
-                )
-                .await;
+            let (status, created) = as_admin(
+                &s,
+                s.http
+                    .post(s.server.url("/api/v1/mentorships"))
+                    .json(&body(&org, &mentor, &external, from)),
+            )
+            .await;
             assert_eq!(status, StatusCode::CREATED, "{created}");
             ids.push((
                 door,
@@ -215,9 +178,9 @@ async fn status_moves(pg: Option<PgDatabase>) {
         for (door, id, external) in &ids {
             let input = body(&org, &mentor, external, to);
             let (status, answer) = match *door {
-                "put" => s.put(id, 1, &input).await,
+                "put" => put(&s, id, 1, &input).await,
                 "graphql" => {
-                    let r = s.update_gql(id, 1, &input).await;
+                    let r = update_gql(&s, id, 1, &input).await;
                     match r["errors"][0]["extensions"]["code"].as_str() {
                         Some("VALIDATION") => (
                             StatusCode::UNPROCESSABLE_ENTITY,
@@ -233,9 +196,11 @@ async fn status_moves(pg: Option<PgDatabase>) {
                         None => (StatusCode::OK, r),
                     }
                 }
-                _ => s.import(csv(&input)).await,
+                _ => import(&s, csv(&input)).await,
             };
-            let record = s.get(&format!("/api/v1/mentorships/{id}")).await;
+            let record = s
+                .get(&format!("/api/v1/mentorships/{id}"), Some(&s.admin))
+                .await;
             if *allowed {
                 assert_eq!(
                     status,
@@ -269,11 +234,13 @@ async fn status_moves(pg: Option<PgDatabase>) {
         }
         // The transitions endpoint: one arrow at a time, the same words.
         let id = &ids[0].1;
-        let record = s.get(&format!("/api/v1/mentorships/{id}")).await;
+        let record = s
+            .get(&format!("/api/v1/mentorships/{id}"), Some(&s.admin))
+            .await;
         let version = record["version"].as_i64().expect("version");
         let current = record["status"].as_str().expect("status").to_owned();
         if current == *from {
-            let (status, answer) = s.transition(id, version, to).await;
+            let (status, answer) = transition(&s, id, version, to).await;
             let one_arrow = matches!(
                 (*from, *to),
                 ("active", "paused") | ("paused", "active") | ("requested", "cancelled")
@@ -298,22 +265,12 @@ async fn status_moves(pg: Option<PgDatabase>) {
     }
 }
 
-#[tokio::test]
-async fn status_moves_the_same_through_every_door_sqlite() {
-    status_moves(None).await;
-}
-
-#[tokio::test]
-async fn status_moves_the_same_through_every_door_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        status_moves(Some(pg)).await;
-    }
-}
+on_both_databases!(status_moves => status_moves_the_same_through_every_door_sqlite, status_moves_the_same_through_every_door_postgres);
 
 /// A problem document's `status` is the status line's, for each kind of error a door gives.
 #[tokio::test]
 async fn every_problem_status_is_the_http_status() {
-    let s = start(None);
+    let s = Demo::start(None);
     let url = |p: &str| s.server.url(p);
     let nil = "00000000-0000-0000-0000-000000000000";
     let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode)> = vec![
@@ -354,7 +311,7 @@ async fn every_problem_status_is_the_http_status() {
         ),
     ];
     for (what, req, expected) in cases {
-        let (status, problem) = s.send(req).await;
+        let (status, problem) = as_admin(&s, req).await;
         assert_eq!(status, expected, "{what}: {problem}");
         assert_eq!(
             problem["status"],
@@ -376,85 +333,84 @@ async fn every_problem_status_is_the_http_status() {
     assert_eq!(problem["code"], "METHOD_NOT_ALLOWED");
 }
 
-impl Setup {
-    async fn post(&self, path: &str, body: &Value) -> Value {
-        let (status, created) = self
-            .send(self.http.post(self.server.url(path)).json(body))
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "POST {path}: {created}");
-        created
-    }
+async fn created(s: &Demo, path: &str, body: &Value) -> Value {
+    let (status, created) = as_admin(s, s.http.post(s.url(path)).json(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "POST {path}: {created}");
+    created
+}
 
-    async fn delete(&self, path: &str, version: i64) -> (StatusCode, Value) {
-        self.send(
-            self.http
-                .delete(self.server.url(path))
-                .header("if-match", format!("\"{version}\"")),
-        )
-        .await
-    }
+async fn delete(s: &Demo, path: &str, version: i64) -> (StatusCode, Value) {
+    as_admin(
+        s,
+        s.http
+            .delete(s.server.url(path))
+            .header("if-match", format!("\"{version}\"")),
+    )
+    .await
+}
 
-    /// The audit trail of one record: (action, fields) in order.
-    async fn audit(&self, id: &str) -> Vec<(String, Vec<String>)> {
-        let r = graphql(
-            &self.server,
-            &format!(
-                "{{ auditEvents(entityId: \"{id}\", first: 50) {{ nodes {{ action fields }} }} }}"
-            ),
-            Some(&self.admin),
-        )
-        .await;
-        r["data"]["auditEvents"]["nodes"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{r}"))
-            .iter()
-            .map(|e| {
-                (
-                    e["action"].as_str().unwrap_or_default().to_owned(),
-                    e["fields"]
-                        .as_array()
-                        .map(|f| {
-                            f.iter()
-                                .filter_map(|x| x.as_str().map(str::to_owned))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                )
-            })
-            .collect()
-    }
+/// The audit trail of one record: (action, fields) in order.
+async fn audit(s: &Demo, id: &str) -> Vec<(String, Vec<String>)> {
+    let r = graphql(
+        &s.server,
+        &format!(
+            "{{ auditEvents(entityId: \"{id}\", first: 50) {{ nodes {{ action fields }} }} }}"
+        ),
+        Some(&s.admin),
+    )
+    .await;
+    r["data"]["auditEvents"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default().to_owned(),
+                e["fields"]
+                    .as_array()
+                    .map(|f| {
+                        f.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
 }
 
 /// Deleting a record that others point at changes them as writes of their own (new version,
 /// `updatedAt`, audit event, still valid), or is refused with a 409 naming those that would
 /// be left invalid — and then nothing changes.
 async fn cascades(pg: Option<PgDatabase>) {
-    let s = start(pg);
-    let orgs = s.get("/api/v1/organisations?kind=member&first=1").await;
+    let s = Demo::start(pg);
+    let orgs = s
+        .get("/api/v1/organisations?kind=member&first=1", Some(&s.admin))
+        .await;
     let org = orgs["items"][0]["id"].as_str().expect("org").to_owned();
     let network = orgs["items"][0]["networkId"]
         .as_str()
         .expect("network")
         .to_owned();
-    let volunteer = s
-        .post(
-            "/api/v1/volunteers",
-            &json!({ "organisationId": org, "reference": "EA-CASCADE-1", "capacity": 2 }),
-        )
-        .await;
+    let volunteer = created(
+        &s,
+        "/api/v1/volunteers",
+        &json!({ "organisationId": org, "reference": "EA-CASCADE-1", "capacity": 2 }),
+    )
+    .await;
     let v = volunteer["id"].as_str().expect("id").to_owned();
-    let waiting = s
-        .post(
-            "/api/v1/mentorships",
-            &body(&org, &v, "CASCADE-WAITING", "requested"),
-        )
-        .await;
-    let running = s
-        .post(
-            "/api/v1/mentorships",
-            &body(&org, &v, "CASCADE-RUNNING", "active"),
-        )
-        .await;
+    let waiting = created(
+        &s,
+        "/api/v1/mentorships",
+        &body(&org, &v, "CASCADE-WAITING", "requested"),
+    )
+    .await;
+    let running = created(
+        &s,
+        "/api/v1/mentorships",
+        &body(&org, &v, "CASCADE-RUNNING", "active"),
+    )
+    .await;
     let (w, r) = (
         waiting["id"].as_str().expect("id").to_owned(),
         running["id"].as_str().expect("id").to_owned(),
@@ -462,7 +418,7 @@ async fn cascades(pg: Option<PgDatabase>) {
 
     // The active mentorship needs its mentor: 409 naming it (and not the other), nothing
     // changed.
-    let (status, problem) = s.delete(&format!("/api/v1/volunteers/{v}"), 1).await;
+    let (status, problem) = delete(&s, &format!("/api/v1/volunteers/{v}"), 1).await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
     assert_eq!(problem["code"], "CONFLICT");
     let detail = problem["detail"].as_str().expect("detail");
@@ -471,21 +427,26 @@ async fn cascades(pg: Option<PgDatabase>) {
         "names the mentorship in the way: {detail}"
     );
     assert!(!detail.contains(&w), "{detail}");
-    let still = s.get(&format!("/api/v1/mentorships/{w}")).await;
+    let still = s
+        .get(&format!("/api/v1/mentorships/{w}"), Some(&s.admin))
+        .await;
     assert_eq!(still["version"], 1);
     assert_eq!(still["mentorId"], v.as_str());
-    s.get(&format!("/api/v1/volunteers/{v}")).await;
+    s.get(&format!("/api/v1/volunteers/{v}"), Some(&s.admin))
+        .await;
 
     // Without it, the delete goes through and the waiting one loses its mentor as a write.
-    let (status, _) = s.delete(&format!("/api/v1/mentorships/{r}"), 1).await;
+    let (status, _) = delete(&s, &format!("/api/v1/mentorships/{r}"), 1).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, problem) = s.delete(&format!("/api/v1/volunteers/{v}"), 1).await;
+    let (status, problem) = delete(&s, &format!("/api/v1/volunteers/{v}"), 1).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{problem}");
-    let after = s.get(&format!("/api/v1/mentorships/{w}")).await;
+    let after = s
+        .get(&format!("/api/v1/mentorships/{w}"), Some(&s.admin))
+        .await;
     assert_eq!(after["version"], 2, "{after}");
     assert!(after["mentorId"].is_null(), "{after}");
     assert_ne!(after["updatedAt"], waiting["updatedAt"]);
-    let trail = s.audit(&w).await;
+    let trail = audit(&s, &w).await;
     assert!(
         trail
             .iter()
@@ -495,66 +456,47 @@ async fn cascades(pg: Option<PgDatabase>) {
     // And it stays valid: its own representation goes back through PUT.
     let mut again = body(&org, &v, "CASCADE-WAITING", "requested");
     again["mentorId"] = Value::Null;
-    let (status, answer) = s.put(&w, 2, &again).await;
+    let (status, answer) = put(&s, &w, 2, &again).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
 
     // A contact leaves the committees it sits on.
-    let contact = s
-        .post(
-            "/api/v1/contacts",
-            &json!({ "organisationId": org, "name": "Kontakt Kaskade" }),
-        )
-        .await;
+    let contact = created(
+        &s,
+        "/api/v1/contacts",
+        &json!({ "organisationId": org, "name": "Kontakt Kaskade" }),
+    )
+    .await;
     let c = contact["id"].as_str().expect("id").to_owned();
-    let committee = s
-        .post(
-            "/api/v1/committees",
-            &json!({ "networkId": network, "name": "Gremium Kaskade",
+    let committee = created(
+        &s,
+        "/api/v1/committees",
+        &json!({ "networkId": network, "name": "Gremium Kaskade",
                      "memberOrganisationIds": [org], "memberContactIds": [c] }),
-        )
-        .await;
+    )
+    .await;
     let k = committee["id"].as_str().expect("id").to_owned();
-    let (status, problem) = s.delete(&format!("/api/v1/contacts/{c}"), 1).await;
+    let (status, problem) = delete(&s, &format!("/api/v1/contacts/{c}"), 1).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{problem}");
-    let after = s.get(&format!("/api/v1/committees/{k}")).await;
+    let after = s
+        .get(&format!("/api/v1/committees/{k}"), Some(&s.admin))
+        .await;
     assert_eq!(after["version"], 2, "{after}");
     assert_eq!(after["memberContactIds"], json!([]));
     assert_eq!(after["memberOrganisationIds"], json!([org]));
     assert!(
-        s.audit(&k).await.iter().any(|(a, _)| a == "update"),
+        audit(&s, &k).await.iter().any(|(a, _)| a == "update"),
         "an audit event for the committee"
     );
 }
 
-#[tokio::test]
-async fn deletes_cascade_as_writes_sqlite() {
-    cascades(None).await;
-}
+on_both_databases!(cascades => deletes_cascade_as_writes_sqlite, deletes_cascade_as_writes_postgres);
 
-#[tokio::test]
-async fn deletes_cascade_as_writes_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        cascades(Some(pg)).await;
-    }
-}
+on_both_databases!(public_directory => every_role_reads_the_public_directory_sqlite, every_role_reads_the_public_directory_postgres);
 
 /// Every role reads at least the public directory an anonymous caller reads — REST and
 /// GraphQL — and its own organisation's parent; its own records keep their full fields.
-#[tokio::test]
-async fn every_role_reads_the_public_directory_sqlite() {
-    public_directory(None).await;
-}
-
-#[tokio::test]
-async fn every_role_reads_the_public_directory_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        public_directory(Some(pg)).await;
-    }
-}
-
 async fn public_directory(pg: Option<PgDatabase>) {
-    let s = start(pg);
-    let dir = &s._dir.0;
+    let s = Demo::start(pg);
     let anonymous: Vec<String> = {
         let res = s
             .http
@@ -571,18 +513,16 @@ async fn public_directory(pg: Option<PgDatabase>) {
             .collect()
     };
     assert!(anonymous.len() > 10);
-    let members = s.get("/api/v1/organisations?kind=member&first=5").await;
+    let members = s
+        .get("/api/v1/organisations?kind=member&first=5", Some(&s.admin))
+        .await;
     let member = &members["items"][0];
     let id = member["id"].as_str().expect("id");
     let parent = member["parentOrganisationId"]
         .as_str()
         .expect("a member organisation has a parent");
     let network = member["networkId"].as_str().expect("network");
-    let mint = |args: &[&str]| {
-        let mut all: Vec<&str> = s.db.iter().map(String::as_str).collect();
-        all.extend(args);
-        token(dir, &all)
-    };
+    let mint = |args: &[&str]| s.token(args);
     let tokens = [
         (
             "org_admin",
@@ -660,7 +600,9 @@ async fn public_directory(pg: Option<PgDatabase>) {
     }
     // An organisation's own record keeps the fields the directory does not show; another's
     // does not show them to it.
-    let admin_view = s.get(&format!("/api/v1/organisations/{parent}")).await;
+    let admin_view = s
+        .get(&format!("/api/v1/organisations/{parent}"), Some(&s.admin))
+        .await;
     let own = &tokens[0].1;
     let mine: Value = s
         .http
@@ -672,7 +614,9 @@ async fn public_directory(pg: Option<PgDatabase>) {
         .json()
         .await
         .expect("json");
-    let full = s.get(&format!("/api/v1/organisations/{id}")).await;
+    let full = s
+        .get(&format!("/api/v1/organisations/{id}"), Some(&s.admin))
+        .await;
     assert_eq!(mine["email"], full["email"], "own record in full");
     let theirs: Value = s
         .http
@@ -694,7 +638,7 @@ async fn public_directory(pg: Option<PgDatabase>) {
 /// is; PATCH takes a JSON Merge Patch; the fields the server keeps are refused when they
 /// contradict the record.
 async fn representations(pg: Option<PgDatabase>) {
-    let s = start(pg);
+    let s = Demo::start(pg);
     let resources = [
         "networks",
         "organisations",
@@ -709,7 +653,7 @@ async fn representations(pg: Option<PgDatabase>) {
         "fundings",
     ];
     for r in resources {
-        let page = s.get(&format!("/api/v1/{r}?first=1")).await;
+        let page = s.get(&format!("/api/v1/{r}?first=1"), Some(&s.admin)).await;
         let record = page["items"][0].clone();
         let id = record["id"]
             .as_str()
@@ -717,14 +661,14 @@ async fn representations(pg: Option<PgDatabase>) {
         let path = format!("/api/v1/{r}/{id}");
         let version = record["version"].as_i64().expect("version");
         // PUT back what GET gave.
-        let (status, answer) = s
-            .send(
-                s.http
-                    .put(s.server.url(&path))
-                    .header("if-match", format!("\"{version}\""))
-                    .json(&record),
-            )
-            .await;
+        let (status, answer) = as_admin(
+            &s,
+            s.http
+                .put(s.server.url(&path))
+                .header("if-match", format!("\"{version}\""))
+                .json(&record),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "PUT {r} as GET gave it: {answer}");
         assert_eq!(answer["version"], version + 1, "{r}");
         let mut same = answer.clone();
@@ -737,48 +681,54 @@ async fn representations(pg: Option<PgDatabase>) {
         // A kept field that contradicts the record is refused, named.
         let mut wrong = answer.clone();
         wrong["createdAt"] = json!("2001-01-01T00:00:00Z");
-        let (status, problem) = s
-            .send(
-                s.http
-                    .put(s.server.url(&path))
-                    .header("if-match", format!("\"{}\"", version + 1))
-                    .json(&wrong),
-            )
-            .await;
+        let (status, problem) = as_admin(
+            &s,
+            s.http
+                .put(s.server.url(&path))
+                .header("if-match", format!("\"{}\"", version + 1))
+                .json(&wrong),
+        )
+        .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}: {problem}");
         assert_eq!(problem["fields"][0]["field"], "createdAt", "{r}: {problem}");
         // A stale If-Match is 412 before anything else.
-        let (status, _) = s
-            .send(
-                s.http
-                    .patch(s.server.url(&path))
-                    .header("if-match", format!("\"{version}\""))
-                    .header("content-type", "application/merge-patch+json")
-                    .body("{}"),
-            )
-            .await;
+        let (status, _) = as_admin(
+            &s,
+            s.http
+                .patch(s.server.url(&path))
+                .header("if-match", format!("\"{version}\""))
+                .header("content-type", "application/merge-patch+json")
+                .body("{}"),
+        )
+        .await;
         assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{r}");
         // An empty merge patch changes nothing but the version.
-        let (status, patched) = s
-            .send(
-                s.http
-                    .patch(s.server.url(&path))
-                    .header("if-match", format!("\"{}\"", version + 1))
-                    .header("content-type", "application/merge-patch+json")
-                    .body("{}"),
-            )
-            .await;
+        let (status, patched) = as_admin(
+            &s,
+            s.http
+                .patch(s.server.url(&path))
+                .header("if-match", format!("\"{}\"", version + 1))
+                .header("content-type", "application/merge-patch+json")
+                .body("{}"),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "PATCH {r}: {patched}");
         assert_eq!(patched["version"], version + 2, "{r}");
     }
 
     // PATCH one field of a mentorship's representation; null clears an optional one.
-    let page = s.get("/api/v1/mentorships?status=requested&first=1").await;
+    let page = s
+        .get(
+            "/api/v1/mentorships?status=requested&first=1",
+            Some(&s.admin),
+        )
+        .await;
     let m = &page["items"][0];
     let id = m["id"].as_str().expect("id");
     let version = m["version"].as_i64().expect("version");
     let patch = |body: Value, version: i64| {
-        s.send(
+        as_admin(
+            &s,
             s.http
                 .patch(s.server.url(&format!("/api/v1/mentorships/{id}")))
                 .header("if-match", format!("\"{version}\""))
@@ -836,23 +786,13 @@ async fn representations(pg: Option<PgDatabase>) {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
-#[tokio::test]
-async fn representations_go_back_through_put_and_patch_sqlite() {
-    representations(None).await;
-}
-
-#[tokio::test]
-async fn representations_go_back_through_put_and_patch_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        representations(Some(pg)).await;
-    }
-}
+on_both_databases!(representations => representations_go_back_through_put_and_patch_sqlite, representations_go_back_through_put_and_patch_postgres);
 
 /// GraphQL answers keep the order of the selection, request after request, however long
 /// each field takes to resolve.
 #[tokio::test]
 async fn graphql_answers_in_selection_order() {
-    let s = start(None);
+    let s = Demo::start(None);
     let query = "{ k9: statistics(measure: \"mentorships\", groupBy: [\"state\"]) { protected } \
                  k1: me { role } k8: organisations(first: 1) { totalCount } \
                  k2: volunteers(first: 1) { totalCount } k7: mentorships(first: 1) { totalCount } \
@@ -881,18 +821,18 @@ async fn graphql_answers_in_selection_order() {
 /// The same bad filter value gets the same code and field through REST and GraphQL.
 #[tokio::test]
 async fn bad_filters_are_the_same_error_through_every_door() {
-    let s = start(None);
+    let s = Demo::start(None);
     for (field, bad) in [
         ("postcode", "04a"),
         ("postcode", "123456"),
         ("language", "deu"),
     ] {
-        let (status, problem) = s
-            .send(
-                s.http
-                    .get(s.server.url(&format!("/api/v1/offerings?{field}={bad}"))),
-            )
-            .await;
+        let (status, problem) = as_admin(
+            &s,
+            s.http
+                .get(s.server.url(&format!("/api/v1/offerings?{field}={bad}"))),
+        )
+        .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
         assert_eq!(problem["code"], "VALIDATION");
         assert_eq!(problem["fields"][0]["field"], field, "{problem}");
@@ -918,14 +858,14 @@ async fn bad_filters_are_the_same_error_through_every_door() {
         ("first", "101", "101"),
         ("after", "not-a-cursor", "\"not-a-cursor\""),
     ] {
-        let (status, problem) = s
-            .send(
-                s.http.get(
-                    s.server
-                        .url(&format!("/api/v1/organisations?{field}={bad}")),
-                ),
-            )
-            .await;
+        let (status, problem) = as_admin(
+            &s,
+            s.http.get(
+                s.server
+                    .url(&format!("/api/v1/organisations?{field}={bad}")),
+            ),
+        )
+        .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
         assert_eq!(problem["code"], "VALIDATION");
         assert_eq!(problem["fields"][0]["field"], field, "{problem}");
@@ -945,28 +885,26 @@ async fn bad_filters_are_the_same_error_through_every_door() {
 
 /// One primary contact per organisation, through every door that writes contacts.
 async fn one_primary_contact(pg: Option<PgDatabase>) {
-    let s = start(pg);
-    let org = s
-        .post(
-            "/api/v1/organisations",
+    let s = Demo::start(pg);
+    let org = created(&s, "/api/v1/organisations",
             &json!({ "kind": "member", "sector": "civil_society",
-                     "networkId": s.get("/api/v1/networks?level=regional&first=1").await["items"][0]["id"],
+                     "networkId": s.get("/api/v1/networks?level=regional&first=1", Some(&s.admin)).await["items"][0]["id"],
                      "name": "Primär e. V." }),
         )
         .await;
     let org = org["id"].as_str().expect("id").to_owned();
-    let first = s
-        .post(
-            "/api/v1/contacts",
-            &json!({ "organisationId": org, "name": "Erste Person", "primary": true }),
-        )
-        .await;
-    let second = s
-        .post(
-            "/api/v1/contacts",
-            &json!({ "organisationId": org, "name": "Zweite Person", "externalId": "K-2" }),
-        )
-        .await;
+    let first = created(
+        &s,
+        "/api/v1/contacts",
+        &json!({ "organisationId": org, "name": "Erste Person", "primary": true }),
+    )
+    .await;
+    let second = created(
+        &s,
+        "/api/v1/contacts",
+        &json!({ "organisationId": org, "name": "Zweite Person", "externalId": "K-2" }),
+    )
+    .await;
     let two = second["id"].as_str().expect("id");
     let refused = |status: StatusCode, problem: &Value, door: &str| {
         assert_eq!(status, StatusCode::CONFLICT, "{door}: {problem}");
@@ -978,205 +916,196 @@ async fn one_primary_contact(pg: Option<PgDatabase>) {
             "{door}: {problem}"
         );
     };
-    let (status, problem) = s
-        .send(
-            s.http
-                .post(s.server.url("/api/v1/contacts"))
-                .json(&json!({ "organisationId": org, "name": "Dritte", "primary": true })),
-        )
-        .await;
+    let (status, problem) = as_admin(
+        &s,
+        s.http
+            .post(s.server.url("/api/v1/contacts"))
+            .json(&json!({ "organisationId": org, "name": "Dritte", "primary": true })),
+    )
+    .await;
     refused(status, &problem, "POST");
-    let (status, problem) = s
-        .send(
-            s.http
-                .patch(s.server.url(&format!("/api/v1/contacts/{two}")))
-                .header("if-match", "\"1\"")
-                .header("content-type", "application/merge-patch+json")
-                .body(r#"{"primary": true}"#),
-        )
-        .await;
+    let (status, problem) = as_admin(
+        &s,
+        s.http
+            .patch(s.server.url(&format!("/api/v1/contacts/{two}")))
+            .header("if-match", "\"1\"")
+            .header("content-type", "application/merge-patch+json")
+            .body(r#"{"primary": true}"#),
+    )
+    .await;
     refused(status, &problem, "PATCH");
-    let (status, problem) = s
-        .send(
-            s.http
-                .post(s.server.url("/api/v1/contacts/import"))
-                .header("content-type", "text/csv")
-                .body(format!(
-                    "externalId;organisationId;name;primary\nK-2;{org};Zweite Person;ja\n"
-                )),
-        )
-        .await;
+    let (status, problem) = as_admin(
+        &s,
+        s.http
+            .post(s.server.url("/api/v1/contacts/import"))
+            .header("content-type", "text/csv")
+            .body(format!(
+                "externalId;organisationId;name;primary\nK-2;{org};Zweite Person;ja\n"
+            )),
+    )
+    .await;
     refused(status, &problem, "CSV");
     assert_eq!(
-        s.get(&format!("/api/v1/contacts/{two}")).await["version"],
+        s.get(&format!("/api/v1/contacts/{two}"), Some(&s.admin))
+            .await["version"],
         1,
         "nothing written"
     );
     // Unmark the first, then the second may be primary.
     let one = first["id"].as_str().expect("id");
-    let (status, _) = s
-        .send(
-            s.http
-                .patch(s.server.url(&format!("/api/v1/contacts/{one}")))
-                .header("if-match", "\"1\"")
-                .header("content-type", "application/merge-patch+json")
-                .body(r#"{"primary": false}"#),
-        )
-        .await;
+    let (status, _) = as_admin(
+        &s,
+        s.http
+            .patch(s.server.url(&format!("/api/v1/contacts/{one}")))
+            .header("if-match", "\"1\"")
+            .header("content-type", "application/merge-patch+json")
+            .body(r#"{"primary": false}"#),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, answer) = s
-        .send(
-            s.http
-                .patch(s.server.url(&format!("/api/v1/contacts/{two}")))
-                .header("if-match", "\"1\"")
-                .header("content-type", "application/merge-patch+json")
-                .body(r#"{"primary": true}"#),
-        )
-        .await;
+    let (status, answer) = as_admin(
+        &s,
+        s.http
+            .patch(s.server.url(&format!("/api/v1/contacts/{two}")))
+            .header("if-match", "\"1\"")
+            .header("content-type", "application/merge-patch+json")
+            .body(r#"{"primary": true}"#),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
 }
 
-#[tokio::test]
-async fn one_primary_contact_per_organisation_sqlite() {
-    one_primary_contact(None).await;
-}
+on_both_databases!(one_primary_contact => one_primary_contact_per_organisation_sqlite, one_primary_contact_per_organisation_postgres);
 
-#[tokio::test]
-async fn one_primary_contact_per_organisation_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        one_primary_contact(Some(pg)).await;
-    }
-}
-
-impl Setup {
-    /// One attempt through every door that writes a whole mentorship, as `token`: REST
-    /// POST (a new record), PUT and PATCH (over `existing`, version 1 each), GraphQL
-    /// create and update, CSV import (over `existing`'s external id). Each answer as
-    /// (door, status, code, field).
-    async fn every_door(
-        &self,
-        token: &str,
-        input: &Value,
-        existing: &[(String, String); 4],
-    ) -> Vec<(String, u16, String, String)> {
-        let mut out = Vec::new();
-        let as_caller = |req: reqwest::RequestBuilder| req.bearer_auth(token);
-        let answer = |door: &str, res: reqwest::Response| {
-            let door = door.to_owned();
-            async move {
-                let status = res.status().as_u16();
-                let body: Value = res.json().await.unwrap_or(Value::Null);
-                (
-                    door,
-                    status,
-                    body["code"].as_str().unwrap_or("").to_owned(),
-                    body["fields"][0]["field"].as_str().unwrap_or("").to_owned(),
-                )
-            }
-        };
-        let mut fresh = input.clone();
-        fresh["externalId"] = json!(format!("NEW-{}", uuid::Uuid::now_v7().simple()));
-        let res = as_caller(self.http.post(self.server.url("/api/v1/mentorships")))
-            .json(&fresh)
-            .send()
-            .await
-            .expect("post");
-        out.push(answer("POST", res).await);
-        let mut over = input.clone();
-        over["externalId"] = json!(existing[0].1);
-        let res = as_caller(
-            self.http.put(
-                self.server
-                    .url(&format!("/api/v1/mentorships/{}", existing[0].0)),
-            ),
-        )
-        .header("if-match", "\"1\"")
-        .json(&over)
-        .send()
-        .await
-        .expect("put");
-        out.push(answer("PUT", res).await);
-        let mut over = input.clone();
-        over["externalId"] = json!(existing[1].1);
-        let res = as_caller(
-            self.http.patch(
-                self.server
-                    .url(&format!("/api/v1/mentorships/{}", existing[1].0)),
-            ),
-        )
-        .header("if-match", "\"1\"")
-        .header("content-type", "application/merge-patch+json")
-        .body(over.to_string())
-        .send()
-        .await
-        .expect("patch");
-        out.push(answer("PATCH", res).await);
-        let literal = |v: &Value| -> String {
-            v.as_object()
-                .expect("object")
-                .iter()
-                .filter(|(_, x)| !x.is_null())
-                .map(|(k, x)| format!("{k}: {x}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let gql = |q: String| async move {
-            let r = graphql(&self.server, &q, Some(token)).await;
-            let e = &r["errors"][0]["extensions"];
+/// One attempt through every door that writes a whole mentorship, as `token`: REST
+/// POST (a new record), PUT and PATCH (over `existing`, version 1 each), GraphQL
+/// create and update, CSV import (over `existing`'s external id). Each answer as
+/// (door, status, code, field).
+async fn every_door(
+    s: &Demo,
+    token: &str,
+    input: &Value,
+    existing: &[(String, String); 4],
+) -> Vec<(String, u16, String, String)> {
+    let mut out = Vec::new();
+    let as_caller = |req: reqwest::RequestBuilder| req.bearer_auth(token);
+    let answer = |door: &str, res: reqwest::Response| {
+        let door = door.to_owned();
+        async move {
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
             (
-                if r["errors"].is_array() { 400 } else { 200 },
-                e["code"].as_str().unwrap_or("").to_owned(),
-                e["field"].as_str().unwrap_or("").to_owned(),
+                door,
+                status,
+                body["code"].as_str().unwrap_or("").to_owned(),
+                body["fields"][0]["field"].as_str().unwrap_or("").to_owned(),
             )
-        };
-        let (status, code, field) = gql(format!(
-            "mutation {{ createMentorship(input: {{ {} }}) {{ id }} }}",
-            literal(&fresh)
-        ))
-        .await;
-        out.push(("GraphQL create".into(), status, code, field));
-        let mut over = input.clone();
-        over["externalId"] = json!(existing[2].1);
-        let (status, code, field) = gql(format!(
-            "mutation {{ updateMentorship(id: \"{}\", version: 1, input: {{ {} }}) {{ id }} }}",
-            existing[2].0,
-            literal(&over)
-        ))
-        .await;
-        out.push(("GraphQL update".into(), status, code, field));
-        let mut over = input.clone();
-        over["externalId"] = json!(existing[3].1);
-        let res = as_caller(
-            self.http
-                .post(self.server.url("/api/v1/mentorships/import")),
+        }
+    };
+    let mut fresh = input.clone();
+    fresh["externalId"] = json!(format!("NEW-{}", uuid::Uuid::now_v7().simple()));
+    let res = as_caller(s.http.post(s.server.url("/api/v1/mentorships")))
+        .json(&fresh)
+        .send()
+        .await
+        .expect("post");
+    out.push(answer("POST", res).await);
+    let mut over = input.clone();
+    over["externalId"] = json!(existing[0].1);
+    let res = as_caller(
+        s.http.put(
+            s.server
+                .url(&format!("/api/v1/mentorships/{}", existing[0].0)),
+        ),
+    )
+    .header("if-match", "\"1\"")
+    .json(&over)
+    .send()
+    .await
+    .expect("put");
+    out.push(answer("PUT", res).await);
+    let mut over = input.clone();
+    over["externalId"] = json!(existing[1].1);
+    let res = as_caller(
+        s.http.patch(
+            s.server
+                .url(&format!("/api/v1/mentorships/{}", existing[1].0)),
+        ),
+    )
+    .header("if-match", "\"1\"")
+    .header("content-type", "application/merge-patch+json")
+    .body(over.to_string())
+    .send()
+    .await
+    .expect("patch");
+    out.push(answer("PATCH", res).await);
+    let literal = |v: &Value| -> String {
+        v.as_object()
+            .expect("object")
+            .iter()
+            .filter(|(_, x)| !x.is_null())
+            .map(|(k, x)| format!("{k}: {x}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let gql = |q: String| async move {
+        let r = graphql(&s.server, &q, Some(token)).await;
+        let e = &r["errors"][0]["extensions"];
+        (
+            if r["errors"].is_array() { 400 } else { 200 },
+            e["code"].as_str().unwrap_or("").to_owned(),
+            e["field"].as_str().unwrap_or("").to_owned(),
         )
+    };
+    let (status, code, field) = gql(format!(
+        "mutation {{ createMentorship(input: {{ {} }}) {{ id }} }}",
+        literal(&fresh)
+    ))
+    .await;
+    out.push(("GraphQL create".into(), status, code, field));
+    let mut over = input.clone();
+    over["externalId"] = json!(existing[2].1);
+    let (status, code, field) = gql(format!(
+        "mutation {{ updateMentorship(id: \"{}\", version: 1, input: {{ {} }}) {{ id }} }}",
+        existing[2].0,
+        literal(&over)
+    ))
+    .await;
+    out.push(("GraphQL update".into(), status, code, field));
+    let mut over = input.clone();
+    over["externalId"] = json!(existing[3].1);
+    let res = as_caller(s.http.post(s.server.url("/api/v1/mentorships/import")))
         .header("content-type", "text/csv")
         .body(csv(&over))
         .send()
         .await
         .expect("import");
-        let (door, status, code, field) = answer("CSV", res).await;
-        // A CSV report names the row and the column.
-        let field = field
-            .strip_prefix("row 2, column ")
-            .map(str::to_owned)
-            .unwrap_or(field);
-        out.push((door, status, code, field));
-        out
-    }
+    let (door, status, code, field) = answer("CSV", res).await;
+    // A CSV report names the row and the column.
+    let field = field
+        .strip_prefix("row 2, column ")
+        .map(str::to_owned)
+        .unwrap_or(field);
+    out.push((door, status, code, field));
+    out
 }
 
 /// The door matrix for the rules that are not status moves: a mentor once matched, the
 /// scope of a foreign id, a bad value. Each attempt gets the same code and field through
 /// every door, and nothing is written.
 async fn door_matrix(pg: Option<PgDatabase>) {
-    let s = start(pg);
-    let members = s.get("/api/v1/organisations?kind=member&first=50").await;
+    let s = Demo::start(pg);
+    let members = s
+        .get("/api/v1/organisations?kind=member&first=50", Some(&s.admin))
+        .await;
     let mut with_volunteer = Vec::new();
     for o in members["items"].as_array().expect("items") {
         let id = o["id"].as_str().expect("id");
         let v = s
-            .get(&format!("/api/v1/volunteers?organisationId={id}&first=1"))
+            .get(
+                &format!("/api/v1/volunteers?organisationId={id}&first=1"),
+                Some(&s.admin),
+            )
             .await;
         if let Some(m) = v["items"][0]["id"].as_str() {
             with_volunteer.push((id.to_owned(), m.to_owned()));
@@ -1187,20 +1116,18 @@ async fn door_matrix(pg: Option<PgDatabase>) {
     }
     let (org, mentor) = with_volunteer[0].clone();
     let (other_org, other_mentor) = with_volunteer[1].clone();
-    let mut args: Vec<&str> = s.db.iter().map(String::as_str).collect();
-    args.extend(["--role", "org_admin", "--organisation", &org]);
-    let org_admin = token(&s._dir.0, &args);
+    let org_admin = s.token(&["--role", "org_admin", "--organisation", &org]);
 
     // Four requested mentorships of `org`, one per door that writes over a record.
     let mut existing = Vec::new();
     for i in 0..4 {
         let external = format!("MATRIX-{i}");
-        let m = s
-            .post(
-                "/api/v1/mentorships",
-                &body(&org, &mentor, &external, "requested"),
-            )
-            .await;
+        let m = created(
+            &s,
+            "/api/v1/mentorships",
+            &body(&org, &mentor, &external, "requested"),
+        )
+        .await;
         existing.push((m["id"].as_str().expect("id").to_owned(), external));
     }
     let existing: [(String, String); 4] = existing.try_into().expect("four");
@@ -1249,7 +1176,8 @@ async fn door_matrix(pg: Option<PgDatabase>) {
     ];
     for (what, who, input, status, code, field) in cases {
         let token = if who == "admin" { &s.admin } else { &org_admin };
-        for (door, got_status, got_code, got_field) in s.every_door(token, &input, &existing).await
+        for (door, got_status, got_code, got_field) in
+            every_door(&s, token, &input, &existing).await
         {
             let expected_status = if door.starts_with("GraphQL") {
                 400
@@ -1268,7 +1196,7 @@ async fn door_matrix(pg: Option<PgDatabase>) {
     // directory, so it is known, not "not found").
     let mut elsewhere = body(&other_org, &other_mentor, "", "requested");
     elsewhere["mentorId"] = Value::Null;
-    for (door, got_status, got_code, _) in s.every_door(&org_admin, &elsewhere, &existing).await {
+    for (door, got_status, got_code, _) in every_door(&s, &org_admin, &elsewhere, &existing).await {
         let expected_status = if door.starts_with("GraphQL") {
             400
         } else {
@@ -1282,7 +1210,9 @@ async fn door_matrix(pg: Option<PgDatabase>) {
     }
     // Nothing was written over the four.
     for (id, _) in &existing {
-        let m = s.get(&format!("/api/v1/mentorships/{id}")).await;
+        let m = s
+            .get(&format!("/api/v1/mentorships/{id}"), Some(&s.admin))
+            .await;
         assert_eq!(m["version"], 1, "{m}");
         assert_eq!(m["organisationId"], org.as_str());
     }
@@ -1290,43 +1220,40 @@ async fn door_matrix(pg: Option<PgDatabase>) {
     let (id, _) = &existing[0];
     let mut bare = body(&org, &mentor, "MATRIX-0", "requested");
     bare["mentorId"] = Value::Null;
-    let (status, answer) = s.put(id, 1, &bare).await;
+    let (status, answer) = put(&s, id, 1, &bare).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    let (status, problem) = s.transition(id, 2, "matched").await;
+    let (status, problem) = transition(&s, id, 2, "matched").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["code"], "VALIDATION");
     assert_eq!(problem["fields"][0]["field"], "mentorId", "{problem}");
 }
 
-#[tokio::test]
-async fn the_same_attempt_gets_the_same_answer_through_every_door_sqlite() {
-    door_matrix(None).await;
-}
-
-#[tokio::test]
-async fn the_same_attempt_gets_the_same_answer_through_every_door_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        door_matrix(Some(pg)).await;
-    }
-}
+on_both_databases!(door_matrix => the_same_attempt_gets_the_same_answer_through_every_door_sqlite, the_same_attempt_gets_the_same_answer_through_every_door_postgres);
 
 /// A REST list carries its total on request, counted in the caller's scope and filter.
 #[tokio::test]
 async fn lists_carry_a_total_on_request() {
-    let s = start(None);
-    let page = s.get("/api/v1/organisations?first=2&total=true").await;
+    let s = Demo::start(None);
+    let page = s
+        .get("/api/v1/organisations?first=2&total=true", Some(&s.admin))
+        .await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
-    let all = s.get("/api/v1/organisations?first=100").await;
+    let all = s
+        .get("/api/v1/organisations?first=100", Some(&s.admin))
+        .await;
     assert_eq!(
         page["total"].as_u64(),
         all["items"].as_array().map(|a| a.len() as u64),
         "{page}"
     );
     let members = s
-        .get("/api/v1/organisations?kind=member&first=1&total=true")
+        .get(
+            "/api/v1/organisations?kind=member&first=1&total=true",
+            Some(&s.admin),
+        )
         .await;
     assert!(members["total"].as_u64() < page["total"].as_u64());
-    let plain = s.get("/api/v1/organisations?first=2").await;
+    let plain = s.get("/api/v1/organisations?first=2", Some(&s.admin)).await;
     assert!(plain.get("total").is_none(), "only on request: {plain}");
     // Anonymous: the same directory, so the same total.
     let anonymous: Value = s
@@ -1358,7 +1285,7 @@ async fn lists_carry_a_total_on_request() {
 /// every field REST gives (and its value) is a GraphQL field of the same name, `id` being
 /// GraphQL's `uuid`; enums are the same words; links are UUIDs in `…Id` fields in both.
 async fn both_doors_read_alike(pg: Option<PgDatabase>) {
-    let s = start(pg);
+    let s = Demo::start(pg);
     for (path, list) in [
         ("networks", "networks"),
         ("organisations", "organisations"),
@@ -1371,7 +1298,9 @@ async fn both_doors_read_alike(pg: Option<PgDatabase>) {
         ("committees", "committees"),
         ("fundings", "fundings"),
     ] {
-        let page = s.get(&format!("/api/v1/{path}?first=1")).await;
+        let page = s
+            .get(&format!("/api/v1/{path}?first=1"), Some(&s.admin))
+            .await;
         let rest = page["items"][0].as_object().cloned().expect("a record");
         // GraphQL's names for REST's fields.
         let gql_name = |k: &str| match k {
@@ -1470,24 +1399,15 @@ async fn both_doors_read_alike(pg: Option<PgDatabase>) {
     );
 }
 
-#[tokio::test]
-async fn one_record_reads_alike_through_both_doors_sqlite() {
-    both_doors_read_alike(None).await;
-}
-
-#[tokio::test]
-async fn one_record_reads_alike_through_both_doors_postgres() {
-    let Some(pg) = PgDatabase::create() else {
-        return;
-    };
-    both_doors_read_alike(Some(pg)).await;
-}
+on_both_databases!(both_doors_read_alike => one_record_reads_alike_through_both_doors_sqlite, one_record_reads_alike_through_both_doors_postgres);
 
 /// The association register entry (issue 13, the one new field): written and read through
 /// REST, PATCH, GraphQL and CSV alike, refused alike when it is half or malformed.
 async fn register_entry(pg: Option<PgDatabase>) {
-    let s = start(pg);
-    let page = s.get("/api/v1/organisations?kind=member&first=1").await;
+    let s = Demo::start(pg);
+    let page = s
+        .get("/api/v1/organisations?kind=member&first=1", Some(&s.admin))
+        .await;
     let org = page["items"][0].clone();
     let id = org["id"].as_str().expect("id").to_owned();
     assert!(
@@ -1497,9 +1417,7 @@ async fn register_entry(pg: Option<PgDatabase>) {
         "the demo: {org}"
     );
     // PATCH a new entry (normalised), read it back through GraphQL.
-    let (status, patched) = s
-        .send(
-            s.http
+    let (status, patched) = as_admin(&s, s.http
                 .patch(s.server.url(&format!("/api/v1/organisations/{id}")))
                 .header("if-match", format!("\"{}\"", org["version"]))
                 .header("content-type", "application/merge-patch+json")
@@ -1508,7 +1426,9 @@ async fn register_entry(pg: Option<PgDatabase>) {
         .await;
     assert_eq!(status, StatusCode::OK, "{patched}");
     assert_eq!(patched["registerNumber"], "VR 12345 B");
-    let read = s.get(&format!("/api/v1/organisations/{id}")).await;
+    let read = s
+        .get(&format!("/api/v1/organisations/{id}"), Some(&s.admin))
+        .await;
     assert_eq!(
         read, patched,
         "a write answers with the record a read gives"
@@ -1527,14 +1447,14 @@ async fn register_entry(pg: Option<PgDatabase>) {
     // A number without its court: the same 422 and field through REST and GraphQL.
     let mut half = patched.clone();
     half["registerCourt"] = Value::Null;
-    let (status, body) = s
-        .send(
-            s.http
-                .put(s.server.url(&format!("/api/v1/organisations/{id}")))
-                .header("if-match", format!("\"{}\"", patched["version"]))
-                .json(&half),
-        )
-        .await;
+    let (status, body) = as_admin(
+        &s,
+        s.http
+            .put(s.server.url(&format!("/api/v1/organisations/{id}")))
+            .header("if-match", format!("\"{}\"", patched["version"]))
+            .json(&half),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["code"], "VALIDATION");
     assert_eq!(body["fields"][0]["field"], "registerCourt", "{body}");
@@ -1577,43 +1497,33 @@ async fn register_entry(pg: Option<PgDatabase>) {
         "externalId,kind,sector,networkId,name,registerCourt,registerNumber\nREG-1,member,civil_society,{},Neuer Verein,Amtsgericht Leipzig,XY 1\n",
         patched["networkId"].as_str().unwrap_or_default()
     );
-    let (status, body) = s
-        .send(
-            s.http
-                .post(s.server.url("/api/v1/organisations/import"))
-                .header("content-type", "text/csv")
-                .body(csv),
-        )
-        .await;
+    let (status, body) = as_admin(
+        &s,
+        s.http
+            .post(s.server.url("/api/v1/organisations/import"))
+            .header("content-type", "text/csv")
+            .body(csv),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("registerNumber"), "{body}");
 }
 
-#[tokio::test]
-async fn the_register_entry_goes_through_every_door_sqlite() {
-    register_entry(None).await;
-}
-
-#[tokio::test]
-async fn the_register_entry_goes_through_every_door_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        register_entry(Some(pg)).await;
-    }
-}
+on_both_databases!(register_entry => the_register_entry_goes_through_every_door_sqlite, the_register_entry_goes_through_every_door_postgres);
 
 /// An organisation's token may leave out `organisationId`: its own organisation, through
 /// REST, GraphQL and CSV alike. A caller not anchored at one organisation must name it (the
 /// same 422 naming `organisationId` in every door).
 async fn own_organisation_by_default(pg: Option<PgDatabase>) {
-    let s = start(pg);
-    let page = s.get("/api/v1/organisations?kind=member&first=1").await;
+    let s = Demo::start(pg);
+    let page = s
+        .get("/api/v1/organisations?kind=member&first=1", Some(&s.admin))
+        .await;
     let org = page["items"][0]["id"]
         .as_str()
         .expect("a member")
         .to_owned();
-    let mut args: Vec<&str> = s.db.iter().map(String::as_str).collect();
-    args.extend(["--role", "org_admin", "--organisation", &org]);
-    let org_admin = token(&s._dir.0, &args);
+    let org_admin = s.token(&["--role", "org_admin", "--organisation", &org]);
     let post = |tok: String, body: Value| {
         let req = s
             .http
@@ -1655,9 +1565,10 @@ async fn own_organisation_by_default(pg: Option<PgDatabase>) {
         .expect("import");
     assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
     let mine = s
-        .get(&format!(
-            "/api/v1/volunteers?organisationId={org}&first=100"
-        ))
+        .get(
+            &format!("/api/v1/volunteers?organisationId={org}&first=100"),
+            Some(&s.admin),
+        )
         .await;
     let refs: Vec<&str> = mine["items"]
         .as_array()
@@ -1692,28 +1603,22 @@ async fn own_organisation_by_default(pg: Option<PgDatabase>) {
     );
 }
 
-#[tokio::test]
-async fn an_organisation_token_writes_for_its_own_organisation_by_default_sqlite() {
-    own_organisation_by_default(None).await;
-}
-
-#[tokio::test]
-async fn an_organisation_token_writes_for_its_own_organisation_by_default_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        own_organisation_by_default(Some(pg)).await;
-    }
-}
+on_both_databases!(own_organisation_by_default => an_organisation_token_writes_for_its_own_organisation_by_default_sqlite, an_organisation_token_writes_for_its_own_organisation_by_default_postgres);
 
 /// One filter declaration serves both doors: the same filter selects the same records
 /// through REST's query parameters and GraphQL's `filter:` (ids are UUIDs in both).
 #[tokio::test]
 async fn filters_select_alike_through_both_doors() {
-    let s = start(None);
-    let org = s.get("/api/v1/organisations?kind=member&first=1").await["items"][0]["id"]
+    let s = Demo::start(None);
+    let org = s
+        .get("/api/v1/organisations?kind=member&first=1", Some(&s.admin))
+        .await["items"][0]["id"]
         .as_str()
         .expect("a member")
         .to_owned();
-    let state = s.get("/api/v1/networks?level=state&first=1").await["items"][0]["id"]
+    let state = s
+        .get("/api/v1/networks?level=state&first=1", Some(&s.admin))
+        .await["items"][0]["id"]
         .as_str()
         .expect("a state")
         .to_owned();
@@ -1749,10 +1654,10 @@ async fn filters_select_alike_through_both_doors() {
         let field = path;
         let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let rest = s
-            .get(&format!(
-                "/api/v1/{path}?first=100&total=true&{}",
-                query.join("&")
-            ))
+            .get(
+                &format!("/api/v1/{path}?first=100&total=true&{}", query.join("&")),
+                Some(&s.admin),
+            )
             .await;
         let mut rest_ids: Vec<String> = rest["items"]
             .as_array()
@@ -1792,12 +1697,12 @@ async fn filters_select_alike_through_both_doors() {
         );
     }
     // A word outside its vocabulary: the same 422 naming the field in both doors.
-    let (status, problem) = s
-        .send(
-            s.http
-                .get(s.server.url("/api/v1/mentorships?status=finished")),
-        )
-        .await;
+    let (status, problem) = as_admin(
+        &s,
+        s.http
+            .get(s.server.url("/api/v1/mentorships?status=finished")),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["fields"][0]["field"], "status", "{problem}");
     let r = graphql(
@@ -1809,9 +1714,11 @@ async fn filters_select_alike_through_both_doors() {
     assert_eq!(r["errors"][0]["extensions"]["code"], "VALIDATION", "{r}");
     assert_eq!(r["errors"][0]["extensions"]["field"], "status", "{r}");
     // An unknown filter is refused in REST, as GraphQL refuses an unknown input field.
-    let (status, problem) = s
-        .send(s.http.get(s.server.url("/api/v1/mentorships?colour=red")))
-        .await;
+    let (status, problem) = as_admin(
+        &s,
+        s.http.get(s.server.url("/api/v1/mentorships?colour=red")),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
     assert!(
         problem["detail"].as_str().unwrap_or("").contains("colour"),

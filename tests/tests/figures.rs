@@ -4,70 +4,10 @@
 //! measures about organisations and money are exact for the ministry while the measures
 //! about people stay protected for it.
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::HashMap;
-use verbund_e2e::{PgDatabase, Server, TempDir, token};
-
-struct Setup {
-    server: Server,
-    http: Client,
-    ministry: String,
-    admin: String,
-    db: Vec<String>,
-    dir: TempDir,
-    _pg: Option<PgDatabase>,
-}
-
-fn start(pg: Option<PgDatabase>) -> Setup {
-    let dir = TempDir::new();
-    let db: Vec<String> = pg
-        .as_ref()
-        .map(|p| vec!["--database".to_owned(), p.url.clone()])
-        .unwrap_or_default();
-    let db: Vec<&str> = db.iter().map(String::as_str).collect();
-    let server = Server::start(&dir.0, &db, &[("VERBUND_RATE_LIMIT__ENABLED", "false")]);
-    let tok = |role: &str| {
-        let mut args = db.clone();
-        args.extend(["--role", role]);
-        token(&dir.0, &args)
-    };
-    Setup {
-        ministry: tok("ministry_analyst"),
-        admin: tok("federal_admin"),
-        server,
-        http: Client::new(),
-        db: db.iter().map(|a| (*a).to_owned()).collect(),
-        dir,
-        _pg: pg,
-    }
-}
-
-impl Setup {
-    async fn get(&self, path: &str, token: Option<&str>) -> Value {
-        let mut req = self.http.get(self.server.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let res = req.send().await.expect("request");
-        assert_eq!(res.status(), StatusCode::OK, "{path}");
-        res.json().await.expect("json")
-    }
-
-    /// Every funding, as the federal admin reads them, page by page.
-    async fn fundings(&self) -> Vec<Value> {
-        let mut out = Vec::new();
-        let mut path = "/api/v1/fundings?first=100".to_owned();
-        loop {
-            let page = self.get(&path, Some(&self.admin)).await;
-            out.extend(page["items"].as_array().expect("items").iter().cloned());
-            match page["nextCursor"].as_str() {
-                Some(c) => path = format!("/api/v1/fundings?first=100&after={c}"),
-                None => return out,
-            }
-        }
-    }
-}
+use verbund_e2e::{Demo, PgDatabase, on_both_databases};
 
 fn labels(table: &Value) -> Vec<String> {
     table["rows"]
@@ -88,8 +28,9 @@ fn sum(table: &Value, field: &str) -> i64 {
 }
 
 async fn right_figures(pg: Option<PgDatabase>) {
-    let s = start(pg);
-    let fundings = s.fundings().await;
+    let s = Demo::start(pg);
+    let ministry = s.role("ministry_analyst");
+    let fundings = s.all("/api/v1/fundings", Some(&s.admin)).await;
     let granted: i64 = fundings
         .iter()
         .filter(|f| f["passedOnFromId"].is_null())
@@ -104,10 +45,7 @@ async fn right_figures(pg: Option<PgDatabase>) {
 
     // The ministry's funding per state: exact, and its total is the money granted.
     let by_state = s
-        .get(
-            "/api/v1/statistics/funding?groupBy=state",
-            Some(&s.ministry),
-        )
+        .get("/api/v1/statistics/funding?groupBy=state", Some(&ministry))
         .await;
     assert_eq!(by_state["protected"], false, "{by_state}");
     assert_eq!(by_state["total"]["amount"], granted, "{by_state}");
@@ -123,7 +61,7 @@ async fn right_figures(pg: Option<PgDatabase>) {
         let on = s
             .get(
                 &format!("/api/v1/statistics/funding_passed_on?groupBy={group}"),
-                Some(&s.ministry),
+                Some(&ministry),
             )
             .await;
         assert_eq!(on["total"]["amount"], passed_on, "{on}");
@@ -131,7 +69,7 @@ async fn right_figures(pg: Option<PgDatabase>) {
         let granted_here = s
             .get(
                 &format!("/api/v1/statistics/funding?groupBy={group}"),
-                Some(&s.ministry),
+                Some(&ministry),
             )
             .await;
         assert_eq!(sum(&granted_here, "amount"), granted, "{granted_here}");
@@ -140,7 +78,7 @@ async fn right_figures(pg: Option<PgDatabase>) {
     let orgs = s
         .get(
             "/api/v1/statistics/organisations?groupBy=region",
-            Some(&s.ministry),
+            Some(&ministry),
         )
         .await;
     assert_eq!(orgs["protected"], false);
@@ -150,7 +88,7 @@ async fn right_figures(pg: Option<PgDatabase>) {
         "{names:?}"
     );
     let all = s
-        .get("/api/v1/statistics/organisations", Some(&s.ministry))
+        .get("/api/v1/statistics/organisations", Some(&ministry))
         .await;
     assert_eq!(
         sum(&orgs, "count"),
@@ -161,7 +99,7 @@ async fn right_figures(pg: Option<PgDatabase>) {
         let t = s
             .get(
                 &format!("/api/v1/statistics/{measure}?groupBy=region"),
-                Some(&s.ministry),
+                Some(&ministry),
             )
             .await;
         assert_eq!(t["protected"], false, "{measure}");
@@ -170,7 +108,7 @@ async fn right_figures(pg: Option<PgDatabase>) {
         let t = s
             .get(
                 &format!("/api/v1/statistics/{measure}?groupBy=region"),
-                Some(&s.ministry),
+                Some(&ministry),
             )
             .await;
         assert_eq!(t["protected"], true, "{measure}");
@@ -235,11 +173,12 @@ const BASELINE: &[(&str, &str, usize, i64)] = &[
 ];
 
 async fn information_loss(pg: Option<PgDatabase>) {
-    let s = start(pg);
+    let s = Demo::start(pg);
+    let ministry = s.role("ministry_analyst");
     let mut report = Vec::new();
     for (measure, query, max_secondary, max_hidden_permille) in BASELINE {
         let path = format!("/api/v1/statistics/{measure}?{query}");
-        let shown = s.get(&path, Some(&s.ministry)).await;
+        let shown = s.get(&path, Some(&ministry)).await;
         let exact = s.get(&path, Some(&s.admin)).await;
         assert_eq!(shown["protected"], true, "{path}");
         assert_eq!(exact["protected"], false, "{path}");
@@ -295,7 +234,7 @@ async fn information_loss(pg: Option<PgDatabase>) {
 
 /// The ministry's mentorships by state and year, live or from a snapshot: cell key → row.
 async fn state_year(
-    s: &Setup,
+    s: &Demo,
     token: &str,
     snapshot: Option<&str>,
 ) -> HashMap<(String, String), Value> {
@@ -321,7 +260,8 @@ async fn state_year(
 }
 
 async fn earlier_release_binds(pg: Option<PgDatabase>) {
-    let s = start(pg);
+    let s = Demo::start(pg);
+    let ministry = s.role("ministry_analyst");
     let res = s
         .http
         .post(s.server.url("/api/v1/statistics/snapshots"))
@@ -333,7 +273,7 @@ async fn earlier_release_binds(pg: Option<PgDatabase>) {
     assert_eq!(res.status(), StatusCode::CREATED);
     let snap: Value = res.json().await.expect("json");
     let id = snap["id"].as_str().expect("id").to_owned();
-    let frozen = state_year(&s, &s.ministry, Some(&id)).await;
+    let frozen = state_year(&s, &ministry, Some(&id)).await;
     let exact = state_year(&s, &s.admin, Some(&id)).await;
     // A small 2025 cell of a state, hidden in the snapshot.
     let ((state, _), small) = exact
@@ -371,7 +311,7 @@ async fn earlier_release_binds(pg: Option<PgDatabase>) {
     assert_eq!(live_exact[&key]["count"], small + 5);
     // Live, the cell stays hidden, and says why; so does every cell the snapshot hid
     // for a year that had ended by its deadline.
-    let live = state_year(&s, &s.ministry, None).await;
+    let live = state_year(&s, &ministry, None).await;
     assert_eq!(live[&key]["suppressed"], true, "{}", live[&key]);
     assert_eq!(live[&key]["suppressionReason"], "earlier_release");
     for (k, row) in &frozen {
@@ -380,14 +320,14 @@ async fn earlier_release_binds(pg: Option<PgDatabase>) {
         }
     }
     // The snapshot itself answers as before.
-    assert_eq!(state_year(&s, &s.ministry, Some(&id)).await, frozen);
+    assert_eq!(state_year(&s, &ministry, Some(&id)).await, frozen);
 }
 
 const GROUPS: [&str; 3] = ["state", "status", "year"];
 
 /// Every table of the lattice of mentorships by state × status × year as `token` sees
 /// them (a coordinator: its own subtree, exactly): levels → key → (count, hidden).
-async fn lattice_of(s: &Setup, token: &str) -> HashMap<Vec<u8>, HashMap<Vec<String>, (i64, bool)>> {
+async fn lattice_of(s: &Demo, token: &str) -> HashMap<Vec<u8>, HashMap<Vec<String>, (i64, bool)>> {
     let mut out = HashMap::new();
     for mask in 0..8u8 {
         let groups: Vec<&str> = (0..3)
@@ -438,8 +378,9 @@ async fn lattice_of(s: &Setup, token: &str) -> HashMap<Vec<u8>, HashMap<Vec<Stri
 /// rests, recovers no hidden rest above 0 (nothing about the others).
 async fn coordinators_learn_nothing_outside(pg: Option<PgDatabase>) {
     use verbund_domain::statistics::{Axis, Cell, Lattice, Visibility, audit};
-    let s = start(pg);
-    let public = lattice_of(&s, &s.ministry).await;
+    let s = Demo::start(pg);
+    let ministry = s.role("ministry_analyst");
+    let public = lattice_of(&s, &ministry).await;
     let mut attackers = 0;
     for (level, role) in [
         ("state", "state_coordinator"),
@@ -455,11 +396,7 @@ async fn coordinators_learn_nothing_outside(pg: Option<PgDatabase>) {
             } else {
                 n["parentId"].as_str().expect("parent").to_owned()
             };
-            let token = {
-                let mut args: Vec<&str> = s.db.iter().map(String::as_str).collect();
-                args.extend(["--role", role, "--network", id]);
-                token(&s.dir.0, &args)
-            };
+            let token = s.token(&["--role", role, "--network", id]);
             let own = lattice_of(&s, &token).await;
             attackers += 1;
             let mut tables = HashMap::new();
@@ -514,30 +451,16 @@ async fn coordinators_learn_nothing_outside(pg: Option<PgDatabase>) {
     assert_eq!(attackers, 16 + 32, "every state and region of the demo");
 }
 
-/// Every item of a list, page by page.
-async fn all_items(s: &Setup, path: &str, token: Option<&str>) -> Vec<Value> {
-    let mut out = Vec::new();
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let mut next = format!("{path}{sep}first=100");
-    loop {
-        let page = s.get(&next, token).await;
-        out.extend(page["items"].as_array().expect("items").iter().cloned());
-        match page["nextCursor"].as_str() {
-            Some(c) => next = format!("{path}{sep}first=100&after={c}"),
-            None => return out,
-        }
-    }
-}
-
 /// Each organisation of the demo knows its own mentorships (read with its own org_admin
 /// token) and subtracts them from every cell of the ministry's protected lattice of
 /// mentorships by state × status × year: no shown cell leaves a rest from 1 to k−1, and the
 /// exact attacker over all the lattice's equations recovers no hidden rest above 0.
 async fn organisations_learn_nothing_about_others(pg: Option<PgDatabase>) {
     use verbund_domain::statistics::{Axis, Cell, Lattice, Visibility, audit};
-    let s = start(pg);
-    let public = lattice_of(&s, &s.ministry).await;
-    let networks = all_items(&s, "/api/v1/networks", None).await;
+    let s = Demo::start(pg);
+    let ministry = s.role("ministry_analyst");
+    let public = lattice_of(&s, &ministry).await;
+    let networks = s.all("/api/v1/networks", None).await;
     let parent: HashMap<String, (String, String)> = networks
         .iter()
         .map(|n| {
@@ -560,7 +483,7 @@ async fn organisations_learn_nothing_about_others(pg: Option<PgDatabase>) {
         .get(&vec![1, 0, 0])
         .and_then(|t| t.keys().find(|k| !states.contains(&&k[0])))
         .map(|k| k[0].clone());
-    let organisations = all_items(&s, "/api/v1/organisations", Some(&s.admin)).await;
+    let organisations = s.all("/api/v1/organisations", Some(&s.admin)).await;
     let (mut attackers, mut with_records) = (0, 0);
     for org in &organisations {
         let id = org["id"].as_str().expect("id");
@@ -570,12 +493,8 @@ async fn organisations_learn_nothing_about_others(pg: Option<PgDatabase>) {
             Some(("regional", p)) => Some(p),
             _ => federal_row.clone(),
         };
-        let token = {
-            let mut args: Vec<&str> = s.db.iter().map(String::as_str).collect();
-            args.extend(["--role", "org_admin", "--organisation", id]);
-            token(&s.dir.0, &args)
-        };
-        let own = all_items(&s, "/api/v1/mentorships", Some(&token)).await;
+        let token = s.token(&["--role", "org_admin", "--organisation", id]);
+        let own = s.all("/api/v1/mentorships", Some(&token)).await;
         attackers += 1;
         if !own.is_empty() {
             with_records += 1;
@@ -674,11 +593,13 @@ const LP_LATTICES: &[(&str, &[&str], &str)] = &[
 /// of max(5, 10 % of v). The exact attacker recovers nothing either. A table the protected
 /// view refuses is not seen by the attacker. The lattices are written to `VERBUND_LP_DUMP`
 /// for HiGHS (`.ci/run`).
-async fn interval_protection(pg: Option<PgDatabase>, database: &str) {
+async fn interval_protection(pg: Option<PgDatabase>) {
     use verbund_domain::statistics::{
         Axis, Cell, Lattice, Ranges, Visibility, attacker_problem, audit, interval_audit,
     };
-    let s = start(pg);
+    let s = Demo::start(pg);
+    let database = s.database();
+    let ministry = s.role("ministry_analyst");
     let (mut hidden, mut refused) = (0, 0);
     let mut lattices = Vec::new();
     for (measure, dims, extra) in LP_LATTICES {
@@ -695,7 +616,7 @@ async fn interval_protection(pg: Option<PgDatabase>, database: &str) {
             let res = s
                 .http
                 .get(s.server.url(&path))
-                .bearer_auth(&s.ministry)
+                .bearer_auth(&ministry)
                 .send()
                 .await
                 .expect("request");
@@ -797,74 +718,14 @@ async fn interval_protection(pg: Option<PgDatabase>, database: &str) {
     assert!(hidden > 500, "{hidden} hidden cells checked");
 }
 
-#[tokio::test]
-async fn no_hidden_cell_is_narrowed_by_an_lp_attacker_sqlite() {
-    interval_protection(None, "sqlite").await;
-}
+on_both_databases!(interval_protection => no_hidden_cell_is_narrowed_by_an_lp_attacker_sqlite, no_hidden_cell_is_narrowed_by_an_lp_attacker_postgres);
 
-#[tokio::test]
-async fn no_hidden_cell_is_narrowed_by_an_lp_attacker_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        interval_protection(Some(pg), "postgres").await;
-    }
-}
+on_both_databases!(organisations_learn_nothing_about_others => organisations_learn_nothing_about_the_others_sqlite, organisations_learn_nothing_about_the_others_postgres);
 
-#[tokio::test]
-async fn organisations_learn_nothing_about_the_others_sqlite() {
-    organisations_learn_nothing_about_others(None).await;
-}
+on_both_databases!(coordinators_learn_nothing_outside => coordinators_learn_nothing_outside_their_subtree_sqlite, coordinators_learn_nothing_outside_their_subtree_postgres);
 
-#[tokio::test]
-async fn organisations_learn_nothing_about_the_others_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        organisations_learn_nothing_about_others(Some(pg)).await;
-    }
-}
+on_both_databases!(earlier_release_binds => an_earlier_release_binds_later_answers_sqlite, an_earlier_release_binds_later_answers_postgres);
 
-#[tokio::test]
-async fn coordinators_learn_nothing_outside_their_subtree_sqlite() {
-    coordinators_learn_nothing_outside(None).await;
-}
+on_both_databases!(information_loss => information_loss_stays_within_the_baseline_sqlite, information_loss_stays_within_the_baseline_postgres);
 
-#[tokio::test]
-async fn coordinators_learn_nothing_outside_their_subtree_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        coordinators_learn_nothing_outside(Some(pg)).await;
-    }
-}
-
-#[tokio::test]
-async fn an_earlier_release_binds_later_answers_sqlite() {
-    earlier_release_binds(None).await;
-}
-
-#[tokio::test]
-async fn an_earlier_release_binds_later_answers_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        earlier_release_binds(Some(pg)).await;
-    }
-}
-
-#[tokio::test]
-async fn information_loss_stays_within_the_baseline_sqlite() {
-    information_loss(None).await;
-}
-
-#[tokio::test]
-async fn information_loss_stays_within_the_baseline_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        information_loss(Some(pg)).await;
-    }
-}
-
-#[tokio::test]
-async fn money_is_counted_once_and_the_federal_network_is_not_a_state_sqlite() {
-    right_figures(None).await;
-}
-
-#[tokio::test]
-async fn money_is_counted_once_and_the_federal_network_is_not_a_state_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        right_figures(Some(pg)).await;
-    }
-}
+on_both_databases!(right_figures => money_is_counted_once_and_the_federal_network_is_not_a_state_sqlite, money_is_counted_once_and_the_federal_network_is_not_a_state_postgres);

@@ -7,54 +7,9 @@ use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use verbund_e2e::{PgDatabase, Server, TempDir, graphql, token};
+use verbund_e2e::{Demo, PgDatabase, graphql, json_of, on_both_databases};
 
-/// A server on SQLite (`None`) or a fresh PostgreSQL database, with extra settings.
-struct Setup {
-    server: Server,
-    dir: TempDir,
-    db_args: Vec<String>,
-    _pg: Option<PgDatabase>,
-}
-
-impl Setup {
-    fn start(pg: Option<PgDatabase>, env: &[(&str, &str)]) -> Setup {
-        let dir = TempDir::new();
-        let db_args: Vec<String> = pg
-            .as_ref()
-            .map(|p| vec!["--database".to_owned(), p.url.clone()])
-            .unwrap_or_default();
-        let args: Vec<&str> = db_args.iter().map(String::as_str).collect();
-        let server = Server::start(&dir.0, &args, env);
-        Setup {
-            server,
-            dir,
-            db_args,
-            _pg: pg,
-        }
-    }
-
-    fn token(&self, args: &[&str]) -> String {
-        let mut all: Vec<&str> = self.db_args.iter().map(String::as_str).collect();
-        all.extend(args);
-        token(&self.dir.0, &all)
-    }
-
-    fn url(&self, p: &str) -> String {
-        self.server.url(p)
-    }
-}
-
-async fn json_of(res: reqwest::Response) -> (StatusCode, Value) {
-    let status = res.status();
-    let text = res.text().await.expect("body");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-async fn alive(s: &Setup) {
+async fn alive(s: &Demo) {
     let res = Client::new()
         .get(s.url("/healthz"))
         .send()
@@ -63,7 +18,7 @@ async fn alive(s: &Setup) {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
-async fn post_graphql(s: &Setup, body: Value) -> (StatusCode, Value) {
+async fn post_graphql(s: &Demo, body: Value) -> (StatusCode, Value) {
     json_of(
         Client::new()
             .post(s.url("/graphql"))
@@ -77,7 +32,7 @@ async fn post_graphql(s: &Setup, body: Value) -> (StatusCode, Value) {
 
 #[tokio::test]
 async fn deep_wide_and_multiplied_graphql_is_refused_and_the_server_stays_up() {
-    let s = Setup::start(None, &[]);
+    let s = Demo::start_with(None, &[]);
     // The 4 KB request that used to overflow the stack, as list, object and argument nesting.
     for (open, close) in [("[", "]"), ("{a:", "}")] {
         let q = format!(
@@ -138,7 +93,7 @@ async fn deep_wide_and_multiplied_graphql_is_refused_and_the_server_stays_up() {
 
 #[tokio::test]
 async fn budgets_run_out_with_429_and_retry_after() {
-    let s = Setup::start(
+    let s = Demo::start_with(
         None,
         &[
             ("VERBUND_RATE_LIMIT__AUTH_FAILURE_BURST", "5"),
@@ -241,7 +196,7 @@ async fn budgets_run_out_with_429_and_retry_after() {
 
 #[tokio::test]
 async fn statistics_cost_is_bounded_and_known_before_it_runs() {
-    let s = Setup::start(None, &[("VERBUND_STATISTICS__MAX_COST", "30000")]);
+    let s = Demo::start_with(None, &[("VERBUND_STATISTICS__MAX_COST", "30000")]);
     let http = Client::new();
     // Over the budget: refused at once, with the cost and the budget named.
     let t = Instant::now();
@@ -328,13 +283,13 @@ fn read_to_close(stream: &mut TcpStream, within: Duration) -> Option<String> {
     }
 }
 
-fn addr(s: &Setup) -> String {
+fn addr(s: &Demo) -> String {
     s.server.base.trim_start_matches("http://").to_owned()
 }
 
 #[tokio::test]
 async fn slow_clients_are_cut_off_and_shutdown_ends_in_time() {
-    let s = Setup::start(
+    let s = Demo::start_with(
         None,
         &[
             ("VERBUND_SERVER__HEADER_READ_TIMEOUT_SECS", "1"),
@@ -363,7 +318,7 @@ async fn slow_clients_are_cut_off_and_shutdown_ends_in_time() {
     alive(&s).await;
 
     // Shutdown with a client that holds a half-sent request and never finishes it.
-    let s = Setup::start(
+    let s = Demo::start_with(
         None,
         &[
             ("VERBUND_SERVER__HEADER_READ_TIMEOUT_SECS", "600"),
@@ -379,7 +334,7 @@ async fn slow_clients_are_cut_off_and_shutdown_ends_in_time() {
         .expect("write");
     std::thread::sleep(Duration::from_millis(300));
     let t = Instant::now();
-    let Setup { server, .. } = s;
+    let Demo { server, .. } = s;
     assert!(server.stop(), "the server exits cleanly");
     assert!(
         t.elapsed() < Duration::from_secs(6),
@@ -389,7 +344,7 @@ async fn slow_clients_are_cut_off_and_shutdown_ends_in_time() {
 }
 
 async fn text_filters_are_bounded(pg: Option<PgDatabase>) {
-    let s = Setup::start(pg, &[]);
+    let s = Demo::start_with(pg, &[]);
     let http = Client::new();
     let long = "a".repeat(60_000);
     for path in ["organisations", "networks", "offerings"] {
@@ -438,43 +393,11 @@ async fn text_filters_are_bounded(pg: Option<PgDatabase>) {
     assert_eq!(status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn text_filters_are_bounded_sqlite() {
-    text_filters_are_bounded(None).await;
-}
+on_both_databases!(text_filters_are_bounded => text_filters_are_bounded_sqlite, text_filters_are_bounded_postgres);
 
-#[tokio::test]
-async fn text_filters_are_bounded_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        text_filters_are_bounded(Some(pg)).await;
-    }
-}
-
-async fn list(s: &Setup, token: &str, path: &str) -> Vec<Value> {
-    let (status, body) = json_of(
-        Client::new()
-            .get(s.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("get"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    body["items"].as_array().cloned().unwrap_or_default()
-}
-
-async fn post(s: &Setup, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
-    json_of(
-        Client::new()
-            .post(s.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("post"),
-    )
-    .await
+async fn list(s: &Demo, token: &str, path: &str) -> Vec<Value> {
+    let page = s.get(path, Some(token)).await;
+    page["items"].as_array().cloned().unwrap_or_default()
 }
 
 /// The answer without what names the id itself.
@@ -486,7 +409,7 @@ fn shape(mut v: Value) -> Value {
 }
 
 async fn no_oracles(pg: Option<PgDatabase>) {
-    let s = Setup::start(pg, &[]);
+    let s = Demo::start_with(pg, &[]);
     let admin = s.token(&["--role", "federal_admin"]);
     // A member organisation and the grant its programme partner passed on to it.
     let fundings = list(&s, &admin, "/api/v1/fundings?first=100").await;
@@ -517,20 +440,20 @@ async fn no_oracles(pg: Option<PgDatabase>) {
         (999_999_999_999, "2024-01-01"),
         (1, "1990-01-01"),
     ] {
-        let (s1, b1) = post(
-            &s,
-            &org_admin,
-            "/api/v1/fundings",
-            &attempt(&grant, amount, start),
-        )
-        .await;
-        let (s2, b2) = post(
-            &s,
-            &org_admin,
-            "/api/v1/fundings",
-            &attempt(&unknown, amount, start),
-        )
-        .await;
+        let (s1, b1) = s
+            .post(
+                "/api/v1/fundings",
+                Some(&org_admin),
+                &attempt(&grant, amount, start),
+            )
+            .await;
+        let (s2, b2) = s
+            .post(
+                "/api/v1/fundings",
+                Some(&org_admin),
+                &attempt(&unknown, amount, start),
+            )
+            .await;
         assert_eq!(s1, StatusCode::UNPROCESSABLE_ENTITY, "{b1}");
         assert_eq!(
             (s1, shape(b1)),
@@ -553,50 +476,40 @@ async fn no_oracles(pg: Option<PgDatabase>) {
         json!({ "networkId": region, "name": "Runder Tisch Patenschaften",
                 "memberContactIds": [contact], "memberOrganisationIds": [] })
     };
-    let (s1, b1) = post(
-        &s,
-        &coordinator,
-        "/api/v1/committees",
-        &committee(&outside["id"]),
-    )
-    .await;
-    let (s2, b2) = post(
-        &s,
-        &coordinator,
-        "/api/v1/committees",
-        &committee(&json!(unknown)),
-    )
-    .await;
+    let (s1, b1) = s
+        .post(
+            "/api/v1/committees",
+            Some(&coordinator),
+            &committee(&outside["id"]),
+        )
+        .await;
+    let (s2, b2) = s
+        .post(
+            "/api/v1/committees",
+            Some(&coordinator),
+            &committee(&json!(unknown)),
+        )
+        .await;
     assert_eq!(s1, StatusCode::UNPROCESSABLE_ENTITY, "{b1}");
     assert_eq!((s1, shape(b1)), (s2, shape(b2)));
     // A contact it can read is accepted.
     if let Some(own) = visible.first() {
-        let (st, body) = post(
-            &s,
-            &coordinator,
-            "/api/v1/committees",
-            &committee(&own["id"]),
-        )
-        .await;
+        let (st, body) = s
+            .post(
+                "/api/v1/committees",
+                Some(&coordinator),
+                &committee(&own["id"]),
+            )
+            .await;
         assert_eq!(st, StatusCode::CREATED, "{body}");
     }
     assert!(!own_orgs.is_empty());
 }
 
-#[tokio::test]
-async fn validation_is_no_oracle_sqlite() {
-    no_oracles(None).await;
-}
-
-#[tokio::test]
-async fn validation_is_no_oracle_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        no_oracles(Some(pg)).await;
-    }
-}
+on_both_databases!(no_oracles => validation_is_no_oracle_sqlite, validation_is_no_oracle_postgres);
 
 async fn idempotency_bound(pg: Option<PgDatabase>) {
-    let s = Setup::start(pg, &[]);
+    let s = Demo::start_with(pg, &[]);
     let admin = s.token(&["--role", "federal_admin"]);
     let orgs = list(&s, &admin, "/api/v1/organisations?kind=member&first=2").await;
     let (a, b) = (
@@ -641,30 +554,15 @@ async fn idempotency_bound(pg: Option<PgDatabase>) {
     assert_eq!(other["fields"][0]["field"], "Idempotency-Key");
 }
 
-#[tokio::test]
-async fn idempotency_keys_belong_to_their_caller_sqlite() {
-    idempotency_bound(None).await;
-}
-
-#[tokio::test]
-async fn idempotency_keys_belong_to_their_caller_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        idempotency_bound(Some(pg)).await;
-    }
-}
+on_both_databases!(idempotency_bound => idempotency_keys_belong_to_their_caller_sqlite, idempotency_keys_belong_to_their_caller_postgres);
 
 async fn formulas(pg: Option<PgDatabase>) {
-    let s = Setup::start(pg, &[]);
+    let s = Demo::start_with(pg, &[]);
     let admin = s.token(&["--role", "federal_admin"]);
     let orgs = list(&s, &admin, "/api/v1/organisations?kind=member&first=1").await;
     let org = orgs[0]["id"].as_str().expect("org").to_owned();
     let evil = "=HYPERLINK(\"https://example.invalid\";\"Klick\")";
-    let (st, body) = post(
-        &s,
-        &admin,
-        "/api/v1/contacts",
-        &json!({ "organisationId": org, "name": evil, "function": "+SUM(1)", "externalId": "F-1" }),
-    )
+    let (st, body) = s.post("/api/v1/contacts", Some(&admin), &json!({ "organisationId": org, "name": evil, "function": "+SUM(1)", "externalId": "F-1" }))
     .await;
     assert_eq!(st, StatusCode::CREATED, "{body}");
     let export = Client::new()
@@ -708,20 +606,10 @@ async fn formulas(pg: Option<PgDatabase>) {
     assert_eq!(body["name"], evil);
 }
 
-#[tokio::test]
-async fn csv_exports_neutralise_formulas_sqlite() {
-    formulas(None).await;
-}
-
-#[tokio::test]
-async fn csv_exports_neutralise_formulas_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        formulas(Some(pg)).await;
-    }
-}
+on_both_databases!(formulas => csv_exports_neutralise_formulas_sqlite, csv_exports_neutralise_formulas_postgres);
 
 async fn statistics_time_limit(pg: Option<PgDatabase>) {
-    let s = Setup::start(pg, &[("VERBUND_STATISTICS__TIME_LIMIT_MS", "1")]);
+    let s = Demo::start_with(pg, &[("VERBUND_STATISTICS__TIME_LIMIT_MS", "1")]);
     let http = Client::new();
     let url = s.url("/api/v1/statistics/mentorships?groupBy=region,organisation_kind,programme_partner,target_group,status,month");
     let (status, body) = json_of(http.get(&url).send().await.expect("get")).await;
@@ -750,14 +638,4 @@ async fn statistics_time_limit(pg: Option<PgDatabase>) {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
-#[tokio::test]
-async fn statistics_stop_at_their_time_limit_sqlite() {
-    statistics_time_limit(None).await;
-}
-
-#[tokio::test]
-async fn statistics_stop_at_their_time_limit_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        statistics_time_limit(Some(pg)).await;
-    }
-}
+on_both_databases!(statistics_time_limit => statistics_stop_at_their_time_limit_sqlite, statistics_stop_at_their_time_limit_postgres);

@@ -9,10 +9,9 @@
 //! cell is recovered when its equation lies in the span of the shown ones (exact
 //! arithmetic modulo a 61-bit prime; independent of the protection's own float check).
 
-use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use verbund_e2e::{PgDatabase, Server, TempDir, token};
+use verbund_e2e::{Demo, PgDatabase, on_both_databases};
 
 const P: u64 = (1 << 61) - 1;
 
@@ -78,8 +77,7 @@ type Cells = BTreeMap<(Family, Option<String>, Option<i32>), (i64, bool)>;
 
 /// The rows of a table (its total when it has no groups).
 async fn read(
-    http: &Client,
-    server: &Server,
+    s: &Demo,
     token: &str,
     measure: &str,
     groups: &str,
@@ -91,14 +89,9 @@ async fn read(
     } else {
         format!("{measure}?groupBy={groups}&{extra}")
     };
-    let res = http
-        .get(server.url(&format!("/api/v1/statistics/{query}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(res.status(), StatusCode::OK, "{query}");
-    let t: Value = res.json().await.expect("json");
+    let t = s
+        .get(&format!("/api/v1/statistics/{query}"), Some(token))
+        .await;
     assert_eq!(t["protected"], protected, "{query}");
     if groups.is_empty() {
         vec![t["total"].clone()]
@@ -115,13 +108,7 @@ fn key_of(row: &Value, dimension: &str) -> Option<String> {
 }
 
 /// `protected`: whether `token` reads the protected view (else the exact figures).
-async fn family_cells(
-    http: &Client,
-    server: &Server,
-    token: &str,
-    years: &[i32],
-    protected: bool,
-) -> Cells {
+async fn family_cells(s: &Demo, token: &str, years: &[i32], protected: bool) -> Cells {
     let mut out = Cells::new();
     for (family, measure) in [
         (Family::Requested, "mentorships"),
@@ -129,7 +116,7 @@ async fn family_cells(
         (Family::Ended, "mentorships_ended"),
     ] {
         for groups in ["", "state", "year", "state,year"] {
-            for row in read(http, server, token, measure, groups, "", protected).await {
+            for row in read(s, token, measure, groups, "", protected).await {
                 let year = key_of(&row, "year").map(|y| y.parse::<i32>().expect("year"));
                 let state = key_of(&row, "state");
                 out.insert(
@@ -145,17 +132,7 @@ async fn family_cells(
     for &y in years {
         for groups in ["", "state"] {
             let at = format!("activeAt={y}-12-31");
-            for row in read(
-                http,
-                server,
-                token,
-                "mentorships_active",
-                groups,
-                &at,
-                protected,
-            )
-            .await
-            {
+            for row in read(s, token, "mentorships_active", groups, &at, protected).await {
                 out.insert(
                     (Family::Active(y), key_of(&row, "state"), None),
                     (
@@ -377,25 +354,9 @@ fn narrowed(
 }
 
 async fn linked_measures(pg: Option<PgDatabase>) {
-    let dir = TempDir::new();
-    let db: Vec<String> = pg
-        .as_ref()
-        .map(|p| vec!["--database".to_owned(), p.url.clone()])
-        .unwrap_or_default();
-    let db: Vec<&str> = db.iter().map(String::as_str).collect();
-    let server = Server::start(&dir.0, &db, &[("VERBUND_RATE_LIMIT__ENABLED", "false")]);
-    let ministry = {
-        let mut args = db.clone();
-        args.extend(["--role", "ministry_analyst"]);
-        token(&dir.0, &args)
-    };
-    let admin = {
-        let mut args = db.clone();
-        args.extend(["--role", "federal_admin"]);
-        token(&dir.0, &args)
-    };
-    let http = Client::new();
-    let requested = read(&http, &server, &ministry, "mentorships", "year", "", true).await;
+    let s = Demo::start(pg);
+    let ministry = s.role("ministry_analyst");
+    let requested = read(&s, &ministry, "mentorships", "year", "", true).await;
     let seen: Vec<i32> = requested
         .iter()
         .filter_map(|r| key_of(r, "year").and_then(|y| y.parse().ok()))
@@ -411,7 +372,7 @@ async fn linked_measures(pg: Option<PgDatabase>) {
         .copied()
         .filter(|y| format!("{y}-12-31") <= today.to_string())
         .collect();
-    let mut cells = family_cells(&http, &server, &ministry, &ends, true).await;
+    let mut cells = family_cells(&s, &ministry, &ends, true).await;
     // The current year's flows are in the tables; its stock at year end is not yet.
     cells.retain(|k, _| !matches!(k.0, Family::Active(y) if !ends.contains(&y)));
     let states: BTreeSet<String> = cells.keys().filter_map(|k| k.1.clone()).collect();
@@ -424,7 +385,7 @@ async fn linked_measures(pg: Option<PgDatabase>) {
         &found[..found.len().min(10)]
     );
     // The same attacker with linear programmes: no hidden cell narrowed below its interval.
-    let truth = family_cells(&http, &server, &admin, &ends, false).await;
+    let truth = family_cells(&s, &s.admin, &ends, false).await;
     let narrow = narrowed(&cells, &truth, &states, &years, &ends);
     println!(
         "linked measures: {hidden} hidden cells, {} recovered exactly, {} narrowed by LP: {:?}",
@@ -440,14 +401,4 @@ async fn linked_measures(pg: Option<PgDatabase>) {
     );
 }
 
-#[tokio::test]
-async fn linked_measures_give_nothing_away_sqlite() {
-    linked_measures(None).await;
-}
-
-#[tokio::test]
-async fn linked_measures_give_nothing_away_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        linked_measures(Some(pg)).await;
-    }
-}
+on_both_databases!(linked_measures => linked_measures_give_nothing_away_sqlite, linked_measures_give_nothing_away_postgres);

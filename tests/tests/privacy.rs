@@ -4,48 +4,29 @@
 //! log holds a demo contact's e-mail address, phone number or name, a volunteer's or staff
 //! member's reference, or a mentee reference. On SQLite and PostgreSQL.
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use verbund_e2e::{PgDatabase, Server, TempDir, token};
+use verbund_e2e::{Demo, PgDatabase, TempDir, on_both_databases};
 
+/// The demo server and every error body it sent back.
 struct Probe {
-    server: Server,
-    http: Client,
+    demo: Demo,
     errors: Vec<String>,
 }
 
 impl Probe {
     async fn send(&mut self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
-        let res = req.send().await.expect("request");
-        let status = res.status();
-        let text = res.text().await.expect("body");
+        let (status, v) = self.demo.send(req, None).await;
         if status.is_client_error() || status.is_server_error() {
-            self.errors.push(text.clone());
+            self.errors.push(match &v {
+                Value::String(text) => text.clone(),
+                json => json.to_string(),
+            });
         }
-        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if v["errors"].is_array() {
             self.errors.push(v["errors"].to_string());
         }
         (status, v)
-    }
-
-    fn url(&self, p: &str) -> String {
-        self.server.url(p)
-    }
-
-    /// Every record of a REST list, following `next`.
-    async fn all(&mut self, token: &str, path: &str) -> Vec<Value> {
-        let mut out = Vec::new();
-        let mut next = Some(format!("{path}?first=100"));
-        while let Some(p) = next {
-            let (status, body) = self
-                .send(self.http.get(self.url(&p)).bearer_auth(token))
-                .await;
-            assert_eq!(status, StatusCode::OK, "{p}: {body}");
-            out.extend(body["items"].as_array().cloned().unwrap_or_default());
-            next = body["next"].as_str().map(str::to_owned);
-        }
-        out
     }
 }
 
@@ -73,39 +54,27 @@ fn percent(s: &str) -> String {
 }
 
 async fn nothing_personal(pg: Option<PgDatabase>) {
-    let dir = TempDir::new();
-    let log = dir.0.join("server.log");
-    let db: Vec<String> = pg
-        .as_ref()
-        .map(|p| vec!["--database".to_owned(), p.url.clone()])
-        .unwrap_or_default();
-    let db: Vec<&str> = db.iter().map(String::as_str).collect();
-    let server = Server::start_logged(
-        &dir.0,
-        &db,
+    let logs = TempDir::new();
+    let log = logs.0.join("server.log");
+    let demo = Demo::start_logged(
+        pg,
         &[
             ("VERBUND_LOG", "debug"),
             ("VERBUND_RATE_LIMIT__ENABLED", "false"),
         ],
         &log,
     );
-    let tok = |args: &[&str]| {
-        let mut all = db.clone();
-        all.extend(args);
-        token(&dir.0, &all)
-    };
-    let admin = tok(&["--role", "federal_admin"]);
+    let admin = demo.admin.clone();
     let mut p = Probe {
-        server,
-        http: Client::new(),
+        demo,
         errors: Vec::new(),
     };
 
     // What must never leak.
-    let contacts = p.all(&admin, "/api/v1/contacts").await;
-    let volunteers = p.all(&admin, "/api/v1/volunteers").await;
-    let staff = p.all(&admin, "/api/v1/staff").await;
-    let mentorships = p.all(&admin, "/api/v1/mentorships").await;
+    let contacts = p.demo.all("/api/v1/contacts", Some(&admin)).await;
+    let volunteers = p.demo.all("/api/v1/volunteers", Some(&admin)).await;
+    let staff = p.demo.all("/api/v1/staff", Some(&admin)).await;
+    let mentorships = p.demo.all("/api/v1/mentorships", Some(&admin)).await;
     let mut secrets: Vec<String> = Vec::new();
     for c in &contacts {
         for f in ["email", "phone", "name"] {
@@ -135,14 +104,14 @@ async fn nothing_personal(pg: Option<PgDatabase>) {
     );
 
     // Every role reads every list and statistic, and tries a record outside its scope.
-    let orgs = p.all(&admin, "/api/v1/organisations").await;
+    let orgs = p.demo.all("/api/v1/organisations", Some(&admin)).await;
     let member = orgs
         .iter()
         .find(|o| o["kind"] == "member")
         .and_then(|o| o["id"].as_str())
         .expect("member")
         .to_owned();
-    let regions = p.all(&admin, "/api/v1/networks").await;
+    let regions = p.demo.all("/api/v1/networks", Some(&admin)).await;
     let region = regions
         .iter()
         .find(|n| n["level"] == "regional")
@@ -151,15 +120,19 @@ async fn nothing_personal(pg: Option<PgDatabase>) {
         .to_owned();
     let roles: Vec<Option<String>> = vec![
         None,
-        Some(tok(&["--role", "ministry_analyst"])),
-        Some(tok(&["--role", "org_admin", "--organisation", &member])),
-        Some(tok(&["--role", "org_member", "--organisation", &member])),
-        Some(tok(&[
-            "--role",
-            "regional_coordinator",
-            "--network",
-            &region,
-        ])),
+        Some(p.demo.token(&["--role", "ministry_analyst"])),
+        Some(
+            p.demo
+                .token(&["--role", "org_admin", "--organisation", &member]),
+        ),
+        Some(
+            p.demo
+                .token(&["--role", "org_member", "--organisation", &member]),
+        ),
+        Some(
+            p.demo
+                .token(&["--role", "regional_coordinator", "--network", &region]),
+        ),
     ];
     let contact = &contacts[contacts.len() - 1];
     let cid = contact["id"].as_str().expect("id").to_owned();
@@ -172,7 +145,7 @@ async fn nothing_personal(pg: Option<PgDatabase>) {
             "/api/v1/statistics/mentorships?groupBy=state,status",
             "/api/v1/insights/overload",
         ] {
-            let mut r = p.http.get(p.url(path));
+            let mut r = p.demo.http.get(p.demo.url(path));
             if let Some(t) = t {
                 r = r.bearer_auth(t);
             }
@@ -181,8 +154,9 @@ async fn nothing_personal(pg: Option<PgDatabase>) {
         // A write of a person's record as every role (forbidden, not found or unauthenticated).
         let body = writable(contact);
         let mut r = p
+            .demo
             .http
-            .put(p.url(&format!("/api/v1/contacts/{cid}")))
+            .put(p.demo.url(&format!("/api/v1/contacts/{cid}")))
             .header("if-match", "\"1\"")
             .json(&body);
         if let Some(t) = t {
@@ -190,7 +164,7 @@ async fn nothing_personal(pg: Option<PgDatabase>) {
         }
         p.send(r).await;
         let q = json!({ "query": "{ contacts(first: 50) { edges { node { name email phone } } } volunteers(first: 5) { edges { node { reference } } } }" });
-        let mut r = p.http.post(p.url("/graphql")).json(&q);
+        let mut r = p.demo.http.post(p.demo.url("/graphql")).json(&q);
         if let Some(t) = t {
             r = r.bearer_auth(t);
         }
@@ -199,10 +173,11 @@ async fn nothing_personal(pg: Option<PgDatabase>) {
 
     // Invalid and conflicting writes by the admin with people's data in the body.
     let body = writable(contact);
-    let url = p.url(&format!("/api/v1/contacts/{cid}"));
+    let url = p.demo.url(&format!("/api/v1/contacts/{cid}"));
     let (st, _) = p
         .send(
-            p.http
+            p.demo
+                .http
                 .put(&url)
                 .bearer_auth(&admin)
                 .header("if-match", "\"999\"")
@@ -215,7 +190,8 @@ async fn nothing_personal(pg: Option<PgDatabase>) {
     bad["phone"] = json!("call me");
     let (st, _) = p
         .send(
-            p.http
+            p.demo
+                .http
                 .put(&url)
                 .bearer_auth(&admin)
                 .header("if-match", format!("\"{}\"", contact["version"]))
@@ -228,8 +204,9 @@ async fn nothing_personal(pg: Option<PgDatabase>) {
     for expected in [StatusCode::CREATED, StatusCode::CONFLICT] {
         let (st, b) = p
             .send(
-                p.http
-                    .post(p.url("/api/v1/contacts"))
+                p.demo
+                    .http
+                    .post(p.demo.url("/api/v1/contacts"))
                     .bearer_auth(&admin)
                     .json(&dup),
             )
@@ -246,8 +223,9 @@ async fn nothing_personal(pg: Option<PgDatabase>) {
     );
     let (st, _) = p
         .send(
-            p.http
-                .post(p.url("/api/v1/contacts/import"))
+            p.demo
+                .http
+                .post(p.demo.url("/api/v1/contacts/import"))
                 .bearer_auth(&admin)
                 .header("content-type", "text/csv")
                 .body(file),
@@ -257,8 +235,14 @@ async fn nothing_personal(pg: Option<PgDatabase>) {
     // GraphQL errors with a person's data in the input.
     let q = json!({ "query": "mutation($id: ID!, $input: ContactInput!) { updateContact(id: $id, version: 999, input: $input) { name } }",
                     "variables": { "id": cid, "input": { "organisationId": contact["organisationId"], "name": contact["name"], "email": contact["email"] } } });
-    p.send(p.http.post(p.url("/graphql")).bearer_auth(&admin).json(&q))
-        .await;
+    p.send(
+        p.demo
+            .http
+            .post(p.demo.url("/graphql"))
+            .bearer_auth(&admin)
+            .json(&q),
+    )
+    .await;
     // Searching for a person: the search term must not end up in the log.
     let surname = contact["name"]
         .as_str()
@@ -267,16 +251,17 @@ async fn nothing_personal(pg: Option<PgDatabase>) {
         .to_owned();
     let (st, _) = p
         .send(
-            p.http
-                .get(p.url("/api/v1/contacts"))
+            p.demo
+                .http
+                .get(p.demo.url("/api/v1/contacts"))
                 .query(&[("search", surname.as_str())])
                 .bearer_auth(&admin),
         )
         .await;
     assert_eq!(st, StatusCode::OK);
 
-    let Probe { server, errors, .. } = p;
-    assert!(server.stop());
+    let Probe { demo, errors } = p;
+    assert!(demo.server.stop());
     assert!(
         errors.len() >= 10,
         "the battery produced errors: {}",
@@ -299,14 +284,4 @@ async fn nothing_personal(pg: Option<PgDatabase>) {
     }
 }
 
-#[tokio::test]
-async fn nothing_personal_in_logs_or_errors_sqlite() {
-    nothing_personal(None).await;
-}
-
-#[tokio::test]
-async fn nothing_personal_in_logs_or_errors_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        nothing_personal(Some(pg)).await;
-    }
-}
+on_both_databases!(nothing_personal => nothing_personal_in_logs_or_errors_sqlite, nothing_personal_in_logs_or_errors_postgres);

@@ -4,111 +4,58 @@
 //! access request lists what is held; mentee references are dropped after the retention
 //! period, by the server at start and by `verbund retention`; a name is no pseudonym.
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use verbund_e2e::{PgDatabase, Server, TempDir, cli, graphql, token};
+use verbund_e2e::{Demo, PgDatabase, graphql, on_both_databases};
 
-struct Setup {
-    server: Server,
-    http: Client,
-    dir: TempDir,
-    db: Vec<String>,
-    admin: String,
-    _pg: Option<PgDatabase>,
+/// A request with a method, a token, a JSON body and headers.
+async fn request(
+    s: &Demo,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let mut req = s.http.request(method, s.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    s.send(req, token).await
 }
 
-fn start(pg: Option<PgDatabase>) -> Setup {
-    let dir = TempDir::new();
-    let db: Vec<String> = pg
-        .as_ref()
-        .map(|p| vec!["--database".to_owned(), p.url.clone()])
-        .unwrap_or_default();
-    let args: Vec<&str> = db.iter().map(String::as_str).collect();
-    let server = Server::start(&dir.0, &args, &[("VERBUND_RATE_LIMIT__ENABLED", "false")]);
-    let mut s = Setup {
-        server,
-        http: Client::new(),
-        dir,
-        db,
-        admin: String::new(),
-        _pg: pg,
-    };
-    s.admin = s.token(&["--role", "federal_admin"]);
-    s
+async fn erase(s: &Demo, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+    request(
+        s,
+        reqwest::Method::POST,
+        path,
+        token,
+        None,
+        &[("if-match", "*")],
+    )
+    .await
 }
 
-impl Setup {
-    fn token(&self, args: &[&str]) -> String {
-        let mut all: Vec<&str> = self.db.iter().map(String::as_str).collect();
-        all.extend(args);
-        token(&self.dir.0, &all)
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let mut all: Vec<&str> = self.db.iter().map(String::as_str).collect();
-        all.extend(args);
-        // Global options go before the command.
-        cli(&self.dir.0, &all)
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, self.server.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.expect("request");
-        let status = res.status();
-        let text = res.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str, token: &str) -> Value {
-        let (status, body) = self
-            .send(reqwest::Method::GET, path, Some(token), None, &[])
-            .await;
-        assert_eq!(status, StatusCode::OK, "{path}: {body}");
-        body
-    }
-
-    async fn erase(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
-        self.send(
-            reqwest::Method::POST,
-            path,
-            token,
-            None,
-            &[("if-match", "*")],
+async fn volunteers_total(s: &Demo) -> (i64, i64) {
+    let t = s
+        .get(
+            "/api/v1/statistics/volunteers?groupBy=status",
+            Some(&s.admin),
         )
-        .await
-    }
-
-    async fn volunteers_total(&self) -> (i64, i64) {
-        let t = self
-            .get("/api/v1/statistics/volunteers?groupBy=status", &self.admin)
-            .await;
-        (
-            t["total"]["count"].as_i64().expect("count"),
-            t["total"]["amount"].as_i64().expect("capacity"),
-        )
-    }
+        .await;
+    (
+        t["total"]["count"].as_i64().expect("count"),
+        t["total"]["amount"].as_i64().expect("capacity"),
+    )
 }
 
 async fn erasure(pg: Option<PgDatabase>) {
-    let s = start(pg);
+    let s = Demo::start(pg);
     // A volunteer who mentors, and a fresh one created with an idempotency key.
-    let page = s.get("/api/v1/mentorships?first=100", &s.admin).await;
+    let page = s.get("/api/v1/mentorships?first=100", Some(&s.admin)).await;
     let mentorship = page["items"]
         .as_array()
         .expect("items")
@@ -117,26 +64,30 @@ async fn erasure(pg: Option<PgDatabase>) {
         .expect("a mentored mentorship")
         .clone();
     let vid = mentorship["mentorId"].as_str().expect("mentor").to_owned();
-    let volunteer = s.get(&format!("/api/v1/volunteers/{vid}"), &s.admin).await;
+    let volunteer = s
+        .get(&format!("/api/v1/volunteers/{vid}"), Some(&s.admin))
+        .await;
     let org = volunteer["organisationId"]
         .as_str()
         .expect("org")
         .to_owned();
     let org_admin = s.token(&["--role", "org_admin", "--organisation", &org]);
-    let before = s.volunteers_total().await;
+    let before = volunteers_total(&s).await;
 
     // Who may not erase: anonymous, the ministry, another organisation's admin.
     let path = format!("/api/v1/volunteers/{vid}/erasure");
     let ministry = s.token(&["--role", "ministry_analyst"]);
-    assert_eq!(s.erase(&path, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(erase(&s, &path, None).await.0, StatusCode::UNAUTHORIZED);
     // The ministry reads no volunteers: to it, the record does not exist.
     assert_eq!(
-        s.erase(&path, Some(&ministry)).await.0,
+        erase(&s, &path, Some(&ministry)).await.0,
         StatusCode::NOT_FOUND
     );
-    let orgs = s.get("/api/v1/organisations?first=100", &s.admin).await;
+    let orgs = s
+        .get("/api/v1/organisations?first=100", Some(&s.admin))
+        .await;
     let home = s
-        .get(&format!("/api/v1/organisations/{org}"), &s.admin)
+        .get(&format!("/api/v1/organisations/{org}"), Some(&s.admin))
         .await;
     // An organisation that is neither the volunteer's nor above it (a programme partner
     // reads its members' records).
@@ -149,43 +100,49 @@ async fn erasure(pg: Option<PgDatabase>) {
         .find(|id| *id != org && Some(id.as_str()) != home["parentOrganisationId"].as_str())
         .expect("another organisation");
     let stranger = s.token(&["--role", "org_admin", "--organisation", &other]);
-    let (status, _) = s.erase(&path, Some(&stranger)).await;
+    let (status, _) = erase(&s, &path, Some(&stranger)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = s
-        .send(
-            reqwest::Method::GET,
-            &format!("/api/v1/volunteers/{vid}/personal-data"),
-            Some(&ministry),
-            None,
-            &[],
-        )
-        .await;
+    let (status, _) = request(
+        &s,
+        reqwest::Method::GET,
+        &format!("/api/v1/volunteers/{vid}/personal-data"),
+        Some(&ministry),
+        None,
+        &[],
+    )
+    .await;
     assert_eq!(
         status,
         StatusCode::NOT_FOUND,
         "the ministry holds no person"
     );
     // Without If-Match: 428; with an old version: 412.
-    let (status, _) = s
-        .send(reqwest::Method::POST, &path, Some(&org_admin), None, &[])
-        .await;
+    let (status, _) = request(
+        &s,
+        reqwest::Method::POST,
+        &path,
+        Some(&org_admin),
+        None,
+        &[],
+    )
+    .await;
     assert_eq!(status, StatusCode::PRECONDITION_REQUIRED);
-    let (status, _) = s
-        .send(
-            reqwest::Method::POST,
-            &path,
-            Some(&org_admin),
-            None,
-            &[("if-match", "\"999\"")],
-        )
-        .await;
+    let (status, _) = request(
+        &s,
+        reqwest::Method::POST,
+        &path,
+        Some(&org_admin),
+        None,
+        &[("if-match", "\"999\"")],
+    )
+    .await;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED);
 
     // The access request lists what is held.
     let held = s
         .get(
             &format!("/api/v1/volunteers/{vid}/personal-data"),
-            &org_admin,
+            Some(&org_admin),
         )
         .await;
     assert_eq!(held["entity"], "volunteer");
@@ -208,7 +165,7 @@ async fn erasure(pg: Option<PgDatabase>) {
     );
 
     // Erased by its organisation's admin.
-    let (status, erased) = s.erase(&path, Some(&org_admin)).await;
+    let (status, erased) = erase(&s, &path, Some(&org_admin)).await;
     assert_eq!(status, StatusCode::OK, "{erased}");
     assert_eq!(erased["id"], vid.as_str());
     assert_eq!(
@@ -225,14 +182,14 @@ async fn erasure(pg: Option<PgDatabase>) {
     assert!(erased["externalId"].is_null());
     assert_eq!(erased["capacity"], volunteer["capacity"]);
     // The counts stay; the mentorship still points at the volunteer, unchanged.
-    assert_eq!(s.volunteers_total().await, before);
+    assert_eq!(volunteers_total(&s).await, before);
     let after = s
         .get(
             &format!(
                 "/api/v1/mentorships/{}",
                 mentorship["id"].as_str().expect("id")
             ),
-            &s.admin,
+            Some(&s.admin),
         )
         .await;
     assert_eq!(after["mentorId"], vid.as_str());
@@ -241,7 +198,7 @@ async fn erasure(pg: Option<PgDatabase>) {
     let held = s
         .get(
             &format!("/api/v1/volunteers/{vid}/personal-data"),
-            &org_admin,
+            Some(&org_admin),
         )
         .await;
     let old_reference = volunteer["reference"].as_str().expect("reference");
@@ -260,62 +217,62 @@ async fn erasure(pg: Option<PgDatabase>) {
             .contains(&json!("reference"))
     );
     // The erased record is still a valid one: it can be written back as it is.
-    let (status, body) = s
-        .send(
-            reqwest::Method::PUT,
-            &format!("/api/v1/volunteers/{vid}"),
-            Some(&org_admin),
-            Some(json!({
-                "organisationId": org,
-                "reference": erased["reference"],
-                "capacity": erased["capacity"],
-                "languages": [],
-                "active": erased["active"],
-            })),
-            &[("if-match", "*")],
-        )
-        .await;
+    let (status, body) = request(
+        &s,
+        reqwest::Method::PUT,
+        &format!("/api/v1/volunteers/{vid}"),
+        Some(&org_admin),
+        Some(json!({
+            "organisationId": org,
+            "reference": erased["reference"],
+            "capacity": erased["capacity"],
+            "languages": [],
+            "active": erased["active"],
+        })),
+        &[("if-match", "*")],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // Idempotency replays holding a person are dropped with it.
     let key = "rights-test-key-1";
     let create = json!({ "organisationId": org, "reference": "EA-9911", "capacity": 1, "languages": ["de"] });
-    let (status, created) = s
-        .send(
-            reqwest::Method::POST,
-            "/api/v1/volunteers",
-            Some(&org_admin),
-            Some(create.clone()),
-            &[("idempotency-key", key)],
-        )
-        .await;
+    let (status, created) = request(
+        &s,
+        reqwest::Method::POST,
+        "/api/v1/volunteers",
+        Some(&org_admin),
+        Some(create.clone()),
+        &[("idempotency-key", key)],
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let nid = created["id"].as_str().expect("id").to_owned();
     let held = s
         .get(
             &format!("/api/v1/volunteers/{nid}/personal-data"),
-            &org_admin,
-        )
-        .await;
-    assert_eq!(held["idempotencyReplays"], 1, "{held}");
-    let (status, _) = s
-        .erase(
-            &format!("/api/v1/volunteers/{nid}/erasure"),
             Some(&org_admin),
         )
         .await;
+    assert_eq!(held["idempotencyReplays"], 1, "{held}");
+    let (status, _) = erase(
+        &s,
+        &format!("/api/v1/volunteers/{nid}/erasure"),
+        Some(&org_admin),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let held = s
         .get(
             &format!("/api/v1/volunteers/{nid}/personal-data"),
-            &org_admin,
+            Some(&org_admin),
         )
         .await;
     assert_eq!(held["idempotencyReplays"], 0, "{held}");
     assert!(!held.to_string().contains("EA-9911"));
 
     // A contact on a committee: erased, the committee still names it.
-    let committees = s.get("/api/v1/committees?first=100", &s.admin).await;
+    let committees = s.get("/api/v1/committees?first=100", Some(&s.admin)).await;
     let (committee, cid) = committees["items"]
         .as_array()
         .expect("items")
@@ -327,17 +284,22 @@ async fn erasure(pg: Option<PgDatabase>) {
                 .map(|id| (c.clone(), id.as_str().expect("id").to_owned()))
         })
         .expect("a committee with a contact");
-    let contact = s.get(&format!("/api/v1/contacts/{cid}"), &s.admin).await;
+    let contact = s
+        .get(&format!("/api/v1/contacts/{cid}"), Some(&s.admin))
+        .await;
     let corg = contact["organisationId"].as_str().expect("org").to_owned();
     let member = s.token(&["--role", "org_member", "--organisation", &corg]);
     let cpath = format!("/api/v1/contacts/{cid}/erasure");
     assert_eq!(
-        s.erase(&cpath, Some(&member)).await.0,
+        erase(&s, &cpath, Some(&member)).await.0,
         StatusCode::FORBIDDEN,
         "an org_member may not change contacts"
     );
     let held = s
-        .get(&format!("/api/v1/contacts/{cid}/personal-data"), &s.admin)
+        .get(
+            &format!("/api/v1/contacts/{cid}/personal-data"),
+            Some(&s.admin),
+        )
         .await;
     assert!(
         held["referencedBy"]
@@ -377,7 +339,7 @@ async fn erasure(pg: Option<PgDatabase>) {
                 "/api/v1/committees/{}",
                 committee["id"].as_str().expect("id")
             ),
-            &s.admin,
+            Some(&s.admin),
         )
         .await;
     assert!(
@@ -387,7 +349,10 @@ async fn erasure(pg: Option<PgDatabase>) {
             .contains(&json!(cid))
     );
     let held = s
-        .get(&format!("/api/v1/contacts/{cid}/personal-data"), &s.admin)
+        .get(
+            &format!("/api/v1/contacts/{cid}/personal-data"),
+            Some(&s.admin),
+        )
         .await;
     for field in ["email", "phone"] {
         if let Some(v) = contact[field].as_str() {
@@ -402,7 +367,7 @@ async fn erasure(pg: Option<PgDatabase>) {
 }
 
 async fn retention(pg: Option<PgDatabase>) {
-    let s = start(pg);
+    let s = Demo::start(pg);
     // At start the server dropped the references of mentorships ended over 365 days ago.
     let today = chrono::Utc::now().date_naive();
     let mut old_ended = 0;
@@ -411,7 +376,7 @@ async fn retention(pg: Option<PgDatabase>) {
         let page = s
             .get(
                 &format!("/api/v1/mentorships?status=ended&first=100{after}"),
-                &s.admin,
+                Some(&s.admin),
             )
             .await;
         for m in page["items"].as_array().expect("items") {
@@ -438,7 +403,7 @@ async fn retention(pg: Option<PgDatabase>) {
     );
 
     // A mentorship that ended yesterday, and `verbund retention --days 0`.
-    let vol = s.get("/api/v1/volunteers?first=1", &s.admin).await;
+    let vol = s.get("/api/v1/volunteers?first=1", Some(&s.admin)).await;
     let org = vol["items"][0]["organisationId"]
         .as_str()
         .expect("org")
@@ -446,9 +411,7 @@ async fn retention(pg: Option<PgDatabase>) {
     let mentor = vol["items"][0]["id"].as_str().expect("id").to_owned();
     let yesterday = today - chrono::Duration::days(1);
     let start = today - chrono::Duration::days(60);
-    let (status, m) = s
-        .send(
-            reqwest::Method::POST,
+    let (status, m) = request(&s, reqwest::Method::POST,
             "/api/v1/mentorships",
             Some(&s.admin),
             Some(json!({
@@ -463,12 +426,14 @@ async fn retention(pg: Option<PgDatabase>) {
     assert_eq!(status, StatusCode::CREATED, "{m}");
     let id = m["id"].as_str().expect("id").to_owned();
     let before = s
-        .get("/api/v1/statistics/mentorships_ended", &s.admin)
+        .get("/api/v1/statistics/mentorships_ended", Some(&s.admin))
         .await;
     // The server applied the default (365 days) at start: nothing is left to drop.
     assert_eq!(s.cli(&["retention"]), "0");
     s.cli(&["retention", "--days", "2"]);
-    let kept = s.get(&format!("/api/v1/mentorships/{id}"), &s.admin).await;
+    let kept = s
+        .get(&format!("/api/v1/mentorships/{id}"), Some(&s.admin))
+        .await;
     assert_eq!(
         kept["menteeRef"], "T-RET-01",
         "ended yesterday: kept for 2 days"
@@ -478,13 +443,15 @@ async fn retention(pg: Option<PgDatabase>) {
         .parse()
         .expect("a count");
     assert!(dropped >= 1);
-    let now = s.get(&format!("/api/v1/mentorships/{id}"), &s.admin).await;
+    let now = s
+        .get(&format!("/api/v1/mentorships/{id}"), Some(&s.admin))
+        .await;
     assert!(now["menteeRef"].is_null(), "{now}");
     assert_eq!(now["version"], 2);
     assert_eq!(now["status"], "ended");
     // The count stays, the audit trail says why, and the record can be written back.
     let after = s
-        .get("/api/v1/statistics/mentorships_ended", &s.admin)
+        .get("/api/v1/statistics/mentorships_ended", Some(&s.admin))
         .await;
     assert_eq!(after["total"], before["total"]);
     let events = graphql(
@@ -504,27 +471,27 @@ async fn retention(pg: Option<PgDatabase>) {
     back.as_object_mut()
         .expect("object")
         .retain(|_, v| !v.is_null());
-    let (status, body) = s
-        .send(
-            reqwest::Method::PUT,
-            &format!("/api/v1/mentorships/{id}"),
-            Some(&s.admin),
-            Some(back),
-            &[("if-match", "*")],
-        )
-        .await;
+    let (status, body) = request(
+        &s,
+        reqwest::Method::PUT,
+        &format!("/api/v1/mentorships/{id}"),
+        Some(&s.admin),
+        Some(back),
+        &[("if-match", "*")],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // A name is no pseudonym, through both doors.
-    let (status, body) = s
-        .send(
-            reqwest::Method::POST,
-            "/api/v1/volunteers",
-            Some(&s.admin),
-            Some(json!({ "organisationId": org, "reference": "Max Mustermann", "capacity": 1 })),
-            &[],
-        )
-        .await;
+    let (status, body) = request(
+        &s,
+        reqwest::Method::POST,
+        "/api/v1/volunteers",
+        Some(&s.admin),
+        Some(json!({ "organisationId": org, "reference": "Max Mustermann", "capacity": 1 })),
+        &[],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("reference"), "{body}");
     assert!(!body.to_string().contains("Mustermann"), "no echo: {body}");
@@ -545,7 +512,7 @@ async fn retention(pg: Option<PgDatabase>) {
 }
 
 /// The UUID of some organisation, as GraphQL inputs take it (`organisationId`).
-async fn graphql_org(s: &Setup) -> String {
+async fn graphql_org(s: &Demo) -> String {
     let out = graphql(
         &s.server,
         "{ organisations(first: 1) { edges { node { uuid } } } }",
@@ -558,26 +525,6 @@ async fn graphql_org(s: &Setup) -> String {
         .to_owned()
 }
 
-#[tokio::test]
-async fn erasure_keeps_counts_and_references_sqlite() {
-    erasure(None).await;
-}
+on_both_databases!(erasure => erasure_keeps_counts_and_references_sqlite, erasure_keeps_counts_and_references_postgres);
 
-#[tokio::test]
-async fn erasure_keeps_counts_and_references_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        erasure(Some(pg)).await;
-    }
-}
-
-#[tokio::test]
-async fn mentee_references_expire_and_names_are_refused_sqlite() {
-    retention(None).await;
-}
-
-#[tokio::test]
-async fn mentee_references_expire_and_names_are_refused_postgres() {
-    if let Some(pg) = PgDatabase::create() {
-        retention(Some(pg)).await;
-    }
-}
+on_both_databases!(retention => mentee_references_expire_and_names_are_refused_sqlite, mentee_references_expire_and_names_are_refused_postgres);
