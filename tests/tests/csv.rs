@@ -2,23 +2,14 @@
 //! fields. One bad row writes nothing and is named; the fixed file imported twice creates
 //! its records once. Export gives the same columns back.
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
-use std::process::Command;
-use verbund_e2e::{Server, TempDir, binary};
+use verbund_e2e::Demo;
 
 #[tokio::test]
 async fn import_all_or_nothing_then_idempotent_upsert_and_export() {
-    let dir = TempDir::new();
-    let server = Server::start(&dir.0, &[], &[]);
-    let out = Command::new(binary())
-        .current_dir(&dir.0)
-        .args(["token", "--role", "federal_admin"])
-        .env_remove("VERBUND_DATABASE_URL")
-        .output()
-        .expect("token");
-    let admin = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let http = Client::new();
+    let s = Demo::start_with(None, &[]);
+    let (server, admin, http) = (&s.server, s.admin.clone(), s.http.clone());
     let orgs: Value = http
         .get(server.url("/api/v1/organisations?kind=member&first=1"))
         .bearer_auth(&admin)

@@ -4,8 +4,7 @@
 
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::Command;
-use verbund_e2e::{Server, TempDir, binary};
+use verbund_e2e::Demo;
 
 fn schema_dir() -> Option<PathBuf> {
     match std::env::var_os("VERBUND_HSDS_SCHEMA_DIR") {
@@ -64,16 +63,8 @@ async fn hsds_services_and_organizations_match_the_hsds_schemas() {
         );
         return;
     };
-    let tmp = TempDir::new();
-    let server = Server::start(&tmp.0, &[], &[]);
-    let out = Command::new(binary())
-        .current_dir(&tmp.0)
-        .args(["token", "--role", "federal_admin"])
-        .env_remove("VERBUND_DATABASE_URL")
-        .output()
-        .expect("token");
-    let admin = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let http = reqwest::Client::new();
+    let s = Demo::start_with(None, &[]);
+    let (server, admin, http) = (&s.server, s.admin.clone(), s.http.clone());
 
     let service = validator(&dir, "service.json");
     let service_list = validator(&dir, "service_list.json");

@@ -3,7 +3,7 @@
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use verbund_e2e::{Server, TempDir, token};
+use verbund_e2e::Demo;
 
 async fn problem(res: reqwest::Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(res.status(), status, "{}", res.url());
@@ -26,10 +26,8 @@ async fn problem(res: reqwest::Response, status: StatusCode, code: &str) -> Valu
 
 #[tokio::test]
 async fn create_update_retry_and_refuse() {
-    let dir = TempDir::new();
-    let server = Server::start(&dir.0, &[], &[]);
-    let admin = token(&dir.0, &["--role", "federal_admin"]);
-    let http = Client::new();
+    let s = Demo::start_with(None, &[]);
+    let (server, admin, http) = (&s.server, s.admin.clone(), s.http.clone());
     let url = |p: &str| server.url(p);
 
     let regions: Value = http
@@ -363,10 +361,8 @@ async fn create_update_retry_and_refuse() {
 
 #[tokio::test]
 async fn mentorship_transitions_over_rest() {
-    let dir = TempDir::new();
-    let server = Server::start(&dir.0, &[], &[]);
-    let admin = token(&dir.0, &["--role", "federal_admin"]);
-    let http = Client::new();
+    let s = Demo::start_with(None, &[]);
+    let (server, admin, http) = (&s.server, s.admin.clone(), s.http.clone());
     let page: Value = http
         .get(server.url("/api/v1/mentorships?status=active&first=1"))
         .bearer_auth(&admin)

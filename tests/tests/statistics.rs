@@ -2,29 +2,16 @@
 //! ministry's tables hide small cells and no hidden value can be recomputed from all the
 //! tables it can ask for; the Bavarian coordinator sees Bavaria exactly; snapshots freeze.
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use verbund_domain::statistics::{Axis, Cell, Lattice, Visibility, audit};
-use verbund_e2e::{Server, TempDir, token};
+use verbund_e2e::Demo;
 
-async fn get(http: &Client, url: String, token: Option<&str>) -> (StatusCode, Value) {
-    let mut req = http.get(url);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await.expect("request");
-    let status = res.status();
-    (status, res.json().await.expect("json"))
-}
-
-async fn bavaria(http: &Client, server: &Server) -> String {
-    let (_, page) = get(
-        http,
-        server.url("/api/v1/networks?level=state&first=100"),
-        None,
-    )
-    .await;
+async fn bavaria(s: &Demo) -> String {
+    let (_, page) = s
+        .fetch("/api/v1/networks?level=state&first=100", None)
+        .await;
     page["items"]
         .as_array()
         .expect("items")
@@ -37,22 +24,22 @@ async fn bavaria(http: &Client, server: &Server) -> String {
 const GROUPS: [&str; 3] = ["state", "status", "year"];
 
 /// Every table of the lattice of state × status × year, as the caller sees them.
-async fn lattice(http: &Client, server: &Server, token: Option<&str>, extra: &str) -> Lattice {
+async fn lattice(s: &Demo, token: Option<&str>, extra: &str) -> Lattice {
     let mut tables = HashMap::new();
     for mask in 0..8u8 {
         let groups: Vec<&str> = (0..3)
             .filter(|i| mask & (1 << i) != 0)
             .map(|i| GROUPS[i])
             .collect();
-        let (status, table) = get(
-            http,
-            server.url(&format!(
-                "/api/v1/statistics/mentorships?groupBy={}{extra}",
-                groups.join(",")
-            )),
-            token,
-        )
-        .await;
+        let (status, table) = s
+            .fetch(
+                &format!(
+                    "/api/v1/statistics/mentorships?groupBy={}{extra}",
+                    groups.join(",")
+                ),
+                token,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{table}");
         assert_eq!(table["protected"], true, "{table}");
         let levels: Vec<u8> = (0..3).map(|i| u8::from(mask & (1 << i) != 0)).collect();
@@ -107,16 +94,14 @@ async fn lattice(http: &Client, server: &Server, token: Option<&str>, extra: &st
 #[tokio::test]
 async fn the_ministry_sees_suppressed_cells_no_subtraction_recovers_and_bavaria_sees_exact_figures()
 {
-    let dir = TempDir::new();
-    let server = Server::start(&dir.0, &[], &[]);
-    let http = Client::new();
-    let ministry = token(&dir.0, &["--role", "ministry_analyst"]);
-    let admin = token(&dir.0, &["--role", "federal_admin"]);
-    let by = bavaria(&http, &server).await;
-    let coordinator = token(&dir.0, &["--role", "state_coordinator", "--network", &by]);
+    let s = Demo::start(None);
+    let ministry = s.role("ministry_analyst");
+    let admin = s.admin.clone();
+    let by = bavaria(&s).await;
+    let coordinator = s.token(&["--role", "state_coordinator", "--network", &by]);
 
     // The ministry: every table it can ask for around state × status × year.
-    let l = lattice(&http, &server, Some(&ministry), "").await;
+    let l = lattice(&s, Some(&ministry), "").await;
     let finest = &l.tables[&vec![1, 1, 1]];
     assert!(finest.values().any(|c| c.visibility == Visibility::Primary));
     let recovered = audit(&l);
@@ -125,8 +110,8 @@ async fn the_ministry_sees_suppressed_cells_no_subtraction_recovers_and_bavaria_
         "recomputed from totals and siblings: {recovered:?}"
     );
     // The same for the public, and what a federal admin sees when asking for it.
-    let public = lattice(&http, &server, None, "").await;
-    let admin_view = lattice(&http, &server, Some(&admin), "&protected=true").await;
+    let public = lattice(&s, None, "").await;
+    let admin_view = lattice(&s, Some(&admin), "&protected=true").await;
     for (levels, t) in &l.tables {
         for (key, c) in t {
             assert_eq!(public.tables[levels].get(key), Some(c));
@@ -135,27 +120,29 @@ async fn the_ministry_sees_suppressed_cells_no_subtraction_recovers_and_bavaria_
     }
 
     // Exact figures: the federal admin for the whole network, the coordinator for Bavaria.
-    let (_, all) = get(
-        &http,
-        server.url("/api/v1/statistics/mentorships?groupBy=state,status,year"),
-        Some(&admin),
-    )
-    .await;
+    let (_, all) = s
+        .fetch(
+            "/api/v1/statistics/mentorships?groupBy=state,status,year",
+            Some(&admin),
+        )
+        .await;
     assert_eq!(all["protected"], false);
     let total = all["total"]["count"].as_i64().expect("total");
-    let gql = verbund_e2e::graphql(&server, "{ mentorships { totalCount } }", Some(&admin)).await;
+    let gql = s
+        .graphql("{ mentorships { totalCount } }", Some(&admin))
+        .await;
     assert_eq!(json!(total), gql["data"]["mentorships"]["totalCount"]);
     assert_eq!(
         l.tables[&vec![0, 0, 0]][&vec![String::new(); 3]].count,
         total
     );
 
-    let (status, mine) = get(
-        &http,
-        server.url("/api/v1/statistics/mentorships?groupBy=state,status,year"),
-        Some(&coordinator),
-    )
-    .await;
+    let (status, mine) = s
+        .fetch(
+            "/api/v1/statistics/mentorships?groupBy=state,status,year",
+            Some(&coordinator),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(mine["protected"], false, "{mine}");
     let rows = mine["rows"].as_array().expect("rows");
@@ -185,23 +172,19 @@ async fn the_ministry_sees_suppressed_cells_no_subtraction_recovers_and_bavaria_
 
     // The coordinator asking about the whole federation gets the protected view.
     let federal_id = {
-        let (_, p) = get(&http, server.url("/api/v1/networks?level=federal"), None).await;
+        let (_, p) = s.fetch("/api/v1/networks?level=federal", None).await;
         p["items"][0]["id"].as_str().expect("federal").to_owned()
     };
-    let (_, outside) = get(
-        &http,
-        server.url(&format!(
-            "/api/v1/statistics/mentorships?groupBy=state&network={federal_id}"
-        )),
-        Some(&coordinator),
-    )
-    .await;
+    let (_, outside) = s
+        .fetch(
+            &format!("/api/v1/statistics/mentorships?groupBy=state&network={federal_id}"),
+            Some(&coordinator),
+        )
+        .await;
     assert_eq!(outside["protected"], true);
 
     // GraphQL answers the same.
-    let gql = verbund_e2e::graphql(
-        &server,
-        "{ statistics(measure: \"mentorships\", groupBy: [\"state\", \"status\", \"year\"]) { protected total { count } rows { count suppressed suppression } } }",
+    let gql = s.graphql("{ statistics(measure: \"mentorships\", groupBy: [\"state\", \"status\", \"year\"]) { protected total { count } rows { count suppressed suppression } } }",
         Some(&ministry),
     )
     .await;
@@ -213,17 +196,16 @@ async fn the_ministry_sees_suppressed_cells_no_subtraction_recovers_and_bavaria_
         finest.len(),
         "the same cells as REST"
     );
-    assert!(server.stop());
+    assert!(s.server.stop());
 }
 
 #[tokio::test]
 async fn snapshots_freeze_figures_and_only_the_federal_admin_takes_them() {
-    let dir = TempDir::new();
-    let server = Server::start(&dir.0, &[], &[]);
-    let http = Client::new();
-    let ministry = token(&dir.0, &["--role", "ministry_analyst"]);
-    let admin = token(&dir.0, &["--role", "federal_admin"]);
-    let url = server.url("/api/v1/statistics/snapshots");
+    let s = Demo::start(None);
+    let http = s.http.clone();
+    let ministry = s.role("ministry_analyst");
+    let admin = s.admin.clone();
+    let url = s.url("/api/v1/statistics/snapshots");
     let post = |t: &str, body: Value| {
         http.post(url.clone())
             .bearer_auth(t.to_owned())
@@ -253,12 +235,13 @@ async fn snapshots_freeze_figures_and_only_the_federal_admin_takes_them() {
         .expect("post");
     assert_eq!(res.status(), StatusCode::CONFLICT);
 
-    let figures = |snapshot: Option<&str>| {
+    let (demo, admin_token) = (&s, admin.as_str());
+    let figures = move |snapshot: Option<&str>| {
         let q = match snapshot {
-            Some(s) => format!("/api/v1/statistics/mentorships?groupBy=year,status&snapshot={s}"),
+            Some(id) => format!("/api/v1/statistics/mentorships?groupBy=year,status&snapshot={id}"),
             None => "/api/v1/statistics/mentorships?groupBy=year,status".to_owned(),
         };
-        get(&http, server.url(&q), Some(&admin))
+        async move { demo.fetch(&q, Some(admin_token)).await }
     };
     let (_, frozen) = figures(Some(&id)).await;
     assert_eq!(frozen["snapshot"]["asOf"], "2025-12-31");
@@ -274,15 +257,10 @@ async fn snapshots_freeze_figures_and_only_the_federal_admin_takes_them() {
     // A write into the frozen period after the snapshot: live figures move (the answer is
     // not served from a cache of the old cells), the snapshot not.
     let (_, before) = figures(None).await;
-    let (_, orgs) = get(
-        &http,
-        server.url("/api/v1/organisations?first=1"),
-        Some(&admin),
-    )
-    .await;
+    let (_, orgs) = s.fetch("/api/v1/organisations?first=1", Some(&admin)).await;
     let org = orgs["items"][0]["id"].as_str().expect("org").to_owned();
     let res = http
-        .post(server.url("/api/v1/mentorships"))
+        .post(s.url("/api/v1/mentorships"))
         .bearer_auth(&admin)
         .json(
             &json!({"organisationId": org, "menteeRef": "S-1", "format": "one_to_one",
@@ -310,29 +288,29 @@ async fn snapshots_freeze_figures_and_only_the_federal_admin_takes_them() {
     let (status, p) = figures(Some("01a219b7-898f-7268-a3f9-94af3e539b7b")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["fields"][0]["field"], "snapshot");
-    let (status, p) = get(&http, server.url("/api/v1/statistics/people"), Some(&admin)).await;
+    let (status, p) = s.fetch("/api/v1/statistics/people", Some(&admin)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["fields"][0]["field"], "measure");
-    let (status, p) = get(
-        &http,
-        server.url("/api/v1/statistics/mentorships_active?activeAt=2025-06-15"),
-        Some(&admin),
-    )
-    .await;
+    let (status, p) = s
+        .fetch(
+            "/api/v1/statistics/mentorships_active?activeAt=2025-06-15",
+            Some(&admin),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["fields"][0]["field"], "activeAt");
-    let (status, p) = get(
-        &http,
-        server.url("/api/v1/statistics/mentorships?groupBy=year&from=2024-01-01&to=2025-12-31"),
-        Some(&ministry),
-    )
-    .await;
+    let (status, p) = s
+        .fetch(
+            "/api/v1/statistics/mentorships?groupBy=year&from=2024-01-01&to=2025-12-31",
+            Some(&ministry),
+        )
+        .await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "two years in the protected view: {p}"
     );
-    assert!(server.stop());
+    assert!(s.server.stop());
 }
 
 /// Live mentorships requested after 2025 (not in a snapshot as of 2025-12-31).
