@@ -28,11 +28,20 @@ pub struct CommitteeInput {
     pub member_contacts: Vec<Uuid>,
 }
 
+// What every door shows of a record (`views::Committee` adds the bookkeeping).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "CommitteeFields", visible = false))]
 pub struct Committee {
     pub network_id: Uuid,
     pub name: String,
     pub purpose: Option<String>,
+    /// Shown by `views::Committee` as `memberOrganisationIds` and `memberContactIds`.
+    #[cfg_attr(feature = "api", serde(skip), graphql(skip))]
     pub members: Vec<Member>,
 }
 
@@ -97,7 +106,14 @@ pub struct MeetingInput {
     pub outcome: Option<String>,
 }
 
+// What every door shows of a record (`views::Meeting` adds the bookkeeping).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "MeetingFields", visible = false))]
 pub struct Meeting {
     pub committee_id: Uuid,
     pub held_on: NaiveDate,

@@ -28,13 +28,21 @@ pub struct ContactInput {
     pub external_id: Option<String>,
 }
 
+// What every door shows of a record (`views::Contact` adds the bookkeeping).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "ContactFields", visible = false))]
 pub struct Contact {
     pub organisation_id: Uuid,
     pub name: String,
     pub function: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The organisation's one primary contact.
     pub primary: bool,
     pub topics: Vec<String>,
     pub external_id: Option<String>,

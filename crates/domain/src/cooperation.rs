@@ -49,15 +49,26 @@ pub struct CooperationInput {
     pub partners: Vec<PartnerInput>,
 }
 
+// What every door shows of a record (`views::Cooperation` adds the bookkeeping).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "CooperationFields", visible = false))]
 pub struct Cooperation {
     pub title: String,
     pub goal: String,
+    /// The organisation that "wears the hat".
     pub lead_organisation_id: Uuid,
     /// The network the cooperation works in (its scope).
     pub network_id: Uuid,
     pub status: CooperationStatus,
+    #[cfg_attr(feature = "api", serde(flatten), graphql(flatten), schema(inline))]
     pub period: Period,
+    /// Shown by `views::Cooperation`, with links to the organisations.
+    #[cfg_attr(feature = "api", serde(skip), graphql(skip))]
     pub partners: Vec<Partner>,
 }
 

@@ -41,15 +41,26 @@ pub struct FundingInput {
     pub external_id: Option<String>,
 }
 
+// What every door shows of a record (`views::Funding` adds the bookkeeping).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "FundingFields", visible = false))]
 pub struct Funding {
     pub organisation_id: Uuid,
     pub funder_kind: FunderKind,
     pub funder_name: String,
     pub programme: String,
+    /// Euro cents.
     pub amount_cents: i64,
+    #[cfg_attr(feature = "api", serde(flatten), graphql(flatten), schema(inline))]
     pub period: Period,
+    /// The grant this funding passes on from (a programme partner's contingent).
     pub passed_on_from_id: Option<Uuid>,
+    /// For a contingent: the mentorships promised for the amount.
     pub contingent_mentorships: Option<i32>,
     pub external_id: Option<String>,
 }

@@ -131,11 +131,20 @@ pub struct MentorshipInput {
     pub external_id: Option<String>,
 }
 
+// What every door shows of a record (`views::Mentorship` adds the bookkeeping).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "MentorshipFields", visible = false))]
 pub struct Mentorship {
     pub organisation_id: Uuid,
     pub offering_id: Option<Uuid>,
+    /// The volunteer mentoring; required once matched.
     pub mentor_id: Option<Uuid>,
+    /// The organisation's pseudonymous reference for the mentee.
     pub mentee_ref: Option<String>,
     pub format: MentorshipFormat,
     pub target_group: TargetGroup,

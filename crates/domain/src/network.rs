@@ -35,9 +35,17 @@ pub struct NetworkInput {
     pub code: Option<String>,
 }
 
+// What every door shows of a record (`views::Network` adds the bookkeeping).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "NetworkFields", visible = false))]
 pub struct Network {
     pub level: NetworkLevel,
+    /// The network above; none for the federal root.
     pub parent_id: Option<Uuid>,
     pub name: String,
     /// ISO 3166-2 for states (`DE-BY`), the official district key for regions, `DE` for the

@@ -63,20 +63,32 @@ pub struct OfferingInput {
     pub external_id: Option<String>,
 }
 
+// What every door shows of a record (`views::Offering` adds the bookkeeping).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "OfferingFields", visible = false))]
 pub struct Offering {
     pub organisation_id: Uuid,
     pub title: String,
     pub description: Option<String>,
     pub category: Category,
     pub target_groups: Vec<TargetGroup>,
+    /// ISO 639-1 codes.
     pub languages: Vec<String>,
-    /// The networks (usually regions) the offering serves; at least one.
+    /// The UUIDs of the networks (usually regions) the offering serves; at least one
+    /// (GraphQL: `serviceAreaIds`; `serviceArea` there gives the networks).
+    #[cfg_attr(feature = "api", graphql(name = "serviceAreaIds"))]
     pub service_area: Vec<Uuid>,
     pub postcode: Option<String>,
     pub city: Option<String>,
     pub capacity: Option<i32>,
+    #[cfg_attr(feature = "api", serde(flatten), graphql(flatten), schema(inline))]
     pub period: Period,
+    /// Shown in the public directory.
     pub published: bool,
     pub external_id: Option<String>,
 }

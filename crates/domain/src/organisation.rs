@@ -47,23 +47,38 @@ pub struct OrganisationInput {
     pub register_number: Option<String>,
 }
 
+// What every door shows of a record (`views::Organisation` adds the bookkeeping).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "OrganisationFields", visible = false))]
 pub struct Organisation {
     pub kind: OrganisationKind,
     pub sector: Sector,
+    /// The network the organisation is at home in.
     pub network_id: Uuid,
+    /// A member organisation's programme partner.
     pub parent_organisation_id: Option<Uuid>,
     pub name: String,
+    /// Not shown in the public directory.
     pub street: Option<String>,
     pub postcode: Option<String>,
     pub city: Option<String>,
+    /// Not shown in the public directory.
     pub email: Option<String>,
+    /// Not shown in the public directory.
     pub phone: Option<String>,
     pub website: Option<String>,
     /// Public description, shown in the directory.
     pub description: Option<String>,
+    /// The organisation's own key, unique within its parent organisation.
     pub external_id: Option<String>,
+    /// The court keeping the association register (public, like the register).
     pub register_court: Option<String>,
+    /// The association register entry, e.g. `VR 12345 B`.
     pub register_number: Option<String>,
 }
 

@@ -27,10 +27,20 @@ pub struct VolunteerInput {
     pub external_id: Option<String>,
 }
 
+// What every door shows of a record (`views::Volunteer` adds the bookkeeping).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "VolunteerFields", visible = false))]
 pub struct Volunteer {
     pub organisation_id: Uuid,
+    /// The organisation's pseudonymous reference; Verbund keeps no names of volunteers.
     pub reference: String,
+    /// How many mentorships the volunteer can carry at once (a guide: the overload
+    /// insight shows who carries more).
     pub capacity: i32,
     pub languages: Vec<String>,
     pub active: bool,
@@ -79,11 +89,19 @@ pub struct StaffInput {
     pub external_id: Option<String>,
 }
 
+// What every door shows of a record (`views::Staff` adds the bookkeeping).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "StaffFields", visible = false))]
 pub struct Staff {
     pub organisation_id: Uuid,
     pub reference: String,
     pub function: Option<String>,
+    /// Paid hours per week.
     pub weekly_hours: i32,
     pub external_id: Option<String>,
 }

@@ -294,9 +294,21 @@ pub fn bounded(raw: i64, min: i64, max: i64) -> Result<i32, Reason> {
 }
 
 /// A span of days: a start and an optional end that is not before it.
+// Every door shows it as `startsOn` and `endsOn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", graphql(visible = false))]
 pub struct Period {
+    #[cfg_attr(
+        feature = "api",
+        serde(rename = "startsOn"),
+        graphql(name = "startsOn")
+    )]
     pub start: NaiveDate,
+    #[cfg_attr(feature = "api", serde(rename = "endsOn"), graphql(name = "endsOn"))]
     pub end: Option<NaiveDate>,
 }
 
