@@ -178,6 +178,60 @@ async fn place(
     })
 }
 
+/// A table of records one organisation owns: where the owner column is, and (for the
+/// tables an import can key by `externalId`) the key within the organisation.
+macro_rules! owned {
+    ($table:ident: $module:ident => $data:ident) => {
+        impl Owned for $table {
+            const ORGANISATION: $module::Column = $module::Column::OrganisationId;
+            fn organisation_of(d: &$data) -> Uuid {
+                d.organisation_id
+            }
+        }
+    };
+    ($table:ident: $module:ident => $data:ident, importable by externalId) => {
+        owned!($table: $module => $data);
+
+        impl Importable for $table {
+            const KEY_OWNER: $module::Column = $module::Column::OrganisationId;
+            const EXTERNAL_ID: $module::Column = $module::Column::ExternalId;
+            fn key(d: &$data) -> Option<(Option<Uuid>, String)> {
+                d.external_id.clone().map(|e| (Some(d.organisation_id), e))
+            }
+        }
+    };
+}
+
+/// The `Table` items alike for every record one organisation owns: the owner field
+/// `organisationId` (which an organisation's token may leave out: it means its own), the
+/// record's place (its organisation's) and, unless the table has its own rule, the read
+/// scope (the organisations the caller may see).
+macro_rules! owned_by_organisation {
+    ($module:ident, $input:ident, $data:ident, visible by its own rule) => {
+        const OWNER_FIELD: &'static str = "organisationId";
+
+        async fn locate(
+            s: &Scoped,
+            conn: &impl ConnectionTrait,
+            _: Uuid,
+            d: &$data,
+        ) -> Result<Location, StoreError> {
+            place(s, conn, Self::OWNER_FIELD, Owner::OwnedBy(d.organisation_id)).await
+        }
+
+        fn owner_slot(input: &mut $input) -> Option<&mut Uuid> {
+            Some(&mut input.organisation_id)
+        }
+    };
+    ($module:ident, $input:ident, $data:ident) => {
+        owned_by_organisation!($module, $input, $data, visible by its own rule);
+
+        fn visible(scope: &ReadScope) -> Condition {
+            owned_by_visible_organisation($module::Column::OrganisationId, scope)
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------
 pub struct Networks;
 
@@ -399,20 +453,7 @@ impl Table for Organisations {
 // ---------------------------------------------------------------------------------------
 pub struct Contacts;
 
-impl Importable for Contacts {
-    const KEY_OWNER: contact::Column = contact::Column::OrganisationId;
-    const EXTERNAL_ID: contact::Column = contact::Column::ExternalId;
-    fn key(d: &Contact) -> Option<(Option<Uuid>, String)> {
-        d.external_id.clone().map(|e| (Some(d.organisation_id), e))
-    }
-}
-
-impl Owned for Contacts {
-    const ORGANISATION: contact::Column = contact::Column::OrganisationId;
-    fn organisation_of(d: &Contact) -> Uuid {
-        d.organisation_id
-    }
-}
+owned!(Contacts: contact => Contact, importable by externalId);
 
 impl Table for Contacts {
     table_mapping! {
@@ -420,7 +461,7 @@ impl Table for Contacts {
         fields: organisation_id, name, function, email, phone, primary, topics, external_id;
     }
 
-    const OWNER_FIELD: &'static str = "organisationId";
+    owned_by_organisation!(contact, ContactInput, Contact);
 
     /// It leaves the committees it sits on (each a new version).
     async fn detach(s: &Scoped, txn: &DatabaseTransaction, id: Uuid) -> Result<(), StoreError> {
@@ -433,35 +474,12 @@ impl Table for Contacts {
         .await
     }
 
-    fn visible(scope: &ReadScope) -> Condition {
-        owned_by_visible_organisation(contact::Column::OrganisationId, scope)
-    }
-
     async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
         let mut c = owned_filter(s, contact::Column::OrganisationId, f).await?;
         if let Some(t) = &f.search {
             c = c.add(search(contact::Column::Name, t)?);
         }
         Ok(c)
-    }
-
-    async fn locate(
-        s: &Scoped,
-        conn: &impl ConnectionTrait,
-        _: Uuid,
-        d: &Contact,
-    ) -> Result<Location, StoreError> {
-        place(
-            s,
-            conn,
-            Self::OWNER_FIELD,
-            Owner::OwnedBy(d.organisation_id),
-        )
-        .await
-    }
-
-    fn owner_slot(input: &mut ContactInput) -> Option<&mut Uuid> {
-        Some(&mut input.organisation_id)
     }
 
     async fn parse(_: &Scoped, input: ContactInput) -> Result<Contact, StoreError> {
@@ -472,20 +490,7 @@ impl Table for Contacts {
 // ---------------------------------------------------------------------------------------
 pub struct Offerings;
 
-impl Importable for Offerings {
-    const KEY_OWNER: offering::Column = offering::Column::OrganisationId;
-    const EXTERNAL_ID: offering::Column = offering::Column::ExternalId;
-    fn key(d: &Offering) -> Option<(Option<Uuid>, String)> {
-        d.external_id.clone().map(|e| (Some(d.organisation_id), e))
-    }
-}
-
-impl Owned for Offerings {
-    const ORGANISATION: offering::Column = offering::Column::OrganisationId;
-    fn organisation_of(d: &Offering) -> Uuid {
-        d.organisation_id
-    }
-}
+owned!(Offerings: offering => Offering, importable by externalId);
 
 #[derive(Debug, Clone, Default)]
 pub struct OfferingFilter {
@@ -508,7 +513,7 @@ impl Table for Offerings {
         attached: service_area;
     }
 
-    const OWNER_FIELD: &'static str = "organisationId";
+    owned_by_organisation!(offering, OfferingInput, Offering, visible by its own rule);
 
     /// Its mentorships lose the offering (each a new version).
     async fn detach(s: &Scoped, txn: &DatabaseTransaction, id: Uuid) -> Result<(), StoreError> {
@@ -596,25 +601,6 @@ impl Table for Offerings {
         Ok(c)
     }
 
-    async fn locate(
-        s: &Scoped,
-        conn: &impl ConnectionTrait,
-        _: Uuid,
-        d: &Offering,
-    ) -> Result<Location, StoreError> {
-        place(
-            s,
-            conn,
-            Self::OWNER_FIELD,
-            Owner::OwnedBy(d.organisation_id),
-        )
-        .await
-    }
-
-    fn owner_slot(input: &mut OfferingInput) -> Option<&mut Uuid> {
-        Some(&mut input.organisation_id)
-    }
-
     async fn parse(s: &Scoped, input: OfferingInput) -> Result<Offering, StoreError> {
         let offering = Offering::parse(input, Utc::now().date_naive())?;
         for n in &offering.service_area {
@@ -676,20 +662,7 @@ impl Table for Offerings {
 // ---------------------------------------------------------------------------------------
 pub struct Volunteers;
 
-impl Importable for Volunteers {
-    const KEY_OWNER: volunteer::Column = volunteer::Column::OrganisationId;
-    const EXTERNAL_ID: volunteer::Column = volunteer::Column::ExternalId;
-    fn key(d: &Volunteer) -> Option<(Option<Uuid>, String)> {
-        d.external_id.clone().map(|e| (Some(d.organisation_id), e))
-    }
-}
-
-impl Owned for Volunteers {
-    const ORGANISATION: volunteer::Column = volunteer::Column::OrganisationId;
-    fn organisation_of(d: &Volunteer) -> Uuid {
-        d.organisation_id
-    }
-}
+owned!(Volunteers: volunteer => Volunteer, importable by externalId);
 
 impl Table for Volunteers {
     table_mapping! {
@@ -697,7 +670,7 @@ impl Table for Volunteers {
         fields: organisation_id, reference, capacity, languages, active, external_id;
     }
 
-    const OWNER_FIELD: &'static str = "organisationId";
+    owned_by_organisation!(volunteer, VolunteerInput, Volunteer);
 
     /// Its mentorships lose their mentor (each a new version); those that need one (from
     /// matched on) are in the way: reassign them, or erase the volunteer instead.
@@ -712,35 +685,12 @@ impl Table for Volunteers {
         .await
     }
 
-    fn visible(scope: &ReadScope) -> Condition {
-        owned_by_visible_organisation(volunteer::Column::OrganisationId, scope)
-    }
-
     async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
         let mut c = owned_filter(s, volunteer::Column::OrganisationId, f).await?;
         if let Some(t) = &f.search {
             c = c.add(search(volunteer::Column::Reference, t)?);
         }
         Ok(c)
-    }
-
-    async fn locate(
-        s: &Scoped,
-        conn: &impl ConnectionTrait,
-        _: Uuid,
-        d: &Volunteer,
-    ) -> Result<Location, StoreError> {
-        place(
-            s,
-            conn,
-            Self::OWNER_FIELD,
-            Owner::OwnedBy(d.organisation_id),
-        )
-        .await
-    }
-
-    fn owner_slot(input: &mut VolunteerInput) -> Option<&mut Uuid> {
-        Some(&mut input.organisation_id)
     }
 
     async fn parse(_: &Scoped, input: VolunteerInput) -> Result<Volunteer, StoreError> {
@@ -751,12 +701,7 @@ impl Table for Volunteers {
 // ---------------------------------------------------------------------------------------
 pub struct StaffMembers;
 
-impl Owned for StaffMembers {
-    const ORGANISATION: staff::Column = staff::Column::OrganisationId;
-    fn organisation_of(d: &Staff) -> Uuid {
-        d.organisation_id
-    }
-}
+owned!(StaffMembers: staff => Staff);
 
 impl Table for StaffMembers {
     table_mapping! {
@@ -764,11 +709,7 @@ impl Table for StaffMembers {
         fields: organisation_id, reference, function, weekly_hours, external_id;
     }
 
-    const OWNER_FIELD: &'static str = "organisationId";
-
-    fn visible(scope: &ReadScope) -> Condition {
-        owned_by_visible_organisation(staff::Column::OrganisationId, scope)
-    }
+    owned_by_organisation!(staff, StaffInput, Staff);
 
     async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
         let mut c = owned_filter(s, staff::Column::OrganisationId, f).await?;
@@ -776,25 +717,6 @@ impl Table for StaffMembers {
             c = c.add(search(staff::Column::Reference, t)?);
         }
         Ok(c)
-    }
-
-    async fn locate(
-        s: &Scoped,
-        conn: &impl ConnectionTrait,
-        _: Uuid,
-        d: &Staff,
-    ) -> Result<Location, StoreError> {
-        place(
-            s,
-            conn,
-            Self::OWNER_FIELD,
-            Owner::OwnedBy(d.organisation_id),
-        )
-        .await
-    }
-
-    fn owner_slot(input: &mut StaffInput) -> Option<&mut Uuid> {
-        Some(&mut input.organisation_id)
     }
 
     async fn parse(_: &Scoped, input: StaffInput) -> Result<Staff, StoreError> {
@@ -805,20 +727,7 @@ impl Table for StaffMembers {
 // ---------------------------------------------------------------------------------------
 pub struct Mentorships;
 
-impl Importable for Mentorships {
-    const KEY_OWNER: mentorship::Column = mentorship::Column::OrganisationId;
-    const EXTERNAL_ID: mentorship::Column = mentorship::Column::ExternalId;
-    fn key(d: &Mentorship) -> Option<(Option<Uuid>, String)> {
-        d.external_id.clone().map(|e| (Some(d.organisation_id), e))
-    }
-}
-
-impl Owned for Mentorships {
-    const ORGANISATION: mentorship::Column = mentorship::Column::OrganisationId;
-    fn organisation_of(d: &Mentorship) -> Uuid {
-        d.organisation_id
-    }
-}
+owned!(Mentorships: mentorship => Mentorship, importable by externalId);
 
 #[derive(Debug, Clone, Default)]
 pub struct MentorshipFilter {
@@ -838,11 +747,7 @@ impl Table for Mentorships {
             requested_on, matched_on, started_on, ended_on, end_reason, external_id;
     }
 
-    const OWNER_FIELD: &'static str = "organisationId";
-
-    fn visible(scope: &ReadScope) -> Condition {
-        owned_by_visible_organisation(mentorship::Column::OrganisationId, scope)
-    }
+    owned_by_organisation!(mentorship, MentorshipInput, Mentorship);
 
     async fn filter(s: &Scoped, f: &MentorshipFilter) -> Result<Condition, StoreError> {
         use mentorship::Column as C;
@@ -868,27 +773,8 @@ impl Table for Mentorships {
         Ok(c)
     }
 
-    async fn locate(
-        s: &Scoped,
-        conn: &impl ConnectionTrait,
-        _: Uuid,
-        d: &Mentorship,
-    ) -> Result<Location, StoreError> {
-        place(
-            s,
-            conn,
-            Self::OWNER_FIELD,
-            Owner::OwnedBy(d.organisation_id),
-        )
-        .await
-    }
-
     fn check_replacing(old: &Mentorship, new: &Mentorship) -> Result<(), StoreError> {
         Ok(new.check_replacing(old)?)
-    }
-
-    fn owner_slot(input: &mut MentorshipInput) -> Option<&mut Uuid> {
-        Some(&mut input.organisation_id)
     }
 
     async fn parse(s: &Scoped, input: MentorshipInput) -> Result<Mentorship, StoreError> {
@@ -1372,12 +1258,7 @@ impl Table for Meetings {
 // ---------------------------------------------------------------------------------------
 pub struct Fundings;
 
-impl Owned for Fundings {
-    const ORGANISATION: funding::Column = funding::Column::OrganisationId;
-    fn organisation_of(d: &Funding) -> Uuid {
-        d.organisation_id
-    }
-}
+owned!(Fundings: funding => Funding);
 
 impl Table for Fundings {
     table_mapping! {
@@ -1387,11 +1268,7 @@ impl Table for Fundings {
         period: period = starts_on .. ends_on;
     }
 
-    const OWNER_FIELD: &'static str = "organisationId";
-
-    fn visible(scope: &ReadScope) -> Condition {
-        owned_by_visible_organisation(funding::Column::OrganisationId, scope)
-    }
+    owned_by_organisation!(funding, FundingInput, Funding);
 
     async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
         let mut c = owned_filter(s, funding::Column::OrganisationId, f).await?;
@@ -1399,25 +1276,6 @@ impl Table for Fundings {
             c = c.add(search(funding::Column::Programme, t)?);
         }
         Ok(c)
-    }
-
-    async fn locate(
-        s: &Scoped,
-        conn: &impl ConnectionTrait,
-        _: Uuid,
-        d: &Funding,
-    ) -> Result<Location, StoreError> {
-        place(
-            s,
-            conn,
-            Self::OWNER_FIELD,
-            Owner::OwnedBy(d.organisation_id),
-        )
-        .await
-    }
-
-    fn owner_slot(input: &mut FundingInput) -> Option<&mut Uuid> {
-        Some(&mut input.organisation_id)
     }
 
     async fn parse(s: &Scoped, input: FundingInput) -> Result<Funding, StoreError> {
