@@ -6,6 +6,7 @@
 //! Storage and transport map at their edges; nothing here knows about SQL or HTTP.
 
 pub mod audit;
+pub mod change;
 pub mod committee;
 pub mod contact;
 pub mod cooperation;

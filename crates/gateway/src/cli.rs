@@ -80,6 +80,13 @@ enum Command {
         #[arg(long)]
         days: Option<u32>,
     },
+    /// Drop the changes older than `privacy.change_feed_days` from the change feed (the
+    /// server also does it with the retention). Prints how many.
+    PruneChanges {
+        /// Override `privacy.change_feed_days` (0: every change so far).
+        #[arg(long)]
+        days: Option<u32>,
+    },
     /// Fill an empty database with a generated data set.
     Seed {
         #[arg(long, value_enum, default_value = "demo")]
@@ -241,6 +248,15 @@ async fn run(cli: Cli) -> Result<(), String> {
             tracing::info!(mentee_references_dropped = n, days, "retention applied");
             Ok(())
         }
+        Command::PruneChanges { days } => {
+            let store = open(&config).await?;
+            let days = days.unwrap_or(config.privacy.change_feed_days);
+            let n = prune_changes(&store, days)
+                .await
+                .map_err(|e| format!("cannot prune the change feed: {e}"))?;
+            println!("{n}");
+            Ok(())
+        }
         Command::CheckStatistics => {
             let store = open(&config).await?;
             let drift = store
@@ -384,6 +400,15 @@ async fn mint(
     crate::auth::sign_hs256(&secret, &claims)
 }
 
+/// Drops the change feed's changes older than `days` (0: all up to now).
+async fn prune_changes(store: &Store, days: u32) -> Result<u64, verbund_persistence::StoreError> {
+    let before =
+        chrono::Utc::now() + chrono::Duration::seconds(1) - chrono::Duration::days(i64::from(days));
+    let n = store.prune_changes(before).await?;
+    tracing::info!(changes_dropped = n, days, "change feed pruned");
+    Ok(n)
+}
+
 /// How long the retention may hold up the start of the server.
 const START_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -453,6 +478,9 @@ async fn serve(config: Config) -> Result<(), String> {
                     tokio::time::sleep(every).await;
                 }
                 pending = retention(&store, privacy.mentee_retention_days, None).await;
+                if let Err(e) = prune_changes(&store, privacy.change_feed_days).await {
+                    tracing::warn!(error = %e, "pruning the change feed failed; retried at the next run");
+                }
             }
         });
     }

@@ -45,6 +45,9 @@ pub struct PrivacyConfig {
     /// How often the server applies the retention (0: never; then run `verbund retention`
     /// from a scheduler).
     pub retention_every_hours: u64,
+    /// The change feed keeps changes this many days (pruned with the retention; a reader's
+    /// older cursor gets 410 and reads everything again).
+    pub change_feed_days: u32,
 }
 
 impl Default for PrivacyConfig {
@@ -52,6 +55,7 @@ impl Default for PrivacyConfig {
         PrivacyConfig {
             mentee_retention_days: verbund_persistence::rights::DEFAULT_MENTEE_RETENTION_DAYS,
             retention_every_hours: 24,
+            change_feed_days: 30,
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum Code {
     RequestTimeout,
     /// HTTP only: the path exists, the method does not (`Allow` names those that do).
     MethodNotAllowed,
+    /// A change-feed cursor older than the feed keeps.
+    CursorExpired,
 }
 
 impl Code {
@@ -58,6 +60,7 @@ impl Code {
             Code::Timeout => "TIMEOUT",
             Code::RequestTimeout => "REQUEST_TIMEOUT",
             Code::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Code::CursorExpired => "CURSOR_EXPIRED",
         }
     }
 
@@ -80,6 +83,7 @@ impl Code {
             Code::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             Code::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Code::CursorExpired => StatusCode::GONE,
         }
     }
 
@@ -102,6 +106,7 @@ impl Code {
             Code::Timeout => "The request took too long",
             Code::RequestTimeout => "The request was not sent in time",
             Code::MethodNotAllowed => "Method not allowed",
+            Code::CursorExpired => "The cursor has expired",
         }
     }
 }
@@ -171,6 +176,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::UnknownAnchor(_) => ApiError::new(Code::Unauthenticated, e.to_string()),
             StoreError::Busy => ApiError::new(Code::Unavailable, e.to_string()),
+            StoreError::CursorExpired => ApiError::new(Code::CursorExpired, e.to_string()),
             StoreError::Unavailable => {
                 ApiError::new(Code::Unavailable, "the database is unavailable; try again")
             }

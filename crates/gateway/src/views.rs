@@ -12,6 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use verbund_domain::Record;
+use verbund_domain::change::Change;
 use verbund_domain::committee::{Committee as CommitteeData, Meeting as MeetingData, Member};
 use verbund_domain::contact::Contact as ContactData;
 use verbund_domain::cooperation::{Cooperation as CooperationData, Partner as PartnerData};
@@ -21,6 +22,7 @@ use verbund_domain::network::Network as NetworkData;
 use verbund_domain::offering::Offering as OfferingData;
 use verbund_domain::organisation::Organisation as OrganisationData;
 use verbund_domain::people::{Staff as StaffData, Volunteer as VolunteerData};
+use verbund_persistence::changes::ChangePage;
 
 /// Identity and bookkeeping of every record.
 #[derive(Serialize, ToSchema, SimpleObject)]
@@ -182,6 +184,29 @@ view!(
     /// Money granted to an organisation.
     Funding(FundingData)
 );
+
+/// A page of the change feed.
+#[derive(Serialize, ToSchema, SimpleObject)]
+#[serde(rename_all = "camelCase")]
+#[graphql(name = "ChangePage")]
+pub struct ChangesOut {
+    /// Changes in commit order.
+    pub items: Vec<Change>,
+    /// Send it back as `after` for the next page (also when `items` is empty).
+    pub next_cursor: String,
+    /// Whether more changes are there already (ask again at once).
+    pub has_more: bool,
+}
+
+impl From<ChangePage> for ChangesOut {
+    fn from(p: ChangePage) -> Self {
+        ChangesOut {
+            items: p.items,
+            next_cursor: p.next_cursor,
+            has_more: p.has_more,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

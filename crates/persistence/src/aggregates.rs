@@ -339,15 +339,24 @@ pub(crate) async fn maintain(
     }
     // Concurrent writes update shared cells; taking the cells in different orders would
     // deadlock. One transaction-scoped lock orders them (SQLite serialises writes anyway).
-    if txn.get_database_backend() == DbBackend::Postgres {
-        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7331)")
-            .await?;
-    }
+    write_order_lock(txn).await?;
     if sign > 0 {
         bump(txn).await?;
     }
     for (measure, r) in touched {
         apply(txn, measure, r, sign).await?;
+    }
+    Ok(())
+}
+
+/// The one transaction-scoped lock that orders writers where they meet: the shared
+/// statistics cells, and the numbering of the change feed (`crate::changes`). One lock for
+/// both, so that no two writers can take them in opposite orders. PostgreSQL only: SQLite
+/// serialises writers anyway.
+pub(crate) async fn write_order_lock(txn: &DatabaseTransaction) -> Result<(), StoreError> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7331)")
+            .await?;
     }
     Ok(())
 }

@@ -27,6 +27,7 @@ macro_rules! record_entity {
 pub(crate) use record_entity;
 
 pub mod audit_event;
+pub mod change;
 pub mod committee;
 pub mod committee_member;
 pub mod contact;

@@ -59,6 +59,12 @@ pub enum StoreError {
     /// the role).
     #[error("the token's {0} does not exist or does not fit its role")]
     UnknownAnchor(&'static str),
+    /// A change-feed cursor older than the feed keeps: the reader must read everything again.
+    #[error(
+        "the cursor is older than the change feed keeps: read the records again, with a \
+         cursor from `after=now` taken before that read"
+    )]
+    CursorExpired,
     #[error("the database is unavailable")]
     Unavailable,
     /// Writers queued longer than the write timeout (true overload); retry shortly.

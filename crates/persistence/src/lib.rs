@@ -7,11 +7,13 @@
 
 mod aggregates;
 mod bulk;
+pub mod changes;
 mod entities;
 pub mod error;
 pub mod insights;
 mod mapping;
 mod migration;
+mod outbox;
 pub mod rights;
 pub mod statistics;
 mod store;

@@ -11,6 +11,7 @@ mod m20261201_000006_bind_idempotency_keys;
 mod m20261202_000007_owner_in_statistic_cells;
 pub(crate) mod m20261206_000008_one_primary_contact;
 mod m20261206_000009_association_register;
+mod m20261206_000010_change_feed;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_owner_in_statistic_cells::Migration),
             Box::new(m20261206_000008_one_primary_contact::Migration),
             Box::new(m20261206_000009_association_register::Migration),
+            Box::new(m20261206_000010_change_feed::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@
 use crate::entities::{audit_event, network, organisation};
 use crate::error::{Conflict, StoreError};
 use crate::migration::Migrator;
+use crate::outbox::Written;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -495,6 +496,13 @@ pub trait Table: Sized + Send + Sync + 'static {
     fn redact(data: &mut Self::Data) {
         let _ = data;
     }
+
+    /// Whether the record is in the public directory (what an anonymous caller reads), for
+    /// the change feed's scope.
+    fn in_directory(data: &Self::Data) -> bool {
+        let _ = data;
+        false
+    }
 }
 
 /// Writes of one caller in one transaction ([`Scoped::batch`]), for data sets whose
@@ -897,15 +905,21 @@ impl Scoped {
         }
     }
 
+    /// Records a write inside its transaction: the audit event (who, which fields) and the
+    /// change feed's entry (`crate::outbox`).
     async fn audit(
         &self,
         txn: &DatabaseTransaction,
-        kind: EntityKind,
-        id: Uuid,
-        action: AuditAction,
+        change: Written<'_>,
         fields: &[&str],
-        at: &Location,
     ) -> Result<(), StoreError> {
+        let Written {
+            kind,
+            id,
+            action,
+            at,
+            ..
+        } = change;
         let caller = self.scope.caller();
         audit_event::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -921,7 +935,7 @@ impl Scoped {
         }
         .insert(txn)
         .await?;
-        Ok(())
+        crate::outbox::record(txn, change).await
     }
 
     /// Begins several writes of this caller in one transaction: all of them land or none.
@@ -973,8 +987,16 @@ impl Scoped {
             .map(|c| c.as_str())
             .filter(|c| !is_bookkeeping(c))
             .collect();
-        self.audit(txn, T::KIND, id, AuditAction::Create, &fields, &at)
-            .await?;
+        let change = Written {
+            kind: T::KIND,
+            id,
+            action: AuditAction::Create,
+            version: 1,
+            at: &at,
+            public: T::in_directory(&data),
+            before: None,
+        };
+        self.audit(txn, change, &fields).await?;
         Ok(Record {
             id,
             version: 1,
@@ -1066,8 +1088,16 @@ impl Scoped {
         }
         write_children::<T>(txn, old.id, &data).await?;
         crate::aggregates::maintain(txn, &touched, 1).await?;
-        self.audit(txn, T::KIND, old.id, action, &fields, &at)
-            .await?;
+        let change = Written {
+            kind: T::KIND,
+            id: old.id,
+            action,
+            version: meta.version,
+            at: &at,
+            public: T::in_directory(&data),
+            before: Some((&old_at, T::in_directory(&old.data))),
+        };
+        self.audit(txn, change, &fields).await?;
         Ok(Record {
             id: old.id,
             version: meta.version,
@@ -1206,8 +1236,16 @@ impl Scoped {
         }
         // Records that pointed to this one (an offering's mentorships) count again.
         crate::aggregates::maintain(&txn, &touched, 1).await?;
-        self.audit(&txn, T::KIND, id, AuditAction::Delete, &[], &at)
-            .await?;
+        let change = Written {
+            kind: T::KIND,
+            id,
+            action: AuditAction::Delete,
+            version: old.version,
+            at: &at,
+            public: T::in_directory(&old.data),
+            before: None,
+        };
+        self.audit(&txn, change, &[]).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -448,6 +448,11 @@ impl Table for Organisations {
         d.phone = None;
         d.external_id = None;
     }
+
+    /// Every organisation is in the directory.
+    fn in_directory(_: &Organisation) -> bool {
+        true
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -537,6 +542,10 @@ impl Table for Offerings {
                 .add(offering::Column::Published.eq(true)),
             other => owned_by_visible_organisation(offering::Column::OrganisationId, other),
         }
+    }
+
+    fn in_directory(d: &Offering) -> bool {
+        d.published
     }
 
     async fn filter(s: &Scoped, f: &OfferingFilter) -> Result<Condition, StoreError> {

@@ -461,6 +461,30 @@ impl Query {
         .await
     }
 
+    /// What changed after a cursor, in commit order, as far as the caller may read the
+    /// records (the REST `GET /api/v1/changes` with `first` for `limit`): `after` a cursor,
+    /// `now`, or none for the oldest change kept; `first` 1 to 1000 (default 100).
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        types: Option<Vec<verbund_domain::policy::EntityKind>>,
+    ) -> Result<crate::views::ChangesOut> {
+        let types: Vec<String> = types
+            .unwrap_or_default()
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect();
+        let req = verbund_persistence::changes::FeedRequest::parse(
+            after.as_deref(),
+            (first.map(i64::from), "first"),
+            &types,
+        )
+        .map_err(gql)?;
+        Ok(scoped(ctx)?.changes(&req).await.map_err(gql)?.into())
+    }
+
     /// Audit events the caller may see, newest first.
     async fn audit_events(
         &self,

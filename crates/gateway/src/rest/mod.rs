@@ -2,6 +2,7 @@
 //! delete) plus mentorship transitions, documented by an OpenAPI 3.1 document generated
 //! from the handlers themselves (`/api/v1/openapi.json`, Swagger UI at `/api/v1/docs`).
 
+pub mod changes;
 pub mod csv;
 pub mod dto;
 pub mod extract;
@@ -419,6 +420,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(statistics::overlaps))
         .routes(routes!(statistics::overload))
         .routes(routes!(statistics::funding_risks))
+        .routes(routes!(changes::changes))
         .routes(routes!(hsds::hsds_services))
         .routes(routes!(hsds::hsds_organizations))
         .split_for_parts()
