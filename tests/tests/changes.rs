@@ -126,6 +126,8 @@ async fn feed(pg: Option<PgDatabase>) {
     let start_other = now(&s, Some(&other)).await;
     let start_ministry = now(&s, Some(&ministry)).await;
     let start_public = now(&s, None).await;
+    let before = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
 
     // Writes through REST (create, patch, delete) and GraphQL.
     let v = write(
@@ -227,6 +229,40 @@ async fn feed(pg: Option<PgDatabase>) {
                 .all(|e| e.0 == "offering" || e.0 == "organisation"),
             "{who}: {seen:?}"
         );
+    }
+
+    // `modified_after` (HSDS) and `modifiedAfter` (REST lists, GraphQL filters): the
+    // offering is the one record of its kind changed since; no organisation changed.
+    let hsds = s
+        .get(&format!("/api/v1/hsds/services?modified_after={before}"), None)
+        .await;
+    assert_eq!(hsds["total_items"], 1, "{hsds}");
+    assert_eq!(hsds["contents"][0]["id"], oid.as_str());
+    let hsds = s
+        .get(&format!("/api/v1/hsds/organizations?modified_after={before}"), None)
+        .await;
+    assert_eq!(hsds["total_items"], 0, "{hsds}");
+    let all_published = s.get("/api/v1/hsds/services?modified_after=2000-01-01", None).await;
+    let published = s.get("/api/v1/hsds/services", None).await;
+    assert_eq!(all_published["total_items"], published["total_items"]);
+    let list = s
+        .get(&format!("/api/v1/offerings?modifiedAfter={before}&total=true"), Some(&admin))
+        .await;
+    assert_eq!(list["total"], 1, "{list}");
+    let g = s
+        .graphql(
+            &format!("{{ organisations(filter: {{ modifiedAfter: \"{before}\" }}) {{ totalCount }} }}"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(g["data"]["organisations"]["totalCount"], 0, "{g}");
+    for (path, field) in [
+        ("/api/v1/hsds/services?modified_after=yesterday", "modified_after"),
+        ("/api/v1/offerings?modifiedAfter=31.12.2026", "modifiedAfter"),
+    ] {
+        let (status, body) = s.fetch(path, Some(&admin)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+        assert_eq!(body["fields"][0]["field"], field, "{path}: {body}");
     }
 
     // `types` filters; GraphQL reads the same feed.

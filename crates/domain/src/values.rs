@@ -2,7 +2,7 @@
 //! the edge where raw input arrives.
 
 use crate::error::Reason;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// Declares a closed set of lower-case words stored and sent as text, e.g. `federal`.
 #[macro_export]
@@ -219,6 +219,22 @@ pub fn state_number(state_code: &str) -> Option<&'static str> {
 
 /// A language as an ISO 639-1 code of two lower-case letters (`de`, `ar`, `uk`).
 /// A postcode or its first digits, as a search filter: one to five digits.
+/// A moment as callers write it: RFC 3339 (`2026-12-06T08:00:00Z`, any offset) or a day
+/// (`2026-12-06`, meaning its start in UTC).
+pub fn instant(raw: &str) -> Result<DateTime<Utc>, Reason> {
+    let raw = raw.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or(Reason::Malformed {
+            expected: "a day (2026-12-31) or a time (2026-12-31T08:00:00Z)",
+        })
+}
+
 pub fn postcode_prefix(raw: &str) -> Result<String, Reason> {
     let t = raw.trim();
     if !t.is_empty() && t.len() <= 5 && t.chars().all(|c| c.is_ascii_digit()) {

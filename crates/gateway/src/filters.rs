@@ -93,12 +93,15 @@ filter!(
         parent_organisation_id: Option<Uuid>,
         /// Text in the name.
         search: Option<String>,
+        /// Organisations changed after this moment: `2026-12-31T08:00:00Z` or a day.
+        modified_after: Option<String>,
     }
     |f| OrganisationFilter {
         within: f.within,
         kind: word("kind", f.kind, OrganisationKind::parse)?,
         parent_organisation_id: f.parent_organisation_id,
         search: f.search,
+        modified_after: word("modifiedAfter", f.modified_after, values::instant)?,
         ..Default::default()
     }
 );
@@ -138,8 +141,11 @@ filter!(
         /// A postcode or its first digits.
         #[param(pattern = "^[0-9]{1,5}$")]
         postcode: Option<String>,
+        /// Offerings changed after this moment: `2026-12-31T08:00:00Z` or a day.
+        modified_after: Option<String>,
     }
     |f| OfferingFilter {
+        modified_after: word("modifiedAfter", f.modified_after, values::instant)?,
         postcode: word("postcode", f.postcode, values::postcode_prefix)?,
         language: word("language", f.language, values::language)?,
         category: word("category", f.category, Category::parse)?,

@@ -341,6 +341,8 @@ pub struct OrganisationFilter {
     pub kind: Option<OrganisationKind>,
     pub parent_organisation_id: Option<Uuid>,
     pub search: Option<String>,
+    /// Organisations changed after this moment.
+    pub modified_after: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Table for Organisations {
@@ -398,6 +400,9 @@ impl Table for Organisations {
         }
         if let Some(t) = &f.search {
             c = c.add(search(organisation::Column::Name, t)?);
+        }
+        if let Some(t) = f.modified_after {
+            c = c.add(organisation::Column::UpdatedAt.gt(t));
         }
         Ok(c)
     }
@@ -507,6 +512,8 @@ pub struct OfferingFilter {
     /// Offerings whose service area includes this network or a network below it.
     pub serving: Option<Uuid>,
     pub postcode: Option<String>,
+    /// Offerings changed after this moment.
+    pub modified_after: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Table for Offerings {
@@ -606,6 +613,9 @@ impl Table for Offerings {
                 .cond_where(subtree(network::Column::Path, &path))
                 .to_owned();
             c = c.add(offering::Column::Id.in_subquery(areas));
+        }
+        if let Some(t) = f.modified_after {
+            c = c.add(offering::Column::UpdatedAt.gt(t));
         }
         Ok(c)
     }

@@ -30,6 +30,9 @@ pub struct HsdsParams {
     /// Items per page, 1 to 100 (default 50).
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
+    /// Only records changed after this moment: `2026-12-31T08:00:00Z` or a day (its start,
+    /// UTC).
+    pub modified_after: Option<String>,
 }
 
 /// An HSDS page.
@@ -129,6 +132,22 @@ fn paging(p: &HsdsParams) -> Result<(u64, u64), ApiError> {
     Ok((page, per_page))
 }
 
+/// `modified_after`, read by the domain's parser (422 naming it otherwise).
+fn modified_after(p: &HsdsParams) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    p.modified_after
+        .as_deref()
+        .map(|raw| {
+            verbund_domain::values::instant(raw).map_err(|reason| {
+                verbund_persistence::StoreError::Invalid(verbund_domain::ValidationErrors::single(
+                    "modified_after",
+                    reason,
+                ))
+                .into()
+            })
+        })
+        .transpose()
+}
+
 fn envelope<T>(total: u64, page: u64, per_page: u64, contents: Vec<T>) -> HsdsPage<T> {
     let total_pages = total.div_ceil(per_page);
     HsdsPage {
@@ -182,11 +201,12 @@ fn derived_id(service: Uuid, what: &str) -> Uuid {
 async fn services(
     public: &Scoped,
     caller: &Scoped,
-    page: u64,
-    per_page: u64,
+    (page, per_page): (u64, u64),
+    modified_after: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<(u64, Vec<HsdsService>), ApiError> {
     let filter = OfferingFilter {
         published: Some(true),
+        modified_after,
         ..Default::default()
     };
     let total = public.count::<Offerings>(&filter).await?;
@@ -300,7 +320,7 @@ async fn services(
         (status = 200, description = "A page of HSDS 3.0 services", body = HsdsPage<HsdsService>),
         (status = 400, description = "Malformed parameters", body = super::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "A bad token", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Page or size out of range", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Page or size out of range, or a `modified_after` that is not a day or a time", body = super::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn hsds_services(
     State(state): State<AppState>,
@@ -309,7 +329,7 @@ pub async fn hsds_services(
 ) -> Result<Response, ApiError> {
     let (page, per_page) = paging(&p)?;
     let public = state.store.scoped(Who::anonymous()).await?;
-    let (total, contents) = services(&public, &s, page, per_page).await?;
+    let (total, contents) = services(&public, &s, (page, per_page), modified_after(&p)?).await?;
     Ok(axum::Json(envelope(total, page, per_page, contents)).into_response())
 }
 
@@ -321,7 +341,7 @@ pub async fn hsds_services(
         (status = 200, description = "A page of HSDS 3.0 organizations", body = HsdsPage<HsdsOrganization>),
         (status = 400, description = "Malformed parameters", body = super::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "A bad token", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Page or size out of range", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Page or size out of range, or a `modified_after` that is not a day or a time", body = super::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn hsds_organizations(
     State(state): State<AppState>,
@@ -330,7 +350,10 @@ pub async fn hsds_organizations(
 ) -> Result<Response, ApiError> {
     let (page, per_page) = paging(&p)?;
     let public = state.store.scoped(Who::anonymous()).await?;
-    let filter = OrganisationFilter::default();
+    let filter = OrganisationFilter {
+        modified_after: modified_after(&p)?,
+        ..Default::default()
+    };
     let total = public.count::<Organisations>(&filter).await?;
     let contents = public
         .list_numbered::<Organisations>(&filter, page, per_page)
