@@ -234,31 +234,50 @@ async fn feed(pg: Option<PgDatabase>) {
     // `modified_after` (HSDS) and `modifiedAfter` (REST lists, GraphQL filters): the
     // offering is the one record of its kind changed since; no organisation changed.
     let hsds = s
-        .get(&format!("/api/v1/hsds/services?modified_after={before}"), None)
+        .get(
+            &format!("/api/v1/hsds/services?modified_after={before}"),
+            None,
+        )
         .await;
     assert_eq!(hsds["total_items"], 1, "{hsds}");
     assert_eq!(hsds["contents"][0]["id"], oid.as_str());
     let hsds = s
-        .get(&format!("/api/v1/hsds/organizations?modified_after={before}"), None)
+        .get(
+            &format!("/api/v1/hsds/organizations?modified_after={before}"),
+            None,
+        )
         .await;
     assert_eq!(hsds["total_items"], 0, "{hsds}");
-    let all_published = s.get("/api/v1/hsds/services?modified_after=2000-01-01", None).await;
+    let all_published = s
+        .get("/api/v1/hsds/services?modified_after=2000-01-01", None)
+        .await;
     let published = s.get("/api/v1/hsds/services", None).await;
     assert_eq!(all_published["total_items"], published["total_items"]);
     let list = s
-        .get(&format!("/api/v1/offerings?modifiedAfter={before}&total=true"), Some(&admin))
+        .get(
+            &format!("/api/v1/offerings?modifiedAfter={before}&total=true"),
+            Some(&admin),
+        )
         .await;
     assert_eq!(list["total"], 1, "{list}");
     let g = s
         .graphql(
-            &format!("{{ organisations(filter: {{ modifiedAfter: \"{before}\" }}) {{ totalCount }} }}"),
+            &format!(
+                "{{ organisations(filter: {{ modifiedAfter: \"{before}\" }}) {{ totalCount }} }}"
+            ),
             Some(&admin),
         )
         .await;
     assert_eq!(g["data"]["organisations"]["totalCount"], 0, "{g}");
     for (path, field) in [
-        ("/api/v1/hsds/services?modified_after=yesterday", "modified_after"),
-        ("/api/v1/offerings?modifiedAfter=31.12.2026", "modifiedAfter"),
+        (
+            "/api/v1/hsds/services?modified_after=yesterday",
+            "modified_after",
+        ),
+        (
+            "/api/v1/offerings?modifiedAfter=31.12.2026",
+            "modifiedAfter",
+        ),
     ] {
         let (status, body) = s.fetch(path, Some(&admin)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
@@ -296,6 +315,8 @@ async fn feed(pg: Option<PgDatabase>) {
     // Bad parameters are named.
     for (query, field) in [
         ("after=not-a-cursor", "after"),
+        // A cursor past the last change is not one the feed gave out.
+        ("after=Yzk5OTk5OTk5", "after"),
         ("limit=0", "limit"),
         ("limit=1001", "limit"),
         ("types=audit_event", "types"),

@@ -31,6 +31,9 @@ use verbund_domain::policy::{EntityKind, ReadScope};
 /// The setting that keeps the highest `seq` pruned: cursors before it have expired.
 const PRUNED_THROUGH: &str = "changes.pruned_through";
 
+/// How many change numbers one page looks at, at most.
+const SCAN_WINDOW: i64 = 10_000;
+
 /// The kinds of record the feed carries (every table of records).
 pub const KINDS: [EntityKind; 11] = [
     EntityKind::Network,
@@ -191,43 +194,46 @@ impl Scoped {
     pub async fn changes(&self, req: &FeedRequest) -> Result<ChangePage, StoreError> {
         let (limit, types) = (req.limit, &req.types);
         use change::Column as C;
-        let pruned = || async {
-            Ok::<i64, StoreError>(
-                crate::entities::setting::Entity::find_by_id(PRUNED_THROUGH)
-                    .one(self.conn())
-                    .await?
-                    .and_then(|s| s.value.parse().ok())
-                    .unwrap_or(0),
-            )
+        let pruned: i64 = crate::entities::setting::Entity::find_by_id(PRUNED_THROUGH)
+            .one(self.conn())
+            .await?
+            .and_then(|s| s.value.parse().ok())
+            .unwrap_or(0);
+        // The last committed change (every smaller number is final: see `crate::outbox`);
+        // an empty feed (all pruned) stands at the last pruned change.
+        let latest = change::Entity::find()
+            .select_only()
+            .column_as(C::Seq.max(), "seq")
+            .into_tuple::<Option<i64>>()
+            .one(self.conn())
+            .await?
+            .flatten()
+            .unwrap_or(0)
+            .max(pruned);
+        let page = |next: i64, has_more: bool, items: Vec<Change>| ChangePage {
+            items,
+            next_cursor: encode(next),
+            has_more,
         };
         let after = match req.start {
-            FeedStart::Now => {
-                let latest = change::Entity::find()
-                    .select_only()
-                    .column_as(C::Seq.max(), "seq")
-                    .into_tuple::<Option<i64>>()
-                    .one(self.conn())
-                    .await?
-                    .flatten();
-                // An empty feed (all pruned) is at the last pruned change.
-                let at = match latest {
-                    Some(seq) => seq,
-                    None => pruned().await?,
-                };
-                return Ok(ChangePage {
-                    items: Vec::new(),
-                    next_cursor: encode(at),
-                    has_more: false,
-                });
+            FeedStart::Now => return Ok(page(latest, false, Vec::new())),
+            FeedStart::Start => pruned,
+            FeedStart::After(seq) if seq < pruned => return Err(StoreError::CursorExpired),
+            FeedStart::After(seq) if seq > latest => {
+                return Err(crate::store::invalid(
+                    "after",
+                    verbund_domain::Reason::Rule("not a cursor of the change feed, nor `now`"),
+                ));
             }
-            FeedStart::Start => 0,
-            FeedStart::After(seq) => {
-                if seq < pruned().await? {
-                    return Err(StoreError::CursorExpired);
-                }
-                seq
-            }
+            FeedStart::After(seq) => seq,
         };
+        // One page looks at no more than SCAN_WINDOW numbers, so that a caller who may see
+        // few changes cannot make the server read the whole table; the cursor moves on
+        // past the changes it may not see.
+        let end = latest.min(after.saturating_add(SCAN_WINDOW));
+        if end <= after {
+            return Ok(page(after, false, Vec::new()));
+        }
         let (mut now, mut was) = (Condition::any(), Condition::any());
         for kind in KINDS {
             if !types.is_empty() && !types.contains(&kind) {
@@ -267,13 +273,14 @@ impl Scoped {
                 "was_visible",
             )
             .filter(C::Seq.gt(after))
+            .filter(C::Seq.lte(end))
             .filter(Condition::any().add(now).add(was))
             .order_by_asc(C::Seq)
             .limit(limit + 1)
             .into_model::<Row>()
             .all(self.conn())
             .await?;
-        let has_more = rows.len() as u64 > limit;
+        let full = rows.len() as u64 > limit;
         let mut items = Vec::with_capacity(rows.len());
         let mut last = after;
         for r in rows.into_iter().take(limit as usize) {
@@ -294,10 +301,10 @@ impl Scoped {
                 at: r.at,
             });
         }
-        Ok(ChangePage {
-            items,
-            next_cursor: encode(last),
-            has_more,
+        Ok(if full {
+            page(last, true, items)
+        } else {
+            page(end, end < latest, items)
         })
     }
 }
