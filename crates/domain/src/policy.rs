@@ -130,7 +130,7 @@ string_enum!(EntityKind {
     Mentorship => "mentorship",
     Cooperation => "cooperation",
     Committee => "committee",
-    Meeting => "committee_meeting",
+    CommitteeMeeting => "committee_meeting",
     Funding => "funding",
     AuditEvent => "audit_event",
 });

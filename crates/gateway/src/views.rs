@@ -211,12 +211,14 @@ impl From<ChangePage> for ChangesOut {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use verbund_domain::change::ChangeAction;
     use verbund_domain::cooperation::CooperationStatus;
     use verbund_domain::funding::FunderKind;
     use verbund_domain::mentorship::{EndReason, MentorshipFormat, MentorshipStatus};
     use verbund_domain::network::NetworkLevel;
     use verbund_domain::offering::{Category, TargetGroup};
     use verbund_domain::organisation::{OrganisationKind, Sector};
+    use verbund_domain::policy::EntityKind;
 
     /// The words a door shows for an enum: OpenAPI's, GraphQL's and serde's are the domain's.
     fn same_words<T>(words: &[&str])
@@ -258,5 +260,7 @@ mod tests {
         same_words::<EndReason>(EndReason::WORDS);
         same_words::<CooperationStatus>(CooperationStatus::WORDS);
         same_words::<FunderKind>(FunderKind::WORDS);
+        same_words::<EntityKind>(EntityKind::WORDS);
+        same_words::<ChangeAction>(ChangeAction::WORDS);
     }
 }

@@ -45,7 +45,7 @@ pub const KINDS: [EntityKind; 11] = [
     EntityKind::Mentorship,
     EntityKind::Cooperation,
     EntityKind::Committee,
-    EntityKind::Meeting,
+    EntityKind::CommitteeMeeting,
     EntityKind::Funding,
 ];
 

@@ -1234,7 +1234,7 @@ pub struct MeetingFilter {
 
 impl Table for Meetings {
     table_mapping! {
-        meeting => Meeting, input MeetingInput, filter MeetingFilter, kind Meeting;
+        meeting => Meeting, input MeetingInput, filter MeetingFilter, kind CommitteeMeeting;
         fields: committee_id, held_on, topic, outcome;
     }
 
