@@ -77,14 +77,17 @@ impl FeedStart {
         match after {
             None => Ok(FeedStart::Start),
             Some("now") => Ok(FeedStart::Now),
-            Some(c) => decode(c).map(FeedStart::After).ok_or_else(|| {
-                crate::store::invalid(
-                    "after",
-                    verbund_domain::Reason::Rule("not a cursor of the change feed, nor `now`"),
-                )
-            }),
+            Some(c) => decode(c).map(FeedStart::After).ok_or_else(not_a_cursor),
         }
     }
+}
+
+/// An `after` the feed never gave out: one that does not decode, or one past the last change.
+fn not_a_cursor() -> StoreError {
+    crate::store::invalid(
+        "after",
+        verbund_domain::Reason::Rule("not a cursor of the change feed, nor `now`"),
+    )
 }
 
 /// A reader's request, read the same way by every door.
@@ -219,12 +222,7 @@ impl Scoped {
             FeedStart::Now => return Ok(page(latest, false, Vec::new())),
             FeedStart::Start => pruned,
             FeedStart::After(seq) if seq < pruned => return Err(StoreError::CursorExpired),
-            FeedStart::After(seq) if seq > latest => {
-                return Err(crate::store::invalid(
-                    "after",
-                    verbund_domain::Reason::Rule("not a cursor of the change feed, nor `now`"),
-                ));
-            }
+            FeedStart::After(seq) if seq > latest => return Err(not_a_cursor()),
             FeedStart::After(seq) => seq,
         };
         // One page looks at no more than SCAN_WINDOW numbers, so that a caller who may see
