@@ -159,14 +159,17 @@ const BASELINE: &[(&str, &str, usize, i64)] = &[
     (
         "mentorships_active",
         "groupBy=state&activeAt=2025-12-31",
-        11,
-        683,
+        // 11 and 683 while the order of the units an insider check visits followed the
+        // order the database returned the rows in; since it follows their names, 12.
+        12,
+        739,
     ),
     (
         "mentorships_active",
         "groupBy=region&activeAt=2025-12-31",
-        19,
-        683,
+        // 19 and 683 while the insider checks' order followed the database's row order.
+        21,
+        739,
     ),
     ("volunteers", "groupBy=state,status", 16, 1000),
     ("volunteers", "groupBy=region,status", 32, 1000),

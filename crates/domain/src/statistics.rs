@@ -879,6 +879,110 @@ pub fn with_regions(axes: &[(Axis, u8)]) -> Vec<(Axis, u8)> {
     out
 }
 
+/// Which organisations' parts of a table's cells the protection needs, decided from the
+/// cells and their region breakdown before any organisation's records are read.
+///
+/// An organisation's part of a cell matters only where it leaves fewer than k records of
+/// the cell to others (see [`protect_against_insiders`]). An organisation's records lie in
+/// one region (or at one network's own level), so its part of a cell is at most that
+/// unit's part; an organisation with member organisations holds at most the sum of the
+/// parts of the units its family lives in. Only the cells where such a bound leaves fewer
+/// than k to others are read by owner, each whole (the units with records in it); on a
+/// large network's coarse tables, few or none.
+#[derive(Debug, Clone, Default)]
+pub struct OwnerRead {
+    units: Vec<Unit>,
+    counts: HashMap<Key, i64>,
+    k: i64,
+}
+
+impl OwnerRead {
+    /// `families`: for each organisation with member organisations, the geography keys (at
+    /// region depth) of the units it and its members live in.
+    pub fn plan(
+        axes: &[(Axis, u8)],
+        k: i64,
+        cells: &Unprotected,
+        breakdown: &Unprotected,
+        families: &[Vec<Unit>],
+    ) -> OwnerRead {
+        let counts: HashMap<Key, i64> = cells
+            .0
+            .iter()
+            .map(|(key, n, _)| (key.clone(), *n))
+            .collect();
+        let wide = with_regions(axes);
+        let top_geo = axes.iter().find(|(a, _)| *a == Axis::Geo).map(|(_, l)| *l);
+        // Each unit's part of each cell.
+        let mut parts: HashMap<&Key, HashMap<&str, i64>> = HashMap::new();
+        let mut canonical: Vec<(Key, &str, i64)> = Vec::new();
+        for (key, n, _) in &breakdown.0 {
+            let mut cell: Key = Vec::with_capacity(axes.len());
+            let mut unit = "";
+            for (i, (a, _)) in wide.iter().enumerate() {
+                if *a == Axis::Geo {
+                    unit = key[i].as_str();
+                    if let Some(l) = top_geo {
+                        cell.push(geo_key(&key[i], l));
+                    }
+                } else {
+                    cell.push(key[i].clone());
+                }
+            }
+            canonical.push((cell, unit, *n));
+        }
+        for (cell, unit, n) in &canonical {
+            if let Some((cell, _)) = counts.get_key_value(cell) {
+                *parts.entry(cell).or_default().entry(unit).or_default() += n;
+            }
+        }
+        // A cell where some organisation may hold more than count − k is read whole: every
+        // unit with records in it (so every organisation's part of it is exact).
+        let mut units: HashSet<Unit> = HashSet::new();
+        for (cell, by_unit) in &parts {
+            let count = counts.get(*cell).copied().unwrap_or(0);
+            let matters = |bound: i64| bound > count - k;
+            let possible = by_unit.values().any(|n| matters(*n))
+                || families.iter().any(|family| {
+                    matters(family.iter().filter_map(|u| by_unit.get(u.as_str())).sum())
+                });
+            if possible {
+                units.extend(
+                    by_unit
+                        .iter()
+                        .filter(|(_, n)| **n != 0)
+                        .map(|(u, _)| (*u).to_owned()),
+                );
+            }
+        }
+        let mut units: Vec<Unit> = units.into_iter().collect();
+        units.sort();
+        OwnerRead { units, counts, k }
+    }
+
+    /// The geography keys (region depth) whose records are read by owner; none: no
+    /// organisation's part can matter.
+    pub fn units(&self) -> &[Unit] {
+        &self.units
+    }
+
+    /// The parts read (the cell's key, then the organisation's id), less those that leave
+    /// k or more records of their cell to others.
+    pub fn keep(&self, rows: Vec<(Key, i64, i64)>) -> Unprotected {
+        Unprotected(
+            rows.into_iter()
+                .filter(|(key, n, _)| {
+                    key.split_last().is_some_and(|(_, cell)| {
+                        self.counts
+                            .get(cell)
+                            .is_some_and(|count| *n > count - self.k)
+                    })
+                })
+                .collect(),
+        )
+    }
+}
+
 /// [`protect_bound`], also against every coordinator who knows its own subtree exactly.
 /// `breakdown` holds the cells of the same table read at region level
 /// ([`with_regions`]); from it each cell's part inside each state and region is known, and
@@ -1200,7 +1304,27 @@ impl Work {
             .iter()
             .map(|ks| ks.iter().enumerate().map(|(i, k)| (k, i)).collect())
             .collect();
-        let mut unit_index: HashMap<Unit, usize> = HashMap::new();
+        // Units are numbered in the order of their names, so that the protection does not
+        // depend on the order in which the database returned the rows.
+        let mut names: BTreeSet<Unit> = BTreeSet::new();
+        for (key, count, _) in breakdown {
+            if *count != 0 {
+                for unit in [geo_key(&key[geo_wide], 1), key[geo_wide].clone()] {
+                    if !geo_home(&unit).1 {
+                        names.insert(unit);
+                    }
+                }
+            }
+        }
+        for (key, count, _) in owners {
+            if let Some((owner, _)) = key.split_last() {
+                if *count != 0 && !owner.chars().all(|ch| ch == '0' || ch == '-') {
+                    names.insert(format!("organisation:{owner}"));
+                }
+            }
+        }
+        let unit_index: HashMap<Unit, usize> =
+            names.into_iter().enumerate().map(|(i, u)| (u, i)).collect();
         let mut parts: Vec<Vec<HashMap<usize, i64>>> = self
             .keys
             .iter()
@@ -1229,12 +1353,9 @@ impl Work {
             // The subtrees with a coordinator that hold this region's records (a padded
             // key is a network's own level, not a subtree of its own).
             for unit in [geo_key(region, 1), region.clone()] {
-                if geo_home(&unit).1 {
-                    continue;
+                if let Some(&u) = unit_index.get(&unit) {
+                    *parts[finest][c].entry(u).or_default() += count;
                 }
-                let next = unit_index.len();
-                let u = *unit_index.entry(unit).or_insert(next);
-                *parts[finest][c].entry(u).or_default() += count;
             }
         }
         // Each organisation's own records (a unit named by its id; the nil id is no owner).
@@ -1248,11 +1369,9 @@ impl Work {
             let Some(&c) = index[finest].get(&canonical.to_vec()) else {
                 continue;
             };
-            let next = unit_index.len();
-            let u = *unit_index
-                .entry(format!("organisation:{owner}"))
-                .or_insert(next);
-            *parts[finest][c].entry(u).or_default() += count;
+            if let Some(&u) = unit_index.get(&format!("organisation:{owner}")) {
+                *parts[finest][c].entry(u).or_default() += count;
+            }
         }
         let pos: HashMap<&Levels, usize> = self
             .levels

@@ -11,9 +11,9 @@ use std::collections::HashSet;
 use uuid::Uuid;
 use verbund_domain::error::Collector;
 use verbund_domain::statistics::{
-    Axis, CellId, Dimension, Flow, Lattice, MAX_PROTECTED_CELLS, Measure, Member, Plan, Query,
-    Refusal, Unprotected, Visibility, binding_cells, geo_home, protect_family, protect_member,
-    protection_cost, with_regions,
+    Axis, CellId, Dimension, Flow, Lattice, MAX_PROTECTED_CELLS, Measure, Member, OwnerRead, Plan,
+    Query, Refusal, Unprotected, Visibility, binding_cells, geo_home, protect_family,
+    protect_member, protection_cost, with_regions,
 };
 use verbund_domain::{Reason, ValidationErrors};
 use verbund_persistence::statistics::{Snapshot, Source};
@@ -344,7 +344,7 @@ async fn lattice_alone(
         env,
         plan,
         source,
-        std::time::Instant::now(),
+        (std::time::Instant::now(), limit),
         Flow::Requested,
         bound,
     )
@@ -459,11 +459,10 @@ async fn read_member(
     env: &Env<'_>,
     plan: &Plan,
     source: Source,
-    started: std::time::Instant,
+    (started, limit): (std::time::Instant, std::time::Duration),
     flow: Flow,
     bound: HashSet<CellId>,
 ) -> Result<Member, Refused> {
-    let limit = std::time::Duration::from_millis(env.config.time_limit_ms);
     let unread = || {
         Refused::Costly(format!(
             "this statistic could not be read within {} ms",
@@ -484,8 +483,10 @@ async fn read_member(
         let Some(breakdown) = s.statistic_cells_to_protect(&wide, source, left()).await? else {
             return Err(unread());
         };
+        let families = s.statistic_families().await?;
+        let read = OwnerRead::plan(&plan.axes, env.config.k, &cells, &breakdown, &families);
         let Some(owners) = s
-            .statistic_owner_cells_to_protect(plan, source, left())
+            .statistic_owner_cells_to_protect(plan, source, left(), &read)
             .await?
         else {
             return Err(unread());
@@ -638,6 +639,9 @@ async fn family_lattice(
         return project(l);
     }
     let started = std::time::Instant::now();
+    // The family is read and protected once per data version for every caller (requests
+    // meanwhile wait for its turn), so reading and protecting it share a limit of its own.
+    let limit = std::time::Duration::from_millis(env.config.family_time_limit_ms);
     let refuse = |message: String| {
         env.cache
             .put_lattice(env.version, family_key.clone(), Err(message.clone()));
@@ -645,15 +649,22 @@ async fn family_lattice(
     };
     let mut members = Vec::new();
     for (f, bound) in flows.iter().zip(bounds) {
-        match read_member(s, env, &member_plan(f), source, started, f.clone(), bound).await {
+        match read_member(
+            s,
+            env,
+            &member_plan(f),
+            source,
+            (started, limit),
+            f.clone(),
+            bound,
+        )
+        .await
+        {
             Ok(m) => members.push(m),
             Err(Refused::Costly(message)) => return Err(refuse(message)),
             Err(Refused::Failed(e)) => return Err(e),
         }
     }
-    // The family is protected once per data version for every caller (requests meanwhile
-    // wait for its turn), so it has a limit of its own.
-    let limit = std::time::Duration::from_millis(env.config.family_time_limit_ms);
     let deadline = started + limit;
     let lattices = tokio::task::spawn_blocking(move || protect_family(members, k, Some(deadline)))
         .await

@@ -9,7 +9,9 @@ use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
-use verbund_domain::statistics::{Axis, GRAINS, NO_NETWORK, Plan, SEGMENT, STORED, Unprotected};
+use verbund_domain::statistics::{
+    Axis, GRAINS, NO_NETWORK, OwnerRead, Plan, SEGMENT, STORED, Unprotected, geo_home,
+};
 use verbund_domain::{Reason, ValidationErrors};
 
 use crate::aggregates::{DIMS, Restriction, Sql, bump, keeps_of, live_table, source};
@@ -99,7 +101,7 @@ impl Scoped {
         if plan.protected || !self.scope().statistics_exact(plan.measure, plan.subtree()) {
             return Err(StoreError::Forbidden);
         }
-        Ok(cells_on(self.conn(), plan, from, false).await?)
+        Ok(cells_on(self.conn(), plan, from, None).await?)
     }
 
     /// The cells the protected view starts from (the plan's whole canonical table, the
@@ -112,7 +114,10 @@ impl Scoped {
         from: Source,
         limit: std::time::Duration,
     ) -> Result<Option<Unprotected>, StoreError> {
-        self.cells_within(plan, from, limit, false).await
+        Ok(self
+            .cells_within(plan, from, limit, None)
+            .await?
+            .map(Unprotected::new))
     }
 
     /// The plan's finest cells (protected view: the canonical table) as each organisation
@@ -121,13 +126,62 @@ impl Scoped {
     /// the organisation's id as one more key element at the end. Measures that keep no owner,
     /// and snapshots frozen before owners were kept, have no such parts. Sealed like
     /// [`Scoped::statistic_cells_to_protect`].
+    ///
+    /// Only the parts that can matter are read ([`OwnerRead`]): the records of the units it
+    /// names (an index range each), and of those only the parts that leave fewer than k
+    /// records of their cell to others are kept. A coarse table of a large network reads
+    /// none.
     pub async fn statistic_owner_cells_to_protect(
         &self,
         plan: &Plan,
         from: Source,
         limit: std::time::Duration,
+        read: &OwnerRead,
     ) -> Result<Option<Unprotected>, StoreError> {
-        self.cells_within(plan, from, limit, true).await
+        if read.units().is_empty() {
+            return Ok(Some(Unprotected::default()));
+        }
+        let paths: Vec<String> = read
+            .units()
+            .iter()
+            .map(|u| geo_home(u).0.to_owned())
+            .collect();
+        Ok(self
+            .cells_within(plan, from, limit, Some(&paths))
+            .await?
+            .map(|rows| read.keep(rows)))
+    }
+
+    /// For each organisation with member organisations, the geography keys (at region
+    /// depth, as the statistics' breakdown names them) of the units it and its members live
+    /// in: what [`OwnerRead`] bounds an organisation family's part with.
+    pub async fn statistic_families(&self) -> Result<Vec<Vec<String>>, StoreError> {
+        let unit = format!(
+            "substr(network_path || '{}', 1, {})",
+            NO_NETWORK.to_string().repeat(2 * SEGMENT),
+            SEGMENT * (usize::from(Axis::Geo.depth()) + 1)
+        );
+        let sql = format!(
+            "SELECT parent_organisation_id, {unit} FROM organisations WHERE parent_organisation_id IS NOT NULL \
+             UNION SELECT id, {unit} FROM organisations WHERE id IN \
+             (SELECT parent_organisation_id FROM organisations WHERE parent_organisation_id IS NOT NULL)"
+        );
+        let backend = self.conn().get_database_backend();
+        let rows = self
+            .conn()
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await?;
+        let mut families: std::collections::BTreeMap<Uuid, std::collections::BTreeSet<String>> =
+            Default::default();
+        for r in rows {
+            let head: Uuid = r.try_get_by_index(0)?;
+            let unit: String = r.try_get_by_index(1)?;
+            families.entry(head).or_default().insert(unit);
+        }
+        Ok(families
+            .into_values()
+            .map(|units| units.into_iter().collect())
+            .collect())
     }
 
     async fn cells_within(
@@ -135,8 +189,8 @@ impl Scoped {
         plan: &Plan,
         from: Source,
         limit: std::time::Duration,
-        by_owner: bool,
-    ) -> Result<Option<Unprotected>, StoreError> {
+        owners_in: Option<&[String]>,
+    ) -> Result<Option<Vec<Row>>, StoreError> {
         if !plan.protected {
             return Err(StoreError::Forbidden);
         }
@@ -148,32 +202,32 @@ impl Scoped {
                 limit.as_millis().max(1)
             ))
             .await?;
-            match cells_on(&txn, plan, from, by_owner).await {
+            match cells_on(&txn, plan, from, owners_in).await {
                 Ok(rows) => {
                     txn.commit().await?;
-                    Ok(Some(Unprotected::new(rows)))
+                    Ok(Some(rows))
                 }
                 Err(e) if e.to_string().contains("statement timeout") => Ok(None),
                 Err(e) => Err(e.into()),
             }
         } else {
-            match tokio::time::timeout(limit, cells_on(self.conn(), plan, from, by_owner)).await {
-                Ok(r) => r
-                    .map(|rows| Some(Unprotected::new(rows)))
-                    .map_err(Into::into),
+            match tokio::time::timeout(limit, cells_on(self.conn(), plan, from, owners_in)).await {
+                Ok(r) => r.map(Some).map_err(Into::into),
                 Err(_) => Ok(None),
             }
         }
     }
 }
 
-/// Reads the cells of a plan on `conn`.
+/// Reads the cells of a plan on `conn`; with `owners_in`, each organisation's part of the
+/// cells, from the records of these network paths only.
 async fn cells_on(
     conn: &impl ConnectionTrait,
     plan: &Plan,
     from: Source,
-    by_owner: bool,
+    owners_in: Option<&[String]>,
 ) -> Result<Vec<Row>, sea_orm::DbErr> {
+    let by_owner = owners_in.is_some();
     {
         let backend = conn.get_database_backend();
         let mut sql = Sql::new(backend);
@@ -211,8 +265,8 @@ async fn cells_on(
             table.to_owned()
         };
         sql.push(&format!(
-            "SELECT {}{}CAST(SUM(count * CASE measure {signed} ELSE 0 END) AS BIGINT), \
-             CAST(SUM(amount * CASE measure {signed} ELSE 0 END) AS BIGINT) FROM {table} WHERE measure IN (",
+            "SELECT {}{}CAST(SUM(count * CASE measure {signed} ELSE 0 END) AS BIGINT) AS n, \
+             CAST(SUM(amount * CASE measure {signed} ELSE 0 END) AS BIGINT) AS a FROM {table} WHERE measure IN (",
             select.join(", "),
             if select.is_empty() { "" } else { ", " },
         ));
@@ -225,6 +279,10 @@ async fn cells_on(
         sql.push(&ms.join(", "));
         sql.push(")");
         sql.push(&format!(" AND grain = {grain}"));
+        if let Some(paths) = owners_in {
+            let ps: Vec<String> = paths.iter().map(|p| sql.bind(p.clone())).collect();
+            sql.push(&format!(" AND network_path IN ({})", ps.join(", ")));
+        }
         if let Source::Snapshot(id) = from {
             let p = sql.bind(id);
             sql.push(&format!(" AND snapshot_id = {p}"));

@@ -433,3 +433,45 @@ fn the_lp_step_widens_what_the_exact_checks_leave_narrow() {
         "the exact checks alone already hold the intervals"
     );
 }
+
+/// The owner read names only the units whose records can matter: a region holding more
+/// than count − k of a cell, or every unit of an organisation family whose units together
+/// do; and keeps only the parts that leave fewer than k to others.
+#[test]
+fn owner_read_names_only_the_units_that_can_matter() {
+    let state = format!("{}{}", "a".repeat(32), "b".repeat(32));
+    let (ra, rb, rc) = (
+        format!("{state}{}", "c".repeat(32)),
+        format!("{state}{}", "d".repeat(32)),
+        format!("{state}{}", "e".repeat(32)),
+    );
+    let axes = [(Axis::Geo, 1)];
+    let cells = Unprotected::new(vec![(vec![state.clone()], 20, 0)]);
+    let breakdown = Unprotected::new(vec![
+        (vec![ra.clone()], 16, 0),
+        (vec![rb.clone()], 2, 0),
+        (vec![rc.clone()], 2, 0),
+    ]);
+    // Region a holds 16 of 20: an organisation there may hold more than 15, so the cell is
+    // read whole.
+    let whole = [ra.clone(), rb.clone(), rc.clone()];
+    let near = OwnerRead::plan(&axes, 5, &cells, &breakdown, &[]);
+    assert_eq!(near.units(), whole);
+    let spread = Unprotected::new(vec![
+        (vec![ra.clone()], 8, 0),
+        (vec![rb.clone()], 8, 0),
+        (vec![rc.clone()], 4, 0),
+    ]);
+    // No region holds more than 15, nor does a family in b and c (12); one in a and b may.
+    let far = OwnerRead::plan(&axes, 5, &cells, &spread, &[vec![rb.clone(), rc.clone()]]);
+    assert!(far.units().is_empty());
+    let family = OwnerRead::plan(&axes, 5, &cells, &spread, &[vec![ra.clone(), rb.clone()]]);
+    assert_eq!(family.units(), whole);
+    // Parts that leave k or more to others are dropped; the others kept.
+    let kept = near.keep(vec![
+        (vec![state.clone(), "org-1".into()], 16, 0),
+        (vec![state.clone(), "org-2".into()], 15, 0),
+        (vec![state.clone(), "org-3".into()], 20, 0),
+    ]);
+    assert_eq!(kept.len(), 2);
+}
