@@ -98,6 +98,13 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// Kills the process without a goodbye (SIGKILL), as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::forget(self);
+    }
+
     /// Sends SIGTERM and waits; returns whether the server exited cleanly.
     pub fn stop(mut self) -> bool {
         let ok = terminate(&mut self.child);

@@ -1,5 +1,6 @@
 //! The change feed: what changed, in commit order, as each caller may see it.
 
+use crate::error::Reason;
 use crate::policy::EntityKind;
 use crate::string_enum;
 use chrono::{DateTime, Utc};
@@ -37,4 +38,38 @@ pub struct Change {
     pub version: i32,
     /// When the change was written.
     pub at: DateTime<Utc>,
+}
+
+/// The kinds of record the feed carries and subscriptions ask for: every table of records.
+pub const KINDS: [EntityKind; 11] = [
+    EntityKind::Network,
+    EntityKind::Organisation,
+    EntityKind::Contact,
+    EntityKind::Offering,
+    EntityKind::Volunteer,
+    EntityKind::Staff,
+    EntityKind::Mentorship,
+    EntityKind::Cooperation,
+    EntityKind::Committee,
+    EntityKind::CommitteeMeeting,
+    EntityKind::Funding,
+];
+
+/// Kinds of record from their words (comma-separated words accepted too), each once.
+pub fn kinds(words: &[String]) -> Result<Vec<EntityKind>, Reason> {
+    let mut out = Vec::new();
+    for w in words.iter().flat_map(|t| t.split(',')) {
+        let w = w.trim();
+        if w.is_empty() {
+            continue;
+        }
+        let kind = EntityKind::parse(w)
+            .ok()
+            .filter(|k| KINDS.contains(k))
+            .ok_or(Reason::Rule("not a kind of record"))?;
+        if !out.contains(&kind) {
+            out.push(kind);
+        }
+    }
+    Ok(out)
 }

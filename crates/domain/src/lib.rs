@@ -21,6 +21,7 @@ pub mod policy;
 pub mod record;
 pub mod statistics;
 pub mod values;
+pub mod webhook;
 
 pub use error::{Reason, ValidationError, ValidationErrors};
 pub use record::Record;

@@ -467,6 +467,8 @@ async fn serve(config: Config) -> Result<(), String> {
     // then in the background.
     // A long backlog (a first start after an upgrade) is finished in the background.
     let privacy = config.privacy;
+    let webhooks = config.webhooks.clone();
+    crate::webhooks::spawn(store.clone(), webhooks.clone());
     if privacy.retention_every_hours > 0 {
         let mut pending =
             retention(&store, privacy.mentee_retention_days, Some(START_BUDGET)).await;
@@ -480,6 +482,22 @@ async fn serve(config: Config) -> Result<(), String> {
                 pending = retention(&store, privacy.mentee_retention_days, None).await;
                 if let Err(e) = prune_changes(&store, privacy.change_feed_days).await {
                     tracing::warn!(error = %e, "pruning the change feed failed; retried at the next run");
+                }
+                let now = chrono::Utc::now();
+                let days = |d: u32| now - chrono::Duration::days(i64::from(d));
+                match store
+                    .prune_webhook_deliveries(
+                        days(webhooks.delivered_retention_days),
+                        days(webhooks.failed_retention_days),
+                    )
+                    .await
+                {
+                    Ok(n) => {
+                        tracing::info!(webhook_deliveries_dropped = n, "webhook deliveries pruned")
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "pruning webhook deliveries failed; retried at the next run")
+                    }
                 }
             }
         });

@@ -32,6 +32,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub rate_limit: RateLimitConfig,
     pub privacy: PrivacyConfig,
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 /// People's data: how long what is kept.
@@ -143,10 +144,10 @@ pub struct StatisticsConfig {
     /// Reading and protecting a table are stopped after this many milliseconds (400
     /// `TOO_COMPLEX`; on PostgreSQL the read by its statement timeout).
     pub time_limit_ms: u64,
-    /// Protecting the linked measures together (mentorships requested, started, ended by
-    /// year and active at each year end; once per data version, for every caller, one at a
-    /// time) is stopped after this many milliseconds (400 `TOO_COMPLEX`). Below the request
-    /// timeout.
+    /// Reading and protecting the linked measures together (mentorships requested,
+    /// started, ended by year and active at each year end; once per data version, for
+    /// every caller, one at a time) is stopped after this many milliseconds (400
+    /// `TOO_COMPLEX`). Below the request timeout.
     pub family_time_limit_ms: u64,
     /// Cost units per rate-limit token: a protected statistic that is not cached takes
     /// cost / cost_per_token tokens from the caller's budget.
@@ -237,6 +238,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             rate_limit: RateLimitConfig::default(),
             privacy: PrivacyConfig::default(),
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 }

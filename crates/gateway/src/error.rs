@@ -133,6 +133,12 @@ impl ApiError {
     }
 }
 
+impl From<verbund_domain::ValidationErrors> for ApiError {
+    fn from(e: verbund_domain::ValidationErrors) -> Self {
+        StoreError::Invalid(e).into()
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

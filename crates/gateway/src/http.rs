@@ -273,6 +273,7 @@ async fn graphql(
         .data(crate::graphql::types::Loaders::new(&scoped))
         .data(s.config.statistics)
         .data(s.statistics.clone())
+        .data(std::sync::Arc::new(s.config.webhooks.clone()))
         .data(charge.map(|c| c.0))
         .data(scoped);
     let (query, operation) = (req.query.clone(), req.operation_name.clone());

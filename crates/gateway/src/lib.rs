@@ -15,3 +15,4 @@ pub mod serve;
 pub mod state;
 pub mod statistics;
 pub mod views;
+pub mod webhooks;

@@ -25,7 +25,7 @@ use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
-use verbund_domain::change::{Change, ChangeAction};
+use verbund_domain::change::{Change, ChangeAction, KINDS};
 use verbund_domain::policy::{EntityKind, ReadScope};
 
 /// The setting that keeps the highest `seq` pruned: cursors before it have expired.
@@ -33,21 +33,6 @@ const PRUNED_THROUGH: &str = "changes.pruned_through";
 
 /// How many change numbers one page looks at, at most.
 const SCAN_WINDOW: i64 = 10_000;
-
-/// The kinds of record the feed carries (every table of records).
-pub const KINDS: [EntityKind; 11] = [
-    EntityKind::Network,
-    EntityKind::Organisation,
-    EntityKind::Contact,
-    EntityKind::Offering,
-    EntityKind::Volunteer,
-    EntityKind::Staff,
-    EntityKind::Mentorship,
-    EntityKind::Cooperation,
-    EntityKind::Committee,
-    EntityKind::CommitteeMeeting,
-    EntityKind::Funding,
-];
 
 /// A page of the feed.
 #[derive(Debug, Clone)]
@@ -121,19 +106,8 @@ impl FeedRequest {
                 },
             )));
         }
-        let types = types
-            .iter()
-            .flat_map(|t| t.split(','))
-            .filter(|t| !t.trim().is_empty())
-            .map(|t| {
-                EntityKind::parse(t.trim())
-                    .ok()
-                    .filter(|k| KINDS.contains(k))
-                    .ok_or_else(|| {
-                        crate::store::invalid("types", Reason::Rule("not a kind of record"))
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let types = verbund_domain::change::kinds(types)
+            .map_err(|reason| crate::store::invalid("types", reason))?;
         Ok(FeedRequest {
             start: FeedStart::parse(after)?,
             limit: limit as u64,
@@ -146,7 +120,7 @@ fn encode(seq: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("c{seq}"))
 }
 
-fn decode(cursor: &str) -> Option<i64> {
+pub(crate) fn decode(cursor: &str) -> Option<i64> {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()?;

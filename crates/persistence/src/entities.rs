@@ -44,3 +44,6 @@ pub mod organisation;
 pub mod setting;
 pub mod staff;
 pub mod volunteer;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_subscription;

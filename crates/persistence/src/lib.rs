@@ -18,6 +18,7 @@ pub mod rights;
 pub mod statistics;
 mod store;
 pub mod tables;
+pub mod webhooks;
 
 pub use bulk::BulkLoad;
 pub use error::{Conflict, StoreError};

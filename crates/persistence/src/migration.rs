@@ -12,6 +12,7 @@ mod m20261202_000007_owner_in_statistic_cells;
 pub(crate) mod m20261206_000008_one_primary_contact;
 mod m20261206_000009_association_register;
 mod m20261206_000010_change_feed;
+mod m20261207_000011_webhooks;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000008_one_primary_contact::Migration),
             Box::new(m20261206_000009_association_register::Migration),
             Box::new(m20261206_000010_change_feed::Migration),
+            Box::new(m20261207_000011_webhooks::Migration),
         ]
     }
 }

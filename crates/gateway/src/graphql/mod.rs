@@ -12,6 +12,7 @@ pub mod page;
 pub mod query;
 pub mod statistics;
 pub mod types;
+pub mod webhooks;
 
 use async_graphql::{EmptySubscription, Schema};
 
@@ -20,7 +21,7 @@ pub type VerbundSchema = Schema<query::Query, mutation::Mutation, EmptySubscript
 /// Builds the schema with the protections of the configuration.
 pub fn schema(config: &crate::config::GraphqlConfig) -> VerbundSchema {
     let mut b = Schema::build(
-        query::Query,
+        query::Query::default(),
         mutation::Mutation::default(),
         EmptySubscription,
     )

@@ -290,4 +290,5 @@ pub struct Mutation(
     MeetingMutation,
     FundingMutation,
     super::statistics::SnapshotMutation,
+    super::webhooks::WebhookMutation,
 );

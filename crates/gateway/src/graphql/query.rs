@@ -57,10 +57,16 @@ impl Me {
     }
 }
 
-pub struct Query;
+/// The query root: the records, statistics and the change feed ([`CoreQuery`]) and the
+/// caller's webhook subscriptions.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Query(CoreQuery, super::webhooks::WebhookQuery);
+
+#[derive(Default)]
+pub struct CoreQuery;
 
 #[Object]
-impl Query {
+impl CoreQuery {
     /// Counts and sums, grouped and filtered, computed by the database from aggregate
     /// tables. Measures: mentorships (by request month), mentorships_started,
     /// mentorships_ended, mentorships_active (at `activeAt`, a month end), volunteers,

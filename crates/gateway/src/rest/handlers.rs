@@ -32,13 +32,13 @@ pub struct Page<T> {
     pub total: Option<u64>,
 }
 
-fn etag(version: i32) -> HeaderValue {
+pub(crate) fn etag(version: i32) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
 /// The version named by `If-Match`, required on every change. `*` means "whatever is
 /// current" and skips the check.
-fn if_match(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
+pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
     let Some(raw) = headers.get(IF_MATCH) else {
         return Err(ApiError::new(
             Code::PreconditionRequired,
@@ -77,7 +77,7 @@ async fn expected_version<T: Table>(
 }
 
 /// A stale version in a precondition is a 412, other conflicts stay 409.
-fn precondition(e: StoreError) -> ApiError {
+pub(crate) fn precondition(e: StoreError) -> ApiError {
     match e {
         StoreError::Conflict(c @ Conflict::StaleVersion { .. }) => {
             ApiError::new(Code::PreconditionFailed, c.to_string())

@@ -10,6 +10,7 @@ pub mod handlers;
 pub mod hsds;
 pub mod problem;
 pub mod statistics;
+pub mod webhooks;
 
 use crate::error::ApiError;
 use crate::filters::*;
@@ -421,6 +422,12 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(statistics::overload))
         .routes(routes!(statistics::funding_risks))
         .routes(routes!(changes::changes))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::patch, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver_one))
+        .routes(routes!(webhooks::redeliver_range))
         .routes(routes!(hsds::hsds_services))
         .routes(routes!(hsds::hsds_organizations))
         .split_for_parts()
