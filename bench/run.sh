@@ -101,6 +101,13 @@ run_wrk() {
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 echo "== warm-up"
+# The first protected answer of (c) reads and protects the table and the linked measures
+# once per data version (then it is cached): its time is reported on its own.
+t0=$(date +%s%N)
+first_c=$(curl -s -o /dev/null -w '%{http_code}' -m 60 -H "authorization: Bearer $ministry" \
+  "$base/api/v1/statistics/mentorships?groupBy=state,status,year")
+first_c_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "(c) first answer: HTTP $first_c in ${first_c_ms} ms"
 for _ in 1 2; do
   duration=3 run_wrk read METHOD=POST URLPATH=/graphql BODY="$graphql_body" TOKEN="$admin" >/dev/null
   duration=3 run_wrk read URLPATH="/api/v1/statistics/mentorships?groupBy=state,status,year" TOKEN="$ministry" >/dev/null
@@ -162,5 +169,6 @@ result="bench/results-$db.md"
   echo "| (e) writes: create + 5 transitions | — | $(field rps "$e") | $(field p50 "$e") | $(field p99 "$e") | $(field errors "$e") |"
   echo
   echo "- writes: $created mentorships created, $stored stored, $dupes duplicated, $finished sequences finished ($ended ended); none lost or doubled: $writes_ok; aggregate equals a recount afterwards: $drift_ok"
+  echo "- (c) the first answer after the data changed (reading and protecting the table with its linked measures; then cached until the next write): HTTP $first_c in $first_c_ms ms"
   echo "- server peak RSS: $((rss_kb / 1024)) MB; ready in $ready_ms ms on the loaded database; seed: $seed_secs"
 } | tee "$result"

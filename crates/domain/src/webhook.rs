@@ -7,7 +7,9 @@ use crate::change;
 use crate::error::{Collector, Reason, ValidationErrors};
 use crate::policy::EntityKind;
 use crate::values::{self, DESCRIPTION_MAX};
+use chrono::{DateTime, Utc};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use uuid::Uuid;
 
 /// The longest target URL.
 pub const URL_MAX: usize = 2000;
@@ -216,6 +218,91 @@ pub fn retry_after(schedule: &[u64], failed: u32, jitter: f64) -> Option<std::ti
     Some(std::time::Duration::from_millis(
         ((base as f64 + spread) * 1000.0).max(0.0) as u64,
     ))
+}
+
+/// A subscription as its owner sees it (never its secret, which is shown once). One
+/// definition for the storage and both doors.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "Webhook"))]
+pub struct Subscription {
+    pub id: Uuid,
+    /// For `If-Match` (REST) and `version` (GraphQL) on changes.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Where deliveries are posted.
+    pub url: String,
+    /// The kinds of record it hears about; empty: every kind its owner may read.
+    pub types: Vec<EntityKind>,
+    pub description: Option<String>,
+    pub enabled: bool,
+    /// Why it is disabled: the receiver answered 410, the owner's organisation is gone, it
+    /// fell behind the feed's retention, or "disabled by its owner".
+    pub disabled_reason: Option<String>,
+    /// Until when deliveries are also signed with the secret before the last rotation.
+    pub previous_secret_until: Option<DateTime<Utc>>,
+}
+
+/// A subscription with its new secret: keep it, it is not shown again.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "WebhookWithSecret"))]
+pub struct SubscriptionWithSecret {
+    pub webhook: Subscription,
+    /// `whsec_` and the base64 of 32 random bytes: the key of the `webhook-signature`
+    /// HMAC (Standard Webhooks).
+    pub secret: String,
+}
+
+/// One delivery of a change to a subscription, with every attempt.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "WebhookDelivery"))]
+pub struct Delivery {
+    /// The delivery; the receiver sees it as `webhook-id: msg_<id without dashes>`.
+    pub id: Uuid,
+    /// `<kind>.<action>`, e.g. `mentorship.updated`.
+    pub event_type: String,
+    /// `pending` (due at `nextAttemptAt`), `delivered` or `failed` (retries used up, or the
+    /// receiver answered 410).
+    pub state: String,
+    /// The JSON body posted.
+    pub payload: String,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
+/// One attempt of a delivery.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "api",
+    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "api", graphql(name = "WebhookAttempt"))]
+pub struct DeliveryAttempt {
+    pub at: DateTime<Utc>,
+    /// The receiver's HTTP status; null when it did not answer.
+    pub status: Option<u16>,
+    /// Why there was no answer: `timed out`, `connection refused or failed`, a refused
+    /// target, …
+    pub error: Option<String>,
+    pub duration_ms: i32,
 }
 
 /// What an attempt's answer means for the delivery.

@@ -228,10 +228,15 @@ impl Cache {
 
 /// Runs a statistic for the caller, from the cache where the cells have not changed. A
 /// protected table that is not cached is charged to the caller's rate limit by its cost.
+///
+/// The computation runs as a task of its own, to its end even when the caller gives up
+/// (hangs up, or its client times out): what it protects is cached for whoever asks next.
+/// Otherwise impatient callers of a costly table would start it over and over, and never
+/// see it finish.
 pub async fn run(
     s: &Scoped,
     config: StatisticsConfig,
-    cache: &Cache,
+    cache: &std::sync::Arc<Cache>,
     charge: Option<&Charge>,
     req: Request,
 ) -> Result<Table, ApiError> {
@@ -253,23 +258,30 @@ pub async fn run(
         exact,
     };
     let version = s.statistics_version().await?;
-    let env = Env {
-        config,
-        cache,
-        charge,
-        version,
-    };
-    if req.snapshot.is_some() {
-        // Frozen figures are cheap to recompute and would only crowd the live answers out.
-        return compute(s, &env, view, req).await;
-    }
-    let key = format!("{exact}|{}|{network_id:?}|{req:?}", config.k);
-    if let Some(t) = cache.get(version, &key) {
+    // Frozen figures are cheap to recompute and would only crowd the live answers out.
+    let key = req
+        .snapshot
+        .is_none()
+        .then(|| format!("{exact}|{}|{network_id:?}|{req:?}", config.k));
+    if let Some(t) = key.as_ref().and_then(|k| cache.get(version, k)) {
         return Ok(t);
     }
-    let table = compute(s, &env, view, req).await?;
-    cache.put(version, key, &table);
-    Ok(table)
+    let (s, cache, charge) = (s.clone(), cache.clone(), charge.cloned());
+    let task = tokio::spawn(async move {
+        let env = Env {
+            config,
+            cache: &cache,
+            charge: charge.as_ref(),
+            version,
+        };
+        let table = compute(&s, &env, view, req).await?;
+        if let Some(key) = key {
+            cache.put(version, key, &table);
+        }
+        Ok(table)
+    });
+    task.await
+        .map_err(|_| ApiError::new(Code::Internal, "internal error"))?
 }
 
 /// What a computation needs besides the request.

@@ -22,9 +22,7 @@ use verbund_domain::network::Network as NetworkData;
 use verbund_domain::offering::Offering as OfferingData;
 use verbund_domain::organisation::Organisation as OrganisationData;
 use verbund_domain::people::{Staff as StaffData, Volunteer as VolunteerData};
-use verbund_domain::policy::EntityKind;
 use verbund_persistence::changes::ChangePage;
-use verbund_persistence::webhooks::{Delivery, Subscription, WithSecret};
 
 /// Identity and bookkeeping of every record.
 #[derive(Serialize, ToSchema, SimpleObject)]
@@ -206,124 +204,6 @@ impl From<ChangePage> for ChangesOut {
             items: p.items,
             next_cursor: p.next_cursor,
             has_more: p.has_more,
-        }
-    }
-}
-
-/// A webhook subscription (its secret is shown once, when made or rotated).
-#[derive(Serialize, ToSchema, SimpleObject)]
-#[serde(rename_all = "camelCase")]
-#[graphql(name = "Webhook")]
-pub struct WebhookOut {
-    pub id: Uuid,
-    /// For `If-Match` (REST) and `version` (GraphQL) on changes.
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// Where deliveries are posted.
-    pub url: String,
-    /// The kinds of record it hears about; empty: every kind its owner may read.
-    pub types: Vec<EntityKind>,
-    pub description: Option<String>,
-    pub enabled: bool,
-    /// Why the server disabled it (the receiver answered 410, the owner's organisation is
-    /// gone, it fell behind the feed's retention) or "disabled by its owner".
-    pub disabled_reason: Option<String>,
-    /// Until when deliveries are also signed with the secret before the last rotation.
-    pub previous_secret_until: Option<DateTime<Utc>>,
-}
-
-impl From<Subscription> for WebhookOut {
-    fn from(s: Subscription) -> Self {
-        WebhookOut {
-            id: s.id,
-            version: s.version,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
-            url: s.url,
-            types: s.types,
-            description: s.description,
-            enabled: s.enabled,
-            disabled_reason: s.disabled_reason,
-            previous_secret_until: s.previous_secret_until,
-        }
-    }
-}
-
-/// A subscription with its new secret: keep it, it is not shown again.
-#[derive(Serialize, ToSchema, SimpleObject)]
-#[serde(rename_all = "camelCase")]
-#[graphql(name = "WebhookWithSecret")]
-pub struct WebhookWithSecretOut {
-    pub webhook: WebhookOut,
-    /// `whsec_` and the base64 of 32 random bytes: the key of the `webhook-signature`
-    /// HMAC (Standard Webhooks).
-    pub secret: String,
-}
-
-impl From<WithSecret> for WebhookWithSecretOut {
-    fn from(w: WithSecret) -> Self {
-        WebhookWithSecretOut {
-            webhook: w.subscription.into(),
-            secret: w.secret,
-        }
-    }
-}
-
-/// One delivery of a change to a subscription, with every attempt.
-#[derive(Serialize, ToSchema, SimpleObject)]
-#[serde(rename_all = "camelCase")]
-#[graphql(name = "WebhookDelivery")]
-pub struct DeliveryOut {
-    /// The delivery; the receiver sees it as `webhook-id: msg_<id without dashes>`.
-    pub id: Uuid,
-    /// `<kind>.<action>`, e.g. `mentorship.updated`.
-    pub event_type: String,
-    /// `pending` (due at `nextAttemptAt`), `delivered` or `failed` (retries used up, or
-    /// the receiver answered 410).
-    pub state: String,
-    /// The JSON body posted.
-    pub payload: String,
-    pub created_at: DateTime<Utc>,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub attempts: Vec<AttemptOut>,
-}
-
-/// One attempt of a delivery.
-#[derive(Serialize, ToSchema, SimpleObject)]
-#[serde(rename_all = "camelCase")]
-#[graphql(name = "WebhookAttempt")]
-pub struct AttemptOut {
-    pub at: DateTime<Utc>,
-    /// The receiver's HTTP status; null when it did not answer.
-    pub status: Option<u16>,
-    /// Why there was no answer: `timed out`, `connection refused or failed`, a refused
-    /// target, …
-    pub error: Option<String>,
-    pub duration_ms: i32,
-}
-
-impl From<Delivery> for DeliveryOut {
-    fn from(d: Delivery) -> Self {
-        DeliveryOut {
-            id: d.id,
-            event_type: d.event_type,
-            state: d.state,
-            payload: d.payload,
-            created_at: d.created_at,
-            next_attempt_at: d.next_attempt_at,
-            finished_at: d.finished_at,
-            attempts: d
-                .attempts
-                .into_iter()
-                .map(|a| AttemptOut {
-                    at: a.at,
-                    status: a.status,
-                    error: a.error,
-                    duration_ms: a.duration_ms,
-                })
-                .collect(),
         }
     }
 }

@@ -22,55 +22,10 @@ use sea_orm::{
 use uuid::Uuid;
 use verbund_domain::Reason;
 use verbund_domain::policy::{Anchor, Caller, EntityKind, Role};
+pub use verbund_domain::webhook::{
+    Delivery, DeliveryAttempt, Subscription, SubscriptionWithSecret,
+};
 use verbund_domain::webhook::{Webhook, event_type};
-
-/// A subscription as its owner sees it (never its secret, which is shown once).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Subscription {
-    pub id: Uuid,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub url: String,
-    /// Empty: every kind the owner may read.
-    pub types: Vec<EntityKind>,
-    pub description: Option<String>,
-    pub enabled: bool,
-    /// Why the server disabled it (the receiver answered 410, the owner's organisation is
-    /// gone, …).
-    pub disabled_reason: Option<String>,
-    /// Until when the secret before the last rotation is still signed with.
-    pub previous_secret_until: Option<DateTime<Utc>>,
-}
-
-/// A new secret, shown to the owner once.
-#[derive(Debug, Clone)]
-pub struct WithSecret {
-    pub subscription: Subscription,
-    pub secret: String,
-}
-
-/// One delivery and its attempts, for the delivery log.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Delivery {
-    pub id: Uuid,
-    pub event_type: String,
-    pub payload: String,
-    /// `pending`, `delivered` or `failed`.
-    pub state: String,
-    pub attempts: Vec<Attempt>,
-    pub created_at: DateTime<Utc>,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Attempt {
-    pub at: DateTime<Utc>,
-    pub status: Option<u16>,
-    pub error: Option<String>,
-    pub duration_ms: i32,
-}
 
 /// What a caller may change of a subscription.
 #[derive(Debug, Clone, Default)]
@@ -192,7 +147,7 @@ impl Scoped {
         &self,
         hook: Webhook,
         max_per_owner: u64,
-    ) -> Result<WithSecret, StoreError> {
+    ) -> Result<SubscriptionWithSecret, StoreError> {
         use sea_orm::PaginatorTrait;
         self.may_subscribe()?;
         let txn = self.begin_write().await?;
@@ -227,8 +182,8 @@ impl Scoped {
         .insert(&*txn)
         .await?;
         txn.commit().await?;
-        Ok(WithSecret {
-            subscription: to_subscription(row)?,
+        Ok(SubscriptionWithSecret {
+            webhook: to_subscription(row)?,
             secret,
         })
     }
@@ -329,7 +284,7 @@ impl Scoped {
         &self,
         id: Uuid,
         overlap: chrono::Duration,
-    ) -> Result<WithSecret, StoreError> {
+    ) -> Result<SubscriptionWithSecret, StoreError> {
         let txn = self.begin_write().await?;
         let old = self.own_webhook(&*txn, id).await?;
         let secret = new_secret();
@@ -342,8 +297,8 @@ impl Scoped {
         row.updated_at = Set(now);
         let row = row.update(&*txn).await?;
         txn.commit().await?;
-        Ok(WithSecret {
-            subscription: to_subscription(row)?,
+        Ok(SubscriptionWithSecret {
+            webhook: to_subscription(row)?,
             secret,
         })
     }
@@ -382,7 +337,7 @@ impl Scoped {
                 attempts: attempts
                     .iter()
                     .filter(|a| a.delivery_id == r.id)
-                    .map(|a| Attempt {
+                    .map(|a| DeliveryAttempt {
                         at: a.at,
                         status: a.status.and_then(|s| u16::try_from(s).ok()),
                         error: a.error.clone(),

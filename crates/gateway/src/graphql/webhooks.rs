@@ -2,14 +2,13 @@
 
 use super::page::scoped;
 use crate::error::gql;
-use crate::views::{DeliveryOut, WebhookOut, WebhookWithSecretOut};
 use crate::webhooks::WebhookConfig;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use uuid::Uuid;
 use verbund_domain::webhook::{Webhook, WebhookInput};
-use verbund_persistence::webhooks::WebhookPatch;
+use verbund_persistence::webhooks::{Delivery, Subscription, SubscriptionWithSecret, WebhookPatch};
 
 fn config<'a>(ctx: &Context<'a>) -> Result<&'a Arc<WebhookConfig>> {
     ctx.data::<Arc<WebhookConfig>>()
@@ -30,19 +29,13 @@ pub struct WebhookQuery;
 #[Object]
 impl WebhookQuery {
     /// The caller's webhook subscriptions, oldest first.
-    async fn webhooks(&self, ctx: &Context<'_>) -> Result<Vec<WebhookOut>> {
-        Ok(owner(ctx)?
-            .webhooks()
-            .await
-            .map_err(gql)?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+    async fn webhooks(&self, ctx: &Context<'_>) -> Result<Vec<Subscription>> {
+        owner(ctx)?.webhooks().await.map_err(gql)
     }
 
     /// One of the caller's webhook subscriptions.
-    async fn webhook(&self, ctx: &Context<'_>, id: Uuid) -> Result<WebhookOut> {
-        Ok(owner(ctx)?.webhook(id).await.map_err(gql)?.into())
+    async fn webhook(&self, ctx: &Context<'_>, id: Uuid) -> Result<Subscription> {
+        owner(ctx)?.webhook(id).await.map_err(gql)
     }
 
     /// A subscription's deliveries, newest first, with every attempt; `state` `pending`,
@@ -53,7 +46,7 @@ impl WebhookQuery {
         id: Uuid,
         state: Option<String>,
         first: Option<i32>,
-    ) -> Result<Vec<DeliveryOut>> {
+    ) -> Result<Vec<Delivery>> {
         let first = first.unwrap_or(50);
         if !(1..=100).contains(&first) {
             return Err(gql(verbund_persistence::StoreError::Invalid(
@@ -63,13 +56,10 @@ impl WebhookQuery {
                 ),
             )));
         }
-        Ok(owner(ctx)?
+        owner(ctx)?
             .webhook_deliveries(id, state.as_deref(), first as u64)
             .await
-            .map_err(gql)?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+            .map_err(gql)
     }
 }
 
@@ -95,14 +85,13 @@ impl WebhookMutation {
         &self,
         ctx: &Context<'_>,
         input: WebhookInput,
-    ) -> Result<WebhookWithSecretOut> {
+    ) -> Result<SubscriptionWithSecret> {
         let config = config(ctx)?;
         let hook = Webhook::parse(input, config.targets()).map_err(|e| gql(e.into()))?;
-        Ok(owner(ctx)?
+        owner(ctx)?
             .create_webhook(hook, config.max_per_owner)
             .await
-            .map_err(gql)?
-            .into())
+            .map_err(gql)
     }
 
     /// Changes a subscription if its version is still `version`: the fields given replace
@@ -113,7 +102,7 @@ impl WebhookMutation {
         id: Uuid,
         version: i32,
         input: WebhookPatchInput,
-    ) -> Result<WebhookOut> {
+    ) -> Result<Subscription> {
         let s = owner(ctx)?;
         let current = s.webhook(id).await.map_err(gql)?;
         let WebhookPatchInput {
@@ -142,12 +131,9 @@ impl WebhookMutation {
         } else {
             None
         };
-        Ok(
-            s.update_webhook(id, version, WebhookPatch { webhook, enabled })
-                .await
-                .map_err(gql)?
-                .into(),
-        )
+        s.update_webhook(id, version, WebhookPatch { webhook, enabled })
+            .await
+            .map_err(gql)
     }
 
     /// Deletes a subscription with its deliveries.
@@ -161,13 +147,12 @@ impl WebhookMutation {
         &self,
         ctx: &Context<'_>,
         id: Uuid,
-    ) -> Result<WebhookWithSecretOut> {
+    ) -> Result<SubscriptionWithSecret> {
         let hours = i64::try_from(config(ctx)?.rotation_overlap_hours).unwrap_or(24);
-        Ok(owner(ctx)?
+        owner(ctx)?
             .rotate_webhook_secret(id, chrono::Duration::hours(hours))
             .await
-            .map_err(gql)?
-            .into())
+            .map_err(gql)
     }
 
     /// Queues deliveries again: one (`delivery`), or those created from `from` to `to`.

@@ -6,7 +6,6 @@ use super::handlers::{etag, if_match, precondition};
 use super::problem::Problem;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::views::{DeliveryOut, WebhookOut, WebhookWithSecretOut};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header::ETAG};
@@ -16,14 +15,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use verbund_domain::webhook::{Webhook, WebhookInput};
 use verbund_domain::{Reason, ValidationErrors};
-use verbund_persistence::webhooks::WebhookPatch;
+use verbund_persistence::webhooks::{Delivery, Subscription, SubscriptionWithSecret, WebhookPatch};
 
 const ROLES: &str = "Roles: every role with a token; a subscription belongs to the caller that made it (the same subject, role and anchor) and is \"not found\" for everyone else. It carries only the changes its owner may read, decided by the same policy as the change feed (the ministry hears of no person).";
 
 /// The caller's subscriptions.
 #[derive(Serialize, ToSchema)]
 pub struct WebhookList {
-    pub items: Vec<WebhookOut>,
+    pub items: Vec<Subscription>,
 }
 
 /// What a `PATCH` may change; absent fields stay as they are.
@@ -86,7 +85,7 @@ fn with_etag(status: StatusCode, version: i32, body: impl Serialize) -> Response
     description = "From now on, every change of the kinds asked for that the caller may read is posted to `url` as JSON (`{type, timestamp, data: {entity, id, action, version, at, cursor}}`), signed as Standard Webhooks 1.0 asks: headers `webhook-id`, `webhook-timestamp` and `webhook-signature` (`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` with the secret, which is returned here once). A 2xx answer ends a delivery; 410 disables the subscription; anything else, a timeout or no connection is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (with jitter; 429 and 503 wait at least their `Retry-After`), then the delivery has failed. Targets must be `https` and must not resolve to loopback, private or link-local addresses unless the server allows them (`webhooks.allow_http`, `webhooks.allow_private_targets`); redirects are not followed. Roles: every role with a token, for its own subscriptions only (another caller's are \"not found\").",
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Subscribed; the secret is shown only now", body = WebhookWithSecretOut),
+        (status = 201, description = "Subscribed; the secret is shown only now", body = SubscriptionWithSecret),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A URL, kind or description that is not allowed (named)", body = Problem, content_type = "application/problem+json"),
@@ -99,12 +98,8 @@ pub async fn create(
     let config = &state.config.webhooks;
     let hook = Webhook::parse(body.value, config.targets())?;
     let made = s.create_webhook(hook, config.max_per_owner).await?;
-    let version = made.subscription.version;
-    Ok(with_etag(
-        StatusCode::CREATED,
-        version,
-        WebhookWithSecretOut::from(made),
-    ))
+    let version = made.webhook.version;
+    Ok(with_etag(StatusCode::CREATED, version, made))
 }
 
 /// The caller's subscriptions.
@@ -115,7 +110,7 @@ pub async fn create(
         (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(Writer(s): Writer) -> Result<Response, ApiError> {
-    let items = s.webhooks().await?.into_iter().map(Into::into).collect();
+    let items = s.webhooks().await?;
     Ok(Json(WebhookList { items }).into_response())
 }
 
@@ -124,14 +119,14 @@ pub async fn list(Writer(s): Writer) -> Result<Response, ApiError> {
     params(("id" = String, Path, description = "The subscription's UUID")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The subscription", body = WebhookOut, headers(("ETag" = String, description = "The version, for If-Match"))),
+        (status = 200, description = "The subscription", body = Subscription, headers(("ETag" = String, description = "The version, for If-Match"))),
         (status = 400, description = "Not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get(Writer(s): Writer, Path(id): Path<String>) -> Result<Response, ApiError> {
     let w = s.webhook(parse_id(&id)?).await?;
-    Ok(with_etag(StatusCode::OK, w.version, WebhookOut::from(w)))
+    Ok(with_etag(StatusCode::OK, w.version, w))
 }
 
 /// Change a subscription.
@@ -141,7 +136,7 @@ pub async fn get(Writer(s): Writer, Path(id): Path<String>) -> Result<Response, 
            ("If-Match" = Option<String>, Header, description = "Required: the ETag read before (`*` for any). Without it: 428; with an old one: 412")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The changed subscription", body = WebhookOut, headers(("ETag" = String, description = "The new version"))),
+        (status = 200, description = "The changed subscription", body = Subscription, headers(("ETag" = String, description = "The new version"))),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
@@ -187,7 +182,7 @@ pub async fn patch(
         )
         .await
         .map_err(precondition)?;
-    Ok(with_etag(StatusCode::OK, w.version, WebhookOut::from(w)))
+    Ok(with_etag(StatusCode::OK, w.version, w))
 }
 
 /// Delete a subscription.
@@ -212,7 +207,7 @@ pub async fn delete(Writer(s): Writer, Path(id): Path<String>) -> Result<Respons
     params(("id" = String, Path, description = "The subscription's UUID")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The new secret", body = WebhookWithSecretOut),
+        (status = 200, description = "The new secret", body = SubscriptionWithSecret),
         (status = 400, description = "Not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
@@ -226,12 +221,8 @@ pub async fn rotate_secret(
     let made = s
         .rotate_webhook_secret(parse_id(&id)?, chrono::Duration::hours(hours))
         .await?;
-    let version = made.subscription.version;
-    Ok(with_etag(
-        StatusCode::OK,
-        version,
-        WebhookWithSecretOut::from(made),
-    ))
+    let version = made.webhook.version;
+    Ok(with_etag(StatusCode::OK, version, made))
 }
 
 /// The delivery log.
@@ -240,7 +231,7 @@ pub async fn rotate_secret(
     params(("id" = String, Path, description = "The subscription's UUID"), DeliveryParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Deliveries", body = Vec<DeliveryOut>),
+        (status = 200, description = "Deliveries", body = Vec<Delivery>),
         (status = 400, description = "Malformed parameters", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
@@ -257,12 +248,9 @@ pub async fn deliveries(
             ValidationErrors::single("limit", Reason::OutOfRange { min: 1, max: 100 }).into(),
         );
     }
-    let items: Vec<DeliveryOut> = s
+    let items = s
         .webhook_deliveries(parse_id(&id)?, p.state.as_deref(), limit as u64)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
+        .await?;
     Ok(Json(items).into_response())
 }
 
