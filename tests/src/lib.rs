@@ -307,6 +307,31 @@ impl Demo {
         self.cli(&all)
     }
 
+    /// A member organisation that has volunteers, and another member organisation outside
+    /// its family (neither is the other's parent): their ids.
+    pub async fn two_organisations(&self) -> (String, String) {
+        let v = self
+            .get("/api/v1/volunteers?first=1", Some(&self.admin))
+            .await;
+        let org = v["items"][0]["organisationId"]
+            .as_str()
+            .expect("organisation")
+            .to_owned();
+        let orgs = self.all("/api/v1/organisations", Some(&self.admin)).await;
+        let other = orgs
+            .iter()
+            .find(|o| {
+                o["id"] != org.as_str()
+                    && o["parentOrganisationId"] != org.as_str()
+                    && o["kind"] == "member"
+            })
+            .expect("another member organisation")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        (org, other)
+    }
+
     /// A development token for a role that needs no anchor (or the first one of the demo).
     pub fn role(&self, role: &str) -> String {
         self.token(&["--role", role])

@@ -92,27 +92,9 @@ async fn feed(pg: Option<PgDatabase>) {
     assert_eq!(first["hasMore"], true);
 
     // An organisation with volunteers, its admin, and an organisation outside its family.
-    let volunteers = s.get("/api/v1/volunteers?first=1", Some(&admin)).await;
-    let org = volunteers["items"][0]["organisationId"]
-        .as_str()
-        .expect("organisation")
-        .to_owned();
+    let (org, other) = s.two_organisations().await;
     let own = s.token(&["--role", "org_admin", "--organisation", &org]);
-    let orgs = s.all("/api/v1/organisations", Some(&admin)).await;
-    let other = orgs
-        .iter()
-        .find(|o| {
-            o["id"] != org.as_str()
-                && o["parentOrganisationId"] != org.as_str()
-                && o["kind"] == "member"
-        })
-        .expect("another member organisation");
-    let other = s.token(&[
-        "--role",
-        "org_admin",
-        "--organisation",
-        other["id"].as_str().expect("id"),
-    ]);
+    let other = s.token(&["--role", "org_admin", "--organisation", &other]);
     let ministry = s.role("ministry_analyst");
     let offering = s
         .get("/api/v1/offerings?first=1&published=true", Some(&admin))

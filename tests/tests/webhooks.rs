@@ -202,29 +202,6 @@ fn payload(r: &Received) -> Value {
     serde_json::from_str(&r.body).expect("json body")
 }
 
-/// An organisation with volunteers, and one outside its family.
-async fn two_organisations(s: &Demo) -> (String, String) {
-    let admin = &s.admin;
-    let v = s.get("/api/v1/volunteers?first=1", Some(admin)).await;
-    let org = v["items"][0]["organisationId"]
-        .as_str()
-        .expect("organisation")
-        .to_owned();
-    let orgs = s.all("/api/v1/organisations", Some(admin)).await;
-    let other = orgs
-        .iter()
-        .find(|o| {
-            o["id"] != org.as_str()
-                && o["parentOrganisationId"] != org.as_str()
-                && o["kind"] == "member"
-        })
-        .expect("another member organisation")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    (org, other)
-}
-
 async fn deliveries(s: &Demo, token: &str, hook: &str, query: &str) -> Vec<Value> {
     let out = s
         .get(
@@ -238,7 +215,7 @@ async fn deliveries(s: &Demo, token: &str, hook: &str, query: &str) -> Vec<Value
 async fn webhooks(pg: Option<PgDatabase>) {
     let s = Demo::start_with(pg, FAST);
     let (r, base) = receiver().await;
-    let (org, other_org) = two_organisations(&s).await;
+    let (org, other_org) = s.two_organisations().await;
     let own = s.token(&["--role", "org_admin", "--organisation", &org]);
     let other = s.token(&["--role", "org_admin", "--organisation", &other_org]);
     let ministry = s.role("ministry_analyst");
@@ -482,7 +459,7 @@ async fn webhooks(pg: Option<PgDatabase>) {
 async fn failures(pg: Option<PgDatabase>) {
     let s = Demo::start_with(pg, FAST);
     let (r, base) = receiver().await;
-    let (org, _) = two_organisations(&s).await;
+    let (org, _) = s.two_organisations().await;
     let own = s.token(&["--role", "org_admin", "--organisation", &org]);
     let (flaky, _) = subscribe(&s, &own, &format!("{base}/flaky"), &["volunteer"]).await;
     let (gone, _) = subscribe(&s, &own, &format!("{base}/gone"), &["volunteer"]).await;
@@ -645,7 +622,7 @@ async fn two_processes_deliver_each_change_once_and_a_killed_one_loses_nothing()
     let second_dir = verbund_e2e::TempDir::new();
     let second = Server::start(&second_dir.0, &["--database", &url], FAST);
     let (r, base) = receiver().await;
-    let (org, _) = two_organisations(&s).await;
+    let (org, _) = s.two_organisations().await;
     let own = s.token(&["--role", "org_admin", "--organisation", &org]);
     subscribe(&s, &own, &format!("{base}/ok"), &["volunteer"]).await;
 
