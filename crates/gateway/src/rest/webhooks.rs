@@ -88,6 +88,8 @@ fn with_etag(status: StatusCode, version: i32, body: impl Serialize) -> Response
         (status = 201, description = "Subscribed; the secret is shown only now", body = SubscriptionWithSecret),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A URL, kind or description that is not allowed (named)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
@@ -116,7 +118,7 @@ pub async fn list(Writer(s): Writer) -> Result<Response, ApiError> {
 
 /// One subscription.
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", description = ROLES,
-    params(("id" = String, Path, description = "The subscription's UUID")),
+    params(("id" = uuid::Uuid, Path, description = "The subscription's UUID")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The subscription", body = Subscription, headers(("ETag" = String, description = "The version, for If-Match"))),
@@ -132,7 +134,7 @@ pub async fn get(Writer(s): Writer, Path(id): Path<String>) -> Result<Response, 
 /// Change a subscription.
 #[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookPatchIn,
     description = "Changes the URL, kinds or description, or enables (from the present on) or disables the subscription. Needs `If-Match` with the ETag read before. Roles: every role with a token, for its own subscriptions only (another caller's are \"not found\").",
-    params(("id" = String, Path, description = "The subscription's UUID"),
+    params(("id" = uuid::Uuid, Path, description = "The subscription's UUID"),
            ("If-Match" = Option<String>, Header, description = "Required: the ETag read before (`*` for any). Without it: 428; with an old one: 412")),
     security(("bearer" = [])),
     responses(
@@ -141,6 +143,8 @@ pub async fn get(Writer(s): Writer, Path(id): Path<String>) -> Result<Response, 
         (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The subscription changed since the ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A value that is not allowed (named)", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -188,7 +192,7 @@ pub async fn patch(
 /// Delete a subscription.
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
     description = "Deletes the subscription, its pending deliveries and its delivery log. Roles: every role with a token, for its own subscriptions only (another caller's are \"not found\").",
-    params(("id" = String, Path, description = "The subscription's UUID")),
+    params(("id" = uuid::Uuid, Path, description = "The subscription's UUID")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
@@ -204,7 +208,7 @@ pub async fn delete(Writer(s): Writer, Path(id): Path<String>) -> Result<Respons
 /// Rotate the secret.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
     description = "A new secret, shown once. For `webhooks.rotation_overlap_hours` (default 24) every delivery carries two signatures in `webhook-signature`, one with the new secret and one with the old, so the receiver can switch without losing a delivery. Roles: every role with a token, for its own subscriptions only (another caller's are \"not found\").",
-    params(("id" = String, Path, description = "The subscription's UUID")),
+    params(("id" = uuid::Uuid, Path, description = "The subscription's UUID")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The new secret", body = SubscriptionWithSecret),
@@ -228,7 +232,7 @@ pub async fn rotate_secret(
 /// The delivery log.
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
     description = "The subscription's deliveries, newest first, with every attempt (time, HTTP status or why there was none, duration). `state=failed` lists the failed ones. Delivered deliveries are kept `webhooks.delivered_retention_days` (7), failed ones `webhooks.failed_retention_days` (30). Roles: every role with a token, for its own subscriptions only (another caller's are \"not found\").",
-    params(("id" = String, Path, description = "The subscription's UUID"), DeliveryParams),
+    params(("id" = uuid::Uuid, Path, description = "The subscription's UUID"), DeliveryParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Deliveries", body = Vec<Delivery>),
@@ -257,8 +261,8 @@ pub async fn deliveries(
 /// Send one delivery again.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver", tag = "webhooks",
     description = "Queues the delivery again at once (with the same `webhook-id`, so a receiver that already has it can tell), whatever its state; its retries start over. Roles: every role with a token, for its own subscriptions only (another caller's are \"not found\").",
-    params(("id" = String, Path, description = "The subscription's UUID"),
-           ("delivery" = String, Path, description = "The delivery's UUID")),
+    params(("id" = uuid::Uuid, Path, description = "The subscription's UUID"),
+           ("delivery" = uuid::Uuid, Path, description = "The delivery's UUID")),
     security(("bearer" = [])),
     responses(
         (status = 202, description = "Queued", body = Redelivered),
@@ -279,13 +283,15 @@ pub async fn redeliver_one(
 /// Send the deliveries of a time range again.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/redeliver", tag = "webhooks", request_body = RedeliverRange,
     description = "Queues again every delivery of the subscription created from `from` to `to` (failed and delivered alike; at most 31 days), e.g. after the receiver was down. Roles: every role with a token, for its own subscriptions only (another caller's are \"not found\").",
-    params(("id" = String, Path, description = "The subscription's UUID")),
+    params(("id" = uuid::Uuid, Path, description = "The subscription's UUID")),
     security(("bearer" = [])),
     responses(
         (status = 202, description = "Queued", body = Redelivered),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A range that ends before it starts or is longer than 31 days", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn redeliver_range(
