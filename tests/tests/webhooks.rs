@@ -212,6 +212,35 @@ async fn deliveries(s: &Demo, token: &str, hook: &str, query: &str) -> Vec<Value
     out.as_array().expect("deliveries").clone()
 }
 
+/// The delivery log once `done` holds for it: the receiver sees a request before the
+/// server has recorded its attempt, so a test that has just seen a request waits here.
+async fn deliveries_when(
+    s: &Demo,
+    token: &str,
+    hook: &str,
+    query: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = deliveries(s, token, hook, query).await;
+        if done(&log) {
+            return log;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "the delivery log of {hook} never got there: {log:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn attempts(log: &[Value]) -> usize {
+    log.first()
+        .and_then(|d| d["attempts"].as_array())
+        .map_or(0, Vec::len)
+}
+
 async fn webhooks(pg: Option<PgDatabase>) {
     let s = Demo::start_with(pg, FAST);
     let (r, base) = receiver().await;
@@ -335,7 +364,10 @@ async fn webhooks(pg: Option<PgDatabase>) {
     }
 
     // The delivery log: one attempt, delivered.
-    let log = deliveries(&s, &own, &hook, "").await;
+    let log = deliveries_when(&s, &own, &hook, "", |l| {
+        l.first().is_some_and(|d| d["state"] != "pending")
+    })
+    .await;
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(log[0]["state"], "delivered");
     assert_eq!(log[0]["attempts"][0]["status"], 204);
@@ -469,13 +501,10 @@ async fn failures(pg: Option<PgDatabase>) {
 
     // 500, 500, then 200: delivered on the third attempt, one second apart.
     r.wait("flaky", 20, |g| g.len() >= 3).await;
-    let log = loop {
-        let log = deliveries(&s, &own, &flaky, "").await;
-        if log[0]["state"] == "delivered" {
-            break log;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let log = deliveries_when(&s, &own, &flaky, "", |l| {
+        l.first().is_some_and(|d| d["state"] == "delivered")
+    })
+    .await;
     let statuses: Vec<&Value> = log[0]["attempts"]
         .as_array()
         .expect("attempts")
@@ -504,14 +533,14 @@ async fn failures(pg: Option<PgDatabase>) {
 
     // A receiver slower than the timeout: the attempt failed with "timed out", retried.
     r.wait("slow", 20, |g| g.len() >= 2).await;
-    let log = deliveries(&s, &own, &slow, "").await;
+    let log = deliveries_when(&s, &own, &slow, "", |l| attempts(l) >= 1).await;
     let first = &log[0]["attempts"][0];
     assert_eq!(first["status"], Value::Null, "{log:?}");
     assert_eq!(first["error"], "timed out", "{log:?}");
 
     // 503 with Retry-After: 3 waits at least 3 s although the schedule says 1 s.
     let got = r.wait("busy", 20, |g| g.len() >= 2).await;
-    let log = deliveries(&s, &own, &busy, "").await;
+    let log = deliveries_when(&s, &own, &busy, "", |l| attempts(l) >= 2).await;
     let at = |i: usize| {
         chrono::DateTime::parse_from_rfc3339(log[0]["attempts"][i]["at"].as_str().expect("at"))
             .expect("time")
@@ -524,13 +553,7 @@ async fn failures(pg: Option<PgDatabase>) {
 
     // After the schedule is used up the delivery has failed and is listed as failed;
     // disabling and enabling again goes on from the present.
-    let failed = loop {
-        let f = deliveries(&s, &own, &slow, "?state=failed").await;
-        if !f.is_empty() {
-            break f;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let failed = deliveries_when(&s, &own, &slow, "?state=failed", |l| !l.is_empty()).await;
     assert_eq!(failed[0]["attempts"].as_array().expect("attempts").len(), 4);
     assert_eq!(failed[0]["nextAttemptAt"], Value::Null);
     let hook = s.get(&format!("/api/v1/webhooks/{gone}"), Some(&own)).await;
