@@ -1,7 +1,7 @@
 //! The change feed: `GET /api/v1/changes` (see `verbund_persistence::changes`).
 
 use super::extract::{Caller, Params};
-use super::problem::Problem;
+use super::problem::{Problem, responses::*};
 use crate::error::ApiError;
 use crate::views::ChangesOut;
 use axum::Json;
@@ -31,10 +31,9 @@ pub struct ChangesParams {
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of changes", body = ChangesOut),
-        (status = 400, description = "Malformed parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The cursor is older than the feed keeps: read everything again", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A cursor, kind or limit that is not allowed (named)", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized,
     ))]
 pub async fn changes(
     Caller(s): Caller,

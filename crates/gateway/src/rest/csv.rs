@@ -6,7 +6,7 @@
 //! Export writes the same columns (plus `id`), page by page as a stream.
 
 use super::extract::{Caller, Writer};
-use super::problem::{Problem, malformed};
+use super::problem::{Problem, malformed, responses::*};
 use crate::error::{ApiError, Code};
 use axum::body::Bytes;
 use axum::http::header::CONTENT_TYPE;
@@ -482,13 +482,10 @@ macro_rules! csv_resource {
             responses(
                 (status = 200, description = "Imported", body = ImportResult),
                 (status = 400, description = "Not UTF-8 or not CSV", body = Problem, content_type = "application/problem+json"),
-                (status = 401, description = "A bad or missing token", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "The role may not write these", body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = "A row conflicts with stored records", body = Problem, content_type = "application/problem+json"),
-                (status = 413, description = "The file is too large", body = Problem, content_type = "application/problem+json"),
-                (status = 415, description = "The body is not CSV", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Bad rows, each with row, column and reason; nothing imported", body = Problem, content_type = "application/problem+json"),
                 (status = 429, description = "Over the rate limit (an import counts by its rows)", body = Problem, content_type = "application/problem+json"),
+                Unauthorized, Forbidden, BodyRefused,
             ))]
         pub async fn $import(Writer(s): Writer, charge: Option<axum::Extension<crate::rate::Charge>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
             import::<$table>(s, charge.map(|c| c.0), &headers, body, columns_of::<<$table as Table>::Input>()).await
@@ -500,8 +497,7 @@ macro_rules! csv_resource {
             security((), ("bearer" = [])),
             responses(
                 (status = 200, description = "The records as CSV", body = String, content_type = "text/csv"),
-                (status = 400, description = "Malformed parameters", body = Problem, content_type = "application/problem+json"),
-                (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+                Malformed, Unauthorized,
             ))]
         pub async fn $export(Caller(s): Caller, super::extract::Params(p): super::extract::Params<ExportParams>) -> Result<Response, ApiError> {
             export::<$table, $out>(s, p, columns_of::<<$table as Table>::Input>()).await

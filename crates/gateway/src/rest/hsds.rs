@@ -3,6 +3,7 @@
 //! contacts are people and appear only where the caller may read them.
 
 use super::extract::{Caller, Params};
+use super::problem::{Problem, responses::*};
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
 use axum::extract::State;
@@ -318,9 +319,8 @@ async fn services(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of HSDS 3.0 services", body = HsdsPage<HsdsService>),
-        (status = 400, description = "Malformed parameters", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Page or size out of range, or a `modified_after` that is not a day or a time", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Page or size out of range, or a `modified_after` that is not a day or a time", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized,
     ))]
 pub async fn hsds_services(
     State(state): State<AppState>,
@@ -339,9 +339,8 @@ pub async fn hsds_services(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of HSDS 3.0 organizations", body = HsdsPage<HsdsOrganization>),
-        (status = 400, description = "Malformed parameters", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Page or size out of range, or a `modified_after` that is not a day or a time", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Page or size out of range, or a `modified_after` that is not a day or a time", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized,
     ))]
 pub async fn hsds_organizations(
     State(state): State<AppState>,

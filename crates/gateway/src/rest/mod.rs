@@ -21,7 +21,7 @@ use axum::response::Response;
 use dto::*;
 use extract::{Body, Caller, ListQuery, Paging, Writer, parse_id};
 use handlers::Page;
-use problem::Problem;
+use problem::{Problem, responses::*};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -50,9 +50,8 @@ macro_rules! resource {
                 security((), ("bearer" = [])),
                 responses(
                     (status = 200, description = "A page of records, in a stable order", body = Page<$out>),
-                    (status = 400, description = "Malformed parameters or cursor", body = Problem, content_type = "application/problem+json"),
-                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
                     (status = 422, description = "A parameter value that is not allowed", body = Problem, content_type = "application/problem+json"),
+                    Malformed, Unauthorized,
                 ))]
             pub async fn list(Caller(s): Caller, q: ListQuery<$params>, uri: Uri) -> Result<Response, ApiError> {
                 handlers::list::<$table, $params, $out>(s, q, &uri).await
@@ -65,13 +64,9 @@ macro_rules! resource {
                 responses(
                     (status = 201, description = "Created", body = $out,
                         headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The new record"))),
-                    (status = 400, description = "Malformed JSON or header", body = Problem, content_type = "application/problem+json"),
-                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-                    (status = 403, description = "The role may not create this", body = Problem, content_type = "application/problem+json"),
                     (status = 409, description = "A duplicate external id, or the same key still in progress", body = Problem, content_type = "application/problem+json"),
-                    (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-                    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
                     (status = 422, description = "Invalid fields (named), or a key reused for another body", body = Problem, content_type = "application/problem+json"),
+                    Malformed, Unauthorized, Forbidden, BodyRefused,
                 ))]
             pub async fn create(State(state): State<AppState>, Writer(s): Writer, headers: HeaderMap, body: Body<$in>) -> Result<Response, ApiError> {
                 handlers::create::<$table, $in, $out>(&state, s, &headers, body.value, &body.hash, $path).await
@@ -85,9 +80,7 @@ macro_rules! resource {
                 responses(
                     (status = 200, description = "The record", body = $out, headers(("ETag" = String, description = "The version, for If-Match"))),
                     (status = 304, description = "Not changed since the ETag in If-None-Match", headers(("ETag" = String, description = "The version"))),
-                    (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-                    (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
+                    Malformed, Unauthorized, NotFound,
                 ))]
             pub async fn get(Caller(s): Caller, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
                 handlers::get::<$table, $out>(s, parse_id(&id)?, &headers).await
@@ -100,16 +93,9 @@ macro_rules! resource {
                 security(("bearer" = [])),
                 responses(
                     (status = 200, description = "The changed record", body = $out, headers(("ETag" = String, description = "The new version"))),
-                    (status = 400, description = "Malformed JSON, id or header", body = Problem, content_type = "application/problem+json"),
-                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-                    (status = 403, description = "The role may not change this", body = Problem, content_type = "application/problem+json"),
-                    (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
                     (status = 409, description = "A duplicate external id", body = Problem, content_type = "application/problem+json"),
-                    (status = 412, description = "The record changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
-                    (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-                    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
                     (status = 422, description = "Invalid fields (named)", body = Problem, content_type = "application/problem+json"),
-                    (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+                    Malformed, Unauthorized, Forbidden, NotFound, BodyRefused, Versioned,
                 ))]
             pub async fn replace(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap, body: Body<serde_json::Value>) -> Result<Response, ApiError> {
                 handlers::write::<$table, $in, $out>(s, parse_id(&id)?, &headers, body.value, handlers::Write::Replace).await
@@ -125,16 +111,9 @@ macro_rules! resource {
                 security(("bearer" = [])),
                 responses(
                     (status = 200, description = "The changed record", body = $out, headers(("ETag" = String, description = "The new version"))),
-                    (status = 400, description = "Malformed JSON, id or header", body = Problem, content_type = "application/problem+json"),
-                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-                    (status = 403, description = "The role may not change this", body = Problem, content_type = "application/problem+json"),
-                    (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
                     (status = 409, description = "A duplicate external id", body = Problem, content_type = "application/problem+json"),
-                    (status = 412, description = "The record changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
-                    (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-                    (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
                     (status = 422, description = "Invalid fields (named)", body = Problem, content_type = "application/problem+json"),
-                    (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+                    Malformed, Unauthorized, Forbidden, NotFound, BodyRefused, Versioned,
                 ))]
             pub async fn patch(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap, body: Body<serde_json::Value>) -> Result<Response, ApiError> {
                 handlers::write::<$table, $in, $out>(s, parse_id(&id)?, &headers, body.value, handlers::Write::MergePatch).await
@@ -147,13 +126,8 @@ macro_rules! resource {
                 security(("bearer" = [])),
                 responses(
                     (status = 204, description = "Deleted"),
-                    (status = 400, description = "Malformed id or header", body = Problem, content_type = "application/problem+json"),
-                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-                    (status = 403, description = "The role may not delete this", body = Problem, content_type = "application/problem+json"),
-                    (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
                     (status = 409, description = "Other records still refer to it", body = Problem, content_type = "application/problem+json"),
-                    (status = 412, description = "The record changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
-                    (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+                    Malformed, Unauthorized, Forbidden, NotFound, Versioned,
                 ))]
             pub async fn delete(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
                 handlers::delete::<$table>(s, parse_id(&id)?, &headers).await
@@ -204,15 +178,8 @@ resource!(fundings, Fundings, FundingInput, crate::views::Funding, OwnedFilterIn
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The moved mentorship", body = crate::views::Mentorship, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed JSON, id or header", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role may not move it", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such mentorship in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The mentorship changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A move the status machine does not allow, or an unknown status", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized, Forbidden, NotFound, BodyRefused, Versioned,
     ))]
 pub async fn transition(
     Writer(s): Writer,
@@ -236,12 +203,7 @@ macro_rules! personal {
                 security(("bearer" = [])),
                 responses(
                     (status = 200, description = "The erased record", body = $out, headers(("ETag" = String, description = "The new version"))),
-                    (status = 400, description = "Malformed id or header", body = Problem, content_type = "application/problem+json"),
-                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-                    (status = 403, description = "The role may not change this", body = Problem, content_type = "application/problem+json"),
-                    (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
-                    (status = 412, description = "The record changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
-                    (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+                    Malformed, Unauthorized, Forbidden, NotFound, Versioned,
                 ))]
             pub async fn erase(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
                 handlers::erase::<$table, $out>(s, parse_id(&id)?, &headers).await
@@ -254,9 +216,7 @@ macro_rules! personal {
                 security(("bearer" = [])),
                 responses(
                     (status = 200, description = "What is held", body = PersonalDataOut),
-                    (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-                    (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-                    (status = 404, description = "No such record in the caller's scope", body = Problem, content_type = "application/problem+json"),
+                    Malformed, Unauthorized, NotFound,
                 ))]
             pub async fn personal_data(Caller(s): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
                 handlers::personal_data::<$table, $out>(s, parse_id(&id)?).await

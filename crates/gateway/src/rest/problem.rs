@@ -83,3 +83,80 @@ impl IntoResponse for ApiError {
 pub fn malformed(message: impl Into<String>) -> ApiError {
     ApiError::new(Code::Malformed, message)
 }
+
+/// The error responses that operations share, documented once: an operation lists the ones
+/// it can give beside its own (`responses((status = 200, …), Malformed, Unauthorized, …)`),
+/// and writes its own tuple only where its text says more (which fields a 422 names).
+pub mod responses {
+    use super::Problem;
+
+    /// 400.
+    #[derive(utoipa::IntoResponses)]
+    #[response(
+        status = 400,
+        description = "Malformed JSON, id, header or parameters",
+        content_type = "application/problem+json"
+    )]
+    pub struct Malformed(pub Problem);
+
+    /// 401.
+    #[derive(utoipa::IntoResponses)]
+    #[response(
+        status = 401,
+        description = "A bad token, or none where one is needed",
+        content_type = "application/problem+json"
+    )]
+    pub struct Unauthorized(pub Problem);
+
+    /// 403.
+    #[derive(utoipa::IntoResponses)]
+    #[response(
+        status = 403,
+        description = "The role may not do this",
+        content_type = "application/problem+json"
+    )]
+    pub struct Forbidden(pub Problem);
+
+    /// 404.
+    #[derive(utoipa::IntoResponses)]
+    #[response(
+        status = 404,
+        description = "No such record in the caller's scope",
+        content_type = "application/problem+json"
+    )]
+    pub struct NotFound(pub Problem);
+
+    /// 413 and 415, for operations with a body.
+    #[derive(utoipa::IntoResponses)]
+    pub enum BodyRefused {
+        #[response(
+            status = 413,
+            description = "The body is too large",
+            content_type = "application/problem+json"
+        )]
+        TooLarge(Problem),
+        #[response(
+            status = 415,
+            description = "The body is not of the documented media type",
+            content_type = "application/problem+json"
+        )]
+        Unsupported(Problem),
+    }
+
+    /// 412 and 428, for writes that need `If-Match`.
+    #[derive(utoipa::IntoResponses)]
+    pub enum Versioned {
+        #[response(
+            status = 412,
+            description = "The record changed since the ETag was read",
+            content_type = "application/problem+json"
+        )]
+        Stale(Problem),
+        #[response(
+            status = 428,
+            description = "If-Match is missing",
+            content_type = "application/problem+json"
+        )]
+        Required(Problem),
+    }
+}

@@ -2,7 +2,7 @@
 //! GraphQL, the same policy.
 
 use super::extract::{Body, Caller, Params, Writer};
-use super::problem::Problem;
+use super::problem::{Problem, responses::*};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::statistics::{Request, SnapshotOut, Table};
@@ -72,9 +72,9 @@ pub struct StatisticsParams {
     responses(
         (status = 200, description = "The table, its total and how it was produced", body = Table),
         (status = 400, description = "Malformed parameters, or `TOO_COMPLEX`: too detailed for the protected view", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown measure or group, a group the measure does not have, a period not on month boundaries", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over the rate limit (statistics count by their cost); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
     ))]
 pub async fn statistics(
     State(state): State<AppState>,
@@ -126,7 +126,7 @@ pub async fn statistics(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The snapshots", body = Vec<SnapshotOut>),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
     ))]
 pub async fn snapshots(Caller(s): Caller) -> Result<Response, ApiError> {
     let list: Vec<SnapshotOut> = s.snapshots().await?.into_iter().map(Into::into).collect();
@@ -147,13 +147,9 @@ pub struct SnapshotIn {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The snapshot", body = SnapshotOut),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not federal_admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A snapshot for this deadline exists", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a month end, or in the future", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized, Forbidden, BodyRefused,
     ))]
 pub async fn create_snapshot(
     Writer(s): Writer,
@@ -230,9 +226,8 @@ pub struct OverlapOut {
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Pairs of offerings, by region", body = Vec<OverlapOut>),
-        (status = 400, description = "Malformed parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown network or `first` out of range", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized,
     ))]
 pub async fn overlaps(
     Caller(s): Caller,
@@ -294,9 +289,8 @@ pub struct OverloadedOrganisationOut {
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Overloaded volunteers and organisations", body = OverloadOut),
-        (status = 400, description = "Malformed parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`first` out of range", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized,
     ))]
 pub async fn overload(
     State(state): State<AppState>,
@@ -367,9 +361,8 @@ pub struct ContingentOut {
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Ending fundings and contingents", body = FundingRisksOut),
-        (status = 400, description = "Malformed parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`first` or `withinDays` out of range", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized,
     ))]
 pub async fn funding_risks(
     Caller(s): Caller,
