@@ -5,6 +5,9 @@
 #   bash bench/run.sh            # PostgreSQL (127.0.0.1:5432), the target configuration
 #   bash bench/run.sh --sqlite   # the embedded default (no pgbench ratios)
 #   options: --reseed (load the data set again), BENCH_DURATION=20 BENCH_CONNECTIONS=16
+#   BENCH_ONLY=e (the write mix alone), BENCH_BIN=path (a binary built elsewhere, e.g. an
+#   older commit for an A/B run), BENCH_WEBHOOK=0 (no webhook subscription during the write
+#   mix; it is on by default and the delivery lag is reported)
 #
 # Prints a Markdown table and writes it to bench/results-<db>.md.
 set -euo pipefail
@@ -20,6 +23,8 @@ for arg in "$@"; do
   esac
 done
 duration="${BENCH_DURATION:-20}"
+only="${BENCH_ONLY:-all}"
+hook="${BENCH_WEBHOOK:-1}"
 conns="${BENCH_CONNECTIONS:-16}"
 seed=1
 
@@ -29,9 +34,13 @@ if ! need wrk; then
   apt-get install -y -q wrk >/dev/null 2>&1 || sudo apt-get install -y -q wrk >/dev/null
 fi
 
-echo "== release build"
-cargo build --release -q -p verbund-gateway
-bin="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release/verbund"
+if [ -n "${BENCH_BIN:-}" ]; then
+  bin="$BENCH_BIN"
+else
+  echo "== release build"
+  cargo build --release -q -p verbund-gateway
+  bin="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release/verbund"
+fi
 
 data="$(pwd)/bench/.data"
 mkdir -p "$data"
@@ -67,10 +76,14 @@ echo "== starting the server"
 out="$data/server.out"
 t0=$(date +%s%N)
 # Rate limits off: 16 connections under one token measure the server, not the limiter
-# (with them on, nearly every request is a 429).
-VERBUND_RATE_LIMIT__ENABLED=false VERBUND_DEMO_DATA=false VERBUND_LOG=warn "$bin" --database "$url" serve --bind 127.0.0.1:0 >"$out" 2>"$data/server.err" &
+# (with them on, nearly every request is a 429). The benchmark's webhook receiver listens on
+# loopback over http.
+hook_env=()
+if [ "$hook" = 1 ]; then hook_env=(VERBUND_WEBHOOKS__ALLOW_HTTP=true VERBUND_WEBHOOKS__ALLOW_PRIVATE_TARGETS=true); fi
+env "${hook_env[@]}" VERBUND_RATE_LIMIT__ENABLED=false VERBUND_DEMO_DATA=false VERBUND_LOG=warn "$bin" --database "$url" serve --bind 127.0.0.1:0 >"$out" 2>"$data/server.err" &
 pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
+rpid=""
+trap 'kill $pid $rpid 2>/dev/null || true' EXIT
 base=""
 for _ in $(seq 1 500); do
   base="$(sed -n 's/^listening on //p' "$out")"
@@ -100,6 +113,8 @@ run_wrk() {
 }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
+a=""; b=""; c=""; d=""; first_c="-"; first_c_ms="-"
+if [ "$only" = all ]; then
 echo "== warm-up"
 # The first protected answer of (c) reads and protects the table and the linked measures
 # once per data version (then it is cached): its time is reported on its own.
@@ -125,10 +140,40 @@ echo "$c"
 echo "== (d) public offering search by postcode and category"
 d=$(run_wrk read URLPATH="/api/v1/offerings?postcode=$prefix&category=mentorship&first=20")
 echo "$d"
+fi
+if [ "$hook" = 1 ]; then
+  echo "== a webhook subscription for every mentorship change, to a receiver on loopback"
+  rm -f "$data/receiver.port" "$data/lag.txt"
+  python3 bench/receiver.py "$data/receiver.port" "$data/lag.txt" &
+  rpid=$!
+  for _ in $(seq 1 100); do [ -s "$data/receiver.port" ] && break; sleep 0.05; done
+  curl -sf -o /dev/null -H "authorization: Bearer $admin" -H 'content-type: application/json' \
+    -d "{\"url\":\"http://127.0.0.1:$(cat "$data/receiver.port")/hook\",\"types\":[\"mentorship\"]}" \
+    "$base/api/v1/webhooks"
+  from_seq=$(psql_q "SELECT COALESCE(MAX(seq), 0) FROM changes")
+fi
 echo "== (e) write mix: create a mentorship, move it through its states"
 tag="bench$(date +%s)"
 e=$(run_wrk write TOKEN="$admin" ORG="$org" MENTOR="$mentor" RUN="$tag")
 echo "$e"
+lag="not measured (BENCH_WEBHOOK=0)"
+if [ "$hook" = 1 ]; then
+  # Every mentorship change of the write mix is delivered once: wait for all of them.
+  want=$(psql_q "SELECT count(*) FROM changes WHERE seq > $from_seq AND entity = 'mentorship'")
+  for _ in $(seq 1 600); do
+    got=$(wc -l <"$data/lag.txt" 2>/dev/null || echo 0)
+    [ "$got" -ge "$want" ] && break
+    sleep 0.2
+  done
+  lag=$(python3 -c '
+import statistics, sys
+xs = sorted(float(x) for x in open(sys.argv[1]))
+q = lambda p: xs[min(len(xs) - 1, int(p * len(xs)))]
+print(f"{len(xs)} of {sys.argv[2]} changes delivered; write committed to webhook received: p50 {q(0.5):.0f} ms, p99 {q(0.99):.0f} ms, max {xs[-1]:.0f} ms")
+' "$data/lag.txt" "$want")
+  echo "$lag"
+  kill $rpid 2>/dev/null || true
+fi
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 
 # Writes: every acknowledged create is exactly one row; every finished sequence is ended.
@@ -146,7 +191,7 @@ drift_ok=yes
 "$bin" --database "$url" check-statistics >/dev/null 2>&1 || drift_ok=NO
 
 raw_a="n/a"; raw_c="n/a"
-if [ "$db" = postgres ]; then
+if [ "$db" = postgres ] && [ "$only" = all ]; then
   echo "== raw SQL with pgbench"
   pgb() { pgbench -h 127.0.0.1 -U postgres -n -c "$conns" -j 2 -T "$duration" -f "$1" verbund_bench 2>/dev/null \
             | sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
@@ -157,6 +202,7 @@ fi
 ratio() { python3 -c "import sys; a,b=sys.argv[1],sys.argv[2]; print('n/a' if b in ('n/a','') else f'{float(a)/float(b):.2f}×')" "$1" "$2"; }
 cores=$(nproc); mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 result="bench/results-$db.md"
+[ "$only" = all ] || result="$data/results-$db-$only.md"
 {
   echo "Verbund benchmark — $(date -u +%Y-%m-%d), $db, large data set (seed $seed: 25,000 organisations, 3,000,000 mentorships), $cores cores, $mem, wrk and the server on the same machine, ${conns} connections, ${duration} s per workload."
   echo
@@ -168,6 +214,7 @@ result="bench/results-$db.md"
   echo "| (d) public: offerings by postcode and category | — | $(field rps "$d") | $(field p50 "$d") | $(field p99 "$d") | $(field errors "$d") |"
   echo "| (e) writes: create + 5 transitions | — | $(field rps "$e") | $(field p50 "$e") | $(field p99 "$e") | $(field errors "$e") |"
   echo
+  echo "- webhooks during the write mix: $lag"
   echo "- writes: $created mentorships created, $stored stored, $dupes duplicated, $finished sequences finished ($ended ended); none lost or doubled: $writes_ok; aggregate equals a recount afterwards: $drift_ok"
   echo "- (c) the first answer after the data changed (reading and protecting the table with its linked measures; then cached until the next write): HTTP $first_c in $first_c_ms ms"
   echo "- server peak RSS: $((rss_kb / 1024)) MB; ready in $ready_ms ms on the loaded database; seed: $seed_secs"

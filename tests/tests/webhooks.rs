@@ -378,6 +378,23 @@ async fn webhooks(pg: Option<PgDatabase>) {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for limit in ["0", "101"] {
+        let (status, out) = s
+            .fetch(
+                &format!("/api/v1/webhooks/{hook}/deliveries?limit={limit}"),
+                Some(&own),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+        assert_eq!(out["fields"][0]["field"], "limit", "{out}");
+    }
+    let g = s
+        .graphql(
+            &format!("{{ webhookDeliveries(id: \"{hook}\", first: 101) {{ state }} }}"),
+            Some(&own),
+        )
+        .await;
+    assert_eq!(g["errors"][0]["extensions"]["field"], "first", "{g}");
 
     // Redelivery sends the same delivery (same webhook-id) again.
     let did = log[0]["id"].as_str().expect("delivery");
@@ -431,7 +448,7 @@ async fn webhooks(pg: Option<PgDatabase>) {
     let g = s
         .graphql(
             &format!(
-                "mutation {{ createWebhook(input: {{ url: \"{base}/graph\", types: [\"volunteer\"] }}) {{ secret webhook {{ id version types }} }} }}"
+                "mutation {{ createWebhook(input: {{ url: \"{base}/graph\", types: [\"volunteer\"], description: \"CRM\" }}) {{ secret webhook {{ id version types }} }} }}"
             ),
             Some(&own),
         )
@@ -467,6 +484,20 @@ async fn webhooks(pg: Option<PgDatabase>) {
         )
         .await;
     assert_eq!(g["errors"][0]["extensions"]["code"], "VALIDATION", "{g}");
+    // A change keeps what it leaves out; `description: null` removes it.
+    let g = s
+        .graphql(
+            &format!(
+                "mutation {{ updateWebhook(id: \"{gid}\", version: 1, input: {{ description: null }}) {{ url types description version }} }}"
+            ),
+            Some(&own),
+        )
+        .await;
+    let changed = &g["data"]["updateWebhook"];
+    assert_eq!(changed["url"], format!("{base}/graph"), "{g}");
+    assert_eq!(changed["types"], json!(["volunteer"]), "{g}");
+    assert_eq!(changed["description"], Value::Null, "{g}");
+    assert_eq!(changed["version"], 2, "{g}");
     let g = s.graphql("{ webhooks { id } }", None).await;
     assert!(
         g["errors"].is_array(),

@@ -20,7 +20,7 @@ pub const RETRY_SCHEDULE_SECS: [u64; 9] =
     [5, 300, 1_800, 7_200, 18_000, 36_000, 50_400, 72_000, 86_400];
 
 /// A subscription as a caller sends it.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
 pub struct WebhookInput {
@@ -248,6 +248,28 @@ pub struct Subscription {
     pub previous_secret_until: Option<DateTime<Utc>>,
 }
 
+impl Subscription {
+    /// What a change of a subscription asks for, as a whole input: fields left out keep their
+    /// current value (`description: Some(None)` removes it). `None` when the change touches
+    /// none of them (only `enabled`, which is not part of the input).
+    pub fn patched(
+        &self,
+        url: Option<String>,
+        types: Option<Vec<String>>,
+        description: Option<Option<String>>,
+    ) -> Option<WebhookInput> {
+        if url.is_none() && types.is_none() && description.is_none() {
+            return None;
+        }
+        Some(WebhookInput {
+            url: url.unwrap_or_else(|| self.url.clone()),
+            types: types
+                .unwrap_or_else(|| self.types.iter().map(|k| k.as_str().to_owned()).collect()),
+            description: description.unwrap_or_else(|| self.description.clone()),
+        })
+    }
+}
+
 /// A subscription with its new secret: keep it, it is not shown again.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(
@@ -335,6 +357,34 @@ pub fn event_type(kind: EntityKind, action: crate::change::ChangeAction) -> Stri
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_patch_keeps_what_it_leaves_out() {
+        let now = Utc::now();
+        let current = Subscription {
+            id: Uuid::nil(),
+            version: 3,
+            created_at: now,
+            updated_at: now,
+            url: "https://crm.example.org/hook".into(),
+            types: vec![EntityKind::Volunteer],
+            description: Some("CRM".into()),
+            enabled: true,
+            disabled_reason: None,
+            previous_secret_until: None,
+        };
+        assert_eq!(current.patched(None, None, None), None);
+        let input = current.patched(None, None, Some(None)).expect("changed");
+        assert_eq!(input.url, current.url);
+        assert_eq!(input.types, ["volunteer"]);
+        assert_eq!(input.description, None);
+        let input = current
+            .patched(Some("https://x.example.org/".into()), Some(vec![]), None)
+            .expect("changed");
+        assert_eq!(input.url, "https://x.example.org/");
+        assert!(input.types.is_empty());
+        assert_eq!(input.description.as_deref(), Some("CRM"));
+    }
     use super::*;
 
     const STRICT: Targets = Targets {

@@ -139,6 +139,18 @@ pub fn spawn(store: Store, config: WebhookConfig) {
     });
 }
 
+/// The first address of a host that may be sent to. One text whether the name does not
+/// resolve or resolves only to refused addresses, so that the delivery log does not tell a
+/// subscriber whether a name exists inside the network.
+async fn resolve(host: &str, port: u16, targets: Targets) -> Result<SocketAddr, String> {
+    let unreachable = || "the host has no address that may be sent to".to_owned();
+    tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|_| unreachable())?
+        .find(|a| address_allowed(a.ip(), targets).is_ok())
+        .ok_or_else(unreachable)
+}
+
 /// Sends one delivery and says how it went.
 async fn deliver(d: &Due, config: &WebhookConfig) -> Finished {
     let started = Instant::now();
@@ -173,17 +185,7 @@ async fn deliver(d: &Due, config: &WebhookConfig) -> Finished {
 async fn post(d: &Due, config: &WebhookConfig) -> Result<(u16, Option<Duration>), String> {
     let targets = config.targets();
     let target = target_of(&d.url, targets).map_err(|e| format!("url {e}"))?;
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
-        .await
-        .map_err(|_| "the host name does not resolve".to_owned())?
-        .collect();
-    let addr = addrs
-        .iter()
-        .find(|a| address_allowed(a.ip(), targets).is_ok())
-        .copied()
-        .ok_or_else(|| {
-            "the host resolves to no allowed address (loopback, private or link-local)".to_owned()
-        })?;
+    let addr = resolve(&target.host, target.port, targets).await?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(config.timeout_secs.max(1)))
@@ -241,6 +243,23 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_log_does_not_tell_a_missing_name_from_an_internal_one() {
+        let refused = Targets {
+            allow_http: false,
+            allow_private: false,
+        };
+        let internal = resolve("localhost", 443, refused).await;
+        let missing = resolve("nothing.invalid", 443, refused).await;
+        assert!(internal.is_err(), "{internal:?}");
+        assert_eq!(internal, missing);
+        let allowed = Targets {
+            allow_http: false,
+            allow_private: true,
+        };
+        assert!(resolve("localhost", 443, allowed).await.is_ok());
+    }
 
     #[test]
     fn signatures_follow_standard_webhooks() {

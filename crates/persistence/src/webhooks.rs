@@ -305,13 +305,19 @@ impl Scoped {
 
     /// The subscription's deliveries, newest first, optionally only those in `state`, with
     /// every attempt.
+    /// `limit` as the caller sent it (1 to 100, default 50), under the name its door gives
+    /// the parameter (`limit` in REST, `first` in GraphQL), so both refuse it alike.
     pub async fn webhook_deliveries(
         &self,
         id: Uuid,
         state: Option<&str>,
-        limit: u64,
+        (limit_name, limit): (&'static str, Option<i64>),
     ) -> Result<Vec<Delivery>, StoreError> {
         use webhook_delivery::Column as D;
+        let limit = limit.unwrap_or(50);
+        if !(1..=100).contains(&limit) {
+            return Err(invalid(limit_name, Reason::OutOfRange { min: 1, max: 100 }));
+        }
         let sub = self.own_webhook(self.conn(), id).await?;
         let mut q = webhook_delivery::Entity::find().filter(D::SubscriptionId.eq(sub.id));
         if let Some(s) = state {
@@ -322,7 +328,7 @@ impl Scoped {
         }
         let rows = q
             .order_by_desc(D::Seq)
-            .limit(limit)
+            .limit(limit.unsigned_abs())
             .all(self.conn())
             .await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
@@ -409,10 +415,14 @@ impl Store {
     /// it is fanned out (skipped by other replicas meanwhile). Returns the deliveries written.
     pub async fn webhook_fan_out(&self, batch: u64) -> Result<u64, StoreError> {
         use webhook_subscription::Column as C;
+        // Only subscriptions behind the feed's newest change: an idle poll is one query.
         let ids: Vec<Uuid> = webhook_subscription::Entity::find()
             .select_only()
             .column(C::Id)
             .filter(C::Enabled.eq(true))
+            .filter(
+                Expr::col(C::Cursor).lt(Expr::cust("(SELECT COALESCE(MAX(seq), 0) FROM changes)")),
+            )
             .into_tuple()
             .all(self.conn())
             .await?;

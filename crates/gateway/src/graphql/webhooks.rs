@@ -47,17 +47,8 @@ impl WebhookQuery {
         state: Option<String>,
         first: Option<i32>,
     ) -> Result<Vec<Delivery>> {
-        let first = first.unwrap_or(50);
-        if !(1..=100).contains(&first) {
-            return Err(gql(verbund_persistence::StoreError::Invalid(
-                verbund_domain::ValidationErrors::single(
-                    "first",
-                    verbund_domain::Reason::OutOfRange { min: 1, max: 100 },
-                ),
-            )));
-        }
         owner(ctx)?
-            .webhook_deliveries(id, state.as_deref(), first as u64)
+            .webhook_deliveries(id, state.as_deref(), ("first", first.map(i64::from)))
             .await
             .map_err(gql)
     }
@@ -111,26 +102,15 @@ impl WebhookMutation {
             description,
             enabled,
         } = input;
-        let webhook = if url.is_some() || types.is_some() || !description.is_undefined() {
-            let input = WebhookInput {
-                url: url.unwrap_or(current.url.clone()),
-                types: types.unwrap_or_else(|| {
-                    current
-                        .types
-                        .iter()
-                        .map(|k| k.as_str().to_owned())
-                        .collect()
-                }),
-                description: match description {
-                    MaybeUndefined::Undefined => current.description.clone(),
-                    MaybeUndefined::Null => None,
-                    MaybeUndefined::Value(d) => Some(d),
-                },
-            };
-            Some(Webhook::parse(input, config(ctx)?.targets()).map_err(|e| gql(e.into()))?)
-        } else {
-            None
+        let description = match description {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(d) => Some(Some(d)),
         };
+        let webhook = current
+            .patched(url, types, description)
+            .map(|input| Webhook::parse(input, config(ctx)?.targets()).map_err(|e| gql(e.into())))
+            .transpose()?;
         s.update_webhook(id, version, WebhookPatch { webhook, enabled })
             .await
             .map_err(gql)

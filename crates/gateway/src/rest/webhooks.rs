@@ -3,7 +3,7 @@
 
 use super::extract::{Body, Params, Writer, parse_id};
 use super::handlers::{etag, if_match, precondition};
-use super::problem::Problem;
+use super::problem::{Problem, responses::*};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
@@ -86,11 +86,8 @@ fn with_etag(status: StatusCode, version: i32, body: impl Serialize) -> Response
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Subscribed; the secret is shown only now", body = SubscriptionWithSecret),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A URL, kind or description that is not allowed (named)", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized, BodyRefused,
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -109,7 +106,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's subscriptions, oldest first", body = WebhookList),
-        (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
     ))]
 pub async fn list(Writer(s): Writer) -> Result<Response, ApiError> {
     let items = s.webhooks().await?;
@@ -122,9 +119,7 @@ pub async fn list(Writer(s): Writer) -> Result<Response, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The subscription", body = Subscription, headers(("ETag" = String, description = "The version, for If-Match"))),
-        (status = 400, description = "Not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized, NotFound,
     ))]
 pub async fn get(Writer(s): Writer, Path(id): Path<String>) -> Result<Response, ApiError> {
     let w = s.webhook(parse_id(&id)?).await?;
@@ -139,14 +134,8 @@ pub async fn get(Writer(s): Writer, Path(id): Path<String>) -> Result<Response, 
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed subscription", body = Subscription, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The subscription changed since the ETag", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A value that is not allowed (named)", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized, NotFound, BodyRefused, Versioned,
     ))]
 pub async fn patch(
     State(state): State<AppState>,
@@ -159,22 +148,10 @@ pub async fn patch(
     let expected = if_match(&headers)?;
     let current = s.webhook(id).await?;
     let p = body.value;
-    let webhook = if p.url.is_some() || p.types.is_some() || p.description.is_some() {
-        let input = WebhookInput {
-            url: p.url.unwrap_or(current.url.clone()),
-            types: p.types.unwrap_or_else(|| {
-                current
-                    .types
-                    .iter()
-                    .map(|k| k.as_str().to_owned())
-                    .collect()
-            }),
-            description: p.description.unwrap_or(current.description.clone()),
-        };
-        Some(Webhook::parse(input, state.config.webhooks.targets())?)
-    } else {
-        None
-    };
+    let webhook = current
+        .patched(p.url, p.types, p.description)
+        .map(|input| Webhook::parse(input, state.config.webhooks.targets()))
+        .transpose()?;
     let w = s
         .update_webhook(
             id,
@@ -196,9 +173,7 @@ pub async fn patch(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized, NotFound,
     ))]
 pub async fn delete(Writer(s): Writer, Path(id): Path<String>) -> Result<Response, ApiError> {
     s.delete_webhook(parse_id(&id)?).await?;
@@ -212,9 +187,7 @@ pub async fn delete(Writer(s): Writer, Path(id): Path<String>) -> Result<Respons
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The new secret", body = SubscriptionWithSecret),
-        (status = 400, description = "Not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized, NotFound,
     ))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
@@ -236,24 +209,16 @@ pub async fn rotate_secret(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Deliveries", body = Vec<Delivery>),
-        (status = 400, description = "Malformed parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A state or limit that is not allowed (named)", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized, NotFound,
     ))]
 pub async fn deliveries(
     Writer(s): Writer,
     Path(id): Path<String>,
     Params(p): Params<DeliveryParams>,
 ) -> Result<Response, ApiError> {
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(
-            ValidationErrors::single("limit", Reason::OutOfRange { min: 1, max: 100 }).into(),
-        );
-    }
     let items = s
-        .webhook_deliveries(parse_id(&id)?, p.state.as_deref(), limit as u64)
+        .webhook_deliveries(parse_id(&id)?, p.state.as_deref(), ("limit", p.limit))
         .await?;
     Ok(Json(items).into_response())
 }
@@ -266,9 +231,7 @@ pub async fn deliveries(
     security(("bearer" = [])),
     responses(
         (status = 202, description = "Queued", body = Redelivered),
-        (status = 400, description = "Not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subscription or delivery of the caller's", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized, NotFound,
     ))]
 pub async fn redeliver_one(
     Writer(s): Writer,
@@ -287,12 +250,8 @@ pub async fn redeliver_one(
     security(("bearer" = [])),
     responses(
         (status = 202, description = "Queued", body = Redelivered),
-        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token or a bad one", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A range that ends before it starts or is longer than 31 days", body = Problem, content_type = "application/problem+json"),
+        Malformed, Unauthorized, NotFound, BodyRefused,
     ))]
 pub async fn redeliver_range(
     Writer(s): Writer,
