@@ -420,3 +420,160 @@ on_both_databases!(
     /// Commit order under concurrent writers.
     concurrent => feed_reader_keeps_up_with_eight_writers_sqlite, feed_reader_keeps_up_with_eight_writers_postgres
 );
+
+/// Records that an organisation reads although they live elsewhere — a cooperation it is a
+/// partner of, a committee it sits on and that committee's meetings — are in its feed as
+/// they are in its reads: created, updated, `left` when it is taken off, `entered` when it
+/// is put back, and the tombstone when the record is deleted. An organisation that is
+/// neither lead nor partner sees none of it.
+async fn elsewhere(pg: Option<PgDatabase>) {
+    let s = Demo::start(pg);
+    let admin = s.admin.clone();
+    let (lead, partner) = s.two_organisations().await;
+    let partner_token = s.token(&["--role", "org_admin", "--organisation", &partner]);
+    let lead_org = s
+        .get(&format!("/api/v1/organisations/{lead}"), Some(&admin))
+        .await;
+    let network = lead_org["networkId"].as_str().expect("network").to_owned();
+    // A third organisation, in neither family.
+    let orgs = s.all("/api/v1/organisations", Some(&admin)).await;
+    let bystander = orgs
+        .iter()
+        .find(|o| {
+            let id = o["id"].as_str().expect("id");
+            let parent = o["parentOrganisationId"].as_str().unwrap_or_default();
+            o["kind"] == "member"
+                && ![lead.as_str(), partner.as_str()].contains(&id)
+                && ![lead.as_str(), partner.as_str()].contains(&parent)
+        })
+        .expect("a third member organisation")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let bystander_token = s.token(&["--role", "org_admin", "--organisation", &bystander]);
+    let start_partner = now(&s, Some(&partner_token)).await;
+    let start_bystander = now(&s, Some(&bystander_token)).await;
+
+    let partners = |with: bool| {
+        if with {
+            json!([{"organisationId": partner, "role": "Räume"}])
+        } else {
+            json!([])
+        }
+    };
+    let coop = write(
+        &s,
+        reqwest::Method::POST,
+        "/api/v1/cooperations",
+        &admin,
+        None,
+        Some(
+            json!({"title": "Lesepaten", "goal": "Lesen", "leadOrganisationId": lead,
+            "networkId": network, "status": "active", "startsOn": "2026-01-01",
+            "partners": partners(true)}),
+        ),
+    )
+    .await;
+    let cid = coop["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/cooperations/{cid}");
+    let patch = reqwest::Method::PATCH;
+    write(
+        &s,
+        patch.clone(),
+        &path,
+        &admin,
+        Some(1),
+        Some(json!({"goal": "Mehr lesen"})),
+    )
+    .await;
+    write(
+        &s,
+        patch.clone(),
+        &path,
+        &admin,
+        Some(2),
+        Some(json!({"partners": partners(false)})),
+    )
+    .await;
+    write(
+        &s,
+        patch.clone(),
+        &path,
+        &admin,
+        Some(3),
+        Some(json!({"goal": "Unbemerkt"})),
+    )
+    .await;
+    write(
+        &s,
+        patch.clone(),
+        &path,
+        &admin,
+        Some(4),
+        Some(json!({"partners": partners(true)})),
+    )
+    .await;
+    write(&s, reqwest::Method::DELETE, &path, &admin, Some(5), None).await;
+
+    let committee = write(
+        &s,
+        reqwest::Method::POST,
+        "/api/v1/committees",
+        &admin,
+        None,
+        Some(json!({"networkId": network, "name": "Lenkungskreis Lesen",
+            "memberOrganisationIds": [partner]})),
+    )
+    .await;
+    let kid = committee["id"].as_str().expect("id").to_owned();
+    let meeting = write(
+        &s,
+        reqwest::Method::POST,
+        "/api/v1/meetings",
+        &admin,
+        None,
+        Some(json!({"committeeId": kid, "heldOn": "2026-03-04", "topic": "Auftakt"})),
+    )
+    .await;
+    let mid = meeting["id"].as_str().expect("id").to_owned();
+
+    let (seen, _) = follow(&s, &start_partner, Some(&partner_token)).await;
+    let words = |v: &[(&str, i64)]| -> Vec<(String, i64)> {
+        v.iter().map(|(a, n)| ((*a).to_owned(), *n)).collect()
+    };
+    assert_eq!(
+        actions(&seen, &cid),
+        words(&[
+            ("created", 1),
+            ("updated", 2),
+            ("left", 3),
+            ("entered", 5),
+            ("deleted", 5)
+        ]),
+        "the partner's feed follows its reads: {seen:?}"
+    );
+    assert_eq!(actions(&seen, &kid), words(&[("created", 1)]), "{seen:?}");
+    assert_eq!(actions(&seen, &mid), words(&[("created", 1)]), "{seen:?}");
+    // Reads agree: the partner reads the committee and the meeting.
+    for p in [
+        format!("/api/v1/committees/{kid}"),
+        format!("/api/v1/meetings/{mid}"),
+    ] {
+        let (status, _) = s.fetch(&p, Some(&partner_token)).await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+    }
+
+    let (seen, _) = follow(&s, &start_bystander, Some(&bystander_token)).await;
+    for id in [&cid, &kid, &mid] {
+        assert_eq!(actions(&seen, id), vec![], "{seen:?}");
+    }
+    let (status, _) = s
+        .fetch(&format!("/api/v1/meetings/{mid}"), Some(&bystander_token))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+on_both_databases!(
+    /// Partners and committee members follow what they read elsewhere.
+    elsewhere => feed_follows_records_read_elsewhere_sqlite, feed_follows_records_read_elsewhere_postgres
+);

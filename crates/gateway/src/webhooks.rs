@@ -106,22 +106,28 @@ pub fn spawn(store: Store, config: WebhookConfig) {
             if let Err(e) = store.webhook_fan_out(500).await {
                 tracing::warn!(error = %e, "webhook fan-out failed; retried shortly");
             }
-            let free = slots.available_permits() as u64;
-            let due = if free > 0 {
-                store
-                    .webhook_claim(worker, Duration::from_secs(config.lease_secs), free)
-                    .await
-                    .unwrap_or_else(|e| {
-                        tracing::warn!(error = %e, "claiming webhook deliveries failed");
-                        Vec::new()
-                    })
-            } else {
-                Vec::new()
+            // Wait for a free slot rather than a poll: with every slot busy, the next claim
+            // comes as soon as one delivery ends, so a busy dispatcher keeps up.
+            let Ok(first) = slots.clone().acquire_owned().await else {
+                return;
             };
+            let free = slots.available_permits() as u64 + 1;
+            let due = store
+                .webhook_claim(worker, Duration::from_secs(config.lease_secs), free)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "claiming webhook deliveries failed");
+                    Vec::new()
+                });
             let busy = !due.is_empty();
+            let mut first = Some(first);
             for d in due {
-                let Ok(permit) = slots.clone().acquire_owned().await else {
-                    return;
+                let permit = match first.take() {
+                    Some(p) => p,
+                    None => match slots.clone().acquire_owned().await {
+                        Ok(p) => p,
+                        Err(_) => return,
+                    },
                 };
                 let (store, config) = (store.clone(), config.clone());
                 tokio::spawn(async move {
@@ -132,6 +138,7 @@ pub fn spawn(store: Store, config: WebhookConfig) {
                     drop(permit);
                 });
             }
+            drop(first);
             if !busy {
                 tokio::time::sleep(poll).await;
             }

@@ -15,12 +15,12 @@
 //! policy's read scope for the record's kind turned into SQL here, like every read: an
 //! update that moves a record into its scope is `entered`, out of it `left`.
 
-use crate::entities::change;
+use crate::entities::{change, change_reader};
 use crate::error::StoreError;
 use crate::store::{Scoped, Store, nothing, owned_by_visible_organisation, subtree};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -153,6 +153,29 @@ fn covers(
     }
 }
 
+/// The changes whose record an organisation of the scope may read although it lives
+/// elsewhere (a cooperation it is a partner of, a committee it sits on, and its meetings):
+/// `change_readers`, after the change or before it.
+fn read_elsewhere(scope: &ReadScope, after: bool) -> Condition {
+    use change_reader::Column as R;
+    match scope {
+        ReadScope::Organisation(_) => {
+            let readers = Query::select()
+                .column(R::Seq)
+                .from(change_reader::Entity)
+                .cond_where(
+                    Condition::all()
+                        .add(R::After.eq(after))
+                        .add(owned_by_visible_organisation(R::OrganisationId, scope)),
+                )
+                .to_owned();
+            Condition::all().add(change::Column::Seq.in_subquery(readers))
+        }
+        ReadScope::OwnAndPublished(own) => read_elsewhere(own, after),
+        _ => nothing(),
+    }
+}
+
 #[derive(FromQueryResult)]
 struct Row {
     seq: i64,
@@ -220,7 +243,13 @@ impl Scoped {
                 C::PrevOrganisationId,
                 C::PrevPublic,
             );
-            now = now.add(is().add(here.clone()));
+            now = now.add(
+                is().add(
+                    Condition::any()
+                        .add(here.clone())
+                        .add(read_elsewhere(&scope, true)),
+                ),
+            );
             was = was.add(
                 is().add(
                     Condition::any()
@@ -229,7 +258,8 @@ impl Scoped {
                             Condition::all()
                                 .add(C::PrevNetworkPath.is_not_null())
                                 .add(before),
-                        ),
+                        )
+                        .add(read_elsewhere(&scope, false)),
                 ),
             );
         }
@@ -303,6 +333,10 @@ impl Store {
             .exec(&*txn)
             .await?
             .rows_affected;
+        change_reader::Entity::delete_many()
+            .filter(change_reader::Column::Seq.lte(through))
+            .exec(&*txn)
+            .await?;
         let row = crate::entities::setting::ActiveModel {
             key: Set(PRUNED_THROUGH.to_owned()),
             value: Set(through.to_string()),

@@ -28,6 +28,7 @@ pub(crate) use record_entity;
 
 pub mod audit_event;
 pub mod change;
+pub mod change_reader;
 pub mod committee;
 pub mod committee_member;
 pub mod contact;

@@ -13,6 +13,7 @@ pub(crate) mod m20261206_000008_one_primary_contact;
 mod m20261206_000009_association_register;
 mod m20261206_000010_change_feed;
 mod m20261207_000011_webhooks;
+mod m20261207_000012_change_readers;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_association_register::Migration),
             Box::new(m20261206_000010_change_feed::Migration),
             Box::new(m20261207_000011_webhooks::Migration),
+            Box::new(m20261207_000012_change_readers::Migration),
         ]
     }
 }

@@ -10,8 +10,14 @@
 //! is larger and its commit later. SQLite has one writer at a time (the store's write
 //! turns), so numbering order is commit order there; `seq` is `AUTOINCREMENT`, so a number
 //! is never used twice, even after pruning.
+//!
+//! **Readers elsewhere.** Some records may be read by organisations other than the one
+//! they live with: a cooperation's partners, the organisations on a committee (and so at
+//! its meetings). Their ids, before and after the change, go into `change_readers` beside
+//! the row, so that the feed shows such a change to them exactly as reads would
+//! (`Table::readers`).
 
-use crate::entities::change;
+use crate::entities::{change, change_reader};
 use crate::error::StoreError;
 use chrono::Utc;
 use sea_orm::{DatabaseTransaction, EntityTrait, Set};
@@ -31,6 +37,10 @@ pub(crate) struct Written<'a> {
     pub public: bool,
     /// Where the record lived before an update, and whether it was public.
     pub before: Option<(&'a Location, bool)>,
+    /// Organisations elsewhere that may read the record after the change (for a deletion:
+    /// before it), and before an update.
+    pub readers: &'a [Uuid],
+    pub readers_before: &'a [Uuid],
 }
 
 /// Records a change inside the writing transaction.
@@ -44,7 +54,7 @@ pub(crate) async fn record(txn: &DatabaseTransaction, w: Written<'_>) -> Result<
     let moved = w
         .before
         .filter(|(before, public)| *before != w.at || *public != w.public);
-    change::Entity::insert(change::ActiveModel {
+    let row = change::ActiveModel {
         seq: sea_orm::NotSet,
         at: Set(Utc::now()),
         entity: Set(w.kind.as_str().to_owned()),
@@ -57,8 +67,30 @@ pub(crate) async fn record(txn: &DatabaseTransaction, w: Written<'_>) -> Result<
         prev_network_path: Set(moved.map(|(l, _)| l.network_path.clone())),
         prev_organisation_id: Set(moved.and_then(|(l, _)| l.organisation_id)),
         prev_public: Set(moved.map(|(_, p)| p)),
-    })
-    .exec_without_returning(txn)
-    .await?;
+    };
+    if w.readers.is_empty() && w.readers_before.is_empty() {
+        change::Entity::insert(row)
+            .exec_without_returning(txn)
+            .await?;
+        return Ok(());
+    }
+    let seq = change::Entity::insert(row).exec(txn).await?.last_insert_id;
+    let mut rows: Vec<change_reader::ActiveModel> = Vec::new();
+    for (after, ids) in [(true, w.readers), (false, w.readers_before)] {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        rows.extend(
+            ids.into_iter()
+                .map(|organisation_id| change_reader::ActiveModel {
+                    seq: Set(seq),
+                    organisation_id: Set(organisation_id),
+                    after: Set(after),
+                }),
+        );
+    }
+    change_reader::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }

@@ -503,6 +503,17 @@ pub trait Table: Sized + Send + Sync + 'static {
         let _ = data;
         false
     }
+
+    /// Organisations that may read the record although it lives elsewhere (a cooperation's
+    /// partners, the organisations on a committee), looked up in `conn`, for the change
+    /// feed's scope (`crate::outbox`). Must agree with [`Table::visible`].
+    fn readers(
+        conn: &impl ConnectionTrait,
+        data: &Self::Data,
+    ) -> impl Future<Output = Result<Vec<Uuid>, StoreError>> + Send {
+        let _ = (conn, data);
+        async { Ok(Vec::new()) }
+    }
 }
 
 /// Writes of one caller in one transaction ([`Scoped::batch`]), for data sets whose
@@ -987,6 +998,7 @@ impl Scoped {
             .map(|c| c.as_str())
             .filter(|c| !is_bookkeeping(c))
             .collect();
+        let readers = T::readers(txn, &data).await?;
         let change = Written {
             kind: T::KIND,
             id,
@@ -995,6 +1007,8 @@ impl Scoped {
             at: &at,
             public: T::in_directory(&data),
             before: None,
+            readers: &readers,
+            readers_before: &[],
         };
         self.audit(txn, change, &fields).await?;
         Ok(Record {
@@ -1088,6 +1102,8 @@ impl Scoped {
         }
         write_children::<T>(txn, old.id, &data).await?;
         crate::aggregates::maintain(txn, &touched, 1).await?;
+        let readers = T::readers(txn, &data).await?;
+        let readers_before = T::readers(txn, &old.data).await?;
         let change = Written {
             kind: T::KIND,
             id: old.id,
@@ -1096,6 +1112,8 @@ impl Scoped {
             at: &at,
             public: T::in_directory(&data),
             before: Some((&old_at, T::in_directory(&old.data))),
+            readers: &readers,
+            readers_before: &readers_before,
         };
         self.audit(txn, change, &fields).await?;
         Ok(Record {
@@ -1236,6 +1254,7 @@ impl Scoped {
         }
         // Records that pointed to this one (an offering's mentorships) count again.
         crate::aggregates::maintain(&txn, &touched, 1).await?;
+        let readers = T::readers(&*txn, &old.data).await?;
         let change = Written {
             kind: T::KIND,
             id,
@@ -1244,6 +1263,8 @@ impl Scoped {
             at: &at,
             public: T::in_directory(&old.data),
             before: None,
+            readers: &readers,
+            readers_before: &[],
         };
         self.audit(&txn, change, &[]).await?;
         txn.commit().await?;

@@ -930,6 +930,10 @@ impl Table for Cooperations {
         .await
     }
 
+    async fn readers(_: &impl ConnectionTrait, d: &Cooperation) -> Result<Vec<Uuid>, StoreError> {
+        Ok(d.partners.iter().map(|p| p.organisation_id).collect())
+    }
+
     async fn parse(s: &Scoped, input: CooperationInput) -> Result<Cooperation, StoreError> {
         let c = Cooperation::parse(input)?;
         // Partners must exist; they need not be in the caller's scope (cooperation crosses
@@ -1047,6 +1051,16 @@ impl Table for Committees {
     }
 
     const OWNER_FIELD: &'static str = "networkId";
+
+    async fn readers(_: &impl ConnectionTrait, d: &Committee) -> Result<Vec<Uuid>, StoreError> {
+        Ok(d.members
+            .iter()
+            .filter_map(|m| match m {
+                Member::Organisation(id) => Some(*id),
+                Member::Contact(_) => None,
+            })
+            .collect())
+    }
 
     fn visible(scope: &ReadScope) -> Condition {
         match scope {
@@ -1267,6 +1281,19 @@ impl Table for Meetings {
         d: &Meeting,
     ) -> Result<Location, StoreError> {
         place(s, conn, Self::OWNER_FIELD, Owner::Committee(d.committee_id)).await
+    }
+
+    /// The organisations on the meeting's committee (who read its meetings).
+    async fn readers(conn: &impl ConnectionTrait, d: &Meeting) -> Result<Vec<Uuid>, StoreError> {
+        use sea_orm::QuerySelect;
+        Ok(committee_member::Entity::find()
+            .select_only()
+            .column(committee_member::Column::MemberId)
+            .filter(committee_member::Column::CommitteeId.eq(d.committee_id))
+            .filter(committee_member::Column::MemberKind.eq("organisation"))
+            .into_tuple()
+            .all(conn)
+            .await?)
     }
 
     async fn parse(_: &Scoped, input: MeetingInput) -> Result<Meeting, StoreError> {
