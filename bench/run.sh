@@ -182,8 +182,11 @@ ended=$(psql_q "SELECT count(*) FROM mentorships WHERE mentee_ref LIKE '$tag-%' 
 dupes=$(psql_q "SELECT count(*) FROM (SELECT mentee_ref FROM mentorships WHERE mentee_ref LIKE '$tag-%' GROUP BY mentee_ref HAVING count(*) > 1) d")
 created=$(field created "$e")
 finished=$(field finished "$e")
+# A create still in flight when wrk stops is stored without wrk having seen its answer: at
+# most one per connection (2) may be stored beyond what was acknowledged.
 writes_ok=yes
-if [ "$stored" != "$created" ] || [ "$dupes" != 0 ] || [ "$ended" -lt "$finished" ]; then writes_ok=NO; fi
+if [ "$stored" -lt "$created" ] || [ "$stored" -gt $((created + 2)) ] || [ "$dupes" != 0 ] || [ "$ended" -lt "$finished" ]; then writes_ok=NO; fi
+in_flight=$((stored - created))
 kill $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
 trap - EXIT
@@ -215,7 +218,7 @@ result="bench/results-$db.md"
   echo "| (e) writes: create + 5 transitions | — | $(field rps "$e") | $(field p50 "$e") | $(field p99 "$e") | $(field errors "$e") |"
   echo
   echo "- webhooks during the write mix: $lag"
-  echo "- writes: $created mentorships created, $stored stored, $dupes duplicated, $finished sequences finished ($ended ended); none lost or doubled: $writes_ok; aggregate equals a recount afterwards: $drift_ok"
+  echo "- writes: $created mentorships created, $stored stored, $dupes duplicated ($in_flight stored without an answer, in flight when the run ended), $finished sequences finished ($ended ended); none lost or doubled: $writes_ok; aggregate equals a recount afterwards: $drift_ok"
   echo "- (c) the first answer after the data changed (reading and protecting the table with its linked measures; then cached until the next write): HTTP $first_c in $first_c_ms ms"
   echo "- server peak RSS: $((rss_kb / 1024)) MB; ready in $ready_ms ms on the loaded database; seed: $seed_secs"
 } | tee "$result"
