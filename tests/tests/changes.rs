@@ -476,43 +476,17 @@ async fn elsewhere(pg: Option<PgDatabase>) {
     .await;
     let cid = coop["id"].as_str().expect("id").to_owned();
     let path = format!("/api/v1/cooperations/{cid}");
-    let patch = reqwest::Method::PATCH;
-    write(
-        &s,
-        patch.clone(),
-        &path,
-        &admin,
-        Some(1),
-        Some(json!({"goal": "Mehr lesen"})),
-    )
-    .await;
-    write(
-        &s,
-        patch.clone(),
-        &path,
-        &admin,
-        Some(2),
-        Some(json!({"partners": partners(false)})),
-    )
-    .await;
-    write(
-        &s,
-        patch.clone(),
-        &path,
-        &admin,
-        Some(3),
-        Some(json!({"goal": "Unbemerkt"})),
-    )
-    .await;
-    write(
-        &s,
-        patch.clone(),
-        &path,
-        &admin,
-        Some(4),
-        Some(json!({"partners": partners(true)})),
-    )
-    .await;
+    // Versions 2 to 5: a change it sees, taken off, a change it does not see, put back.
+    let changes = [
+        json!({"goal": "Mehr lesen"}),
+        json!({"partners": partners(false)}),
+        json!({"goal": "Unbemerkt"}),
+        json!({"partners": partners(true)}),
+    ];
+    for (version, change) in (1..).zip(changes) {
+        let patch = reqwest::Method::PATCH;
+        write(&s, patch, &path, &admin, Some(version), Some(change)).await;
+    }
     write(&s, reqwest::Method::DELETE, &path, &admin, Some(5), None).await;
 
     let committee = write(

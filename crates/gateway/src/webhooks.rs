@@ -102,9 +102,14 @@ pub fn spawn(store: Store, config: WebhookConfig) {
     tokio::spawn(async move {
         let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
         let poll = Duration::from_millis(config.poll_ms.max(10));
+        // While changes keep coming, look again soon; back off to `poll` when they stop.
+        let quick = (poll / 16).max(Duration::from_millis(10));
+        let mut wait = poll;
         loop {
-            if let Err(e) = store.webhook_fan_out(500).await {
-                tracing::warn!(error = %e, "webhook fan-out failed; retried shortly");
+            match store.webhook_fan_out(500).await {
+                Ok(0) => wait = (wait * 2).min(poll),
+                Ok(_) => wait = quick,
+                Err(e) => tracing::warn!(error = %e, "webhook fan-out failed; retried shortly"),
             }
             // Wait for a free slot rather than a poll: with every slot busy, the next claim
             // comes as soon as one delivery ends, so a busy dispatcher keeps up.
@@ -140,7 +145,7 @@ pub fn spawn(store: Store, config: WebhookConfig) {
             }
             drop(first);
             if !busy {
-                tokio::time::sleep(poll).await;
+                tokio::time::sleep(wait).await;
             }
         }
     });
