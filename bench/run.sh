@@ -147,9 +147,9 @@ if [ "$hook" = 1 ]; then
   python3 bench/receiver.py "$data/receiver.port" "$data/lag.txt" &
   rpid=$!
   for _ in $(seq 1 100); do [ -s "$data/receiver.port" ] && break; sleep 0.05; done
-  curl -sf -o /dev/null -H "authorization: Bearer $admin" -H 'content-type: application/json' \
+  hook_id=$(curl -sf -H "authorization: Bearer $admin" -H 'content-type: application/json' \
     -d "{\"url\":\"http://127.0.0.1:$(cat "$data/receiver.port")/hook\",\"types\":[\"mentorship\"]}" \
-    "$base/api/v1/webhooks"
+    "$base/api/v1/webhooks" | python3 -c 'import json,sys; print(json.load(sys.stdin)["webhook"]["id"])')
   from_seq=$(psql_q "SELECT COALESCE(MAX(seq), 0) FROM changes")
 fi
 echo "== (e) write mix: create a mentorship, move it through its states"
@@ -172,6 +172,9 @@ q = lambda p: xs[min(len(xs) - 1, int(p * len(xs)))]
 print(f"{len(xs)} of {sys.argv[2]} changes delivered; write committed to webhook received: p50 {q(0.5):.0f} ms, p99 {q(0.99):.0f} ms, max {xs[-1]:.0f} ms")
 ' "$data/lag.txt" "$want")
   echo "$lag"
+  # The subscription goes with its receiver: left behind, its deliveries would fail and be
+  # retried during later runs.
+  curl -sf -o /dev/null -X DELETE -H "authorization: Bearer $admin" "$base/api/v1/webhooks/$hook_id"
   kill $rpid 2>/dev/null || true
 fi
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
