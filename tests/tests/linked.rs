@@ -3,9 +3,11 @@
 //! active at a date — describe the same mentorships, so an attacker combines them. This
 //! attacker does not know the identities between them: it models the mentorships
 //! themselves. Its unknowns are the numbers of mentorships per *profile* (state, year
-//! requested, year started or never, year ended or never), every shown cell of every table
-//! of the four measures (state × year and all coarser tables, the stock at every year end)
-//! is one equation over them, and a shown 0 rules out every profile it covers. A hidden
+//! requested, year started or never, year ended or never, and a status those dates allow:
+//! requested or matched before the start, active or paused after it, ended, or cancelled
+//! without a start), every shown cell of every table of the four measures (state × year
+//! and all coarser tables, the stock at every year end by state) is one equation over
+//! them, and a shown 0 rules out every profile it covers. A hidden
 //! cell is recovered when its equation lies in the span of the shown ones (exact
 //! arithmetic modulo a 61-bit prime; independent of the protection's own float check).
 
@@ -63,6 +65,24 @@ impl Span {
     }
 }
 
+/// The tables of the flows and of the stocks the attacker reads. Not (yet) the tables by
+/// status: the protection keeps the status tables of each measure apart from the linked
+/// measures (README, "What this does not cover"), and this attacker, given `status`,
+/// `state,status`, `status,year` and `state,status,year` of the three flows and `status`,
+/// `state,status` of the stocks, recovered 29 of 1,415 hidden cells on the demo
+/// (2026-12-07). Its profiles carry a status already, so adding those groups here is the
+/// test for the day the family protects them.
+const FLOW_GROUPS: [&str; 4] = ["", "state", "year", "state,year"];
+const STOCK_GROUPS: [&str; 2] = ["", "state"];
+const STATUSES: [&str; 6] = [
+    "requested",
+    "matched",
+    "active",
+    "paused",
+    "ended",
+    "cancelled",
+];
+
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Family {
     Requested,
@@ -72,10 +92,25 @@ enum Family {
     Active(i32),
 }
 
-/// (measure, state or all, year or all) → (count, hidden), as the caller sees them.
-type Cells = BTreeMap<(Family, Option<String>, Option<i32>), (i64, bool)>;
+/// A cell: measure, state or all, status or all, year or all.
+type CellKey = (Family, Option<String>, Option<String>, Option<i32>);
 
-/// The rows of a table (its total when it has no groups).
+/// Cell → (count, hidden), as the caller sees them.
+type Cells = BTreeMap<CellKey, (i64, bool)>;
+
+/// The statuses a mentorship can have, by whether it has started and whether it has ended
+/// (a cancelled one never started).
+fn statuses(started: bool, ended: bool) -> &'static [&'static str] {
+    match (started, ended) {
+        (false, false) => &["requested", "matched"],
+        (true, false) => &["active", "paused"],
+        (true, true) => &["ended"],
+        (false, true) => &["cancelled"],
+    }
+}
+
+/// The rows of a table (its total when it has no groups); none when the protected view
+/// refuses the table (400 `TOO_COMPLEX`: it shows nothing of it).
 async fn read(
     s: &Demo,
     token: &str,
@@ -89,9 +124,13 @@ async fn read(
     } else {
         format!("{measure}?groupBy={groups}&{extra}")
     };
-    let t = s
-        .get(&format!("/api/v1/statistics/{query}"), Some(token))
+    let (status, t) = s
+        .fetch(&format!("/api/v1/statistics/{query}"), Some(token))
         .await;
+    if protected && status == 400 && t["code"] == "TOO_COMPLEX" {
+        return Vec::new();
+    }
+    assert_eq!(status, 200, "{query}: {t}");
     assert_eq!(t["protected"], protected, "{query}");
     if groups.is_empty() {
         vec![t["total"].clone()]
@@ -115,12 +154,12 @@ async fn family_cells(s: &Demo, token: &str, years: &[i32], protected: bool) -> 
         (Family::Started, "mentorships_started"),
         (Family::Ended, "mentorships_ended"),
     ] {
-        for groups in ["", "state", "year", "state,year"] {
+        for groups in FLOW_GROUPS {
             for row in read(s, token, measure, groups, "", protected).await {
                 let year = key_of(&row, "year").map(|y| y.parse::<i32>().expect("year"));
                 let state = key_of(&row, "state");
                 out.insert(
-                    (family, state, year),
+                    (family, state, key_of(&row, "status"), year),
                     (
                         row["count"].as_i64().unwrap_or(0),
                         row["suppressed"] == true,
@@ -130,11 +169,16 @@ async fn family_cells(s: &Demo, token: &str, years: &[i32], protected: bool) -> 
         }
     }
     for &y in years {
-        for groups in ["", "state"] {
+        for groups in STOCK_GROUPS {
             let at = format!("activeAt={y}-12-31");
             for row in read(s, token, "mentorships_active", groups, &at, protected).await {
                 out.insert(
-                    (Family::Active(y), key_of(&row, "state"), None),
+                    (
+                        Family::Active(y),
+                        key_of(&row, "state"),
+                        key_of(&row, "status"),
+                        None,
+                    ),
                     (
                         row["count"].as_i64().unwrap_or(0),
                         row["suppressed"] == true,
@@ -146,12 +190,12 @@ async fn family_cells(s: &Demo, token: &str, years: &[i32], protected: bool) -> 
     out
 }
 
-/// A mentorship's profile: (state, requested, started, ended) by year.
-type Profile = (String, i32, Option<i32>, Option<i32>);
+/// A mentorship's profile: (state, requested, started, ended) by year, and its status.
+type Profile = (String, i32, Option<i32>, Option<i32>, &'static str);
 
-fn covers(cell: &(Family, Option<String>, Option<i32>), p: &Profile) -> bool {
-    let (family, state, year) = cell;
-    if state.as_ref().is_some_and(|s| *s != p.0) {
+fn covers(cell: &CellKey, p: &Profile) -> bool {
+    let (family, state, status, year) = cell;
+    if state.as_ref().is_some_and(|s| *s != p.0) || status.as_ref().is_some_and(|s| s != p.4) {
         return false;
     }
     let at = |y: Option<i32>| y.is_some() && (year.is_none() || *year == y);
@@ -177,6 +221,10 @@ fn universe(
         .into_iter()
         .chain(stocks.iter().map(|y| Family::Active(*y)))
         .collect();
+    // The tables that were shown (a refused one has no cell at all; a shown one at least
+    // its total or a row): their absent cells are shown zeros.
+    let shape = |k: &CellKey| (k.0, k.1.is_some(), k.2.is_some(), k.3.is_some());
+    let shown: BTreeSet<_> = cells.keys().map(shape).collect();
     for f in &families {
         let ys: Vec<Option<i32>> = match f {
             Family::Active(_) => vec![None],
@@ -185,8 +233,13 @@ fn universe(
                 .collect(),
         };
         for s in std::iter::once(None).chain(states.iter().map(|s| Some(s.clone()))) {
-            for y in &ys {
-                all.entry((*f, s.clone(), *y)).or_insert((0, false));
+            for st in std::iter::once(None).chain(STATUSES.iter().map(|s| Some(s.to_string()))) {
+                for y in &ys {
+                    let key = (*f, s.clone(), st.clone(), *y);
+                    if shown.contains(&shape(&key)) {
+                        all.entry(key).or_insert((0, false));
+                    }
+                }
             }
         }
     }
@@ -200,7 +253,9 @@ fn universe(
                 let ends = std::iter::once(None)
                     .chain(years.iter().filter(|y| **y >= from).map(|y| Some(*y)));
                 for e in ends {
-                    profiles.push((s.clone(), q, st, e));
+                    for status in statuses(st.is_some(), e.is_some()) {
+                        profiles.push((s.clone(), q, st, e, status));
+                    }
                 }
             }
         }
@@ -223,7 +278,7 @@ fn recovered(
     stocks: &[i32],
 ) -> (Vec<String>, usize) {
     let (all, profiles) = universe(cells, states, years, stocks);
-    let row = |cell: &(Family, Option<String>, Option<i32>)| -> BTreeMap<usize, u64> {
+    let row = |cell: &CellKey| -> BTreeMap<usize, u64> {
         profiles
             .iter()
             .enumerate()
@@ -262,7 +317,7 @@ fn narrowed(
     use microlp::{ComparisonOp, LinearExpr, OptimizationDirection, Problem, SolveOutcome};
     use verbund_domain::statistics::{Ranges, Visibility};
     let (all, profiles) = universe(cells, states, years, stocks);
-    let covered = |cell: &(Family, Option<String>, Option<i32>)| -> Vec<usize> {
+    let covered = |cell: &CellKey| -> Vec<usize> {
         (0..profiles.len())
             .filter(|i| covers(cell, &profiles[*i]))
             .collect()
@@ -272,7 +327,7 @@ fn narrowed(
         .filter(|(_, (_, h))| *h)
         .map(|(k, _)| k)
         .collect();
-    let value = |cell: &(Family, Option<String>, Option<i32>)| truth.get(cell).map_or(0, |c| c.0);
+    let value = |cell: &CellKey| truth.get(cell).map_or(0, |c| c.0);
     let optimum = |target: &[usize], maximise: bool| -> Option<Vec<f64>> {
         let mut p = Problem::new(if maximise {
             OptimizationDirection::Maximize

@@ -1155,6 +1155,10 @@ struct Work {
     stuck: std::cell::Cell<bool>,
     /// How wide the LP attacker's interval for each hidden cell must stay.
     ranges: Ranges,
+    /// Feasible points of the LP attacker's system found so far (hidden cell → value). Cells
+    /// are only ever hidden, never shown again, so each stays feasible with the cells hidden
+    /// since at their true values: reused, they spare most LPs of the next check.
+    points: std::cell::RefCell<Vec<HashMap<At, f64>>>,
 }
 
 /// The attacker's system of [`Work::system`].
@@ -1274,6 +1278,7 @@ impl Work {
             units: Vec::new(),
             pinned: HashSet::new(),
             stuck: std::cell::Cell::new(false),
+            points: std::cell::RefCell::new(Vec::new()),
             ranges: Ranges::default(),
         }
     }

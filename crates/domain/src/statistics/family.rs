@@ -60,9 +60,14 @@ pub fn protect_family(
     let mut ws: Vec<Work> = members.iter().map(|m| Work::prepared(m, k)).collect();
     let late = || deadline.is_some_and(|d| std::time::Instant::now() > d);
     let mut pool = Vec::new();
+    // A member is protected on its own again only when the family hid one of its cells (its
+    // own check depends on nothing else).
+    let mut changed = vec![true; ws.len()];
     loop {
-        for w in &mut ws {
-            w.secondary(deadline)?;
+        for (w, changed) in ws.iter_mut().zip(&mut changed) {
+            if std::mem::take(changed) {
+                w.secondary(deadline)?;
+            }
         }
         if late() {
             return Err(Refusal::OutOfTime);
@@ -81,6 +86,7 @@ pub fn protect_family(
         }
         for (i, at) in hides {
             ws[i].hide(at, why);
+            changed[i] = true;
         }
     }
     if ws.iter().any(|w| w.stuck.get()) {
@@ -462,6 +468,7 @@ fn family_interval_hides(
         false,
         FAMILY_FULL_LPS,
         deadline,
+        &mut fresh,
     )?;
     pool.extend(fresh.iter().map(|p| to_profiles(p)));
     pool.truncate(POOL);

@@ -253,7 +253,8 @@ impl<'a> Known<'a> {
 /// The targets (in `order`) whose interval does not hold its need, over `n` unknowns x ≥ 0
 /// with `rows` (all of them, or only the first when `first`), once `known` holds what
 /// cheaper points gave (e.g. [`Known::all_at_once`]). At most `budget` targets get LPs of
-/// their own, and one left unmet beyond that counts as narrow (the safe side).
+/// their own, and one left unmet beyond that counts as narrow (the safe side). The LPs'
+/// points are added to `found`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn narrow_targets(
     n: usize,
@@ -263,6 +264,7 @@ pub(super) fn narrow_targets(
     first: bool,
     budget: usize,
     deadline: Option<std::time::Instant>,
+    found: &mut Vec<Vec<f64>>,
 ) -> Result<Vec<usize>, OutOfTime> {
     let mut out = Vec::new();
     let mut solved = 0;
@@ -281,7 +283,10 @@ pub(super) fn narrow_targets(
                     break;
                 }
                 match optimum(n, rows, known.objective(i, maximise), maximise) {
-                    Ok(Some(point)) => known.widen(&point),
+                    Ok(Some(point)) => {
+                        known.widen(&point);
+                        found.push(point);
+                    }
                     Ok(None) => known.unbounded(i),
                     Err(()) => failed = true,
                 }
@@ -296,6 +301,9 @@ pub(super) fn narrow_targets(
     }
     Ok(out)
 }
+
+/// How many feasible points a table keeps for its next LP check.
+const MAX_POINTS: usize = 512;
 
 impl Work {
     /// For each connected component of the attacker's system in which some hidden cell's
@@ -356,7 +364,16 @@ impl Work {
             let targets: Vec<(Vec<usize>, Vec<usize>)> =
                 (0..vars.len()).map(|i| (vec![i], vec![i])).collect();
             let mut known = Known::new(&targets, &truth, &needs);
-            known.all_at_once(vars.len(), &rows);
+            // Earlier points first (a cell hidden since stands at its true value).
+            for point in self.points.borrow().iter() {
+                let at: Vec<f64> = vars
+                    .iter()
+                    .zip(&truth)
+                    .map(|(v, t)| point.get(&cells[*v]).copied().unwrap_or(*t as f64))
+                    .collect();
+                known.widen(&at);
+            }
+            let mut found = known.all_at_once(vars.len(), &rows);
             let narrow = narrow_targets(
                 vars.len(),
                 &rows,
@@ -365,7 +382,16 @@ impl Work {
                 true,
                 usize::MAX,
                 deadline,
+                &mut found,
             )?;
+            let mut points = self.points.borrow_mut();
+            for point in found {
+                if points.len() >= MAX_POINTS {
+                    points.remove(0);
+                }
+                points.push(vars.iter().map(|v| cells[*v]).zip(point).collect());
+            }
+            drop(points);
             let Some(&narrow) = narrow.first() else {
                 continue;
             };
