@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use verbund_e2e::Demo;
+use verbund_e2e::{Demo, PgDatabase, on_both_databases};
 
 #[tokio::test]
 async fn import_all_or_nothing_then_idempotent_upsert_and_export() {
@@ -183,7 +183,9 @@ async fn import_all_or_nothing_then_idempotent_upsert_and_export() {
     );
     let text = res.text().await.expect("text");
     assert!(
-        text.starts_with("id;externalId;organisationId;reference;capacity;languages;active\n"),
+        text.starts_with(
+            "\u{feff}id;version;externalId;organisationId;reference;capacity;languages;active\r\n"
+        ),
         "{}",
         &text[..80.min(text.len())]
     );
@@ -211,3 +213,334 @@ async fn import_all_or_nothing_then_idempotent_upsert_and_export() {
         .expect("post");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// POSTs `body` to `path` as CSV with `content_type`: the status and the answer.
+async fn import(
+    s: &Demo,
+    token: &str,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let res = s
+        .http
+        .post(s.url(path))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    let status = res.status();
+    (status, res.json().await.expect("json"))
+}
+
+/// GETs an export: its Content-Type, Content-Disposition and text.
+async fn export(s: &Demo, token: &str, path: &str) -> (String, String, String) {
+    let res = s
+        .http
+        .get(s.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let (ct, cd) = (header("content-type"), header("content-disposition"));
+    (ct, cd, res.text().await.expect("text"))
+}
+
+/// The places a 422 report names (`row N, column C`).
+fn problem_fields(report: &Value) -> Vec<&str> {
+    report["fields"]
+        .as_array()
+        .map(|fs| fs.iter().filter_map(|f| f["field"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+/// The counts of an import's answer.
+fn counts(v: &Value) -> (u64, u64, u64) {
+    let n = |k: &str| v[k].as_u64().unwrap_or(u64::MAX);
+    (n("created"), n("updated"), n("unchanged"))
+}
+
+/// Issue 15, item 1: export → edit → import changes exactly the edited rows. Rows are
+/// matched by the `id` the export wrote (so giving a row an `externalId` updates it rather
+/// than making a duplicate), an unedited export is all unchanged, a row without `id` or
+/// `externalId` is created, and a row of an export older than its record is refused (its
+/// `version`), with nothing written.
+async fn round_trip(pg: Option<PgDatabase>) {
+    let s = Demo::start(pg);
+    let (org, other) = s.two_organisations().await;
+    let admin = s.admin.clone();
+    let path = "/api/v1/volunteers/export?format=excel";
+    let (ct, cd, text) = export(&s, &admin, path).await;
+    assert_eq!(ct, "text/csv; charset=utf-8; header=present");
+    assert_eq!(cd, "attachment; filename=\"volunteers.csv\"");
+    let body = text.strip_prefix('\u{feff}').expect("a BOM for Excel");
+    let mut lines: Vec<String> = body.split("\r\n").map(str::to_owned).collect();
+    assert_eq!(lines.pop().as_deref(), Some(""), "CRLF after the last row");
+    assert_eq!(
+        lines[0],
+        "id;version;externalId;organisationId;reference;capacity;languages;active"
+    );
+    let rows = lines.len() as u64 - 1;
+    assert!(rows >= 3, "{rows}");
+    let csv = "text/csv; charset=utf-8";
+    let volunteers = "/api/v1/volunteers/import";
+
+    // Unedited: everything unchanged (rows with and without an externalId alike).
+    let (status, r) = import(&s, &admin, volunteers, csv, text.clone().into_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(counts(&r), (0, 0, rows), "{r}");
+
+    // Edit one row's capacity, give another row (without one) an externalId, add a row.
+    let cells = |l: &str| l.split(';').map(str::to_owned).collect::<Vec<_>>();
+    let mut edited = lines.clone();
+    let mut a = cells(&edited[1]);
+    let a_id = a[0].clone();
+    let capacity: i64 = a[5].parse().expect("capacity");
+    let new_capacity = if capacity == 1 { 2 } else { 1 };
+    a[5] = new_capacity.to_string();
+    edited[1] = a.join(";");
+    let (b_at, mut b) = edited
+        .iter()
+        .enumerate()
+        .skip(2)
+        .map(|(i, l)| (i, cells(l)))
+        .find(|(_, c)| c[2].is_empty())
+        .unwrap_or_else(|| (2, cells(&edited[2])));
+    let b_id = b[0].clone();
+    b[2] = "KARTEI-RT-1".into();
+    edited[b_at] = b.join(";");
+    edited.push(format!(";;;{org};RT-NEU-1;2;de;ja"));
+    let file = format!("\u{feff}{}\r\n", edited.join("\r\n"));
+    let (status, r) = import(&s, &admin, volunteers, csv, file.into_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(counts(&r), (1, 2, rows - 2), "{r}");
+    let a_now = s
+        .get(&format!("/api/v1/volunteers/{a_id}"), Some(&admin))
+        .await;
+    assert_eq!(a_now["capacity"], new_capacity);
+    assert_eq!(
+        a_now["version"],
+        cells(&lines[1])[1].parse::<i64>().expect("v") + 1
+    );
+    let b_now = s
+        .get(&format!("/api/v1/volunteers/{b_id}"), Some(&admin))
+        .await;
+    assert_eq!(b_now["externalId"], "KARTEI-RT-1");
+    let all = s.all("/api/v1/volunteers", Some(&admin)).await;
+    assert_eq!(all.len() as u64, rows + 1, "one created, no duplicate");
+
+    // The first export again: its row of `a` is older than the record now. Refused, and
+    // nothing of the file is written.
+    let (status, r) = import(&s, &admin, volunteers, csv, text.clone().into_bytes()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{r}");
+    assert_eq!(r["code"], "CONFLICT", "{r}");
+    assert!(
+        r["detail"].as_str().unwrap_or("").starts_with("row 2:"),
+        "{r}"
+    );
+    let b_still = s
+        .get(&format!("/api/v1/volunteers/{b_id}"), Some(&admin))
+        .await;
+    assert_eq!(b_still["externalId"], "KARTEI-RT-1", "nothing written");
+
+    // An id nobody may change (unknown, or out of the caller's scope) names its row.
+    let stranger = format!(
+        "id;externalId;organisationId;reference;capacity\n{};X-1;{org};RT-X1;1\n",
+        uuid_like()
+    );
+    let (status, r) = import(&s, &admin, volunteers, csv, stranger.into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert_eq!(r["fields"][0]["field"], "row 2, column id", "{r}");
+    // The new row's volunteer belongs to `org`; the other organisation cannot see it.
+    let created = all
+        .iter()
+        .find(|v| v["reference"] == "RT-NEU-1")
+        .expect("created");
+    let c_id = created["id"].as_str().expect("id");
+    let outsider = s.token(&["--role", "org_admin", "--organisation", &other]);
+    let theirs = format!("id;reference;capacity\n{c_id};RT-X2;1\n");
+    let (status, r) = import(&s, &outsider, volunteers, csv, theirs.into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert_eq!(r["fields"][0]["field"], "row 2, column id", "{r}");
+    assert_eq!(
+        r["fields"][0]["reason"], "no record with this id that you may change",
+        "{r}"
+    );
+    let c_still = s
+        .get(&format!("/api/v1/volunteers/{c_id}"), Some(&admin))
+        .await;
+    assert_eq!(c_still["reference"], "RT-NEU-1", "nothing written");
+
+    // Plain RFC 4180 on request: no BOM, commas.
+    let (_, _, plain) = export(&s, &admin, "/api/v1/volunteers/export?format=rfc4180").await;
+    assert!(
+        plain.starts_with(
+            "id,version,externalId,organisationId,reference,capacity,languages,active\r\n"
+        ),
+        "{}",
+        &plain[..60.min(plain.len())]
+    );
+    let (status, r) = import(&s, &admin, volunteers, "text/csv", plain.into_bytes()).await;
+    assert_eq!(
+        (status, counts(&r)),
+        (StatusCode::OK, (0, 0, rows + 1)),
+        "{r}"
+    );
+}
+
+fn uuid_like() -> &'static str {
+    "0199a5c0-0000-7000-8000-000000000001"
+}
+
+on_both_databases!(round_trip => an_edited_export_changes_exactly_the_edited_rows_sqlite, an_edited_export_changes_exactly_the_edited_rows_postgres);
+
+/// Windows-1252 as German Excel saves "CSV (Trennzeichen-getrennt)".
+fn windows_1252(text: &str) -> Vec<u8> {
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
+    assert!(!unmappable, "{text}");
+    bytes.into_owned()
+}
+
+/// Issue 15, item 2: files as people save them — Windows-1252 (detected or named), UTF-8
+/// with BOM, `;` and tab, CRLF, German headers, dates, numbers and yes/no, empty trailing
+/// rows and columns; a bad value is reported under the file's own column name.
+async fn saved_files(pg: Option<PgDatabase>) {
+    let s = Demo::start(pg);
+    let (org, _) = s.two_organisations().await;
+    let admin = s.admin.clone();
+    let volunteers = "/api/v1/volunteers/import";
+    // German Excel: Windows-1252, `;`, CRLF, German headers, an empty last column, "2,0",
+    // "x" for yes, two empty rows at the end.
+    let german = format!(
+        "Externe ID;Organisation;Referenz;Kapazität;Sprachen;Aktiv;\r\n\
+         WIN-1;{org};Büro-Ä1;2,0;de|tr;x;\r\n\
+         WIN-2;{org};Büro-Ö2;1;de;nein;\r\n\
+         ;;;;;;\r\n\
+         ;;;;;;\r\n"
+    );
+    for content_type in ["text/csv", "text/csv; charset=windows-1252"] {
+        let (status, r) = import(&s, &admin, volunteers, content_type, windows_1252(&german)).await;
+        assert_eq!(status, StatusCode::OK, "{content_type}: {r}");
+    }
+    let all = s.all("/api/v1/volunteers", Some(&admin)).await;
+    let win1 = all
+        .iter()
+        .find(|v| v["externalId"] == "WIN-1")
+        .expect("WIN-1");
+    assert_eq!(win1["reference"], "Büro-Ä1");
+    assert_eq!(win1["capacity"], 2);
+    assert_eq!(win1["active"], true);
+    assert_eq!(win1["languages"], serde_json::json!(["de", "tr"]));
+    let win2 = all
+        .iter()
+        .find(|v| v["externalId"] == "WIN-2")
+        .expect("WIN-2");
+    assert_eq!(
+        (win2["reference"].as_str(), win2["active"].as_bool()),
+        (Some("Büro-Ö2"), Some(false))
+    );
+
+    // UTF-8 with BOM, tab-separated, English headers in another spelling, German dates.
+    let vol = win1["id"].as_str().expect("id");
+    let tabbed = format!(
+        "\u{feff}external_id\torganisation_id\tmentor_id\tmentee_ref\tformat\ttarget_group\tstatus\tAngefragt am\tVermittelt am\tBegonnen am\r\n\
+         TAB-1\t{org}\t{vol}\tT-1\tone_to_one\trefugees\tactive\t03.02.2025\t10.02.2025\t01.03.2025\r\n"
+    );
+    let (status, r) = import(
+        &s,
+        &admin,
+        "/api/v1/mentorships/import",
+        "text/csv; charset=utf-8",
+        tabbed.into_bytes(),
+    )
+    .await;
+    assert_eq!((status, counts(&r)), (StatusCode::OK, (1, 0, 0)), "{r}");
+    let m = s.all("/api/v1/mentorships", Some(&admin)).await;
+    let tab = m
+        .iter()
+        .find(|v| v["externalId"] == "TAB-1")
+        .expect("TAB-1");
+    assert_eq!(tab["startedOn"], "2025-03-01");
+
+    // Bad values are named by the file's own column names and rows; nothing is written.
+    let bad = format!(
+        "Externe ID;Organisation;Referenz;Kapazität;Aktiv\r\n\
+         WIN-3;{org};Büro-3;2,5;ja\r\n\
+         WIN-4;{org};Büro-4;1.000.0;vielleicht\r\n"
+    );
+    let (status, r) = import(&s, &admin, volunteers, "text/csv", windows_1252(&bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    let fields = problem_fields(&r);
+    assert_eq!(
+        fields,
+        [
+            "row 2, column Kapazität",
+            "row 3, column Kapazität",
+            "row 3, column Aktiv"
+        ],
+        "{r}"
+    );
+    // A domain rule too (capacity at most 10), under the German name.
+    let rule =
+        format!("Externe ID;Organisation;Referenz;Kapazität\r\nWIN-5;{org};Büro-5;1.100\r\n");
+    let (status, r) = import(&s, &admin, volunteers, "text/csv", windows_1252(&rule)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert_eq!(r["fields"][0]["field"], "row 2, column Kapazität", "{r}");
+    let after = s.all("/api/v1/volunteers", Some(&admin)).await;
+    assert_eq!(after.len(), all.len(), "nothing written");
+
+    // A charset it does not know, a file that is not UTF-8 though it says so, an unknown
+    // column, a value in a column without a header.
+    let (status, r) = import(
+        &s,
+        &admin,
+        volunteers,
+        "text/csv; charset=utf-16",
+        german.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (status, r["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("UNSUPPORTED_MEDIA_TYPE")
+        ),
+        "{r}"
+    );
+    let (status, r) = import(
+        &s,
+        &admin,
+        volunteers,
+        "text/csv; charset=utf-8",
+        windows_1252(&german),
+    )
+    .await;
+    assert_eq!(
+        (status, r["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("MALFORMED")),
+        "{r}"
+    );
+    let odd = format!(
+        "Externe ID;Organisation;Referenz;Lieblingsfarbe;\r\nWIN-6;{org};Büro-6;blau;mehr\r\n"
+    );
+    let (status, r) = import(&s, &admin, volunteers, "text/csv", odd.into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    let fields = problem_fields(&r);
+    assert_eq!(
+        fields,
+        ["row 1, column Lieblingsfarbe", "row 2, column 5"],
+        "{r}"
+    );
+}
+
+on_both_databases!(saved_files => files_as_people_save_them_import_sqlite, files_as_people_save_them_import_postgres);

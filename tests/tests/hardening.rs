@@ -580,7 +580,7 @@ async fn formulas(pg: Option<PgDatabase>) {
         .expect("the contact's row");
     assert!(line.contains("\"'=HYPERLINK("), "{line}");
     assert!(line.contains("'+SUM(1)"), "{line}");
-    for cell in line.split(',') {
+    for cell in line.split([',', ';']) {
         let c = cell.trim_start_matches('"');
         assert!(
             !c.starts_with(['=', '+', '-', '@', '\t', '\r']),

@@ -597,6 +597,26 @@ where
     fn key(data: &Self::Data) -> Option<(Option<Uuid>, String)>;
 }
 
+/// One row of an import: the record it names by id (a file exported earlier carries each
+/// record's `id` and `version`), the version it was exported at, and its data.
+#[derive(Debug, Clone)]
+pub struct ImportRow<D> {
+    pub id: Option<Uuid>,
+    pub version: Option<i32>,
+    pub data: D,
+}
+
+impl<D> ImportRow<D> {
+    /// A row that names no record: matched by its external id, if it has one.
+    pub fn new(data: D) -> Self {
+        ImportRow {
+            id: None,
+            version: None,
+            data,
+        }
+    }
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -1125,13 +1145,16 @@ impl Scoped {
         })
     }
 
-    /// Imports validated rows in one transaction: a row whose (owner, external id) exists
-    /// replaces that record unless nothing changed; any other row is created. Either every
-    /// row is written or none (the first refused row ends the transaction, reported with its
-    /// index).
+    /// Imports validated rows in one transaction: a row that names a record by `id` (as an
+    /// export wrote it) replaces that record, else a row whose (owner, external id) exists
+    /// replaces that one, each unless nothing changed; any other row is created. A row that
+    /// carries the `version` it was exported at is refused when the record has changed since
+    /// (so an unedited row of an old export cannot undo a newer change). Either every row is
+    /// written or none (the first refused row ends the transaction, reported with its index;
+    /// an `id` the caller cannot read is [`StoreError::NotFound`]).
     pub async fn import<T: Importable>(
         &self,
-        rows: Vec<T::Data>,
+        rows: Vec<ImportRow<T::Data>>,
     ) -> Result<ImportReport, (usize, StoreError)>
     where
         T::Data: PartialEq,
@@ -1141,42 +1164,48 @@ impl Scoped {
         }
         let txn = self.begin_write().await.map_err(|e| (0, e))?;
         let mut report = ImportReport::default();
-        for (i, data) in rows.into_iter().enumerate() {
-            let existing = match T::key(&data) {
-                Some((owner, external)) => {
+        for (i, row) in rows.into_iter().enumerate() {
+            let existing = match (row.id, T::key(&row.data)) {
+                (Some(id), _) => Some(self.get_in::<T>(&*txn, id).await.map_err(|e| (i, e))?),
+                (None, Some((owner, external))) => {
                     let owner_cond = match owner {
                         Some(o) => T::KEY_OWNER.eq(o),
                         None => T::KEY_OWNER.is_null(),
                     };
-                    T::Entity::find()
+                    match T::Entity::find()
                         .filter(T::EXTERNAL_ID.eq(external))
                         .filter(owner_cond)
                         .filter(self.readable::<T>())
                         .one(&*txn)
                         .await
                         .map_err(|e| (i, e.into()))?
+                    {
+                        Some(model) => self
+                            .finish::<T>(&*txn, vec![model])
+                            .await
+                            .map_err(|e| (i, e))?
+                            .pop(),
+                        None => None,
+                    }
                 }
-                None => None,
+                (None, None) => None,
             };
             match existing {
-                Some(model) => {
-                    let old = self
-                        .finish::<T>(&*txn, vec![model])
-                        .await
-                        .map_err(|e| (i, e))?
-                        .pop()
-                        .ok_or((i, StoreError::Internal))?;
-                    if old.data == data {
+                Some(old) => {
+                    let expected = row.version.unwrap_or(old.version);
+                    if old.data == row.data && expected == old.version {
                         report.unchanged += 1;
                     } else {
-                        self.replace_in::<T>(&txn, &old, old.version, data, AuditAction::Update)
+                        self.replace_in::<T>(&txn, &old, expected, row.data, AuditAction::Update)
                             .await
                             .map_err(|e| (i, e))?;
                         report.updated += 1;
                     }
                 }
                 None => {
-                    self.create_in::<T>(&txn, data).await.map_err(|e| (i, e))?;
+                    self.create_in::<T>(&txn, row.data)
+                        .await
+                        .map_err(|e| (i, e))?;
                     report.created += 1;
                 }
             }

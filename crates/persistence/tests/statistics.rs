@@ -16,7 +16,7 @@ use verbund_domain::policy::Caller;
 use verbund_domain::statistics::{Dimension, Measure, Query};
 use verbund_persistence::statistics::Source;
 use verbund_persistence::tables::*;
-use verbund_persistence::{Scoped, Store};
+use verbund_persistence::{ImportRow, Scoped, Store};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("date")
@@ -206,7 +206,9 @@ async fn random_writes(store: &Store, s: &Scoped, rng: &mut StdRng, n: usize) {
     changed.target_group = TargetGroup::Children;
     changed.external_id = Some("stat-import-x".into());
     rows.push(changed);
-    s.import::<Mentorships>(rows).await.expect("import");
+    s.import::<Mentorships>(rows.into_iter().map(ImportRow::new).collect())
+        .await
+        .expect("import");
     let _ = store;
 }
 

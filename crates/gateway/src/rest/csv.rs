@@ -1,9 +1,11 @@
 //! CSV import and export for the spreadsheets organisations keep: organisations, contacts,
-//! offerings, volunteers and mentorships. Import reads what people really export (UTF-8
-//! with or without BOM, comma or semicolon, quoted fields, German dates `31.12.2025`), is
-//! all-or-nothing with a report of every bad row (row, column, reason), and upserts by the
-//! organisation's own `externalId`, so importing the same file twice changes nothing.
-//! Export writes the same columns (plus `id`), page by page as a stream.
+//! offerings, volunteers and mentorships. Import reads files as people save them (UTF-8
+//! with or without BOM or Windows-1252; `;`, `,` or tab; CRLF; German dates `31.12.2025`,
+//! numbers `1.234`, `ja`/`nein`; German column names), is all-or-nothing with a report of
+//! every bad row (row, the file's own column name, reason), and matches rows by the `id` an
+//! export wrote (checking its `version`), else by the organisation's own `externalId`, so
+//! an edited export changes exactly the edited rows. Export writes `id`, `version` and the
+//! same columns, page by page as a stream, for German Excel unless asked for RFC 4180.
 
 use super::extract::{Caller, Writer};
 use super::problem::{Problem, malformed, responses::*};
@@ -18,7 +20,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use verbund_domain::Record;
 use verbund_persistence::tables::*;
-use verbund_persistence::{Importable, PageRequest, Scoped, StoreError, Table};
+use verbund_persistence::{ImportRow, Importable, PageRequest, Scoped, StoreError, Table};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -70,8 +72,95 @@ fn columns_of<I: utoipa::PartialSchema>() -> Columns {
     columns.into()
 }
 
-/// Columns an export adds and an import ignores.
+/// Columns an export adds: `id` and `version` name the record a row came from (an import
+/// matches by them); an import ignores `createdAt` and `updatedAt`.
 const BOOKKEEPING: &[&str] = &["id", "version", "createdAt", "updatedAt"];
+
+/// Other headers people give the columns (German ones, from lists kept in Excel), each for
+/// the field it names; an alias applies where its field is a column of the resource. Headers
+/// are compared without case, spaces, `-`, `_` or `.`, so `external_id` and `External ID`
+/// are `externalId` too.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("ID", "id"),
+    ("Datensatz-ID", "id"),
+    ("Stand", "version"),
+    ("Erstellt", "createdAt"),
+    ("Angelegt", "createdAt"),
+    ("Geändert", "updatedAt"),
+    ("Aktualisiert", "updatedAt"),
+    ("Externe ID", "externalId"),
+    ("Eigene ID", "externalId"),
+    ("Kennung", "externalId"),
+    ("Organisation", "organisationId"),
+    ("Organisations-ID", "organisationId"),
+    ("Art", "kind"),
+    ("Bereich", "sector"),
+    ("Netzwerk", "networkId"),
+    ("Übergeordnete Organisation", "parentOrganisationId"),
+    ("Dachorganisation", "parentOrganisationId"),
+    ("Straße", "street"),
+    ("Strasse", "street"),
+    ("PLZ", "postcode"),
+    ("Postleitzahl", "postcode"),
+    ("Ort", "city"),
+    ("Stadt", "city"),
+    ("E-Mail", "email"),
+    ("Mail", "email"),
+    ("Telefon", "phone"),
+    ("Webseite", "website"),
+    ("Internetseite", "website"),
+    ("Beschreibung", "description"),
+    ("Registergericht", "registerCourt"),
+    ("Registernummer", "registerNumber"),
+    ("Funktion", "function"),
+    ("Hauptkontakt", "primary"),
+    ("Themen", "topics"),
+    ("Titel", "title"),
+    ("Kategorie", "category"),
+    ("Zielgruppen", "targetGroups"),
+    ("Sprachen", "languages"),
+    ("Einzugsgebiet", "serviceArea"),
+    ("Kapazität", "capacity"),
+    ("Plätze", "capacity"),
+    ("Beginn", "startsOn"),
+    ("Ende", "endsOn"),
+    ("Veröffentlicht", "published"),
+    ("Referenz", "reference"),
+    ("Kürzel", "reference"),
+    ("Aktiv", "active"),
+    ("Angebot", "offeringId"),
+    ("Mentor", "mentorId"),
+    ("Mentorin", "mentorId"),
+    ("Mentee", "menteeRef"),
+    ("Zielgruppe", "targetGroup"),
+    ("Angefragt am", "requestedOn"),
+    ("Vermittelt am", "matchedOn"),
+    ("Begonnen am", "startedOn"),
+    ("Beginn", "startedOn"),
+    ("Beendet am", "endedOn"),
+    ("Ende", "endedOn"),
+    ("Beendigungsgrund", "endReason"),
+];
+
+/// A header as compared: lower case, without spaces, `-`, `_` or `.`.
+fn folded(header: &str) -> String {
+    header
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_' | '.' | '\u{a0}'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The field a header names among `fields`, if any: the field itself, or an alias of it.
+fn field_of<'a>(header: &str, fields: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
+    let h = folded(header);
+    fields.clone().find(|f| folded(f) == h).or_else(|| {
+        ALIASES
+            .iter()
+            .filter(|(alias, _)| folded(alias) == h)
+            .find_map(|(_, field)| fields.clone().find(|f| f == field))
+    })
+}
 
 /// What an import did.
 #[derive(Serialize, ToSchema)]
@@ -89,6 +178,31 @@ fn date(raw: &str) -> Result<String, String> {
     Ok(d.format("%Y-%m-%d").to_string())
 }
 
+/// A whole number as spreadsheets write it: `1234`, `1.234` or `1 234` (German thousands),
+/// `2,0` (a decimal comma with nothing after it), with or without `€`.
+fn whole(raw: &str) -> Result<i64, String> {
+    let bad = || format!("`{raw}` is not a whole number");
+    let t: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '€'))
+        .collect();
+    let (int, fraction) = t.split_once(',').unwrap_or((&t, ""));
+    if !fraction.chars().all(|c| c == '0') {
+        return Err(bad());
+    }
+    let digits = int.strip_prefix('-').unwrap_or(int);
+    let grouped = digits.contains('.');
+    if grouped {
+        // Thousands: one to three digits, then groups of exactly three.
+        let mut groups = digits.split('.');
+        let head = groups.next().unwrap_or("");
+        if head.is_empty() || head.len() > 3 || groups.any(|g| g.len() != 3) {
+            return Err(bad());
+        }
+    }
+    int.replace('.', "").parse::<i64>().map_err(|_| bad())
+}
+
 fn cell(kind: Kind, raw: &str) -> Result<Value, String> {
     let t = raw.trim();
     if t.is_empty() {
@@ -100,10 +214,7 @@ fn cell(kind: Kind, raw: &str) -> Result<Value, String> {
     let t = from_cell_text(t);
     Ok(match kind {
         Kind::Text | Kind::Id => Value::String(t.to_owned()),
-        Kind::Int => Value::from(
-            t.parse::<i64>()
-                .map_err(|_| format!("`{t}` is not a whole number"))?,
-        ),
+        Kind::Int => Value::from(whole(t)?),
         Kind::Bool => Value::Bool(match t.to_lowercase().as_str() {
             "ja" | "yes" | "true" | "1" | "x" | "wahr" => true,
             "nein" | "no" | "false" | "0" | "falsch" => false,
@@ -134,22 +245,84 @@ fn report(rows: Vec<(usize, String, String)>) -> ApiError {
     }
 }
 
-/// Reads the file into one JSON object per row, or reports every bad cell.
-/// One data row: its spreadsheet row number and its cells as JSON.
-type Row = (usize, Map<String, Value>);
-
-fn read(bytes: &[u8], columns: Columns) -> Result<Vec<Row>, ApiError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| malformed("the file is not UTF-8"))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let first_line = text.lines().next().unwrap_or("");
-    let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() {
-        b';'
-    } else {
-        b','
+/// The file's text: in the `charset` the Content-Type names, else UTF-8 (a BOM is
+/// dropped), else Windows-1252 (what German Excel saves as "CSV (Trennzeichen-getrennt)").
+fn decode(bytes: &[u8], charset: Option<&str>) -> Result<String, ApiError> {
+    let windows = || {
+        let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+        text.into_owned()
     };
+    let text = match charset.map(str::to_ascii_lowercase).as_deref() {
+        None => match std::str::from_utf8(bytes) {
+            Ok(t) => t.to_owned(),
+            Err(_) => windows(),
+        },
+        Some("utf-8" | "utf8") => std::str::from_utf8(bytes)
+            .map_err(|_| {
+                malformed("the file is not UTF-8 (a file saved by Excel as plain CSV is charset=windows-1252)")
+            })?
+            .to_owned(),
+        Some("windows-1252" | "cp1252" | "iso-8859-1" | "latin1" | "latin-1") => windows(),
+        Some(other) => {
+            return Err(ApiError::new(
+                Code::UnsupportedMediaType,
+                format!("charset `{other}` is not supported: utf-8 or windows-1252"),
+            ));
+        }
+    };
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
+}
+
+/// One data row: its spreadsheet row number, the record it names (`id`, `version`, from an
+/// export), and its cells as JSON under their field names.
+struct Row {
+    number: usize,
+    id: Option<uuid::Uuid>,
+    version: Option<i32>,
+    fields: Map<String, Value>,
+}
+
+/// A file read: its rows, and the header each field came under (for naming columns).
+struct File {
+    rows: Vec<Row>,
+    headers: std::collections::HashMap<String, String>,
+}
+
+impl File {
+    /// The column a field came from, as the file calls it.
+    fn column(&self, field: &str) -> String {
+        self.headers
+            .get(field)
+            .cloned()
+            .unwrap_or_else(|| field.to_owned())
+    }
+}
+
+/// Reads the file into one JSON object per row, or reports every bad cell. Semicolon,
+/// comma or tab (whichever the header row holds most of); CRLF or LF; empty rows and empty
+/// columns without a header are passed over.
+fn read(text: &str, columns: &Columns) -> Result<File, ApiError> {
+    let first_line = text.lines().next().unwrap_or("");
+    let delimiter = [b';', b',', b'\t']
+        .into_iter()
+        .max_by_key(|d| {
+            (
+                first_line.matches(char::from(*d)).count(),
+                // Ties: `;` (German Excel) before `,` before tab.
+                std::cmp::Reverse(match d {
+                    b';' => 0,
+                    b',' => 1,
+                    _ => 2,
+                }),
+            )
+        })
+        .unwrap_or(b',');
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
-        .flexible(false)
+        .flexible(true)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
@@ -157,18 +330,33 @@ fn read(bytes: &[u8], columns: Columns) -> Result<Vec<Row>, ApiError> {
         .iter()
         .map(|h| h.trim().to_owned())
         .collect();
+    let names = columns
+        .iter()
+        .map(|(c, _)| c.as_str())
+        .chain(BOOKKEEPING.iter().copied());
     let mut problems = Vec::new();
-    let mut kinds = Vec::new();
+    // Each header's field and how its cells read (None: a column passed over).
+    let mut fields: Vec<Option<(String, Option<Kind>)>> = Vec::new();
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for h in &headers {
-        match columns.iter().find(|(c, _)| c == h) {
-            Some((_, k)) => kinds.push(Some(*k)),
-            None if BOOKKEEPING.contains(&h.as_str()) => kinds.push(None),
+        if h.is_empty() {
+            fields.push(None);
+            continue;
+        }
+        match field_of(h, names.clone()) {
+            Some(f) => {
+                if let Some(earlier) = seen.insert(f.to_owned(), h.clone()) {
+                    problems.push((1, h.clone(), format!("names the same field as `{earlier}`")));
+                }
+                let kind = columns.iter().find(|(c, _)| c == f).map(|(_, k)| *k);
+                fields.push(Some((f.to_owned(), kind)));
+            }
             None => {
                 problems.push((
                     1,
                     h.clone(),
                     format!(
-                        "unknown column; the columns are {}",
+                        "unknown column; the columns are id, version, {} (or their German names)",
                         columns
                             .iter()
                             .map(|c| c.0.as_str())
@@ -176,51 +364,96 @@ fn read(bytes: &[u8], columns: Columns) -> Result<Vec<Row>, ApiError> {
                             .join(", ")
                     ),
                 ));
-                kinds.push(None);
+                fields.push(None);
             }
         }
-    }
-    if !headers.iter().any(|h| h == "externalId") {
-        problems.push((
-            1,
-            "externalId".into(),
-            "is required: imports upsert by the organisation's own key".into(),
-        ));
     }
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
+        let number = i + 2;
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                problems.push((row, "-".into(), format!("does not parse: {e}")));
+                problems.push((number, "-".into(), format!("does not parse: {e}")));
                 continue;
             }
         };
-        let mut obj = Map::new();
-        for ((h, kind), value) in headers.iter().zip(&kinds).zip(record.iter()) {
-            let Some(kind) = kind else { continue };
-            match cell(*kind, value) {
-                Ok(Value::Null) => {}
-                Ok(v) => {
-                    obj.insert(h.clone(), v);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let mut row = Row {
+            number,
+            id: None,
+            version: None,
+            fields: Map::new(),
+        };
+        for (at, value) in record.iter().enumerate() {
+            let header = headers.get(at).map_or("-", String::as_str);
+            let Some(Some((field, kind))) = fields.get(at) else {
+                // A column without a header (or beyond the header row) may only be empty; an
+                // unknown column is reported once, in the header row.
+                if (at >= headers.len() || header.is_empty()) && !value.trim().is_empty() {
+                    problems.push((
+                        number,
+                        format!("{}", at + 1),
+                        "a value in a column without a header".into(),
+                    ));
                 }
-                Err(reason) => problems.push((row, h.clone(), reason)),
+                continue;
+            };
+            let value = value.trim();
+            match (field.as_str(), kind) {
+                ("id", _) if !value.is_empty() => match uuid::Uuid::parse_str(value) {
+                    Ok(id) => row.id = Some(id),
+                    Err(_) => problems.push((
+                        number,
+                        header.into(),
+                        format!("`{value}` is not an id (a UUID from an export)"),
+                    )),
+                },
+                ("version", _) if !value.is_empty() => {
+                    match whole(value).ok().and_then(|v| i32::try_from(v).ok()) {
+                        Some(v) if v > 0 => row.version = Some(v),
+                        _ => problems.push((
+                            number,
+                            header.into(),
+                            format!("`{value}` is not a version (a whole number from an export)"),
+                        )),
+                    }
+                }
+                (_, Some(kind)) => match cell(*kind, value) {
+                    Ok(Value::Null) => {}
+                    Ok(v) => {
+                        row.fields.insert(field.clone(), v);
+                    }
+                    Err(reason) => problems.push((number, header.into(), reason)),
+                },
+                _ => {}
             }
         }
-        if obj.get("externalId").is_none_or(Value::is_null) {
-            problems.push((row, "externalId".into(), "is required".into()));
-        }
-        rows.push((row, obj));
+        rows.push(row);
     }
     if rows.is_empty() && problems.is_empty() {
         return Err(report(vec![(2, "-".into(), "the file has no rows".into())]));
     }
     if problems.is_empty() {
-        Ok(rows)
+        Ok(File {
+            rows,
+            headers: seen,
+        })
     } else {
         Err(report(problems))
     }
+}
+
+/// The `charset` parameter of a Content-Type, if any.
+fn charset(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"'))
+    })
 }
 
 async fn import<T>(
@@ -235,54 +468,59 @@ where
     T::Data: PartialEq,
     T::Input: DeserializeOwned,
 {
-    let csv_type = headers
+    let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .is_some_and(|v| v == "text/csv" || v == "application/csv");
-    if !csv_type {
+        .unwrap_or("");
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media != "text/csv" && media != "application/csv" {
         return Err(ApiError::new(
             Code::UnsupportedMediaType,
             "the body must be CSV (Content-Type: text/csv)",
         ));
     }
-    let rows = read(&body, columns)?;
+    let text = decode(&body, charset(content_type))?;
+    let file = read(&text, &columns)?;
     // An import costs by its rows, not as one request.
     if let Some(c) = &charge {
-        c.take_rows(rows.len())
+        c.take_rows(file.rows.len())
             .map_err(|wait| crate::rate::rate_limited(wait, "(imports count by their rows)"))?;
     }
     let mut problems = Vec::new();
     let mut data = Vec::new();
     let mut numbers = Vec::new();
-    for (row, mut obj) in rows {
+    for row in &file.rows {
         // An empty cell is an absent field: its default (an organisation's own id, no value).
-        obj.retain(|_, v| !v.is_null());
-        let input: T::Input = match serde_json::from_value(Value::Object(obj)) {
+        let mut fields = row.fields.clone();
+        fields.retain(|_, v| !v.is_null());
+        let input: T::Input = match serde_path_to_error::deserialize(Value::Object(fields)) {
             Ok(i) => i,
             Err(e) => {
-                let text = e.to_string();
-                let column = text.split('`').nth(1).unwrap_or("-").to_owned();
-                problems.push((row, column, text));
+                let field = e.path().iter().next().map(|s| s.to_string());
+                let column = field.as_deref().map_or("-".into(), |f| file.column(f));
+                problems.push((row.number, column, e.into_inner().to_string()));
                 continue;
             }
         };
         match s.parse_input::<T>(input).await {
             Ok(d) => {
-                data.push(d);
-                numbers.push(row);
+                data.push(ImportRow {
+                    id: row.id,
+                    version: row.version,
+                    data: d,
+                });
+                numbers.push(row.number);
             }
             Err(StoreError::Invalid(v)) => problems.extend(
                 v.0.into_iter()
-                    .map(|f| (row, f.field, f.reason.to_string())),
+                    .map(|f| (row.number, file.column(&f.field), f.reason.to_string())),
             ),
-            Err(e) => problems.push((row, "-".into(), ApiError::from(e).message)),
+            Err(e) => problems.push((row.number, "-".into(), ApiError::from(e).message)),
         }
     }
     if !problems.is_empty() {
@@ -298,13 +536,24 @@ where
         Err((i, e)) => {
             let row = numbers.get(i).copied().unwrap_or(0);
             // A rule the write path checks against the stored record (a status move) names
-            // its row and column like the checks above.
-            if let StoreError::Invalid(v) = e {
-                return Err(report(
-                    v.0.into_iter()
-                        .map(|f| (row, f.field, f.reason.to_string()))
-                        .collect(),
-                ));
+            // its row and column like the checks above; so does an id the caller cannot
+            // change (as "not found" everywhere).
+            match e {
+                StoreError::Invalid(v) => {
+                    return Err(report(
+                        v.0.into_iter()
+                            .map(|f| (row, file.column(&f.field), f.reason.to_string()))
+                            .collect(),
+                    ));
+                }
+                StoreError::NotFound => {
+                    return Err(report(vec![(
+                        row,
+                        file.column("id"),
+                        "no record with this id that you may change".into(),
+                    )]));
+                }
+                _ => {}
             }
             let e = ApiError::from(e);
             Err(ApiError {
@@ -321,8 +570,12 @@ where
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
-    /// `comma` (default) or `semicolon` (what German spreadsheet programs expect).
-    #[param(pattern = "^(comma|semicolon)$")]
+    /// `excel` (default): what German Excel opens as it is — a UTF-8 BOM and `;`; `rfc4180`:
+    /// plain RFC 4180 — no BOM and `,`. Both end lines with CRLF.
+    #[param(pattern = "^(excel|rfc4180)$")]
+    pub format: Option<String>,
+    /// `semicolon`, `comma` or `tab`: instead of the format's own.
+    #[param(pattern = "^(comma|semicolon|tab)$")]
     pub delimiter: Option<String>,
 }
 
@@ -374,17 +627,29 @@ async fn export<T, O>(
     s: Scoped,
     params: ExportParams,
     columns: Columns,
+    name: &'static str,
 ) -> Result<Response, ApiError>
 where
     T: Table,
     O: Serialize + From<Record<T::Data>> + 'static,
 {
-    let delimiter = match params.delimiter.as_deref() {
-        None | Some("comma") => b',',
-        Some("semicolon") => b';',
+    let (bom, delimiter) = match params.format.as_deref() {
+        None | Some("excel") => (true, b';'),
+        Some("rfc4180") => (false, b','),
         Some(other) => {
             return Err(malformed(format!(
-                "delimiter `{other}` is not comma or semicolon"
+                "format `{other}` is not excel or rfc4180"
+            )));
+        }
+    };
+    let delimiter = match params.delimiter.as_deref() {
+        None => delimiter,
+        Some("comma") => b',',
+        Some("semicolon") => b';',
+        Some("tab") => b'\t',
+        Some(other) => {
+            return Err(malformed(format!(
+                "delimiter `{other}` is not comma, semicolon or tab"
             )));
         }
     };
@@ -401,24 +666,36 @@ where
     let line = move |fields: Vec<String>| -> Bytes {
         let mut w = csv::WriterBuilder::new()
             .delimiter(delimiter)
+            .terminator(csv::Terminator::CRLF)
             .from_writer(Vec::new());
         let _ = w.write_record(&fields);
         Bytes::from(w.into_inner().unwrap_or_default())
     };
-    let header: Vec<String> = std::iter::once("id".to_owned())
+    let header: Vec<String> = ["id", "version"]
+        .into_iter()
+        .map(str::to_owned)
         .chain(columns.iter().map(|c| c.0.to_owned()))
         .collect();
     let rows = move |items: Vec<Record<T::Data>>| -> Bytes {
         let mut out = Vec::new();
         for r in items {
             let v = serde_json::to_value(O::from(r)).unwrap_or_default();
-            let mut fields = vec![text_of(Kind::Id, &v["id"])];
+            let mut fields = vec![
+                text_of(Kind::Id, &v["id"]),
+                text_of(Kind::Int, &v["version"]),
+            ];
             fields.extend(columns.iter().map(|(c, k)| text_of(*k, &v[c.as_str()])));
             out.extend_from_slice(&line(fields));
         }
         Bytes::from(out)
     };
-    let head = line(header);
+    let mut head = if bom {
+        "\u{feff}".as_bytes().to_vec()
+    } else {
+        Vec::new()
+    };
+    head.extend_from_slice(&line(header));
+    let head = Bytes::from(head);
     let state = (Some(first), s);
     let stream = futures::stream::unfold(state, move |(page, s)| {
         let rows = rows.clone();
@@ -456,7 +733,16 @@ where
         .chain_stream(stream);
     Ok((
         StatusCode::OK,
-        [(CONTENT_TYPE, "text/csv; charset=utf-8")],
+        [
+            (
+                CONTENT_TYPE,
+                "text/csv; charset=utf-8; header=present".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
         axum::body::Body::from_stream(body),
     )
         .into_response())
@@ -476,13 +762,13 @@ macro_rules! csv_resource {
     ($import:ident, $export:ident, $table:ty, $out:ty, $import_path:literal, $export_path:literal, $tag:literal) => {
         #[doc = "Import a CSV file"]
         #[utoipa::path(post, path = $import_path, tag = $tag,
-            request_body(content = String, content_type = "text/csv", description = "UTF-8 (BOM allowed), comma or semicolon, a header row with the export's columns; `externalId` required"),
-            description = "Roles: as for creating and changing these records. All rows or none; a row whose externalId exists is updated (or left alone when equal).",
+            request_body(content = String, content_type = "text/csv", description = "UTF-8 (BOM allowed) or Windows-1252 (detected, or named by `charset`); `;`, `,` or tab; a header row with the export's columns or their German names (README); German dates and numbers"),
+            description = "Roles: as for creating and changing these records. All rows or none. A row with an `id` (from an export) updates that record (refused when its `version` is no longer the record's), else a row whose `externalId` exists updates that one, else it is created; rows equal to their record are left alone.",
             security(("bearer" = [])),
             responses(
                 (status = 200, description = "Imported", body = ImportResult),
-                (status = 400, description = "Not UTF-8 or not CSV", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "A row conflicts with stored records", body = Problem, content_type = "application/problem+json"),
+                (status = 400, description = "Not UTF-8 (with charset=utf-8) or not CSV", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "A row conflicts with stored records, or its record has changed since the export (its `version`)", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Bad rows, each with row, column and reason; nothing imported", body = Problem, content_type = "application/problem+json"),
                 (status = 429, description = "Over the rate limit (an import counts by its rows)", body = Problem, content_type = "application/problem+json"),
                 Unauthorized, Forbidden, BodyRefused,
@@ -493,14 +779,14 @@ macro_rules! csv_resource {
 
         #[doc = "Export as CSV"]
         #[utoipa::path(get, path = $export_path, tag = $tag, params(ExportParams),
-            description = "Roles: as for reading these records; the caller's scope applies. Streamed, with the import's columns and `id`.",
+            description = "Roles: as for reading these records; the caller's scope applies. Streamed: `id`, `version` and the import's columns; for German Excel by default (BOM, `;`), `format=rfc4180` for plain CSV.",
             security((), ("bearer" = [])),
             responses(
                 (status = 200, description = "The records as CSV", body = String, content_type = "text/csv"),
                 Malformed, Unauthorized,
             ))]
         pub async fn $export(Caller(s): Caller, super::extract::Params(p): super::extract::Params<ExportParams>) -> Result<Response, ApiError> {
-            export::<$table, $out>(s, p, columns_of::<<$table as Table>::Input>()).await
+            export::<$table, $out>(s, p, columns_of::<<$table as Table>::Input>(), $tag).await
         }
     };
 }
@@ -554,6 +840,63 @@ csv_resource!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_as_spreadsheets_write_them() {
+        for (raw, n) in [
+            ("1234", 1234),
+            ("1.234", 1234),
+            ("1 234", 1234),
+            ("1.234.567", 1_234_567),
+            ("2,0", 2),
+            ("2,00 €", 2),
+            ("-3", -3),
+        ] {
+            assert_eq!(whole(raw), Ok(n), "{raw}");
+        }
+        for raw in ["2,5", "1.23", "1.2345", ".123", "zwölf", "1,234.5"] {
+            assert!(whole(raw).is_err(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn headers_name_fields_in_any_spelling_or_in_german() {
+        let fields = ["externalId", "reference", "capacity", "startsOn", "id"];
+        let of = |h: &str| field_of(h, fields.iter().copied());
+        assert_eq!(of("externalId"), Some("externalId"));
+        assert_eq!(of("external_id"), Some("externalId"));
+        assert_eq!(of("External ID"), Some("externalId"));
+        assert_eq!(of("Externe ID"), Some("externalId"));
+        assert_eq!(of("KAPAZITÄT"), Some("capacity"));
+        assert_eq!(of("Beginn"), Some("startsOn"));
+        assert_eq!(of("ID"), Some("id"));
+        assert_eq!(of("Lieblingsfarbe"), None);
+        // An alias applies only where its field is a column: `Beginn` of a mentorship.
+        let mentorship = ["startedOn"];
+        assert_eq!(
+            field_of("Beginn", mentorship.iter().copied()),
+            Some("startedOn")
+        );
+    }
+
+    #[test]
+    fn files_decode_as_saved() {
+        let utf8 = "\u{feff}Kapazität;Ort\n".as_bytes();
+        assert_eq!(decode(utf8, None).ok().as_deref(), Some("Kapazität;Ort\n"));
+        let cp1252 = b"Kapazit\xe4t;\x80\n";
+        assert_eq!(decode(cp1252, None).ok().as_deref(), Some("Kapazität;€\n"));
+        assert_eq!(
+            decode(cp1252, Some("Windows-1252")).ok().as_deref(),
+            Some("Kapazität;€\n")
+        );
+        assert!(decode(cp1252, Some("utf-8")).is_err());
+        assert!(decode(utf8, Some("utf-16")).is_err());
+        assert_eq!(
+            charset("text/csv; charset=\"windows-1252\""),
+            Some("windows-1252")
+        );
+        assert_eq!(charset("text/csv"), None);
+    }
 
     #[test]
     fn formulas_are_neutralised_and_come_back_unchanged() {
