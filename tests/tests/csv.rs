@@ -544,3 +544,100 @@ async fn saved_files(pg: Option<PgDatabase>) {
 }
 
 on_both_databases!(saved_files => files_as_people_save_them_import_sqlite, files_as_people_save_them_import_postgres);
+
+/// Issue 15, item 4: every resource a member keeps in a list exports and imports back
+/// unchanged; fundings take amounts in euros under a German header; meetings, which have
+/// no key of their organisation's, are matched by the id their export wrote.
+async fn every_resource(pg: Option<PgDatabase>) {
+    let s = Demo::start(pg);
+    let admin = s.admin.clone();
+    for resource in [
+        "organisations",
+        "contacts",
+        "offerings",
+        "volunteers",
+        "staff",
+        "mentorships",
+        "fundings",
+        "meetings",
+    ] {
+        let (_, cd, text) = export(&s, &admin, &format!("/api/v1/{resource}/export")).await;
+        assert_eq!(cd, format!("attachment; filename=\"{resource}.csv\""));
+        let rows = text.split("\r\n").filter(|l| !l.is_empty()).count() as u64 - 1;
+        assert!(rows > 0, "{resource}: the demo has some");
+        let (status, r) = import(
+            &s,
+            &admin,
+            &format!("/api/v1/{resource}/import"),
+            "text/csv",
+            text.into_bytes(),
+        )
+        .await;
+        assert_eq!(
+            (status, counts(&r)),
+            (StatusCode::OK, (0, 0, rows)),
+            "{resource}: {r}"
+        );
+    }
+
+    let (org, _) = s.two_organisations().await;
+    let funding = format!(
+        "Externe ID;Organisation;Art des Fördergebers;Fördergeber;Programm;Betrag;Beginn;Ende\r\n\
+         F-CSV-1;{org};foundation;Stiftung Nord;Tandem 2026;1.234,56 €;01.01.2026;31.12.2026\r\n"
+    );
+    let (status, r) = import(
+        &s,
+        &admin,
+        "/api/v1/fundings/import",
+        "text/csv",
+        windows_1252(&funding),
+    )
+    .await;
+    assert_eq!((status, counts(&r)), (StatusCode::OK, (1, 0, 0)), "{r}");
+    let all = s.all("/api/v1/fundings", Some(&admin)).await;
+    let f = all
+        .iter()
+        .find(|f| f["externalId"] == "F-CSV-1")
+        .expect("F-CSV-1");
+    assert_eq!(f["amountCents"], 123_456);
+    assert_eq!(f["funderName"], "Stiftung Nord");
+    assert_eq!(f["endsOn"], "2026-12-31");
+    let (status, r) = import(
+        &s,
+        &admin,
+        "/api/v1/fundings/import",
+        "text/csv",
+        windows_1252(&funding.replace("1.234,56 €", "1.234,567 €")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert_eq!(problem_fields(&r), ["row 2, column Betrag"], "{r}");
+
+    // A meeting's topic edited in the exported file: that meeting, and only it, changes.
+    let (_, _, text) = export(&s, &admin, "/api/v1/meetings/export?format=rfc4180").await;
+    let mut lines: Vec<String> = text.split("\r\n").map(str::to_owned).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let topic = header.iter().position(|h| *h == "topic").expect("topic");
+    let mut first: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+    let id = first[0].clone();
+    first[topic] = "Neues Thema 7".into();
+    lines[1] = first.join(",");
+    let rows = lines.iter().filter(|l| !l.is_empty()).count() as u64 - 1;
+    let (status, r) = import(
+        &s,
+        &admin,
+        "/api/v1/meetings/import",
+        "text/csv",
+        lines.join("\r\n").into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (status, counts(&r)),
+        (StatusCode::OK, (0, 1, rows - 1)),
+        "{r}"
+    );
+    let m = s.get(&format!("/api/v1/meetings/{id}"), Some(&admin)).await;
+    assert_eq!(m["topic"], "Neues Thema 7");
+}
+
+on_both_databases!(every_resource => every_resource_round_trips_sqlite, every_resource_round_trips_postgres);

@@ -583,16 +583,16 @@ async fn write_children<T: Table>(
     Ok(())
 }
 
-/// A table whose records can be imported and upserted by the owner's own key: the
-/// `external_id`, unique within the owning organisation (for organisations, within their
-/// parent organisation).
+/// A table whose records can be imported: matched by `id`, or upserted by the owner's own
+/// key where records have one: the `external_id`, unique within the owning organisation
+/// (for organisations, within their parent organisation).
 pub trait Importable: Table
 where
     Self::Data: PartialEq,
 {
-    /// The column that scopes `external_id`.
-    const KEY_OWNER: Self::Column;
-    const EXTERNAL_ID: Self::Column;
+    /// The columns of the owner's own key, if the records have one: the column that scopes
+    /// `external_id`, and `external_id` (without: rows are matched by `id` only).
+    const KEY: Option<(Self::Column, Self::Column)>;
     /// The owner and the external id of a record, if it has one.
     fn key(data: &Self::Data) -> Option<(Option<Uuid>, String)>;
 }
@@ -1168,12 +1168,15 @@ impl Scoped {
             let existing = match (row.id, T::key(&row.data)) {
                 (Some(id), _) => Some(self.get_in::<T>(&*txn, id).await.map_err(|e| (i, e))?),
                 (None, Some((owner, external))) => {
+                    let Some((owner_column, external_column)) = T::KEY else {
+                        return Err((i, StoreError::Internal));
+                    };
                     let owner_cond = match owner {
-                        Some(o) => T::KEY_OWNER.eq(o),
-                        None => T::KEY_OWNER.is_null(),
+                        Some(o) => owner_column.eq(o),
+                        None => owner_column.is_null(),
                     };
                     match T::Entity::find()
-                        .filter(T::EXTERNAL_ID.eq(external))
+                        .filter(external_column.eq(external))
                         .filter(owner_cond)
                         .filter(self.readable::<T>())
                         .one(&*txn)

@@ -193,8 +193,10 @@ macro_rules! owned {
         owned!($table: $module => $data);
 
         impl Importable for $table {
-            const KEY_OWNER: $module::Column = $module::Column::OrganisationId;
-            const EXTERNAL_ID: $module::Column = $module::Column::ExternalId;
+            const KEY: Option<($module::Column, $module::Column)> = Some((
+                $module::Column::OrganisationId,
+                $module::Column::ExternalId,
+            ));
             fn key(d: &$data) -> Option<(Option<Uuid>, String)> {
                 d.external_id.clone().map(|e| (Some(d.organisation_id), e))
             }
@@ -324,8 +326,10 @@ impl Table for Networks {
 pub struct Organisations;
 
 impl Importable for Organisations {
-    const KEY_OWNER: organisation::Column = organisation::Column::ParentOrganisationId;
-    const EXTERNAL_ID: organisation::Column = organisation::Column::ExternalId;
+    const KEY: Option<(organisation::Column, organisation::Column)> = Some((
+        organisation::Column::ParentOrganisationId,
+        organisation::Column::ExternalId,
+    ));
     fn key(d: &Organisation) -> Option<(Option<Uuid>, String)> {
         d.external_id.clone().map(|e| (d.parent_organisation_id, e))
     }
@@ -720,7 +724,7 @@ impl Table for Volunteers {
 // ---------------------------------------------------------------------------------------
 pub struct StaffMembers;
 
-owned!(StaffMembers: staff => Staff);
+owned!(StaffMembers: staff => Staff, importable by externalId);
 
 impl Table for StaffMembers {
     table_mapping! {
@@ -1246,6 +1250,14 @@ pub struct MeetingFilter {
     pub committees: Vec<Uuid>,
 }
 
+/// Meetings have no key of their organisation's: an import matches them by `id` only.
+impl Importable for Meetings {
+    const KEY: Option<(meeting::Column, meeting::Column)> = None;
+    fn key(_: &Meeting) -> Option<(Option<Uuid>, String)> {
+        None
+    }
+}
+
 impl Table for Meetings {
     table_mapping! {
         meeting => Meeting, input MeetingInput, filter MeetingFilter, kind CommitteeMeeting;
@@ -1304,7 +1316,7 @@ impl Table for Meetings {
 // ---------------------------------------------------------------------------------------
 pub struct Fundings;
 
-owned!(Fundings: funding => Funding);
+owned!(Fundings: funding => Funding, importable by externalId);
 
 impl Table for Fundings {
     table_mapping! {

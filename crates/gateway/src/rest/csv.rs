@@ -1,5 +1,5 @@
 //! CSV import and export for the spreadsheets organisations keep: organisations, contacts,
-//! offerings, volunteers and mentorships. Import reads files as people save them (UTF-8
+//! offerings, volunteers, staff, mentorships, fundings and meetings. Import reads files as people save them (UTF-8
 //! with or without BOM or Windows-1252; `;`, `,` or tab; CRLF; German dates `31.12.2025`,
 //! numbers `1.234`, `ja`/`nein`; German column names), is all-or-nothing with a report of
 //! every bad row (row, the file's own column name, reason), and matches rows by the `id` an
@@ -27,6 +27,8 @@ enum Kind {
     Text,
     Id,
     Int,
+    /// An amount in euros (`1.234,56 €`), kept in cents.
+    Euros,
     Bool,
     Date,
     List,
@@ -140,6 +142,26 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("Beendet am", "endedOn"),
     ("Ende", "endedOn"),
     ("Beendigungsgrund", "endReason"),
+    ("Wochenstunden", "weeklyHours"),
+    ("Art des Fördergebers", "funderKind"),
+    ("Fördergeber", "funderName"),
+    ("Programm", "programme"),
+    ("Betrag in Cent", "amountCents"),
+    ("Kontingent", "contingentMentorships"),
+    ("Weitergeleitet von", "passedOnFromId"),
+    ("Gremium", "committeeId"),
+    ("Datum", "heldOn"),
+    ("Thema", "topic"),
+    ("Ergebnis", "outcome"),
+];
+
+/// Headers of an amount given in euros rather than cents, each for the cents field it fills.
+pub const EURO_ALIASES: &[(&str, &str)] = &[
+    ("Betrag", "amountCents"),
+    ("Betrag (€)", "amountCents"),
+    ("Betrag in Euro", "amountCents"),
+    ("Fördersumme", "amountCents"),
+    ("amountEuros", "amountCents"),
 ];
 
 /// A header as compared: lower case, without spaces, `-`, `_` or `.`.
@@ -162,6 +184,55 @@ fn field_of<'a>(header: &str, fields: impl Iterator<Item = &'a str> + Clone) -> 
     })
 }
 
+/// A number as typed, without spaces (also narrow and non-breaking ones) and `€`.
+fn bare(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '€'))
+        .collect()
+}
+
+/// Whether `digits` are grouped in thousands by `.` (`1.234.567`).
+fn thousands(digits: &str) -> bool {
+    let mut groups = digits.split('.');
+    let head = groups.next().unwrap_or("");
+    digits.contains('.') && !head.is_empty() && head.len() <= 3 && groups.all(|g| g.len() == 3)
+}
+
+/// A whole number as spreadsheets write it: `1234`, `1.234` or `1 234` (German thousands),
+/// `2,0` (a decimal comma with nothing after it), with or without `€`.
+fn whole(raw: &str) -> Result<i64, String> {
+    let bad = || format!("`{raw}` is not a whole number");
+    let t = bare(raw);
+    let (int, fraction) = t.split_once(',').unwrap_or((&t, ""));
+    let digits = int.strip_prefix('-').unwrap_or(int);
+    if !fraction.chars().all(|c| c == '0') || (digits.contains('.') && !thousands(digits)) {
+        return Err(bad());
+    }
+    int.replace('.', "").parse::<i64>().map_err(|_| bad())
+}
+
+/// An amount in euros as people write it — `1.234,56 €`, `1234,5`, `1.234` (German
+/// thousands), `1234.56` — in cents.
+fn cents(raw: &str) -> Result<i64, String> {
+    let bad = || format!("`{raw}` is not an amount in euros (1.234,56 € or 1234.56)");
+    let t = bare(raw);
+    let t = t.strip_suffix("EUR").unwrap_or(&t);
+    let (euros, fraction) = match t.split_once(',') {
+        Some((e, f)) => (e, f),
+        None if thousands(t) => (t, ""),
+        None => t.split_once('.').unwrap_or((t, "")),
+    };
+    if fraction.len() > 2 || !fraction.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let euros = whole(euros).map_err(|_| bad())?;
+    let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+    euros
+        .checked_mul(100)
+        .and_then(|c| c.checked_add(if euros < 0 { -fraction } else { fraction }))
+        .ok_or_else(bad)
+}
+
 /// What an import did.
 #[derive(Serialize, ToSchema)]
 pub struct ImportResult {
@@ -178,31 +249,6 @@ fn date(raw: &str) -> Result<String, String> {
     Ok(d.format("%Y-%m-%d").to_string())
 }
 
-/// A whole number as spreadsheets write it: `1234`, `1.234` or `1 234` (German thousands),
-/// `2,0` (a decimal comma with nothing after it), with or without `€`.
-fn whole(raw: &str) -> Result<i64, String> {
-    let bad = || format!("`{raw}` is not a whole number");
-    let t: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '€'))
-        .collect();
-    let (int, fraction) = t.split_once(',').unwrap_or((&t, ""));
-    if !fraction.chars().all(|c| c == '0') {
-        return Err(bad());
-    }
-    let digits = int.strip_prefix('-').unwrap_or(int);
-    let grouped = digits.contains('.');
-    if grouped {
-        // Thousands: one to three digits, then groups of exactly three.
-        let mut groups = digits.split('.');
-        let head = groups.next().unwrap_or("");
-        if head.is_empty() || head.len() > 3 || groups.any(|g| g.len() != 3) {
-            return Err(bad());
-        }
-    }
-    int.replace('.', "").parse::<i64>().map_err(|_| bad())
-}
-
 fn cell(kind: Kind, raw: &str) -> Result<Value, String> {
     let t = raw.trim();
     if t.is_empty() {
@@ -215,6 +261,7 @@ fn cell(kind: Kind, raw: &str) -> Result<Value, String> {
     Ok(match kind {
         Kind::Text | Kind::Id => Value::String(t.to_owned()),
         Kind::Int => Value::from(whole(t)?),
+        Kind::Euros => Value::from(cents(t)?),
         Kind::Bool => Value::Bool(match t.to_lowercase().as_str() {
             "ja" | "yes" | "true" | "1" | "x" | "wahr" => true,
             "nein" | "no" | "false" | "0" | "falsch" => false,
@@ -343,12 +390,21 @@ fn read(text: &str, columns: &Columns) -> Result<File, ApiError> {
             fields.push(None);
             continue;
         }
-        match field_of(h, names.clone()) {
+        let euros = EURO_ALIASES
+            .iter()
+            .find(|(alias, field)| {
+                folded(alias) == folded(h) && columns.iter().any(|(c, _)| c == field)
+            })
+            .map(|(_, field)| *field);
+        match euros.or_else(|| field_of(h, names.clone())) {
             Some(f) => {
                 if let Some(earlier) = seen.insert(f.to_owned(), h.clone()) {
                     problems.push((1, h.clone(), format!("names the same field as `{earlier}`")));
                 }
-                let kind = columns.iter().find(|(c, _)| c == f).map(|(_, k)| *k);
+                let kind = match euros {
+                    Some(_) => Some(Kind::Euros),
+                    None => columns.iter().find(|(c, _)| c == f).map(|(_, k)| *k),
+                };
                 fields.push(Some((f.to_owned(), kind)));
             }
             None => {
@@ -828,6 +884,33 @@ csv_resource!(
     "volunteers"
 );
 csv_resource!(
+    import_staff,
+    export_staff,
+    StaffMembers,
+    crate::views::Staff,
+    "/api/v1/staff/import",
+    "/api/v1/staff/export",
+    "staff"
+);
+csv_resource!(
+    import_fundings,
+    export_fundings,
+    Fundings,
+    crate::views::Funding,
+    "/api/v1/fundings/import",
+    "/api/v1/fundings/export",
+    "fundings"
+);
+csv_resource!(
+    import_meetings,
+    export_meetings,
+    Meetings,
+    crate::views::Meeting,
+    "/api/v1/meetings/import",
+    "/api/v1/meetings/export",
+    "meetings"
+);
+csv_resource!(
     import_mentorships,
     export_mentorships,
     Mentorships,
@@ -856,6 +939,24 @@ mod tests {
         }
         for raw in ["2,5", "1.23", "1.2345", ".123", "zwölf", "1,234.5"] {
             assert!(whole(raw).is_err(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn euro_amounts_in_cents() {
+        for (raw, c) in [
+            ("1.234,56 €", 123_456),
+            ("1234,5", 123_450),
+            ("1.234", 123_400),
+            ("1234.56", 123_456),
+            ("12.50", 1_250),
+            ("1.000.000 EUR", 100_000_000),
+            ("7", 700),
+        ] {
+            assert_eq!(cents(raw), Ok(c), "{raw}");
+        }
+        for raw in ["1,234", "12.345,6,7", "viel", "1.2345,00"] {
+            assert!(cents(raw).is_err(), "{raw}");
         }
     }
 
