@@ -321,6 +321,36 @@ async fn round_trip(pg: Option<PgDatabase>) {
     edited[b_at] = b.join(";");
     edited.push(format!(";;;{org};RT-NEU-1;2;de;ja"));
     let file = format!("\u{feff}{}\r\n", edited.join("\r\n"));
+    // A dry run answers the same and writes nothing.
+    let dry = "/api/v1/volunteers/import?dryRun=true";
+    let (status, r) = import(&s, &admin, dry, csv, file.clone().into_bytes()).await;
+    assert_eq!(
+        (status, counts(&r)),
+        (StatusCode::OK, (1, 2, rows - 2)),
+        "{r}"
+    );
+    let a_dry = s
+        .get(&format!("/api/v1/volunteers/{a_id}"), Some(&admin))
+        .await;
+    assert_eq!(a_dry["capacity"], capacity, "a dry run writes nothing");
+    assert_eq!(
+        s.all("/api/v1/volunteers", Some(&admin)).await.len() as u64,
+        rows
+    );
+    let (status, r) = import(
+        &s,
+        &admin,
+        dry,
+        csv,
+        file.replace("RT-NEU-1", "RT NEU").into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert_eq!(
+        problem_fields(&r),
+        [format!("row {}, column reference", rows + 2)],
+        "{r}"
+    );
     let (status, r) = import(&s, &admin, volunteers, csv, file.into_bytes()).await;
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(counts(&r), (1, 2, rows - 2), "{r}");

@@ -78,6 +78,12 @@ impl WriteTxn {
         self.txn.commit().await?;
         Ok(())
     }
+
+    /// Undoes everything written in it (a dry run).
+    pub(crate) async fn rollback(self) -> Result<(), StoreError> {
+        self.txn.rollback().await?;
+        Ok(())
+    }
 }
 
 /// Begins a write transaction in turn (see [`WriteTurns`]).
@@ -1151,10 +1157,12 @@ impl Scoped {
     /// carries the `version` it was exported at is refused when the record has changed since
     /// (so an unedited row of an old export cannot undo a newer change). Either every row is
     /// written or none (the first refused row ends the transaction, reported with its index;
-    /// an `id` the caller cannot read is [`StoreError::NotFound`]).
+    /// an `id` the caller cannot read is [`StoreError::NotFound`]). A `dry_run` does it all
+    /// and rolls back: the same report, nothing written.
     pub async fn import<T: Importable>(
         &self,
         rows: Vec<ImportRow<T::Data>>,
+        dry_run: bool,
     ) -> Result<ImportReport, (usize, StoreError)>
     where
         T::Data: PartialEq,
@@ -1213,7 +1221,13 @@ impl Scoped {
                 }
             }
         }
-        txn.commit().await.map_err(|e| (0, e))?;
+        if dry_run {
+            // Every check ran as for the real import (keys, versions, the write path's
+            // rules); nothing stays.
+            txn.rollback().await.map_err(|e| (0, e))?;
+        } else {
+            txn.commit().await.map_err(|e| (0, e))?;
+        }
         Ok(report)
     }
 

@@ -206,7 +206,7 @@ async fn random_writes(store: &Store, s: &Scoped, rng: &mut StdRng, n: usize) {
     changed.target_group = TargetGroup::Children;
     changed.external_id = Some("stat-import-x".into());
     rows.push(changed);
-    s.import::<Mentorships>(rows.into_iter().map(ImportRow::new).collect())
+    s.import::<Mentorships>(rows.into_iter().map(ImportRow::new).collect(), false)
         .await
         .expect("import");
     let _ = store;

@@ -1,11 +1,13 @@
 //! CSV import and export for the spreadsheets organisations keep: organisations, contacts,
-//! offerings, volunteers, staff, mentorships, fundings and meetings. Import reads files as people save them (UTF-8
-//! with or without BOM or Windows-1252; `;`, `,` or tab; CRLF; German dates `31.12.2025`,
-//! numbers `1.234`, `ja`/`nein`; German column names), is all-or-nothing with a report of
-//! every bad row (row, the file's own column name, reason), and matches rows by the `id` an
-//! export wrote (checking its `version`), else by the organisation's own `externalId`, so
-//! an edited export changes exactly the edited rows. Export writes `id`, `version` and the
-//! same columns, page by page as a stream, for German Excel unless asked for RFC 4180.
+//! offerings, volunteers, staff, mentorships, fundings and meetings. Import reads files as
+//! people save them (UTF-8 with or without BOM or Windows-1252; `;`, `,` or tab; CRLF;
+//! German dates `31.12.2025`, numbers `1.234`, euros `1.234,56 €`, `ja`/`nein`; German
+//! column names), is all-or-nothing with a report of every bad row (row, the file's own
+//! column name, reason), and matches rows by the `id` an export wrote (checking its
+//! `version`), else by the organisation's own `externalId`, so an edited export changes
+//! exactly the edited rows; `dryRun=true` answers the same without writing. Export writes
+//! `id`, `version` and the same columns, page by page as a stream, for German Excel unless
+//! asked for RFC 4180.
 
 use super::extract::{Caller, Writer};
 use super::problem::{Problem, malformed, responses::*};
@@ -512,11 +514,20 @@ fn charset(content_type: &str) -> Option<&str> {
     })
 }
 
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// Check the file and answer what an import would do (created, updated, unchanged, or
+    /// the report of bad rows) without writing anything.
+    pub dry_run: Option<bool>,
+}
+
 async fn import<T>(
     s: Scoped,
     charge: Option<crate::rate::Charge>,
     headers: &HeaderMap,
-    body: Bytes,
+    (body, dry_run): (Bytes, bool),
     columns: Columns,
 ) -> Result<Response, ApiError>
 where
@@ -582,7 +593,7 @@ where
     if !problems.is_empty() {
         return Err(report(problems));
     }
-    match s.import::<T>(data).await {
+    match s.import::<T>(data, dry_run).await {
         Ok(r) => Ok(axum::Json(ImportResult {
             created: r.created,
             updated: r.updated,
@@ -817,7 +828,7 @@ impl<S: futures::Stream> Chain for S {}
 macro_rules! csv_resource {
     ($import:ident, $export:ident, $table:ty, $out:ty, $import_path:literal, $export_path:literal, $tag:literal) => {
         #[doc = "Import a CSV file"]
-        #[utoipa::path(post, path = $import_path, tag = $tag,
+        #[utoipa::path(post, path = $import_path, tag = $tag, params(ImportParams),
             request_body(content = String, content_type = "text/csv", description = "UTF-8 (BOM allowed) or Windows-1252 (detected, or named by `charset`); `;`, `,` or tab; a header row with the export's columns or their German names (README); German dates and numbers"),
             description = "Roles: as for creating and changing these records. All rows or none. A row with an `id` (from an export) updates that record (refused when its `version` is no longer the record's), else a row whose `externalId` exists updates that one, else it is created; rows equal to their record are left alone.",
             security(("bearer" = [])),
@@ -829,8 +840,8 @@ macro_rules! csv_resource {
                 (status = 429, description = "Over the rate limit (an import counts by its rows)", body = Problem, content_type = "application/problem+json"),
                 Unauthorized, Forbidden, BodyRefused,
             ))]
-        pub async fn $import(Writer(s): Writer, charge: Option<axum::Extension<crate::rate::Charge>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-            import::<$table>(s, charge.map(|c| c.0), &headers, body, columns_of::<<$table as Table>::Input>()).await
+        pub async fn $import(Writer(s): Writer, charge: Option<axum::Extension<crate::rate::Charge>>, super::extract::Params(p): super::extract::Params<ImportParams>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+            import::<$table>(s, charge.map(|c| c.0), &headers, (body, p.dry_run.unwrap_or(false)), columns_of::<<$table as Table>::Input>()).await
         }
 
         #[doc = "Export as CSV"]
