@@ -671,3 +671,118 @@ async fn every_resource(pg: Option<PgDatabase>) {
 }
 
 on_both_databases!(every_resource => every_resource_round_trips_sqlite, every_resource_round_trips_postgres);
+
+/// Parses a CSV file (`;` or `,`, a BOM dropped) into records.
+fn records(text: &str, delimiter: u8) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes())
+        .records()
+        .map(|r| r.expect("record").iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// Issue 15, item 6: every statistics answer as a table: one row per cell (the total last)
+/// with each group's code and name, the filters, the count or `.` where suppressed and
+/// why — the same cells and figures as the JSON answer, for Excel or as RFC 4180.
+async fn statistics_tables(pg: Option<PgDatabase>) {
+    let s = Demo::start(pg);
+    let ministry = s.role("ministry_analyst");
+    let query = "/api/v1/statistics/mentorships?groupBy=state,year";
+    let json = s.get(query, Some(&ministry)).await;
+    let (ct, cd, text) = export(&s, &ministry, &format!("{query}&format=csv")).await;
+    assert_eq!(ct, "text/csv; charset=utf-8; header=present");
+    assert_eq!(cd, "attachment; filename=\"mentorships.csv\"");
+    assert!(text.starts_with('\u{feff}'), "a BOM for Excel");
+    let table = records(&text, b';');
+    assert_eq!(
+        table[0],
+        [
+            "state",
+            "state_label",
+            "year",
+            "year_label",
+            "count",
+            "suppression",
+            "suppression_reason"
+        ]
+    );
+    let rows = json["rows"].as_array().expect("rows");
+    assert_eq!(
+        table.len(),
+        rows.len() + 2,
+        "a row per cell, the total, the header"
+    );
+    let mut suppressed = 0;
+    for (row, record) in rows.iter().zip(&table[1..]) {
+        let key = |d: &str| {
+            row["keys"]
+                .as_array()
+                .and_then(|ks| ks.iter().find(|k| k["dimension"] == d))
+                .expect("key")
+                .clone()
+        };
+        assert_eq!(record[0], key("state")["value"].as_str().expect("state"));
+        assert_eq!(record[1], key("state")["label"].as_str().expect("a name"));
+        assert_eq!(record[2], key("year")["value"].as_str().expect("year"));
+        if row["suppressed"] == true {
+            suppressed += 1;
+            assert_eq!(record[4], ".", "{record:?}");
+            assert_eq!(record[5], row["suppression"].as_str().expect("suppression"));
+            assert_eq!(
+                record[6],
+                row["suppressionReason"].as_str().expect("reason")
+            );
+        } else {
+            assert_eq!(record[4], row["count"].as_i64().expect("count").to_string());
+            assert_eq!((record[5].as_str(), record[6].as_str()), ("", ""));
+        }
+    }
+    assert!(suppressed > 0, "the demo's protected table hides cells");
+    let total = table.last().expect("total");
+    assert_eq!(total[1], "total");
+    assert_eq!(
+        total[4],
+        json["total"]["count"]
+            .as_i64()
+            .map_or(".".into(), |c| c.to_string())
+    );
+
+    // Filters are columns of their own; plain RFC 4180 on request; a snapshot's deadline.
+    let state = rows[0]["keys"][0]["value"]
+        .as_str()
+        .expect("state")
+        .to_owned();
+    let (_, _, plain) = export(
+        &s,
+        &s.admin,
+        &format!("/api/v1/statistics/volunteers?groupBy=status&network={state}&format=rfc4180"),
+    )
+    .await;
+    assert!(!plain.starts_with('\u{feff}'));
+    let table = records(&plain, b',');
+    assert_eq!(
+        table[0],
+        [
+            "status",
+            "status_label",
+            "filter_network",
+            "count",
+            "amount",
+            "suppression",
+            "suppression_reason"
+        ]
+    );
+    assert!(table[1..].iter().all(|r| r[2] == state), "{table:?}");
+    let (status, r) = s
+        .fetch(&format!("{query}&format=pdf"), Some(&ministry))
+        .await;
+    assert_eq!(
+        (status, r["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("MALFORMED")),
+        "{r}"
+    );
+}
+
+on_both_databases!(statistics_tables => statistics_download_as_tables_sqlite, statistics_download_as_tables_postgres);

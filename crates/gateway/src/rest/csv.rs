@@ -646,6 +646,23 @@ pub struct ExportParams {
     pub delimiter: Option<String>,
 }
 
+/// Records as one CSV file: for German Excel (a BOM, `;`) or plain RFC 4180 (`,`); CRLF.
+/// Text cells that a spreadsheet would run as a formula are neutralised.
+pub(super) fn csv_file(records: &[Vec<String>], excel: bool) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(if excel { b';' } else { b',' })
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(if excel {
+            "\u{feff}".as_bytes().to_vec()
+        } else {
+            Vec::new()
+        });
+    for r in records {
+        let _ = w.write_record(r.iter().map(|c| to_cell_text(c)));
+    }
+    w.into_inner().unwrap_or_default()
+}
+
 /// Whether a spreadsheet would run the text as a formula: it starts (after any quote
 /// marks) with `=`, `+`, `-`, `@`, a tab or a carriage return.
 fn formula_like(text: &str) -> bool {

@@ -61,6 +61,81 @@ pub struct StatisticsParams {
     pub snapshot: Option<Uuid>,
     /// Show the protected view even where exact figures are allowed.
     pub protected: Option<bool>,
+    /// `json` (default); `csv`, a table for German Excel (a BOM, `;`), or `rfc4180`, plain
+    /// CSV: one row per cell (the total last), each group's code and its name, the filters,
+    /// the count (`.` where suppressed, as in official statistics) and why it is suppressed.
+    #[param(pattern = "^(json|csv|rfc4180)$")]
+    pub format: Option<String>,
+}
+
+/// The symbol of a suppressed count in a table (as in official statistics: "Zahlenwert
+/// unbekannt oder geheim zu halten").
+pub const SUPPRESSED: &str = ".";
+
+/// A statistic as a table, one row per cell: each group's code and name, the filters, the
+/// snapshot's deadline, the count (or [`SUPPRESSED`]), the amount, and why a cell is hidden.
+fn table_records(table: &Table) -> Vec<Vec<String>> {
+    let mut header: Vec<String> = Vec::new();
+    for d in &table.group_by {
+        header.push(d.clone());
+        header.push(format!("{d}_label"));
+    }
+    for f in &table.filters {
+        header.push(format!("filter_{}", f.dimension));
+    }
+    if table.snapshot.is_some() {
+        header.push("snapshot_as_of".into());
+    }
+    header.push("count".into());
+    if table.amount_of.is_some() {
+        header.push("amount".into());
+    }
+    header.extend(["suppression", "suppression_reason"].map(str::to_owned));
+    let mut records = vec![header];
+    let total = std::iter::once(&table.total);
+    for (row, is_total) in table
+        .rows
+        .iter()
+        .map(|r| (r, false))
+        .chain(total.map(|r| (r, true)))
+    {
+        let mut record = Vec::new();
+        for d in &table.group_by {
+            match row.keys.iter().find(|k| &k.dimension == d) {
+                Some(k) => {
+                    record.push(k.value.clone());
+                    record.push(k.label.clone().unwrap_or_else(|| k.value.clone()));
+                }
+                None => {
+                    record.push(String::new());
+                    record.push(if is_total {
+                        "total".into()
+                    } else {
+                        String::new()
+                    });
+                }
+            }
+        }
+        for f in &table.filters {
+            record.push(f.label.clone().unwrap_or_else(|| f.value.clone()));
+        }
+        if let Some(snapshot) = &table.snapshot {
+            record.push(snapshot.as_of.to_string());
+        }
+        let number = |n: Option<i64>| match (row.suppressed, n) {
+            (true, _) => SUPPRESSED.to_owned(),
+            (false, Some(n)) => n.to_string(),
+            (false, None) => String::new(),
+        };
+        record.push(number(row.count));
+        if table.amount_of.is_some() {
+            record.push(number(row.amount));
+        }
+        record.push(row.suppression.clone().unwrap_or_default());
+        record.push(row.suppression_reason.clone().unwrap_or_default());
+        records.push(record);
+    }
+    records
 }
 
 /// A statistic.
@@ -70,7 +145,7 @@ pub struct StatisticsParams {
     description = "Every role, also without a token. federal_admin sees exact figures; coordinators exact figures inside their subtree (their own network by default); everyone else the protected view, where a cell with a count from 1 to k−1 and the cells that would give it away are suppressed. Computed by the database from aggregate tables. A protected table costs its cells times the tables of its lattice; above `statistics.max_cost` it is refused (400 `TOO_COMPLEX`), and a table that is not cached takes cost / `statistics.cost_per_token` from the caller's rate limit.",
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The table, its total and how it was produced", body = Table),
+        (status = 200, description = "The table, its total and how it was produced (with `format=csv` or `rfc4180`: as CSV)", content((Table = "application/json"), (String = "text/csv"))),
         (status = 400, description = "Malformed parameters, or `TOO_COMPLEX`: too detailed for the protected view", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown measure or group, a group the measure does not have, a period not on month boundaries", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over the rate limit (statistics count by their cost); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
@@ -117,7 +192,32 @@ pub async fn statistics(
         req,
     )
     .await?;
-    Ok(axum::Json(table).into_response())
+    let excel = match p.format.as_deref() {
+        None | Some("json") => return Ok(axum::Json(table).into_response()),
+        Some("csv") => true,
+        Some("rfc4180") => false,
+        Some(other) => {
+            return Err(super::problem::malformed(format!(
+                "format `{other}` is not json, csv or rfc4180"
+            )));
+        }
+    };
+    let file = super::csv::csv_file(&table_records(&table), excel);
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8; header=present".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.csv\"", table.measure),
+            ),
+        ],
+        file,
+    )
+        .into_response())
 }
 
 /// The reporting snapshots, newest deadline first.
