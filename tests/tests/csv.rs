@@ -786,3 +786,189 @@ async fn statistics_tables(pg: Option<PgDatabase>) {
 }
 
 on_both_databases!(statistics_tables => statistics_download_as_tables_sqlite, statistics_download_as_tables_postgres);
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Keeps a workbook where CI's independent reader (openpyxl, `tests/xlsx/verify.py`) checks
+/// its typed cells, when `VERBUND_XLSX_DUMP` names a folder.
+fn dump_workbook(name: &str, bytes: &[u8]) {
+    if let Some(dir) = std::env::var_os("VERBUND_XLSX_DUMP") {
+        let path = std::path::Path::new(&dir).join(format!("{name}-{}.xlsx", std::process::id()));
+        std::fs::write(path, bytes).expect("dump");
+    }
+}
+
+/// A workbook's sheets: name → rows of cells.
+fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<calamine::Data>>)> {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("a workbook");
+    book.sheet_names()
+        .into_iter()
+        .map(|n| {
+            let range = book.worksheet_range(&n).expect("sheet");
+            (n, range.rows().map(<[calamine::Data]>::to_vec).collect())
+        })
+        .collect()
+}
+
+/// Issue 15, item 3: Excel workbooks both ways. Files written by openpyxl (another tool;
+/// `tests/xlsx/fixtures.py`) import with their typed cells (numbers, yes/no, dates) and
+/// German headers; a fraction where a whole number belongs is named by row and column;
+/// exports and statistics come as workbooks with typed cells, and an exported workbook
+/// imports back unchanged.
+async fn workbooks(pg: Option<PgDatabase>) {
+    let s = Demo::start(pg);
+    let (org, _) = s.two_organisations().await;
+    let own = s.token(&["--role", "org_admin", "--organisation", &org]);
+    let volunteers = include_bytes!("../xlsx/volunteers.xlsx").to_vec();
+    let (status, r) = import(&s, &own, "/api/v1/volunteers/import", XLSX, volunteers).await;
+    assert_eq!((status, counts(&r)), (StatusCode::OK, (2, 0, 0)), "{r}");
+    let all = s.all("/api/v1/volunteers", Some(&s.admin)).await;
+    let one = all
+        .iter()
+        .find(|v| v["externalId"] == "XL-1")
+        .expect("XL-1");
+    assert_eq!(one["organisationId"], org.as_str());
+    assert_eq!(one["reference"], "XL-Büro-1");
+    assert_eq!(one["capacity"], 2);
+    assert_eq!(one["languages"], serde_json::json!(["de", "uk"]));
+    assert_eq!(one["active"], true);
+    let two = all
+        .iter()
+        .find(|v| v["externalId"] == "XL-2")
+        .expect("XL-2");
+    assert_eq!(
+        (two["capacity"].as_i64(), two["active"].as_bool()),
+        (Some(3), Some(false))
+    );
+    let mentorships = include_bytes!("../xlsx/mentorships.xlsx").to_vec();
+    let (status, r) = import(&s, &own, "/api/v1/mentorships/import", XLSX, mentorships).await;
+    assert_eq!((status, counts(&r)), (StatusCode::OK, (1, 0, 0)), "{r}");
+    let m = s.all("/api/v1/mentorships", Some(&s.admin)).await;
+    let m = m
+        .iter()
+        .find(|m| m["externalId"] == "XL-M-1")
+        .expect("XL-M-1");
+    assert_eq!(m["requestedOn"], "2025-12-31", "a date cell");
+    let fraction = include_bytes!("../xlsx/volunteers-fraction.xlsx").to_vec();
+    let (status, r) = import(&s, &own, "/api/v1/volunteers/import", XLSX, fraction).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert_eq!(problem_fields(&r), ["row 2, column Kapazität"], "{r}");
+    let (status, r) = import(
+        &s,
+        &own,
+        "/api/v1/volunteers/import",
+        XLSX,
+        b"not a zip".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, r["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("MALFORMED")),
+        "{r}"
+    );
+
+    // Export as a workbook: typed cells, and it imports back unchanged.
+    let res = s
+        .http
+        .get(s.url("/api/v1/volunteers/export?format=xlsx"))
+        .bearer_auth(&s.admin)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], XLSX);
+    assert_eq!(
+        res.headers()["content-disposition"],
+        "attachment; filename=\"volunteers.xlsx\""
+    );
+    let book = res.bytes().await.expect("bytes").to_vec();
+    dump_workbook("volunteers", &book);
+    let read = sheets(&book);
+    assert_eq!(read.len(), 1);
+    let (name, rows) = &read[0];
+    assert_eq!(name, "volunteers");
+    assert_eq!(
+        rows.len(),
+        all.len() + 1,
+        "a header and a row per volunteer"
+    );
+    let header: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
+    let col = |h: &str| header.iter().position(|x| x == h).expect(h);
+    for row in &rows[1..] {
+        assert!(
+            matches!(row[col("version")], calamine::Data::Float(_)),
+            "{row:?}"
+        );
+        assert!(
+            matches!(row[col("capacity")], calamine::Data::Float(_)),
+            "{row:?}"
+        );
+        assert!(
+            matches!(row[col("active")], calamine::Data::Bool(_)),
+            "{row:?}"
+        );
+    }
+    let (status, r) = import(&s, &s.admin, "/api/v1/volunteers/import", XLSX, book).await;
+    assert_eq!(
+        (status, counts(&r)),
+        (StatusCode::OK, (0, 0, all.len() as u64)),
+        "{r}"
+    );
+    let res = s
+        .http
+        .get(s.url("/api/v1/mentorships/export?format=xlsx"))
+        .bearer_auth(&s.admin)
+        .send()
+        .await
+        .expect("export");
+    let book = res.bytes().await.expect("bytes").to_vec();
+    dump_workbook("mentorships", &book);
+    let (_, rows) = &sheets(&book)[0];
+    let requested = rows[0]
+        .iter()
+        .position(|h| *h == "requestedOn")
+        .expect("requestedOn");
+    assert!(
+        matches!(rows[1][requested], calamine::Data::DateTime(_)),
+        "{:?}",
+        rows[1]
+    );
+
+    // A statistic as a workbook: the table with numbers, and what it is.
+    let ministry = s.role("ministry_analyst");
+    let query = "/api/v1/statistics/mentorships?groupBy=state,year";
+    let json = s.get(query, Some(&ministry)).await;
+    let res = s
+        .http
+        .get(s.url(&format!("{query}&format=xlsx")))
+        .bearer_auth(&ministry)
+        .send()
+        .await
+        .expect("statistics");
+    assert_eq!(res.headers()["content-type"], XLSX);
+    let book = res.bytes().await.expect("bytes").to_vec();
+    dump_workbook("statistic", &book);
+    let read = sheets(&book);
+    let names: Vec<&str> = read.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["statistic", "about"]);
+    let table = &read[0].1;
+    assert_eq!(
+        table.len(),
+        json["rows"].as_array().expect("rows").len() + 2
+    );
+    let count = table[0].iter().position(|h| *h == "count").expect("count");
+    for (row, cells) in json["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .zip(&table[1..])
+    {
+        match row["count"].as_i64() {
+            Some(n) => assert_eq!(cells[count], calamine::Data::Float(n as f64)),
+            None => assert_eq!(cells[count], calamine::Data::String(".".into())),
+        }
+    }
+}
+
+on_both_databases!(workbooks => excel_workbooks_both_ways_sqlite, excel_workbooks_both_ways_postgres);

@@ -350,10 +350,13 @@ impl File {
     }
 }
 
-/// Reads the file into one JSON object per row, or reports every bad cell. Semicolon,
-/// comma or tab (whichever the header row holds most of); CRLF or LF; empty rows and empty
-/// columns without a header are passed over.
-fn read(text: &str, columns: &Columns) -> Result<File, ApiError> {
+/// A sheet as read: its rows of cell texts, the header row first, each with its row
+/// number as a spreadsheet counts it (or why it does not parse).
+type Sheet = Vec<(usize, Result<Vec<String>, String>)>;
+
+/// The rows of a CSV file: semicolon, comma or tab (whichever the header row holds most
+/// of); CRLF or LF.
+fn csv_sheet(text: &str) -> Sheet {
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = [b';', b',', b'\t']
         .into_iter()
@@ -369,16 +372,32 @@ fn read(text: &str, columns: &Columns) -> Result<File, ApiError> {
             )
         })
         .unwrap_or(b',');
-    let mut reader = csv::ReaderBuilder::new()
+    csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| malformed(format!("the header row does not parse: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .enumerate()
+        .map(|(i, r)| {
+            (
+                i + 1,
+                r.map(|r| r.iter().map(str::to_owned).collect())
+                    .map_err(|e| format!("does not parse: {e}")),
+            )
+        })
+        .collect()
+}
+
+/// Reads the sheet into one JSON object per row, or reports every bad cell. Empty rows and
+/// empty columns without a header are passed over.
+fn read(sheet: Sheet, columns: &Columns) -> Result<File, ApiError> {
+    let mut sheet = sheet.into_iter();
+    let headers: Vec<String> = match sheet.next() {
+        Some((_, Ok(h))) => h.iter().map(|h| h.trim().to_owned()).collect(),
+        Some((_, Err(e))) => return Err(malformed(format!("the header row {e}"))),
+        None => return Err(report(vec![(1, "-".into(), "the file is empty".into())])),
+    };
     let names = columns
         .iter()
         .map(|(c, _)| c.as_str())
@@ -427,12 +446,11 @@ fn read(text: &str, columns: &Columns) -> Result<File, ApiError> {
         }
     }
     let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let number = i + 2;
+    for (number, record) in sheet {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                problems.push((number, "-".into(), format!("does not parse: {e}")));
+                problems.push((number, "-".into(), e));
                 continue;
             }
         };
@@ -504,6 +522,62 @@ fn read(text: &str, columns: &Columns) -> Result<File, ApiError> {
     }
 }
 
+/// The media type of an Excel workbook (.xlsx).
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The rows of an Excel workbook's first sheet, each cell as the text a CSV file would
+/// hold: numbers as written (`2`, `1234.56`), dates as `2025-12-31`, yes/no as
+/// `true`/`false`; a formula's last value; an error value (`#N/A`) is refused where read.
+fn xlsx_sheet(bytes: &[u8]) -> Result<Sheet, ApiError> {
+    use calamine::{Data, Reader, Xlsx};
+    let not_xlsx = |e: calamine::XlsxError| {
+        malformed(format!("the file is not an Excel workbook (.xlsx): {e}"))
+    };
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(not_xlsx)?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| malformed("the workbook has no sheet"))?
+        .map_err(not_xlsx)?;
+    // Row numbers as the spreadsheet shows them (the used range may start lower).
+    let (first_row, first_column) = range.start().unwrap_or((0, 0));
+    let lead = first_column as usize;
+    Ok(range
+        .rows()
+        .enumerate()
+        .map(|(i, cells)| {
+            let number = first_row as usize + i + 1;
+            let mut texts = vec![String::new(); lead];
+            for cell in cells {
+                texts.push(match cell {
+                    Data::Empty => String::new(),
+                    Data::String(s) => s.clone(),
+                    Data::Int(n) => n.to_string(),
+                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                        format!("{}", *f as i64)
+                    }
+                    Data::Float(f) => f.to_string(),
+                    Data::Bool(b) => b.to_string(),
+                    Data::DateTime(d) => excel_date(d.as_f64()),
+                    Data::DateTimeIso(d) => d.chars().take(10).collect(),
+                    Data::DurationIso(d) => d.clone(),
+                    Data::Error(e) => {
+                        return (number, Err(format!("holds the Excel error {e}")));
+                    }
+                });
+            }
+            (number, Ok(texts))
+        })
+        .collect())
+}
+
+/// An Excel date serial (days since 1899-12-30) as `YYYY-MM-DD`.
+fn excel_date(serial: f64) -> String {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default();
+    epoch
+        .checked_add_signed(chrono::Duration::days(serial.floor() as i64))
+        .map_or_else(|| serial.to_string(), |d| d.format("%Y-%m-%d").to_string())
+}
+
 /// The `charset` parameter of a Content-Type, if any.
 fn charset(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|p| {
@@ -545,14 +619,18 @@ where
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if media != "text/csv" && media != "application/csv" {
+    if media != "text/csv" && media != "application/csv" && media != XLSX {
         return Err(ApiError::new(
             Code::UnsupportedMediaType,
-            "the body must be CSV (Content-Type: text/csv)",
+            format!("the body must be CSV (Content-Type: text/csv) or an Excel workbook ({XLSX})"),
         ));
     }
-    let text = decode(&body, charset(content_type))?;
-    let file = read(&text, &columns)?;
+    let sheet = if media == XLSX {
+        xlsx_sheet(&body)?
+    } else {
+        csv_sheet(&decode(&body, charset(content_type))?)
+    };
+    let file = read(sheet, &columns)?;
     // An import costs by its rows, not as one request.
     if let Some(c) = &charge {
         c.take_rows(file.rows.len())
@@ -637,9 +715,10 @@ where
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
-    /// `excel` (default): what German Excel opens as it is — a UTF-8 BOM and `;`; `rfc4180`:
-    /// plain RFC 4180 — no BOM and `,`. Both end lines with CRLF.
-    #[param(pattern = "^(excel|rfc4180)$")]
+    /// `excel` (default): CSV that German Excel opens as it is — a UTF-8 BOM and `;`;
+    /// `rfc4180`: plain RFC 4180 — no BOM and `,` (both end lines with CRLF); `xlsx`: an
+    /// Excel workbook with typed cells (numbers, dates, yes/no), one sheet.
+    #[param(pattern = "^(excel|rfc4180|xlsx)$")]
     pub format: Option<String>,
     /// `semicolon`, `comma` or `tab`: instead of the format's own.
     #[param(pattern = "^(comma|semicolon|tab)$")]
@@ -688,20 +767,32 @@ fn from_cell_text(text: &str) -> &str {
     }
 }
 
+/// An export's columns: `id`, `version`, then the import's.
+fn export_header(columns: &Columns) -> Vec<String> {
+    ["id", "version"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(columns.iter().map(|c| c.0.to_owned()))
+        .collect()
+}
+
+/// A list as one cell: its items separated by `|`.
+fn list_text(items: &[Value]) -> String {
+    items
+        .iter()
+        .map(|i| {
+            i.as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| i.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
 fn text_of(kind: Kind, v: &Value) -> String {
     match (kind, v) {
         (_, Value::Null) => String::new(),
-        (Kind::List, Value::Array(items)) => to_cell_text(
-            &items
-                .iter()
-                .map(|i| {
-                    i.as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| i.to_string())
-                })
-                .collect::<Vec<_>>()
-                .join("|"),
-        ),
+        (Kind::List, Value::Array(items)) => to_cell_text(&list_text(items)),
         (_, Value::String(s)) => to_cell_text(s),
         (_, other) => other.to_string(),
     }
@@ -720,9 +811,10 @@ where
     let (bom, delimiter) = match params.format.as_deref() {
         None | Some("excel") => (true, b';'),
         Some("rfc4180") => (false, b','),
+        Some("xlsx") => return export_xlsx::<T, O>(s, columns, name).await,
         Some(other) => {
             return Err(malformed(format!(
-                "format `{other}` is not excel or rfc4180"
+                "format `{other}` is not excel, rfc4180 or xlsx"
             )));
         }
     };
@@ -755,11 +847,7 @@ where
         let _ = w.write_record(&fields);
         Bytes::from(w.into_inner().unwrap_or_default())
     };
-    let header: Vec<String> = ["id", "version"]
-        .into_iter()
-        .map(str::to_owned)
-        .chain(columns.iter().map(|c| c.0.to_owned()))
-        .collect();
+    let header = export_header(&columns);
     let rows = move |items: Vec<Record<T::Data>>| -> Bytes {
         let mut out = Vec::new();
         for r in items {
@@ -832,6 +920,147 @@ where
         .into_response())
 }
 
+/// A typed cell of a workbook.
+pub(super) enum XCell {
+    Empty,
+    Text(String),
+    Number(f64),
+    Date(chrono::NaiveDate),
+    Bool(bool),
+}
+
+/// One sheet of a workbook: its name, header and rows.
+pub(super) type XSheet = (String, Vec<String>, Vec<Vec<XCell>>);
+
+/// A workbook: each sheet with a bold header row that stays in view and a filter on it,
+/// dates shown as `31.12.2025`, columns as wide as their contents.
+pub(super) fn xlsx_file(sheets: &[XSheet]) -> Result<Vec<u8>, ApiError> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let failed = |e: rust_xlsxwriter::XlsxError| {
+        tracing::error!(error = %e, "workbook not written");
+        ApiError::new(Code::Internal, "internal error")
+    };
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let day = Format::new().set_num_format("dd.mm.yyyy");
+    for (name, header, rows) in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(name).map_err(failed)?;
+        for (c, h) in header.iter().enumerate() {
+            sheet
+                .write_string_with_format(0, c as u16, h, &bold)
+                .map_err(failed)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    XCell::Empty => {}
+                    XCell::Text(t) => {
+                        sheet.write_string(r, c, t).map_err(failed)?;
+                    }
+                    XCell::Number(n) => {
+                        sheet.write_number(r, c, *n).map_err(failed)?;
+                    }
+                    XCell::Bool(b) => {
+                        sheet.write_boolean(r, c, *b).map_err(failed)?;
+                    }
+                    XCell::Date(d) => {
+                        use chrono::Datelike;
+                        let at = ExcelDateTime::from_ymd(
+                            d.year() as u16,
+                            d.month() as u8,
+                            d.day() as u8,
+                        )
+                        .map_err(failed)?;
+                        sheet
+                            .write_datetime_with_format(r, c, &at, &day)
+                            .map_err(failed)?;
+                    }
+                }
+            }
+        }
+        sheet.set_freeze_panes(1, 0).map_err(failed)?;
+        if !header.is_empty() {
+            sheet
+                .autofilter(0, 0, rows.len() as u32, header.len() as u16 - 1)
+                .map_err(failed)?;
+        }
+        sheet.autofit();
+    }
+    book.save_to_buffer().map_err(failed)
+}
+
+/// A workbook's answer, named as a download.
+pub(super) fn xlsx_response(file: Vec<u8>, name: &str) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (CONTENT_TYPE, XLSX.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.xlsx\""),
+            ),
+        ],
+        file,
+    )
+        .into_response()
+}
+
+/// A record's value as a typed cell.
+fn xcell(kind: Kind, v: &Value) -> XCell {
+    match (kind, v) {
+        (_, Value::Null) => XCell::Empty,
+        (Kind::Int | Kind::Euros, Value::Number(n)) => {
+            n.as_f64().map_or(XCell::Empty, XCell::Number)
+        }
+        (Kind::Bool, Value::Bool(b)) => XCell::Bool(*b),
+        (Kind::Date, Value::String(d)) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_or_else(|_| XCell::Text(d.clone()), XCell::Date),
+        (Kind::List, Value::Array(items)) => XCell::Text(list_text(items)),
+        (_, Value::String(t)) => XCell::Text(t.clone()),
+        (_, other) => XCell::Text(other.to_string()),
+    }
+}
+
+/// The records the caller may read as a workbook of one sheet (collected page by page: a
+/// workbook is written whole).
+async fn export_xlsx<T, O>(
+    s: Scoped,
+    columns: Columns,
+    name: &'static str,
+) -> Result<Response, ApiError>
+where
+    T: Table,
+    O: Serialize + From<Record<T::Data>> + 'static,
+{
+    let header = export_header(&columns);
+    let mut rows = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s
+            .list::<T>(&T::Filter::default(), &PageRequest { first: 500, after })
+            .await?;
+        after = if page.has_next {
+            page.end_cursor()
+        } else {
+            None
+        };
+        for r in page.items {
+            let v = serde_json::to_value(O::from(r)).unwrap_or_default();
+            let mut row = vec![xcell(Kind::Id, &v["id"]), xcell(Kind::Int, &v["version"])];
+            row.extend(columns.iter().map(|(c, k)| xcell(*k, &v[c.as_str()])));
+            rows.push(row);
+        }
+        if after.is_none() {
+            break;
+        }
+    }
+    let file = xlsx_file(&[(name.to_owned(), header, rows)])?;
+    Ok(xlsx_response(file, name))
+}
+
 trait Chain: futures::Stream + Sized {
     fn chain_stream<S: futures::Stream<Item = Self::Item>>(
         self,
@@ -846,12 +1075,12 @@ macro_rules! csv_resource {
     ($import:ident, $export:ident, $table:ty, $out:ty, $import_path:literal, $export_path:literal, $tag:literal) => {
         #[doc = "Import a CSV file"]
         #[utoipa::path(post, path = $import_path, tag = $tag, params(ImportParams),
-            request_body(content = String, content_type = "text/csv", description = "UTF-8 (BOM allowed) or Windows-1252 (detected, or named by `charset`); `;`, `,` or tab; a header row with the export's columns or their German names (README); German dates and numbers"),
+            request_body(content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")), description = "An Excel workbook (its first sheet), or CSV in UTF-8 (BOM allowed) or Windows-1252 (detected, or named by `charset`); `;`, `,` or tab; a header row with the export's columns or their German names (README); German dates and numbers"),
             description = "Roles: as for creating and changing these records. All rows or none. A row with an `id` (from an export) updates that record (refused when its `version` is no longer the record's), else a row whose `externalId` exists updates that one, else it is created; rows equal to their record are left alone.",
             security(("bearer" = [])),
             responses(
                 (status = 200, description = "Imported", body = ImportResult),
-                (status = 400, description = "Not UTF-8 (with charset=utf-8) or not CSV", body = Problem, content_type = "application/problem+json"),
+                (status = 400, description = "Not UTF-8 (with charset=utf-8), not CSV or not an Excel workbook", body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = "A row conflicts with stored records, or its record has changed since the export (its `version`)", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Bad rows, each with row, column and reason; nothing imported", body = Problem, content_type = "application/problem+json"),
                 (status = 429, description = "Over the rate limit (an import counts by its rows)", body = Problem, content_type = "application/problem+json"),
@@ -866,7 +1095,7 @@ macro_rules! csv_resource {
             description = "Roles: as for reading these records; the caller's scope applies. Streamed: `id`, `version` and the import's columns; for German Excel by default (BOM, `;`), `format=rfc4180` for plain CSV.",
             security((), ("bearer" = [])),
             responses(
-                (status = 200, description = "The records as CSV", body = String, content_type = "text/csv"),
+                (status = 200, description = "The records as CSV, or as an Excel workbook (`format=xlsx`)", content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
                 Malformed, Unauthorized,
             ))]
         pub async fn $export(Caller(s): Caller, super::extract::Params(p): super::extract::Params<ExportParams>) -> Result<Response, ApiError> {

@@ -61,10 +61,12 @@ pub struct StatisticsParams {
     pub snapshot: Option<Uuid>,
     /// Show the protected view even where exact figures are allowed.
     pub protected: Option<bool>,
-    /// `json` (default); `csv`, a table for German Excel (a BOM, `;`), or `rfc4180`, plain
-    /// CSV: one row per cell (the total last), each group's code and its name, the filters,
-    /// the count (`.` where suppressed, as in official statistics) and why it is suppressed.
-    #[param(pattern = "^(json|csv|rfc4180)$")]
+    /// `json` (default); `csv`, a table for German Excel (a BOM, `;`), `rfc4180`, plain CSV,
+    /// or `xlsx`, an Excel workbook (the table, and a sheet `about` with the measure, the
+    /// filters, the snapshot and what the symbols mean): one row per cell (the total last),
+    /// each group's code and its name, the filters, the count (`.` where suppressed, as in
+    /// official statistics) and why it is suppressed.
+    #[param(pattern = "^(json|csv|rfc4180|xlsx)$")]
     pub format: Option<String>,
 }
 
@@ -138,6 +140,66 @@ fn table_records(table: &Table) -> Vec<Vec<String>> {
     records
 }
 
+/// A statistic as a workbook: the table (counts and amounts as numbers) and `about`.
+fn table_sheets(table: &Table) -> Vec<super::csv::XSheet> {
+    use super::csv::XCell;
+    let mut records = table_records(table).into_iter();
+    let header = records.next().unwrap_or_default();
+    let numeric: Vec<bool> = header
+        .iter()
+        .map(|h| h == "count" || h == "amount")
+        .collect();
+    let rows = records
+        .map(|r| {
+            r.into_iter()
+                .zip(&numeric)
+                .map(|(v, numeric)| match v.parse::<i64>() {
+                    Ok(n) if *numeric => XCell::Number(n as f64),
+                    _ if v.is_empty() => XCell::Empty,
+                    _ => XCell::Text(v),
+                })
+                .collect()
+        })
+        .collect();
+    let text = |s: &str| XCell::Text(s.to_owned());
+    let mut about = vec![
+        vec![text("measure"), text(&table.measure)],
+        vec![text("groupBy"), text(&table.group_by.join(", "))],
+        vec![text("protected"), XCell::Bool(table.protected)],
+    ];
+    if let Some(k) = table.k {
+        about.push(vec![
+            text("k (the smallest count shown)"),
+            XCell::Number(k as f64),
+        ]);
+    }
+    for f in &table.filters {
+        about.push(vec![
+            text(&format!("filter {}", f.dimension)),
+            text(&f.label.clone().unwrap_or_else(|| f.value.clone())),
+        ]);
+    }
+    if let Some(snapshot) = &table.snapshot {
+        about.push(vec![text("snapshot"), text(&snapshot.label)]);
+        about.push(vec![text("snapshot as of"), XCell::Date(snapshot.as_of)]);
+    }
+    if let Some(a) = &table.amount_of {
+        about.push(vec![text("amount"), text(a)]);
+    }
+    about.push(vec![
+        text(SUPPRESSED),
+        text("suppressed (secret): see suppression and suppression_reason"),
+    ]);
+    vec![
+        ("statistic".to_owned(), header, rows),
+        (
+            "about".to_owned(),
+            vec!["what".to_owned(), "value".to_owned()],
+            about,
+        ),
+    ]
+}
+
 /// A statistic.
 #[utoipa::path(get, path = "/api/v1/statistics/{measure}", tag = "statistics", params(
         ("measure" = MeasureName, Path, description = "What is counted"),
@@ -145,7 +207,7 @@ fn table_records(table: &Table) -> Vec<Vec<String>> {
     description = "Every role, also without a token. federal_admin sees exact figures; coordinators exact figures inside their subtree (their own network by default); everyone else the protected view, where a cell with a count from 1 to k−1 and the cells that would give it away are suppressed. Computed by the database from aggregate tables. A protected table costs its cells times the tables of its lattice; above `statistics.max_cost` it is refused (400 `TOO_COMPLEX`), and a table that is not cached takes cost / `statistics.cost_per_token` from the caller's rate limit.",
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The table, its total and how it was produced (with `format=csv` or `rfc4180`: as CSV)", content((Table = "application/json"), (String = "text/csv"))),
+        (status = 200, description = "The table, its total and how it was produced (with `format=csv` or `rfc4180`: as CSV)", content((Table = "application/json"), (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, description = "Malformed parameters, or `TOO_COMPLEX`: too detailed for the protected view", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown measure or group, a group the measure does not have, a period not on month boundaries", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over the rate limit (statistics count by their cost); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
@@ -196,9 +258,13 @@ pub async fn statistics(
         None | Some("json") => return Ok(axum::Json(table).into_response()),
         Some("csv") => true,
         Some("rfc4180") => false,
+        Some("xlsx") => {
+            let file = super::csv::xlsx_file(&table_sheets(&table))?;
+            return Ok(super::csv::xlsx_response(file, &table.measure));
+        }
         Some(other) => {
             return Err(super::problem::malformed(format!(
-                "format `{other}` is not json, csv or rfc4180"
+                "format `{other}` is not json, csv, rfc4180 or xlsx"
             )));
         }
     };
