@@ -63,7 +63,7 @@ fn every_operation_documents_its_errors_and_roles() {
     }
     assert_eq!(
         operations,
-        11 * 6 + 1 + 2 + 10 + 3 + 3 + 3 * 2 + 1 + 9,
-        "six operations per resource (list, create, get, replace, patch, delete), the transition, two HSDS lists, five CSV imports and exports, statistics and two on snapshots, three insights, erasure and access for contacts, volunteers and staff, the change feed, nine on webhooks (list, create, get, patch, delete, secret rotation, delivery log, two redeliveries)"
+        11 * 6 + 1 + 2 + 16 + 3 + 3 + 3 * 2 + 1 + 9,
+        "six operations per resource (list, create, get, replace, patch, delete), the transition, two HSDS lists, eight spreadsheet imports and exports, statistics and two on snapshots, three insights, erasure and access for contacts, volunteers and staff, the change feed, nine on webhooks (list, create, get, patch, delete, secret rotation, delivery log, two redeliveries)"
     );
 }
