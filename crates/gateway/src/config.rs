@@ -77,6 +77,11 @@ pub struct ServerConfig {
     pub shutdown_timeout_secs: u64,
     /// Most connections served at once; more wait in the listen queue.
     pub max_connections: usize,
+    /// A spreadsheet import (`POST …/import`) may send this many bytes (every other body
+    /// at most 1 MiB) …
+    pub import_max_bytes: usize,
+    /// … and has this long to be received and answered (instead of the two timeouts above).
+    pub import_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -87,6 +92,8 @@ impl Default for ServerConfig {
             request_timeout_secs: 30,
             shutdown_timeout_secs: 10,
             max_connections: 1024,
+            import_max_bytes: 64 * 1024 * 1024,
+            import_timeout_secs: 300,
         }
     }
 }

@@ -60,7 +60,8 @@ pub fn router(state: AppState) -> Router {
 /// Every request passes here first: the rate limits of its address (and, failing
 /// authentication, the address's smaller budget for that) and of its token's subject; the
 /// body, read whole within `server.body_read_timeout_secs` and `MAX_BODY` bytes; and the
-/// handler, which must answer within `server.request_timeout_secs`.
+/// handler, which must answer within `server.request_timeout_secs` (a spreadsheet import:
+/// `server.import_max_bytes`, and `server.import_timeout_secs` for both).
 async fn guard(
     State(s): State<AppState>,
     mut req: axum::extract::Request,
@@ -102,21 +103,28 @@ async fn guard(
         .insert(Authenticated(auth.map_err(|e| e.to_string())));
     req.extensions_mut().insert(charge);
     let server = s.config.server;
+    // A spreadsheet import may be large and take long; everything else is small and quick.
+    let import = req.method() == axum::http::Method::POST && req.uri().path().ends_with("/import");
+    let (max_body, body_secs, request_secs) = if import {
+        (
+            server.import_max_bytes,
+            server.import_timeout_secs,
+            server.import_timeout_secs,
+        )
+    } else {
+        (
+            MAX_BODY,
+            server.body_read_timeout_secs,
+            server.request_timeout_secs,
+        )
+    };
     let (parts, body) = req.into_parts();
-    let read = axum::body::to_bytes(body, MAX_BODY);
-    let bytes = match tokio::time::timeout(
-        std::time::Duration::from_secs(server.body_read_timeout_secs),
-        read,
-    )
-    .await
-    {
+    let read = axum::body::to_bytes(body, max_body);
+    let bytes = match tokio::time::timeout(std::time::Duration::from_secs(body_secs), read).await {
         Err(_) => {
             return ApiError::new(
                 Code::RequestTimeout,
-                format!(
-                    "the body was not received within {} seconds",
-                    server.body_read_timeout_secs
-                ),
+                format!("the body was not received within {body_secs} seconds"),
             )
             .into_response();
         }
@@ -126,7 +134,7 @@ async fn guard(
             return if too_large {
                 ApiError::new(
                     Code::PayloadTooLarge,
-                    format!("the body is larger than {MAX_BODY} bytes"),
+                    format!("the body is larger than {max_body} bytes"),
                 )
             } else {
                 ApiError::new(Code::Malformed, "the body could not be read")
@@ -136,19 +144,11 @@ async fn guard(
         Ok(Ok(b)) => b,
     };
     let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
-    match tokio::time::timeout(
-        std::time::Duration::from_secs(server.request_timeout_secs),
-        next.run(req),
-    )
-    .await
-    {
+    match tokio::time::timeout(std::time::Duration::from_secs(request_secs), next.run(req)).await {
         Ok(res) => res,
         Err(_) => ApiError::new(
             Code::Timeout,
-            format!(
-                "the request took longer than {} seconds",
-                server.request_timeout_secs
-            ),
+            format!("the request took longer than {request_secs} seconds"),
         )
         .into_response(),
     }
