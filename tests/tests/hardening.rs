@@ -139,7 +139,8 @@ async fn budgets_run_out_with_429_and_retry_after() {
         .expect("get");
     assert_eq!(res.status(), StatusCode::OK);
     // A protected statistic costs by its size: with 10 cost units per token, a fine table
-    // takes the subject's whole budget at once.
+    // costs more than the subject's whole budget, and its coarser tables (protected first)
+    // have taken part of that budget: 429, to retry once the budget is full again.
     let ministry = s.token(&["--role", "ministry_analyst", "--sub", "m"]);
     let res = http
         .get(s.url(
@@ -152,9 +153,17 @@ async fn budgets_run_out_with_429_and_retry_after() {
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().contains_key("retry-after"));
     // An import costs by its rows: 5 rows at 0.1 rows per token are 50 tokens, over the
-    // subject's burst of 30; nothing is imported.
+    // subject's burst of 30. A subject that has just spent its budget waits (nothing is
+    // imported); one with a full budget imports, and then waits for the debt.
     let importer = s.token(&["--role", "federal_admin", "--sub", "i"]);
     let orgs = list(&s, &importer, "/api/v1/organisations?kind=member&first=1").await;
+    for _ in 0..5 {
+        let _ = http
+            .get(s.url("/healthz"))
+            .bearer_auth(&importer)
+            .send()
+            .await;
+    }
     let org = orgs[0]["id"].as_str().expect("org").to_owned();
     let file: String = std::iter::once("externalId,organisationId,reference,capacity\n".to_owned())
         .chain((0..5).map(|i| format!("R-{i},{org},EA-R{i},1\n")))
@@ -163,13 +172,36 @@ async fn budgets_run_out_with_429_and_retry_after() {
         .post(s.url("/api/v1/volunteers/import"))
         .bearer_auth(&importer)
         .header("content-type", "text/csv")
-        .body(file)
+        .body(file.clone())
         .send()
         .await
         .expect("import");
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let found = list(&s, &admin, "/api/v1/volunteers?search=EA-R&first=10").await;
     assert!(found.is_empty(), "{found:?}");
+    let fresh = s.token(&["--role", "federal_admin", "--sub", "j"]);
+    let res = http
+        .post(s.url("/api/v1/volunteers/import"))
+        .bearer_auth(&fresh)
+        .header("content-type", "text/csv")
+        .body(file.clone())
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "a full budget takes the import"
+    );
+    let found = list(&s, &admin, "/api/v1/volunteers?search=EA-R&first=10").await;
+    assert_eq!(found.len(), 5, "{found:?}");
+    let res = http
+        .get(s.url("/healthz"))
+        .bearer_auth(&fresh)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "then the debt");
     // Per subject: 30 requests, then 429; another subject is not affected.
     let mut limited = 0;
     for _ in 0..40 {

@@ -39,6 +39,10 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphiql/assets/{file}", get(graphiql_asset))
         .layer(axum::middleware::map_response(bare_errors_as_problems))
+        // The guard below reads every body within its own limits (1 MiB; a spreadsheet
+        // import `server.import_max_bytes`); axum's 2 MB default for extractors would cut
+        // a large import short.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(guarded)
         // A bug must not drop the connection: a panic becomes a 500 problem (and a log line).
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

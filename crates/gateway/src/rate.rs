@@ -86,7 +86,9 @@ impl Limiter {
     }
 
     /// Takes `cost` tokens from the bucket of `key`, or returns how long until they are
-    /// there. A cost above the burst is refused for as long as the burst takes to refill.
+    /// there. A cost above the burst (a large import) is taken once the bucket is full (but
+    /// for the one token the request itself took) and leaves it in debt: the caller's next request waits until the debt is paid at the
+    /// sustained rate, so the average holds and no request is refused for ever.
     pub fn take(&self, class: Class, key: &str, cost: f64) -> Result<(), Duration> {
         if !self.config.enabled {
             return Ok(());
@@ -111,11 +113,13 @@ impl Limiter {
         });
         b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(burst);
         b.at = now;
-        if b.tokens >= cost {
+        // Full but for the request's own token, which every request has taken already.
+        let full = (burst - 1.0).max(0.0);
+        if b.tokens >= cost.min(full) {
             b.tokens -= cost;
             Ok(())
         } else {
-            let missing = cost.min(burst) - b.tokens;
+            let missing = cost.min(full) - b.tokens;
             Err(Duration::from_secs_f64((missing / rate).max(1.0)))
         }
     }
@@ -154,9 +158,23 @@ mod tests {
     }
 
     #[test]
-    fn costs_above_the_burst_are_refused_and_disabled_takes_nothing() {
+    fn a_cost_above_the_burst_waits_for_a_full_bucket_and_leaves_a_debt() {
         let l = Limiter::new(config());
-        assert!(l.take(Class::Address, "a", 50.0).is_err());
+        // Burst 5, 10 per second: a request's own token, then 20 from the bucket that was
+        // full …
+        assert!(l.take(Class::Address, "a", 1.0).is_ok());
+        assert!(l.take(Class::Address, "a", 20.0).is_ok());
+        // … and the next request waits until the debt of 16 is paid (1.6 s, and more).
+        let wait = l.take(Class::Address, "a", 1.0).expect_err("in debt");
+        assert!(wait >= Duration::from_millis(1600), "{wait:?}");
+        // Not from a bucket that is not full: it waits for the burst to refill.
+        assert!(l.take(Class::Address, "b", 1.0).is_ok());
+        assert!(l.take(Class::Address, "b", 1.0).is_ok());
+        assert!(l.take(Class::Address, "b", 20.0).is_err());
+    }
+
+    #[test]
+    fn disabled_takes_nothing() {
         let off = Limiter::new(RateLimitConfig {
             enabled: false,
             ..config()
