@@ -92,7 +92,7 @@ impl Default for ServerConfig {
             request_timeout_secs: 30,
             shutdown_timeout_secs: 10,
             max_connections: 1024,
-            import_max_bytes: 64 * 1024 * 1024,
+            import_max_bytes: 16 * 1024 * 1024,
             import_timeout_secs: 300,
         }
     }

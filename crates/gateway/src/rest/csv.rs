@@ -522,6 +522,9 @@ fn read(sheet: Sheet, columns: &Columns) -> Result<File, ApiError> {
     }
 }
 
+/// The most a workbook's parts may unpack to, by what they say of themselves.
+const MAX_UNPACKED: u64 = 256 * 1024 * 1024;
+
 /// The media type of an Excel workbook (.xlsx).
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -530,6 +533,23 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 /// `true`/`false`; a formula's last value; an error value (`#N/A`) is refused where read.
 fn xlsx_sheet(bytes: &[u8]) -> Result<Sheet, ApiError> {
     use calamine::{Data, Reader, Xlsx};
+    // A workbook is a zip file: one that says it unpacks to far more than any sheet of
+    // records needs (a "zip bomb") is refused before it is unpacked.
+    let mut parts = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| malformed(format!("the file is not an Excel workbook (.xlsx): {e}")))?;
+    let mut unpacked = 0u64;
+    for i in 0..parts.len() {
+        let part = parts
+            .by_index_raw(i)
+            .map_err(|e| malformed(format!("the file is not an Excel workbook (.xlsx): {e}")))?;
+        unpacked = unpacked.saturating_add(part.size());
+    }
+    if unpacked > MAX_UNPACKED {
+        return Err(ApiError::new(
+            Code::PayloadTooLarge,
+            format!("the workbook unpacks to more than {MAX_UNPACKED} bytes"),
+        ));
+    }
     let not_xlsx = |e: calamine::XlsxError| {
         malformed(format!("the file is not an Excel workbook (.xlsx): {e}"))
     };
