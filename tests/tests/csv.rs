@@ -1077,3 +1077,150 @@ async fn zip_bomb(pg: Option<PgDatabase>) {
 }
 
 on_both_databases!(zip_bomb => a_workbook_that_unpacks_too_far_is_refused_sqlite, a_workbook_that_unpacks_too_far_is_refused_postgres);
+
+/// The mentorships the admin sees, and the statistics' total of them.
+async fn mentorship_counts(s: &Demo) -> (u64, i64) {
+    let list = s
+        .get("/api/v1/mentorships?first=1&total=true", Some(&s.admin))
+        .await;
+    let stats = s
+        .get("/api/v1/statistics/mentorships", Some(&s.admin))
+        .await;
+    (
+        list["total"].as_u64().expect("total"),
+        stats["total"]["count"].as_i64().expect("count"),
+    )
+}
+
+/// Issue 15, item 5: a large import is read and written in pieces of a thousand rows, and is
+/// still one all-or-nothing import: 2,500 rows of one organisation (with its mentors and
+/// offerings, looked up for all rows together) are created with their statistics and one
+/// `created` change each; a dry run counts them and writes nothing; a row in the third
+/// piece that names the same record as a row of the first, or a record that does not
+/// exist, is reported by its row and column, and nothing of the file is written.
+async fn large_imports(pg: Option<PgDatabase>) {
+    let s = Demo::start_with(pg, &[("VERBUND_RATE_LIMIT__ENABLED", "false")]);
+    let (org, _) = s.two_organisations().await;
+    let own = s.token(&["--role", "org_admin", "--organisation", &org]);
+    let mentors: Vec<String> = s
+        .all(
+            &format!("/api/v1/volunteers?organisationId={org}"),
+            Some(&s.admin),
+        )
+        .await
+        .iter()
+        .map(|v| v["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert!(!mentors.is_empty());
+    let header = "externalId;Mentor;Mentee;Format;Zielgruppe;Status;Angefragt am;Vermittelt am\r\n";
+    let row = |i: usize| {
+        let m = &mentors[i % mentors.len()];
+        if i % 2 == 0 {
+            format!("PIECE-{i};{m};P-{i};one_to_one;children;matched;01.02.2024;15.02.2024\r\n")
+        } else {
+            format!("PIECE-{i};;P-{i};one_to_one;women;requested;01.02.2024;\r\n")
+        }
+    };
+    let file: String = std::iter::once(header.to_owned())
+        .chain((0..2500).map(row))
+        .collect();
+    let path = "/api/v1/mentorships/import";
+    let csv = "text/csv";
+    let before = mentorship_counts(&s).await;
+    let cursor = s.get("/api/v1/changes?after=now", Some(&s.admin)).await["nextCursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
+
+    // A row of the third piece names the record of the first piece's row 2 (its
+    // externalId), or a record that is not there: reported, nothing written.
+    let twice = format!("{file}PIECE-0;;P-X1;one_to_one;women;requested;01.02.2024;\r\n");
+    let (status, r) = import(&s, &own, path, csv, twice.into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert_eq!(problem_fields(&r), ["row 2502, column externalId"], "{r}");
+    assert_eq!(
+        r["fields"][0]["reason"], "names the same record as an earlier row",
+        "{r}"
+    );
+    let missing = format!(
+        "id;{}{}00000000-0000-7000-8000-000000000000;PIECE-X;;P-Y2;one_to_one;women;requested;01.02.2024;\r\n",
+        header,
+        file.lines()
+            .skip(1)
+            .map(|l| format!(";{l}\r\n"))
+            .collect::<String>()
+    );
+    let (status, r) = import(&s, &own, path, csv, missing.into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert_eq!(problem_fields(&r), ["row 2502, column id"], "{r}");
+    assert_eq!(mentorship_counts(&s).await, before, "nothing written");
+
+    // A dry run answers what the import will do.
+    let (status, r) = import(
+        &s,
+        &own,
+        &format!("{path}?dryRun=true"),
+        csv,
+        file.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!((status, counts(&r)), (StatusCode::OK, (2500, 0, 0)), "{r}");
+    assert_eq!(
+        mentorship_counts(&s).await,
+        before,
+        "a dry run writes nothing"
+    );
+
+    let (status, r) = import(&s, &own, path, csv, file.clone().into_bytes()).await;
+    assert_eq!((status, counts(&r)), (StatusCode::OK, (2500, 0, 0)), "{r}");
+    assert_eq!(
+        mentorship_counts(&s).await,
+        (before.0 + 2500, before.1 + 2500),
+        "every row stored and counted by the statistics"
+    );
+    let mut created = 0;
+    let mut cursor = cursor;
+    loop {
+        let page = s
+            .get(
+                &format!("/api/v1/changes?after={cursor}&limit=1000&types=mentorship"),
+                Some(&s.admin),
+            )
+            .await;
+        for c in page["items"].as_array().expect("items") {
+            assert_eq!(
+                (c["action"].as_str(), c["version"].as_i64()),
+                (Some("created"), Some(1))
+            );
+            created += 1;
+        }
+        cursor = page["nextCursor"].as_str().expect("cursor").to_owned();
+        if !page["hasMore"].as_bool().expect("hasMore") {
+            break;
+        }
+    }
+    assert_eq!(created, 2500, "one change per row in the feed");
+    let mine = s
+        .all(
+            &format!("/api/v1/mentorships?organisationId={org}&search=P-"),
+            Some(&own),
+        )
+        .await;
+    let matched = mine
+        .iter()
+        .filter(|m| m["menteeRef"].as_str().is_some_and(|r| r.starts_with("P-")))
+        .filter(|m| m["status"] == "matched")
+        .filter(|m| {
+            m["mentorId"]
+                .as_str()
+                .is_some_and(|id| mentors.contains(&id.to_owned()))
+        })
+        .count();
+    assert_eq!(matched, 1250, "the mentors as the file named them");
+
+    // Again: everything unchanged, also across pieces.
+    let (status, r) = import(&s, &own, path, csv, file.into_bytes()).await;
+    assert_eq!((status, counts(&r)), (StatusCode::OK, (0, 0, 2500)), "{r}");
+}
+
+on_both_databases!(large_imports => large_imports_go_in_pieces_and_stay_whole_sqlite, large_imports_go_in_pieces_and_stay_whole_postgres);

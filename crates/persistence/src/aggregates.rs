@@ -328,6 +328,20 @@ pub(crate) async fn touched(
     })
 }
 
+/// Adds what one more write touches to `all`, so that the writes of an import are applied
+/// together: the records of a measure named by id join one list.
+pub(crate) fn merge(
+    all: &mut Vec<(&'static str, Restriction)>,
+    more: Vec<(&'static str, Restriction)>,
+) {
+    for (measure, r) in more {
+        match (all.iter_mut().find(|(m, _)| *m == measure), r) {
+            (Some((_, Restriction::Ids(ids))), Restriction::Ids(more)) => ids.extend(more),
+            (_, r) => all.push((measure, r)),
+        }
+    }
+}
+
 /// Applies `sign` × the touched records' contributions: −1 before a write, +1 after it.
 pub(crate) async fn maintain(
     txn: &DatabaseTransaction,

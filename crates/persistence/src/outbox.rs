@@ -43,9 +43,36 @@ pub(crate) struct Written<'a> {
     pub readers_before: &'a [Uuid],
 }
 
-/// Records a change inside the writing transaction.
-pub(crate) async fn record(txn: &DatabaseTransaction, w: Written<'_>) -> Result<(), StoreError> {
+/// Records changes inside the writing transaction, numbered in the order given: several
+/// at once for an import's rows, with one `INSERT` for those read by nobody elsewhere.
+pub(crate) async fn record_many(
+    txn: &DatabaseTransaction,
+    ws: &[Written<'_>],
+) -> Result<(), StoreError> {
     crate::aggregates::write_order_lock(txn).await?;
+    let mut plain = Vec::new();
+    for w in ws {
+        if w.readers.is_empty() && w.readers_before.is_empty() {
+            plain.push(row_of(w));
+            continue;
+        }
+        // Rows before it first, so that the numbers follow the order given.
+        if !plain.is_empty() {
+            change::Entity::insert_many(std::mem::take(&mut plain))
+                .exec_without_returning(txn)
+                .await?;
+        }
+        with_readers(txn, w).await?;
+    }
+    if !plain.is_empty() {
+        change::Entity::insert_many(plain)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn row_of(w: &Written<'_>) -> change::ActiveModel {
     let action = match w.action {
         AuditAction::Create => ChangeAction::Created,
         AuditAction::Delete => ChangeAction::Deleted,
@@ -54,7 +81,7 @@ pub(crate) async fn record(txn: &DatabaseTransaction, w: Written<'_>) -> Result<
     let moved = w
         .before
         .filter(|(before, public)| *before != w.at || *public != w.public);
-    let row = change::ActiveModel {
+    change::ActiveModel {
         seq: sea_orm::NotSet,
         at: Set(Utc::now()),
         entity: Set(w.kind.as_str().to_owned()),
@@ -67,13 +94,12 @@ pub(crate) async fn record(txn: &DatabaseTransaction, w: Written<'_>) -> Result<
         prev_network_path: Set(moved.map(|(l, _)| l.network_path.clone())),
         prev_organisation_id: Set(moved.and_then(|(l, _)| l.organisation_id)),
         prev_public: Set(moved.map(|(_, p)| p)),
-    };
-    if w.readers.is_empty() && w.readers_before.is_empty() {
-        change::Entity::insert(row)
-            .exec_without_returning(txn)
-            .await?;
-        return Ok(());
     }
+}
+
+/// A change with its readers elsewhere (its number is needed for them).
+async fn with_readers(txn: &DatabaseTransaction, w: &Written<'_>) -> Result<(), StoreError> {
+    let row = row_of(w);
     let seq = change::Entity::insert(row).exec(txn).await?.last_insert_id;
     let mut rows: Vec<change_reader::ActiveModel> = Vec::new();
     for (after, ids) in [(true, w.readers), (false, w.readers_before)] {

@@ -17,7 +17,7 @@ use sea_orm::{
     Set, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
 use uuid::Uuid;
@@ -438,6 +438,29 @@ pub trait Table: Sized + Send + Sync + 'static {
         input: Self::Input,
     ) -> impl Future<Output = Result<Self::Data, StoreError>> + Send;
 
+    /// [`Table::parse`] for many inputs (an import), one result per input in order; a table
+    /// whose parsing looks things up overrides it to look them up for all inputs together.
+    /// `Err` only when the database fails.
+    fn parse_many(
+        s: &Scoped,
+        inputs: Vec<Self::Input>,
+    ) -> impl Future<Output = Result<Vec<Result<Self::Data, StoreError>>, StoreError>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(inputs.len());
+            for input in inputs {
+                out.push(Self::parse(s, input).await);
+            }
+            Ok(out)
+        }
+    }
+
+    /// The organisation whose place a record takes when [`Table::locate`] depends on nothing
+    /// else (records an organisation owns), so that an import looks each place up once.
+    fn placed_by(data: &Self::Data) -> Option<Uuid> {
+        let _ = data;
+        None
+    }
+
     /// Turns rows into records, loading child rows for the whole batch in one query.
     fn attach(
         conn: &impl ConnectionTrait,
@@ -631,6 +654,22 @@ pub struct ImportReport {
     pub unchanged: usize,
 }
 
+/// How many rows of an import are read and written together: a few bound values per row
+/// and column stay well inside SQLite's 32,766 per statement.
+pub const IMPORT_CHUNK: usize = 1000;
+
+/// An import in progress, across its pieces.
+#[derive(Default)]
+struct ImportRun {
+    report: ImportReport,
+    /// Records matched so far (a second row naming one is refused).
+    targets: HashSet<Uuid>,
+    /// Keys of the records created so far.
+    created: HashSet<(Option<Uuid>, String)>,
+    /// Where each owner's records go.
+    places: HashMap<Uuid, Location>,
+}
+
 /// A table whose records belong to an organisation.
 pub trait Owned: Table {
     const ORGANISATION: Self::Column;
@@ -690,16 +729,48 @@ impl Scoped {
     /// Validates an input as every door writes it: an organisation's token that leaves the
     /// owning organisation out (or nil) means its own organisation; any other caller must
     /// name it. Then the table's own parsing (the domain's rules).
-    pub async fn parse_input<T: Table>(&self, mut input: T::Input) -> Result<T::Data, StoreError> {
-        if let Some(slot) = T::owner_slot(&mut input)
-            && slot.is_nil()
-        {
-            match self.caller().anchor {
-                verbund_domain::policy::Anchor::Organisation(own) => *slot = own,
-                _ => return Err(invalid("organisationId", Reason::Missing)),
+    pub async fn parse_input<T: Table>(&self, input: T::Input) -> Result<T::Data, StoreError> {
+        self.parse_inputs::<T>(vec![input])
+            .await?
+            .pop()
+            .unwrap_or(Err(StoreError::Internal))
+    }
+
+    /// [`Scoped::parse_input`] for many inputs (an import's rows), with what they refer to
+    /// looked up together: one result per input, in order. `Err` only when the database fails.
+    pub async fn parse_inputs<T: Table>(
+        &self,
+        inputs: Vec<T::Input>,
+    ) -> Result<Vec<Result<T::Data, StoreError>>, StoreError> {
+        let own = match self.caller().anchor {
+            verbund_domain::policy::Anchor::Organisation(own) => Some(own),
+            _ => None,
+        };
+        let mut results: Vec<Option<Result<T::Data, StoreError>>> = Vec::new();
+        let mut ready = Vec::new();
+        for mut input in inputs {
+            if let Some(slot) = T::owner_slot(&mut input)
+                && slot.is_nil()
+            {
+                match own {
+                    Some(own) => *slot = own,
+                    None => {
+                        results.push(Some(Err(invalid("organisationId", Reason::Missing))));
+                        continue;
+                    }
+                }
             }
+            results.push(None);
+            ready.push(input);
         }
-        T::parse(self, input).await
+        let mut parsed = T::parse_many(self, ready).await?.into_iter();
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                r.or_else(|| parsed.next())
+                    .unwrap_or(Err(StoreError::Internal))
+            })
+            .collect())
     }
 
     pub fn scope(&self) -> &Scope {
@@ -950,29 +1021,36 @@ impl Scoped {
         change: Written<'_>,
         fields: &[&str],
     ) -> Result<(), StoreError> {
-        let Written {
-            kind,
-            id,
-            action,
-            at,
-            ..
-        } = change;
+        self.audit_many(txn, &[change], fields).await
+    }
+
+    /// [`Scoped::audit`] for several writes that changed the same fields (an import's new
+    /// rows): one `INSERT` each for the audit events and the change feed.
+    async fn audit_many(
+        &self,
+        txn: &DatabaseTransaction,
+        changes: &[Written<'_>],
+        fields: &[&str],
+    ) -> Result<(), StoreError> {
         let caller = self.scope.caller();
-        audit_event::ActiveModel {
+        let now = Utc::now();
+        let fields = fields.join(",");
+        let events = changes.iter().map(|c| audit_event::ActiveModel {
             id: Set(Uuid::now_v7()),
-            at: Set(Utc::now()),
+            at: Set(now),
             actor: Set(caller.subject.clone()),
             role: Set(caller.role.as_str().to_owned()),
-            entity: Set(kind.as_str().to_owned()),
-            entity_id: Set(id),
-            action: Set(action.as_str().to_owned()),
-            fields: Set(fields.join(",")),
-            network_path: Set(at.network_path.clone()),
-            organisation_id: Set(at.organisation_id),
-        }
-        .insert(txn)
-        .await?;
-        crate::outbox::record(txn, change).await
+            entity: Set(c.kind.as_str().to_owned()),
+            entity_id: Set(c.id),
+            action: Set(c.action.as_str().to_owned()),
+            fields: Set(fields.clone()),
+            network_path: Set(c.at.network_path.clone()),
+            organisation_id: Set(c.at.organisation_id),
+        });
+        audit_event::Entity::insert_many(events)
+            .exec_without_returning(txn)
+            .await?;
+        crate::outbox::record_many(txn, changes).await
     }
 
     /// Begins several writes of this caller in one transaction: all of them land or none.
@@ -1155,10 +1233,16 @@ impl Scoped {
     /// export wrote it) replaces that record, else a row whose (owner, external id) exists
     /// replaces that one, each unless nothing changed; any other row is created. A row that
     /// carries the `version` it was exported at is refused when the record has changed since
-    /// (so an unedited row of an old export cannot undo a newer change). Either every row is
-    /// written or none (the first refused row ends the transaction, reported with its index;
-    /// an `id` the caller cannot read is [`StoreError::NotFound`]). A `dry_run` does it all
-    /// and rolls back: the same report, nothing written.
+    /// (so an unedited row of an old export cannot undo a newer change), and so is a row that
+    /// names the same record as an earlier one. Either every row is written or none (the
+    /// first refused row ends the transaction, reported with its index; an `id` the caller
+    /// cannot read is [`StoreError::NotFound`]). A `dry_run` does it all and rolls back: the
+    /// same report, nothing written.
+    ///
+    /// Rows go in pieces of [`IMPORT_CHUNK`]: the records they name are read with one query
+    /// per piece, new records are written with one `INSERT` per table (with their audit
+    /// events, feed entries and statistics), and changed ones through the same
+    /// [`Scoped::replace_in`] as every other update.
     pub async fn import<T: Importable>(
         &self,
         rows: Vec<ImportRow<T::Data>>,
@@ -1171,31 +1255,98 @@ impl Scoped {
             return Err((0, StoreError::Forbidden));
         }
         let txn = self.begin_write().await.map_err(|e| (0, e))?;
-        let mut report = ImportReport::default();
-        for (i, row) in rows.into_iter().enumerate() {
-            let existing = match (row.id, T::key(&row.data)) {
-                (Some(id), _) => Some(self.get_in::<T>(&*txn, id).await.map_err(|e| (i, e))?),
-                (None, Some((owner, external))) => {
-                    let Some((owner_column, external_column)) = T::KEY else {
-                        return Err((i, StoreError::Internal));
-                    };
-                    let owner_cond = match owner {
-                        Some(o) => owner_column.eq(o),
-                        None => owner_column.is_null(),
-                    };
-                    match T::Entity::find()
-                        .filter(external_column.eq(external))
-                        .filter(owner_cond)
-                        .filter(self.readable::<T>())
-                        .one(&*txn)
-                        .await
-                        .map_err(|e| (i, e.into()))?
-                    {
-                        Some(model) => self
-                            .finish::<T>(&*txn, vec![model])
-                            .await
-                            .map_err(|e| (i, e))?
-                            .pop(),
+        let mut run = ImportRun::default();
+        let mut first = 0;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows.by_ref().take(IMPORT_CHUNK).collect();
+            let n = chunk.len();
+            self.import_chunk::<T>(&txn, first, chunk, &mut run).await?;
+            first += n;
+        }
+        if dry_run {
+            // Every check ran as for the real import (keys, versions, the write path's
+            // rules); nothing stays.
+            txn.rollback().await.map_err(|e| (0, e))?;
+        } else {
+            txn.commit().await.map_err(|e| (0, e))?;
+        }
+        Ok(run.report)
+    }
+
+    /// One piece of an import; `first` is the index of its first row.
+    async fn import_chunk<T: Importable>(
+        &self,
+        txn: &DatabaseTransaction,
+        first: usize,
+        chunk: Vec<ImportRow<T::Data>>,
+        run: &mut ImportRun,
+    ) -> Result<(), (usize, StoreError)>
+    where
+        T::Data: PartialEq,
+    {
+        let whole = |e: StoreError| (first, e);
+        // The records the rows name: by id, and by (owner, external id).
+        let ids: Vec<Uuid> = chunk.iter().filter_map(|r| r.id).collect();
+        let mut by_id = HashMap::new();
+        if !ids.is_empty() {
+            let models = T::Entity::find()
+                .filter(T::ID.is_in(ids))
+                .filter(self.readable::<T>())
+                .all(txn)
+                .await
+                .map_err(|e| whole(e.into()))?;
+            for r in self.finish::<T>(txn, models).await.map_err(whole)? {
+                by_id.insert(r.id, r);
+            }
+        }
+        let mut by_key = HashMap::new();
+        if let Some((_, external_column)) = T::KEY {
+            let externals: Vec<String> = chunk
+                .iter()
+                .filter(|r| r.id.is_none())
+                .filter_map(|r| T::key(&r.data).map(|(_, e)| e))
+                .collect();
+            if !externals.is_empty() {
+                let models = T::Entity::find()
+                    .filter(external_column.is_in(externals))
+                    .filter(self.readable::<T>())
+                    .all(txn)
+                    .await
+                    .map_err(|e| whole(e.into()))?;
+                for r in self.finish::<T>(txn, models).await.map_err(whole)? {
+                    if let Some(key) = T::key(&r.data) {
+                        by_key.insert(key, r);
+                    }
+                }
+            }
+        }
+        let same = |field: &str| {
+            invalid(
+                field,
+                Reason::Rule("names the same record as an earlier row"),
+            )
+        };
+        // What each row does; the new records are checked (place, policy) before anything
+        // is written, the changed ones as they are written.
+        let mut updates = Vec::new();
+        let mut creates: Vec<(usize, Uuid, T::Data, Location)> = Vec::new();
+        let mut refused: Option<(usize, StoreError)> = None;
+        for (i, row) in chunk.into_iter().enumerate() {
+            let key = T::key(&row.data);
+            let existing = match (row.id, &key) {
+                (Some(id), _) => match by_id.get(&id) {
+                    Some(old) if run.targets.insert(id) => Some(old.clone()),
+                    Some(_) => return Err((first + i, same("id"))),
+                    None => return Err((first + i, StoreError::NotFound)),
+                },
+                (None, Some(key)) => {
+                    if run.created.contains(key) {
+                        return Err((first + i, same("externalId")));
+                    }
+                    match by_key.get(key) {
+                        Some(old) if run.targets.insert(old.id) => Some(old.clone()),
+                        Some(_) => return Err((first + i, same("externalId"))),
                         None => None,
                     }
                 }
@@ -1205,30 +1356,125 @@ impl Scoped {
                 Some(old) => {
                     let expected = row.version.unwrap_or(old.version);
                     if old.data == row.data && expected == old.version {
-                        report.unchanged += 1;
+                        run.report.unchanged += 1;
                     } else {
-                        self.replace_in::<T>(&txn, &old, expected, row.data, AuditAction::Update)
-                            .await
-                            .map_err(|e| (i, e))?;
-                        report.updated += 1;
+                        updates.push((i, old, expected, row.data));
                     }
                 }
+                None if refused.is_some() => {}
                 None => {
-                    self.create_in::<T>(&txn, row.data)
-                        .await
-                        .map_err(|e| (i, e))?;
-                    report.created += 1;
+                    let id = verbund_domain::record::new_id();
+                    match self.place::<T>(txn, id, &row.data, &mut run.places).await {
+                        Ok(at) => {
+                            if let Some(key) = key {
+                                run.created.insert(key);
+                            }
+                            creates.push((i, id, row.data, at));
+                        }
+                        Err(e) => refused = Some((i, e)),
+                    }
                 }
             }
         }
-        if dry_run {
-            // Every check ran as for the real import (keys, versions, the write path's
-            // rules); nothing stays.
-            txn.rollback().await.map_err(|e| (0, e))?;
-        } else {
-            txn.commit().await.map_err(|e| (0, e))?;
+        for (i, old, expected, data) in updates {
+            if refused.as_ref().is_some_and(|(r, _)| *r < i) {
+                break;
+            }
+            self.replace_in::<T>(txn, &old, expected, data, AuditAction::Update)
+                .await
+                .map_err(|e| (first + i, e))?;
+            run.report.updated += 1;
         }
-        Ok(report)
+        if let Some((i, e)) = refused {
+            return Err((first + i, e));
+        }
+        run.report.created += creates.len();
+        let new: Vec<_> = creates
+            .into_iter()
+            .map(|(_, id, data, at)| (id, data, at))
+            .collect();
+        self.create_many_in::<T>(txn, new).await.map_err(whole)
+    }
+
+    /// Where a new record goes, if the caller may write there; looked up once per owner
+    /// for records placed by their organisation ([`Table::placed_by`]).
+    async fn place<T: Table>(
+        &self,
+        txn: &DatabaseTransaction,
+        id: Uuid,
+        data: &T::Data,
+        places: &mut HashMap<Uuid, Location>,
+    ) -> Result<Location, StoreError> {
+        let at = match T::placed_by(data) {
+            Some(owner) => match places.get(&owner) {
+                Some(at) => at.clone(),
+                None => {
+                    let at = T::locate(self, txn, id, data).await?;
+                    places.insert(owner, at.clone());
+                    at
+                }
+            },
+            None => T::locate(self, txn, id, data).await?,
+        };
+        self.check_write::<T>(&at)?;
+        Ok(at)
+    }
+
+    /// Stores new records, already placed and allowed ([`Scoped::place`]), as
+    /// [`Scoped::create_in`] stores one: one `INSERT` for the rows, one for their audit
+    /// events, one for the feed, the statistics maintained once for all of them.
+    async fn create_many_in<T: Table>(
+        &self,
+        txn: &DatabaseTransaction,
+        new: Vec<(Uuid, T::Data, Location)>,
+    ) -> Result<(), StoreError> {
+        if new.is_empty() {
+            return Ok(());
+        }
+        let now = stored_now();
+        let meta = |id| Meta {
+            id,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        T::Entity::insert_many(
+            new.iter()
+                .map(|(id, data, at)| T::to_active(meta(*id), data, at)),
+        )
+        .exec_without_returning(txn)
+        .await?;
+        let mut touched: Vec<(&'static str, crate::aggregates::Restriction)> = Vec::new();
+        let mut readers = Vec::with_capacity(new.len());
+        for (id, data, _) in &new {
+            write_children::<T>(txn, *id, data).await?;
+            crate::aggregates::merge(
+                &mut touched,
+                crate::aggregates::touched(txn, T::KIND, *id).await?,
+            );
+            readers.push(T::readers(txn, data).await?);
+        }
+        crate::aggregates::maintain(txn, &touched, 1).await?;
+        let fields: Vec<&str> = T::Column::iter()
+            .map(|c| c.as_str())
+            .filter(|c| !is_bookkeeping(c))
+            .collect();
+        let changes: Vec<Written> = new
+            .iter()
+            .zip(&readers)
+            .map(|((id, data, at), readers)| Written {
+                kind: T::KIND,
+                id: *id,
+                action: AuditAction::Create,
+                version: 1,
+                at,
+                public: T::in_directory(data),
+                before: None,
+                readers,
+                readers_before: &[],
+            })
+            .collect();
+        self.audit_many(txn, &changes, &fields).await
     }
 
     /// Rewrites the records of `D` that match `pointing` with `change`, each as an update

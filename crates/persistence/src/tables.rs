@@ -221,6 +221,10 @@ macro_rules! owned_by_organisation {
             place(s, conn, Self::OWNER_FIELD, Owner::OwnedBy(d.organisation_id)).await
         }
 
+        fn placed_by(d: &$data) -> Option<Uuid> {
+            Some(d.organisation_id)
+        }
+
         fn owner_slot(input: &mut $input) -> Option<&mut Uuid> {
             Some(&mut input.organisation_id)
         }
@@ -801,42 +805,80 @@ impl Table for Mentorships {
     }
 
     async fn parse(s: &Scoped, input: MentorshipInput) -> Result<Mentorship, StoreError> {
-        let m = Mentorship::parse(input, Utc::now().date_naive())?;
-        // The mentor and the offering must belong to the same organisation.
-        if let Some(v) = m.mentor_id {
-            let ok = s
-                .get::<Volunteers>(v)
-                .await
-                .is_ok_and(|r| r.data.organisation_id == m.organisation_id);
-            if !ok {
-                return Err(StoreError::Invalid(
-                    verbund_domain::ValidationErrors::single(
-                        "mentorId",
-                        verbund_domain::Reason::Rule(
-                            "must be a volunteer of the mentorship's organisation",
-                        ),
-                    ),
-                ));
-            }
-        }
-        if let Some(o) = m.offering_id {
-            let ok = s
-                .get::<Offerings>(o)
-                .await
-                .is_ok_and(|r| r.data.organisation_id == m.organisation_id);
-            if !ok {
-                return Err(StoreError::Invalid(
-                    verbund_domain::ValidationErrors::single(
-                        "offeringId",
-                        verbund_domain::Reason::Rule(
-                            "must be an offering of the mentorship's organisation",
-                        ),
-                    ),
-                ));
-            }
-        }
-        Ok(m)
+        Self::parse_many(s, vec![input])
+            .await?
+            .pop()
+            .unwrap_or(Err(StoreError::Internal))
     }
+
+    /// The mentor and the offering must belong to the mentorship's organisation: looked up
+    /// for all inputs together (two queries per thousand).
+    async fn parse_many(
+        s: &Scoped,
+        inputs: Vec<MentorshipInput>,
+    ) -> Result<Vec<Result<Mentorship, StoreError>>, StoreError> {
+        let today = Utc::now().date_naive();
+        let parsed: Vec<Result<Mentorship, StoreError>> = inputs
+            .into_iter()
+            .map(|i| Ok(Mentorship::parse(i, today)?))
+            .collect();
+        let ok = || parsed.iter().filter_map(|m| m.as_ref().ok());
+        let mentors = owners_of::<Volunteers>(s, ok().filter_map(|m| m.mentor_id)).await?;
+        let offerings = owners_of::<Offerings>(s, ok().filter_map(|m| m.offering_id)).await?;
+        let rule = |field, text| {
+            Err(StoreError::Invalid(
+                verbund_domain::ValidationErrors::single(field, verbund_domain::Reason::Rule(text)),
+            ))
+        };
+        Ok(parsed
+            .into_iter()
+            .map(|m| {
+                let m = m?;
+                let of = |owners: &HashMap<Uuid, Uuid>, id: Option<Uuid>| {
+                    id.is_none_or(|id| owners.get(&id) == Some(&m.organisation_id))
+                };
+                if !of(&mentors, m.mentor_id) {
+                    return rule(
+                        "mentorId",
+                        "must be a volunteer of the mentorship's organisation",
+                    );
+                }
+                if !of(&offerings, m.offering_id) {
+                    return rule(
+                        "offeringId",
+                        "must be an offering of the mentorship's organisation",
+                    );
+                }
+                Ok(m)
+            })
+            .collect())
+    }
+}
+
+/// The owning organisation of each of these records that the caller may read, a thousand
+/// ids per query.
+async fn owners_of<T: Owned>(
+    s: &Scoped,
+    ids: impl Iterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, Uuid>, StoreError> {
+    let mut ids: Vec<Uuid> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    use sea_orm::QuerySelect;
+    let mut owners = HashMap::new();
+    for chunk in ids.chunks(crate::store::IMPORT_CHUNK) {
+        let rows: Vec<(Uuid, Uuid)> = T::Entity::find()
+            .select_only()
+            .column(T::ID)
+            .column(T::ORGANISATION)
+            .filter(T::ID.is_in(chunk.iter().copied()))
+            .filter(s.readable::<T>())
+            .into_tuple()
+            .all(s.conn())
+            .await?;
+        owners.extend(rows);
+    }
+    Ok(owners)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -657,22 +657,32 @@ where
             .map_err(|wait| crate::rate::rate_limited(wait, "(imports count by their rows)"))?;
     }
     let mut problems = Vec::new();
-    let mut data = Vec::new();
-    let mut numbers = Vec::new();
+    let mut inputs = Vec::new();
+    let mut parsed_rows = Vec::new();
     for row in &file.rows {
         // An empty cell is an absent field: its default (an organisation's own id, no value).
         let mut fields = row.fields.clone();
         fields.retain(|_, v| !v.is_null());
-        let input: T::Input = match serde_path_to_error::deserialize(Value::Object(fields)) {
-            Ok(i) => i,
+        match serde_path_to_error::deserialize::<_, T::Input>(Value::Object(fields)) {
+            Ok(i) => {
+                inputs.push(i);
+                parsed_rows.push(row);
+            }
             Err(e) => {
                 let field = e.path().iter().next().map(|s| s.to_string());
                 let column = field.as_deref().map_or("-".into(), |f| file.column(f));
                 problems.push((row.number, column, e.into_inner().to_string()));
-                continue;
             }
-        };
-        match s.parse_input::<T>(input).await {
+        }
+    }
+    // What the rows refer to is looked up for all of them together.
+    let mut data = Vec::with_capacity(inputs.len());
+    let mut numbers = Vec::with_capacity(inputs.len());
+    for (row, parsed) in parsed_rows
+        .into_iter()
+        .zip(s.parse_inputs::<T>(inputs).await?)
+    {
+        match parsed {
             Ok(d) => {
                 data.push(ImportRow {
                     id: row.id,
@@ -689,6 +699,7 @@ where
         }
     }
     if !problems.is_empty() {
+        problems.sort_by_key(|p| p.0);
         return Err(report(problems));
     }
     match s.import::<T>(data, dry_run).await {
