@@ -5,7 +5,7 @@
 #   bash bench/run.sh            # PostgreSQL (127.0.0.1:5432), the target configuration
 #   bash bench/run.sh --sqlite   # the embedded default (no pgbench ratios)
 #   options: --reseed (load the data set again), BENCH_DURATION=20 BENCH_CONNECTIONS=16
-#   BENCH_ONLY=e (the write mix alone), BENCH_BIN=path (a binary built elsewhere, e.g. an
+#   BENCH_ONLY=e (the write mix alone; BENCH_ONLY=i: the write mix and the import), BENCH_BIN=path (a binary built elsewhere, e.g. an
 #   older commit for an A/B run), BENCH_WEBHOOK=0 (no webhook subscription during the write
 #   mix; it is on by default and the delivery lag is reported)
 #
@@ -196,6 +196,14 @@ trap - EXIT
 drift_ok=yes
 "$bin" --database "$url" check-statistics >/dev/null 2>&1 || drift_ok=NO
 
+imp="not run (BENCH_ONLY=$only)"
+if [ "$only" = all ] || [ "$only" = i ]; then
+  echo "== (i) spreadsheet import: 100,000 mentorship rows into a database of their own"
+  sqlite_flag=()
+  [ "$db" = sqlite ] && sqlite_flag=(--sqlite)
+  imp=$(BENCH_BIN="$bin" bash bench/import.sh "${sqlite_flag[@]}" | tail -n 1)
+fi
+
 raw_a="n/a"; raw_c="n/a"
 if [ "$db" = postgres ] && [ "$only" = all ]; then
   echo "== raw SQL with pgbench"
@@ -220,6 +228,7 @@ result="bench/results-$db.md"
   echo "| (d) public: offerings by postcode and category | — | $(field rps "$d") | $(field p50 "$d") | $(field p99 "$d") | $(field errors "$d") |"
   echo "| (e) writes: create + 5 transitions | — | $(field rps "$e") | $(field p50 "$e") | $(field p99 "$e") | $(field errors "$e") |"
   echo
+  echo "- (i) spreadsheet import (\`bench/import.sh\`): $imp"
   echo "- webhooks during the write mix: $lag"
   echo "- writes: $created mentorships created, $stored stored, $dupes duplicated ($in_flight stored without an answer, in flight when the run ended), $finished sequences finished ($ended ended); none lost or doubled: $writes_ok; aggregate equals a recount afterwards: $drift_ok"
   echo "- (c) the first answer after the data changed (reading and protecting the table with its linked measures; then cached until the next write): HTTP $first_c in $first_c_ms ms"

@@ -775,6 +775,46 @@ async fn statistics_tables(pg: Option<PgDatabase>) {
         ]
     );
     assert!(table[1..].iter().all(|r| r[2] == state), "{table:?}");
+    // Words come with their German names beside them (and the JSON answer names them in
+    // German and English).
+    let labelled: Vec<(&str, &str)> = table[1..table.len() - 1]
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
+    assert!(
+        labelled
+            .iter()
+            .all(|l| matches!(*l, ("active", "aktiv") | ("inactive", "inaktiv"))),
+        "{labelled:?}"
+    );
+    let (_, _, groups) = export(
+        &s,
+        &s.admin,
+        "/api/v1/statistics/mentorships?groupBy=target_group,status&format=csv",
+    )
+    .await;
+    let groups = records(&groups, b';');
+    assert!(
+        groups[1..]
+            .iter()
+            .any(|r| r[..4] == ["young_people", "Jugendliche", "active", "aktiv"]),
+        "{groups:?}"
+    );
+    let json = s
+        .get(
+            "/api/v1/statistics/mentorships?groupBy=target_group",
+            Some(&s.admin),
+        )
+        .await;
+    let key = json["rows"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["keys"][0]["value"] == "older_people"))
+        .map(|r| r["keys"][0].clone())
+        .expect("older people");
+    assert_eq!(
+        (key["label"].as_str(), key["labelDe"].as_str()),
+        (Some("older people"), Some("Ältere Menschen"))
+    );
     let (status, r) = s
         .fetch(&format!("{query}&format=pdf"), Some(&ministry))
         .await;

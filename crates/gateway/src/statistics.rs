@@ -50,8 +50,42 @@ pub struct Key {
     /// The value: a network's or organisation's UUID, a period (`2025`, `2025-Q2`,
     /// `2025-06`), or a word (`active`, `member`, …).
     pub value: String,
-    /// A name for people: the network's or the programme partner's name.
+    /// A name for people, in English: the network's or the programme partner's name, or
+    /// the word's name (`young people` for `young_people`).
     pub label: Option<String>,
+    /// The same in German (`Jugendliche`), the programme's language.
+    pub label_de: Option<String>,
+}
+
+impl Key {
+    /// A key whose value is a word or a period, named by the domain's word lists.
+    fn word(dimension: String, axis: Axis, value: &str) -> Key {
+        let names = verbund_domain::statistics::labels::code_names(axis, value);
+        Key {
+            dimension,
+            value: value.to_owned(),
+            label: names.map(|(_, en)| en.to_owned()),
+            label_de: names.map(|(de, _)| de.to_owned()),
+        }
+    }
+
+    /// What a table shows people: the German name, else the value itself.
+    pub fn readable(&self) -> String {
+        self.label_de
+            .clone()
+            .or_else(|| self.label.clone())
+            .unwrap_or_else(|| self.value.clone())
+    }
+
+    /// A key without a name (a date, an id given as a filter).
+    fn bare(dimension: &str, value: String) -> Key {
+        Key {
+            dimension: dimension.to_owned(),
+            value,
+            label: None,
+            label_de: None,
+        }
+    }
 }
 
 /// One cell.
@@ -964,49 +998,46 @@ async fn render(
             Axis::Geo => {
                 let (home, own) = geo_home(v);
                 match networks.get(home) {
-                    Some((id, name, level)) => Key {
-                        dimension,
-                        value: id.to_string(),
-                        label: Some(if own {
-                            let missing = if level == "federal" {
-                                "no state"
-                            } else {
-                                "no region"
-                            };
-                            format!("{name} ({level} level, {missing})")
-                        } else {
-                            name.clone()
-                        }),
-                    },
-                    None => Key {
-                        dimension,
-                        value: v.to_owned(),
-                        label: None,
-                    },
+                    Some((id, name, level)) => {
+                        let (en, de) = match (own, level.as_str()) {
+                            (false, _) => (name.clone(), name.clone()),
+                            (true, "federal") => (
+                                format!("{name} (federal level, no state)"),
+                                format!("{name} (Bundesebene, ohne Land)"),
+                            ),
+                            (true, _) => (
+                                format!("{name} ({level} level, no region)"),
+                                format!("{name} (Landesebene, ohne Region)"),
+                            ),
+                        };
+                        Key {
+                            dimension,
+                            value: id.to_string(),
+                            label: Some(en),
+                            label_de: Some(de),
+                        }
+                    }
+                    None => Key::bare(&dimension, v.to_owned()),
                 }
             }
-            Axis::ProgrammePartner => Key {
-                dimension,
-                label: Uuid::parse_str(v)
-                    .ok()
-                    .and_then(|u| orgs.get(&u).cloned())
-                    .or_else(|| v.is_empty().then(|| "no programme partner".to_owned())),
-                value: v.to_owned(),
-            },
-            _ => Key {
-                dimension,
-                value: v.to_owned(),
-                label: None,
-            },
+            Axis::ProgrammePartner => {
+                let name = Uuid::parse_str(v).ok().and_then(|u| orgs.get(&u).cloned());
+                Key {
+                    dimension,
+                    label: name
+                        .clone()
+                        .or_else(|| v.is_empty().then(|| "no programme partner".to_owned())),
+                    label_de: name
+                        .or_else(|| v.is_empty().then(|| "ohne Programmpartner".to_owned())),
+                    value: v.to_owned(),
+                }
+            }
+            _ => Key::word(dimension, axis, v),
         }
     };
     let mut filters: Vec<Key> = Vec::new();
     if let Some(id) = network_id {
-        filters.push(Key {
-            dimension: "network".into(),
-            value: id.to_string(),
-            label: None,
-        });
+        filters.push(Key::bare("network", id.to_string()));
     }
     for (name, d) in [
         ("from", req.from),
@@ -1014,11 +1045,7 @@ async fn render(
         ("activeAt", req.active_at),
     ] {
         if let Some(d) = d {
-            filters.push(Key {
-                dimension: name.into(),
-                value: d.to_string(),
-                label: None,
-            });
+            filters.push(Key::bare(name, d.to_string()));
         }
     }
     for (axis, level, value) in &plan.filters {

@@ -23,8 +23,8 @@ pub mod webhooks;
 pub use bulk::BulkLoad;
 pub use error::{Conflict, StoreError};
 pub use store::{
-    Children, ImportReport, ImportRow, Importable, MAX_PAGE, Owned, Page, PageRequest, Scoped,
-    Store, Table, WriteBatch, decode_cursor, encode_cursor,
+    Children, IMPORT_CHUNK, ImportReport, ImportRow, Importable, MAX_PAGE, Owned, Page,
+    PageRequest, Scoped, Store, Table, WriteBatch, decode_cursor, encode_cursor,
 };
 
 use chrono::NaiveDate;

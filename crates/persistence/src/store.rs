@@ -1301,19 +1301,51 @@ impl Scoped {
             }
         }
         let mut by_key = HashMap::new();
-        if let Some((_, external_column)) = T::KEY {
-            let externals: Vec<String> = chunk
+        if let Some((owner_column, external_column)) = T::KEY {
+            // By owner, so that each owner's part is one range of the (owner, external id)
+            // index.
+            let mut wanted: HashMap<Option<Uuid>, Vec<String>> = HashMap::new();
+            for (owner, external) in chunk
                 .iter()
                 .filter(|r| r.id.is_none())
-                .filter_map(|r| T::key(&r.data).map(|(_, e)| e))
-                .collect();
-            if !externals.is_empty() {
+                .filter_map(|r| T::key(&r.data))
+            {
+                wanted.entry(owner).or_default().push(external);
+            }
+            if !wanted.is_empty() {
+                let mut cond = Condition::any();
+                for (owner, externals) in wanted {
+                    let owner = match owner {
+                        Some(o) => owner_column.eq(o),
+                        None => owner_column.is_null(),
+                    };
+                    cond = cond.add(
+                        Condition::all()
+                            .add(owner)
+                            .add(external_column.is_in(externals)),
+                    );
+                }
+                // PostgreSQL plans a statement it has prepared five times once for all
+                // values, and such a plan compares each row of the owner with each of the
+                // thousand keys in turn (a time that grows with every piece already
+                // imported); planned for these keys, it looks them up in a hash.
+                let pg = txn.get_database_backend() == DbBackend::Postgres;
+                if pg {
+                    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+                        .await
+                        .map_err(|e| whole(e.into()))?;
+                }
                 let models = T::Entity::find()
-                    .filter(external_column.is_in(externals))
+                    .filter(cond)
                     .filter(self.readable::<T>())
                     .all(txn)
                     .await
                     .map_err(|e| whole(e.into()))?;
+                if pg {
+                    txn.execute_unprepared("SET LOCAL plan_cache_mode = auto")
+                        .await
+                        .map_err(|e| whole(e.into()))?;
+                }
                 for r in self.finish::<T>(txn, models).await.map_err(whole)? {
                     if let Some(key) = T::key(&r.data) {
                         by_key.insert(key, r);

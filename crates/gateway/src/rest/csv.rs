@@ -22,7 +22,9 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use verbund_domain::Record;
 use verbund_persistence::tables::*;
-use verbund_persistence::{ImportRow, Importable, PageRequest, Scoped, StoreError, Table};
+use verbund_persistence::{
+    IMPORT_CHUNK, ImportRow, Importable, PageRequest, Scoped, StoreError, Table,
+};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -334,29 +336,31 @@ struct Row {
     fields: Map<String, Value>,
 }
 
-/// A file read: its rows, and the header each field came under (for naming columns).
-struct File {
-    rows: Vec<Row>,
-    headers: std::collections::HashMap<String, String>,
+/// A file's header row as read: where each column's cells go, and the header each field
+/// came under (for naming columns).
+struct Layout {
+    headers: Vec<String>,
+    /// Each header's field and how its cells read (None: a column passed over).
+    fields: Vec<Option<(String, Option<Kind>)>>,
+    columns: std::collections::HashMap<String, String>,
 }
 
-impl File {
+impl Layout {
     /// The column a field came from, as the file calls it.
     fn column(&self, field: &str) -> String {
-        self.headers
+        self.columns
             .get(field)
             .cloned()
             .unwrap_or_else(|| field.to_owned())
     }
 }
 
-/// A sheet as read: its rows of cell texts, the header row first, each with its row
-/// number as a spreadsheet counts it (or why it does not parse).
-type Sheet = Vec<(usize, Result<Vec<String>, String>)>;
+/// A sheet as read, row by row: its rows of cell texts, the header row first, each with its
+/// row number as a spreadsheet counts it (or why it does not parse). Read as the import
+/// goes, so that a file's rows are never all held as records at once.
+type Sheet<'a> = Box<dyn Iterator<Item = (usize, Result<Vec<String>, String>)> + Send + 'a>;
 
-/// The rows of a CSV file: semicolon, comma or tab (whichever the header row holds most
-/// of); CRLF or LF.
-fn csv_sheet(text: &str) -> Sheet {
+fn csv_sheet(text: &str) -> Sheet<'_> {
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = [b';', b',', b'\t']
         .into_iter()
@@ -372,91 +376,109 @@ fn csv_sheet(text: &str) -> Sheet {
             )
         })
         .unwrap_or(b',');
-    csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(text.as_bytes())
-        .records()
-        .enumerate()
-        .map(|(i, r)| {
-            (
-                i + 1,
-                r.map(|r| r.iter().map(str::to_owned).collect())
-                    .map_err(|e| format!("does not parse: {e}")),
-            )
-        })
-        .collect()
+    Box::new(
+        csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(text.as_bytes())
+            .into_records()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    i + 1,
+                    r.map(|r| r.iter().map(str::to_owned).collect())
+                        .map_err(|e| format!("does not parse: {e}")),
+                )
+            }),
+    )
 }
 
-/// Reads the sheet into one JSON object per row, or reports every bad cell. Empty rows and
-/// empty columns without a header are passed over.
-fn read(sheet: Sheet, columns: &Columns) -> Result<File, ApiError> {
-    let mut sheet = sheet.into_iter();
-    let headers: Vec<String> = match sheet.next() {
-        Some((_, Ok(h))) => h.iter().map(|h| h.trim().to_owned()).collect(),
-        Some((_, Err(e))) => return Err(malformed(format!("the header row {e}"))),
-        None => return Err(report(vec![(1, "-".into(), "the file is empty".into())])),
-    };
-    let names = columns
-        .iter()
-        .map(|(c, _)| c.as_str())
-        .chain(BOOKKEEPING.iter().copied());
-    let mut problems = Vec::new();
-    // Each header's field and how its cells read (None: a column passed over).
-    let mut fields: Vec<Option<(String, Option<Kind>)>> = Vec::new();
-    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for h in &headers {
-        if h.is_empty() {
-            fields.push(None);
-            continue;
-        }
-        let euros = EURO_ALIASES
+impl Layout {
+    /// Reads the header row: which field each column holds (by name or German alias), and
+    /// the problems of headers that name no field or the same field twice.
+    #[allow(clippy::type_complexity)]
+    fn read(
+        header: Option<(usize, Result<Vec<String>, String>)>,
+        columns: &Columns,
+    ) -> Result<(Layout, Vec<(usize, String, String)>), ApiError> {
+        let headers: Vec<String> = match header {
+            Some((_, Ok(h))) => h.iter().map(|h| h.trim().to_owned()).collect(),
+            Some((_, Err(e))) => return Err(malformed(format!("the header row {e}"))),
+            None => return Err(report(vec![(1, "-".into(), "the file is empty".into())])),
+        };
+        let names = columns
             .iter()
-            .find(|(alias, field)| {
-                folded(alias) == folded(h) && columns.iter().any(|(c, _)| c == field)
-            })
-            .map(|(_, field)| *field);
-        match euros.or_else(|| field_of(h, names.clone())) {
-            Some(f) => {
-                if let Some(earlier) = seen.insert(f.to_owned(), h.clone()) {
-                    problems.push((1, h.clone(), format!("names the same field as `{earlier}`")));
-                }
-                let kind = match euros {
-                    Some(_) => Some(Kind::Euros),
-                    None => columns.iter().find(|(c, _)| c == f).map(|(_, k)| *k),
-                };
-                fields.push(Some((f.to_owned(), kind)));
-            }
-            None => {
-                problems.push((
-                    1,
-                    h.clone(),
-                    format!(
-                        "unknown column; the columns are id, version, {} (or their German names)",
-                        columns
-                            .iter()
-                            .map(|c| c.0.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
+            .map(|(c, _)| c.as_str())
+            .chain(BOOKKEEPING.iter().copied());
+        let mut problems = Vec::new();
+        let mut fields: Vec<Option<(String, Option<Kind>)>> = Vec::new();
+        let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for h in &headers {
+            if h.is_empty() {
                 fields.push(None);
-            }
-        }
-    }
-    let mut rows = Vec::new();
-    for (number, record) in sheet {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push((number, "-".into(), e));
                 continue;
             }
-        };
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
+            let euros = EURO_ALIASES
+                .iter()
+                .find(|(alias, field)| {
+                    folded(alias) == folded(h) && columns.iter().any(|(c, _)| c == field)
+                })
+                .map(|(_, field)| *field);
+            match euros.or_else(|| field_of(h, names.clone())) {
+                Some(f) => {
+                    if let Some(earlier) = seen.insert(f.to_owned(), h.clone()) {
+                        problems.push((
+                            1,
+                            h.clone(),
+                            format!("names the same field as `{earlier}`"),
+                        ));
+                    }
+                    let kind = match euros {
+                        Some(_) => Some(Kind::Euros),
+                        None => columns.iter().find(|(c, _)| c == f).map(|(_, k)| *k),
+                    };
+                    fields.push(Some((f.to_owned(), kind)));
+                }
+                None => {
+                    problems.push((
+                        1,
+                        h.clone(),
+                        format!(
+                            "unknown column; the columns are id, version, {} (or their German names)",
+                            columns
+                                .iter()
+                                .map(|c| c.0.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                    fields.push(None);
+                }
+            }
         }
+        let layout = Layout {
+            headers,
+            fields,
+            columns: seen,
+        };
+        Ok((layout, problems))
+    }
+
+    /// One row of the sheet as a JSON object (with its `id` and `version`), or nothing when
+    /// it is empty or has a bad cell (each one added to `problems`).
+    fn row(
+        &self,
+        number: usize,
+        record: Vec<String>,
+        problems: &mut Vec<(usize, String, String)>,
+    ) -> Option<Row> {
+        if record.iter().all(|c| c.trim().is_empty()) {
+            return None;
+        }
+        let before = problems.len();
+        let headers = &self.headers;
+        let fields = &self.fields;
         let mut row = Row {
             number,
             id: None,
@@ -507,18 +529,7 @@ fn read(sheet: Sheet, columns: &Columns) -> Result<File, ApiError> {
                 _ => {}
             }
         }
-        rows.push(row);
-    }
-    if rows.is_empty() && problems.is_empty() {
-        return Err(report(vec![(2, "-".into(), "the file has no rows".into())]));
-    }
-    if problems.is_empty() {
-        Ok(File {
-            rows,
-            headers: seen,
-        })
-    } else {
-        Err(report(problems))
+        (problems.len() == before).then_some(row)
     }
 }
 
@@ -531,7 +542,7 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 /// The rows of an Excel workbook's first sheet, each cell as the text a CSV file would
 /// hold: numbers as written (`2`, `1234.56`), dates as `2025-12-31`, yes/no as
 /// `true`/`false`; a formula's last value; an error value (`#N/A`) is refused where read.
-fn xlsx_sheet(bytes: &[u8]) -> Result<Sheet, ApiError> {
+fn xlsx_sheet(bytes: &[u8]) -> Result<(usize, Sheet<'static>), ApiError> {
     use calamine::{Data, Reader, Xlsx};
     // A workbook is a zip file: one that says it unpacks to far more than any sheet of
     // records needs (a "zip bomb") is refused before it is unpacked.
@@ -561,7 +572,7 @@ fn xlsx_sheet(bytes: &[u8]) -> Result<Sheet, ApiError> {
     // Row numbers as the spreadsheet shows them (the used range may start lower).
     let (first_row, first_column) = range.start().unwrap_or((0, 0));
     let lead = first_column as usize;
-    Ok(range
+    let rows = range
         .rows()
         .enumerate()
         .map(|(i, cells)| {
@@ -587,7 +598,25 @@ fn xlsx_sheet(bytes: &[u8]) -> Result<Sheet, ApiError> {
             }
             (number, Ok(texts))
         })
-        .collect())
+        .collect::<Vec<_>>();
+    let filled = rows
+        .iter()
+        .filter(|(_, r)| {
+            r.as_ref()
+                .map_or(true, |cells| cells.iter().any(|c| !c.trim().is_empty()))
+        })
+        .count();
+    Ok((filled, Box::new(rows.into_iter())))
+}
+
+/// The lines of `text` that hold more than separators, quotes and blanks.
+fn content_lines(text: &str) -> usize {
+    text.lines()
+        .filter(|l| {
+            l.bytes()
+                .any(|b| !matches!(b, b';' | b',' | b'\t' | b' ' | b'"' | b'\r'))
+        })
+        .count()
 }
 
 /// An Excel date serial (days since 1899-12-30) as `YYYY-MM-DD`.
@@ -645,58 +674,86 @@ where
             format!("the body must be CSV (Content-Type: text/csv) or an Excel workbook ({XLSX})"),
         ));
     }
-    let sheet = if media == XLSX {
-        xlsx_sheet(&body)?
+    let text;
+    let (hint, mut sheet) = if media == XLSX {
+        let (rows, sheet) = xlsx_sheet(&body)?;
+        (rows.saturating_sub(1), sheet)
     } else {
-        csv_sheet(&decode(&body, charset(content_type))?)
+        text = decode(&body, charset(content_type))?;
+        // Rows are at most the lines that hold anything but separators (a quoted cell may
+        // hold a line break); blank rows cost nothing, as they are passed over.
+        (content_lines(&text).saturating_sub(1), csv_sheet(&text))
     };
-    let file = read(sheet, &columns)?;
+    let (layout, mut problems) = Layout::read(sheet.next(), &columns)?;
     // An import costs by its rows, not as one request.
     if let Some(c) = &charge {
-        c.take_rows(file.rows.len())
+        c.take_rows(hint)
             .map_err(|wait| crate::rate::rate_limited(wait, "(imports count by their rows)"))?;
     }
-    let mut problems = Vec::new();
-    let mut inputs = Vec::new();
-    let mut parsed_rows = Vec::new();
-    for row in &file.rows {
-        // An empty cell is an absent field: its default (an organisation's own id, no value).
-        let mut fields = row.fields.clone();
-        fields.retain(|_, v| !v.is_null());
-        match serde_path_to_error::deserialize::<_, T::Input>(Value::Object(fields)) {
-            Ok(i) => {
-                inputs.push(i);
-                parsed_rows.push(row);
+    // Piece by piece: a thousand rows are read, checked and looked up together, and only
+    // their records are kept (the rows' cells and objects go with the piece).
+    let mut data = Vec::new();
+    let mut numbers = Vec::new();
+    let mut any = false;
+    loop {
+        let mut piece = Vec::with_capacity(IMPORT_CHUNK);
+        for (number, record) in sheet.by_ref() {
+            match record {
+                Ok(record) => {
+                    any |= !record.iter().all(|c| c.trim().is_empty());
+                    if let Some(row) = layout.row(number, record, &mut problems) {
+                        piece.push(row);
+                    }
+                }
+                Err(e) => problems.push((number, "-".into(), e)),
             }
-            Err(e) => {
-                let field = e.path().iter().next().map(|s| s.to_string());
-                let column = field.as_deref().map_or("-".into(), |f| file.column(f));
-                problems.push((row.number, column, e.into_inner().to_string()));
+            if piece.len() == IMPORT_CHUNK {
+                break;
+            }
+        }
+        if piece.is_empty() {
+            break;
+        }
+        let mut inputs = Vec::with_capacity(piece.len());
+        let mut read_rows = Vec::with_capacity(piece.len());
+        for row in piece {
+            // An empty cell is an absent field: its default (an organisation's own id).
+            match serde_path_to_error::deserialize::<_, T::Input>(Value::Object(row.fields)) {
+                Ok(i) => {
+                    inputs.push(i);
+                    read_rows.push((row.number, row.id, row.version));
+                }
+                Err(e) => {
+                    let field = e.path().iter().next().map(|s| s.to_string());
+                    let column = field.as_deref().map_or("-".into(), |f| layout.column(f));
+                    problems.push((row.number, column, e.into_inner().to_string()));
+                }
+            }
+        }
+        // What the rows refer to is looked up for the whole piece.
+        for ((number, id, version), parsed) in read_rows
+            .into_iter()
+            .zip(s.parse_inputs::<T>(inputs).await?)
+        {
+            match parsed {
+                Ok(d) => {
+                    data.push(ImportRow {
+                        id,
+                        version,
+                        data: d,
+                    });
+                    numbers.push(number);
+                }
+                Err(StoreError::Invalid(v)) => problems.extend(
+                    v.0.into_iter()
+                        .map(|f| (number, layout.column(&f.field), f.reason.to_string())),
+                ),
+                Err(e) => problems.push((number, "-".into(), ApiError::from(e).message)),
             }
         }
     }
-    // What the rows refer to is looked up for all of them together.
-    let mut data = Vec::with_capacity(inputs.len());
-    let mut numbers = Vec::with_capacity(inputs.len());
-    for (row, parsed) in parsed_rows
-        .into_iter()
-        .zip(s.parse_inputs::<T>(inputs).await?)
-    {
-        match parsed {
-            Ok(d) => {
-                data.push(ImportRow {
-                    id: row.id,
-                    version: row.version,
-                    data: d,
-                });
-                numbers.push(row.number);
-            }
-            Err(StoreError::Invalid(v)) => problems.extend(
-                v.0.into_iter()
-                    .map(|f| (row.number, file.column(&f.field), f.reason.to_string())),
-            ),
-            Err(e) => problems.push((row.number, "-".into(), ApiError::from(e).message)),
-        }
+    if !any && problems.is_empty() {
+        return Err(report(vec![(2, "-".into(), "the file has no rows".into())]));
     }
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.0);
@@ -718,14 +775,14 @@ where
                 StoreError::Invalid(v) => {
                     return Err(report(
                         v.0.into_iter()
-                            .map(|f| (row, file.column(&f.field), f.reason.to_string()))
+                            .map(|f| (row, layout.column(&f.field), f.reason.to_string()))
                             .collect(),
                     ));
                 }
                 StoreError::NotFound => {
                     return Err(report(vec![(
                         row,
-                        file.column("id"),
+                        layout.column("id"),
                         "no record with this id that you may change".into(),
                     )]));
                 }

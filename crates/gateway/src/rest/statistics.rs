@@ -106,7 +106,7 @@ fn table_records(table: &Table) -> Vec<Vec<String>> {
             match row.keys.iter().find(|k| &k.dimension == d) {
                 Some(k) => {
                     record.push(k.value.clone());
-                    record.push(k.label.clone().unwrap_or_else(|| k.value.clone()));
+                    record.push(k.readable());
                 }
                 None => {
                     record.push(String::new());
@@ -119,7 +119,7 @@ fn table_records(table: &Table) -> Vec<Vec<String>> {
             }
         }
         for f in &table.filters {
-            record.push(f.label.clone().unwrap_or_else(|| f.value.clone()));
+            record.push(f.readable());
         }
         if let Some(snapshot) = &table.snapshot {
             record.push(snapshot.as_of.to_string());
@@ -176,7 +176,7 @@ fn table_sheets(table: &Table) -> Vec<super::csv::XSheet> {
     for f in &table.filters {
         about.push(vec![
             text(&format!("filter {}", f.dimension)),
-            text(&f.label.clone().unwrap_or_else(|| f.value.clone())),
+            text(&f.readable()),
         ]);
     }
     if let Some(snapshot) = &table.snapshot {
