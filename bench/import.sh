@@ -6,7 +6,7 @@
 #
 #   bash bench/import.sh [--sqlite]     # ROWS=100000, BENCH_BIN=path (else a release build)
 #
-# Prints one Markdown line (also appended to bench/.data/import.md): rows, file size, time,
+# Prints one line (also appended to bench/.data/import.md): rows, file size, time,
 # rows/s, the server's peak RSS, what the answer said and what the database holds after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,5 +100,5 @@ wait $pid 2>/dev/null || true
 trap - EXIT
 drift_ok=yes
 "$bin" --database "$url" check-statistics >/dev/null 2>&1 || drift_ok=NO
-line="| (i) import: $rows mentorship rows, $((bytes / 1024)) kB CSV, $db | $(python3 -c "print(f'{$ms/1000:.1f} s, {$rows*1000/max($ms,1):,.0f} rows/s')") | server peak RSS $((rss_kb / 1024)) MB | answer: ${answer//$'\n'/ } | rows stored: $((after - before)) | again: ${again//$'\n'/ } in $(python3 -c "print(f'{$again_ms/1000:.1f} s')") | statistics equal a recount: $drift_ok |"
+line="$rows mentorship rows ($((bytes / 1024)) kB CSV, $db): $(python3 -c "print(f'{$ms/1000:.1f} s, {$rows*1000/max($ms,1):,.0f} rows/s')"); server peak RSS $((rss_kb / 1024)) MB; answer ${answer//$'\n'/ }; rows stored: $((after - before)); the same file again: ${again//$'\n'/ } in $(python3 -c "print(f'{$again_ms/1000:.1f} s')"); statistics equal a recount: $drift_ok"
 echo "$line" | tee -a "$data/import.md"

@@ -815,6 +815,46 @@ async fn statistics_tables(pg: Option<PgDatabase>) {
         (key["label"].as_str(), key["labelDe"].as_str()),
         (Some("older people"), Some("Ältere Menschen"))
     );
+    // The Accept header chooses when `format` is not given.
+    let accept = |media: &'static str| {
+        let s = &s;
+        let ministry = ministry.clone();
+        async move {
+            let res = s
+                .http
+                .get(s.url(query))
+                .bearer_auth(&ministry)
+                .header("accept", media)
+                .send()
+                .await
+                .expect("get");
+            let ct = res
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            (res.status(), ct, res.bytes().await.expect("body"))
+        }
+    };
+    let (status, ct, body) = accept("text/csv").await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (StatusCode::OK, "text/csv; charset=utf-8; header=present")
+    );
+    assert_eq!(
+        std::str::from_utf8(&body).expect("utf-8"),
+        text,
+        "the same as format=csv"
+    );
+    let (status, ct, body) = accept(
+        "application/json;q=0.5, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    .await;
+    assert_eq!((status, ct.as_str()), (StatusCode::OK, XLSX));
+    assert_eq!(sheets(&body)[0].0, "statistic");
+    let (status, ct, _) = accept("text/html, */*;q=0.8").await;
+    assert_eq!((status, ct.as_str()), (StatusCode::OK, "application/json"));
     let (status, r) = s
         .fetch(&format!("{query}&format=pdf"), Some(&ministry))
         .await;

@@ -61,7 +61,8 @@ pub struct StatisticsParams {
     pub snapshot: Option<Uuid>,
     /// Show the protected view even where exact figures are allowed.
     pub protected: Option<bool>,
-    /// `json` (default); `csv`, a table for German Excel (a BOM, `;`), `rfc4180`, plain CSV,
+    /// `json` (default; or as the `Accept` header asks: `text/csv` is `csv`, the XLSX media
+    /// type `xlsx`); `csv`, a table for German Excel (a BOM, `;`), `rfc4180`, plain CSV,
     /// or `xlsx`, an Excel workbook (the table, and a sheet `about` with the measure, the
     /// filters, the snapshot and what the symbols mean): one row per cell (the total last),
     /// each group's code and its name, the filters, the count (`.` where suppressed, as in
@@ -218,8 +219,13 @@ pub async fn statistics(
     Caller(s): Caller,
     Path(measure): Path<String>,
     charge: Option<axum::Extension<crate::rate::Charge>>,
+    headers: axum::http::HeaderMap,
     Params(p): Params<StatisticsParams>,
 ) -> Result<Response, ApiError> {
+    let format = p
+        .format
+        .clone()
+        .or_else(|| accepted(&headers).map(str::to_owned));
     let req = Request {
         measure,
         group_by: p
@@ -254,7 +260,7 @@ pub async fn statistics(
         req,
     )
     .await?;
-    let excel = match p.format.as_deref() {
+    let excel = match format.as_deref() {
         None | Some("json") => return Ok(axum::Json(table).into_response()),
         Some("csv") => true,
         Some("rfc4180") => false,
@@ -284,6 +290,34 @@ pub async fn statistics(
         file,
     )
         .into_response())
+}
+
+/// The format an `Accept` header asks for when `format` is not given: the most wanted of
+/// JSON, CSV (`text/csv`, for German Excel) and XLSX; `None` (JSON) for anything else.
+fn accepted(headers: &axum::http::HeaderMap) -> Option<&'static str> {
+    let accept = headers.get(axum::http::header::ACCEPT)?.to_str().ok()?;
+    let mut wanted: Vec<(f32, usize, &'static str)> = accept
+        .split(',')
+        .enumerate()
+        .filter_map(|(at, item)| {
+            let mut parts = item.split(';');
+            let media = parts.next()?.trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let format = match media.as_str() {
+                "application/json" => "json",
+                "text/csv" => "csv",
+                super::csv::XLSX => "xlsx",
+                _ => return None,
+            };
+            (q > 0.0).then_some((q, at, format))
+        })
+        .collect();
+    // The highest quality first; between equals, the one named first.
+    wanted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    wanted.first().map(|w| w.2)
 }
 
 /// The reporting snapshots, newest deadline first.
