@@ -701,6 +701,7 @@ async fn statistics_tables(pg: Option<PgDatabase>) {
         [
             "state",
             "state_label",
+            "state_code",
             "year",
             "year_label",
             "count",
@@ -725,28 +726,41 @@ async fn statistics_tables(pg: Option<PgDatabase>) {
         };
         assert_eq!(record[0], key("state")["value"].as_str().expect("state"));
         assert_eq!(record[1], key("state")["label"].as_str().expect("a name"));
-        assert_eq!(record[2], key("year")["value"].as_str().expect("year"));
+        // States by their ISO 3166-2 code (the federal network's own row: DE).
+        let code = key("state")["code"].as_str().expect("a code").to_owned();
+        assert!(
+            code == "DE" || (code.starts_with("DE-") && code.len() == 5),
+            "{code}"
+        );
+        assert_eq!(record[2], code);
+        assert_eq!(record[3], key("year")["value"].as_str().expect("year"));
         if row["suppressed"] == true {
             suppressed += 1;
-            assert_eq!(record[4], ".", "{record:?}");
-            assert_eq!(record[5], row["suppression"].as_str().expect("suppression"));
+            assert_eq!(record[5], ".", "{record:?}");
+            assert_eq!(record[6], row["suppression"].as_str().expect("suppression"));
             assert_eq!(
-                record[6],
+                record[7],
                 row["suppressionReason"].as_str().expect("reason")
             );
         } else {
-            assert_eq!(record[4], row["count"].as_i64().expect("count").to_string());
-            assert_eq!((record[5].as_str(), record[6].as_str()), ("", ""));
+            assert_eq!(record[5], row["count"].as_i64().expect("count").to_string());
+            assert_eq!((record[6].as_str(), record[7].as_str()), ("", ""));
         }
     }
     assert!(suppressed > 0, "the demo's protected table hides cells");
     let total = table.last().expect("total");
     assert_eq!(total[1], "total");
     assert_eq!(
-        total[4],
+        total[5],
         json["total"]["count"]
             .as_i64()
             .map_or(".".into(), |c| c.to_string())
+    );
+    let codes: std::collections::BTreeSet<&str> =
+        table[1..].iter().map(|r| r[2].as_str()).collect();
+    assert!(
+        codes.contains("DE-BY") && codes.contains("DE-SN"),
+        "{codes:?}"
     );
 
     // Filters are columns of their own; plain RFC 4180 on request; a snapshot's deadline.

@@ -55,6 +55,10 @@ pub struct Key {
     pub label: Option<String>,
     /// The same in German (`Jugendliche`), the programme's language.
     pub label_de: Option<String>,
+    /// A network's official code, for maps and other statistics: ISO 3166-2 for a state
+    /// (`DE-BY`), the district key (Kreisschlüssel, `09162`) for a region, `DE` for the
+    /// federal network.
+    pub code: Option<String>,
 }
 
 impl Key {
@@ -66,6 +70,7 @@ impl Key {
             value: value.to_owned(),
             label: names.map(|(_, en)| en.to_owned()),
             label_de: names.map(|(de, _)| de.to_owned()),
+            code: None,
         }
     }
 
@@ -84,6 +89,7 @@ impl Key {
             value,
             label: None,
             label_de: None,
+            code: None,
         }
     }
 }
@@ -998,7 +1004,7 @@ async fn render(
             Axis::Geo => {
                 let (home, own) = geo_home(v);
                 match networks.get(home) {
-                    Some((id, name, level)) => {
+                    Some((id, name, level, code)) => {
                         let (en, de) = match (own, level.as_str()) {
                             (false, _) => (name.clone(), name.clone()),
                             (true, "federal") => (
@@ -1015,6 +1021,7 @@ async fn render(
                             value: id.to_string(),
                             label: Some(en),
                             label_de: Some(de),
+                            code: Some(code.clone()),
                         }
                     }
                     None => Key::bare(&dimension, v.to_owned()),
@@ -1030,6 +1037,7 @@ async fn render(
                     label_de: name
                         .or_else(|| v.is_empty().then(|| "ohne Programmpartner".to_owned())),
                     value: v.to_owned(),
+                    code: None,
                 }
             }
             _ => Key::word(dimension, axis, v),

@@ -461,7 +461,7 @@ impl Scoped {
         partners: &[Uuid],
     ) -> Result<
         (
-            HashMap<String, (Uuid, String, String)>,
+            HashMap<String, (Uuid, String, String, String)>,
             HashMap<Uuid, String>,
         ),
         StoreError,
@@ -472,7 +472,7 @@ impl Scoped {
             let mut sql = Sql::new(backend);
             let ps: Vec<String> = paths.iter().map(|p| sql.bind(p.clone())).collect();
             sql.push(&format!(
-                "SELECT path, id, name, level FROM networks WHERE path IN ({})",
+                "SELECT path, id, name, level, code FROM networks WHERE path IN ({})",
                 ps.join(", ")
             ));
             for r in self.conn().query_all_raw(sql.statement()).await? {
@@ -482,6 +482,7 @@ impl Scoped {
                         r.try_get_by_index(1)?,
                         r.try_get_by_index(2)?,
                         r.try_get_by_index(3)?,
+                        r.try_get_by_index(4)?,
                     ),
                 );
             }

@@ -75,13 +75,19 @@ pub struct StatisticsParams {
 /// unbekannt oder geheim zu halten").
 pub const SUPPRESSED: &str = ".";
 
-/// A statistic as a table, one row per cell: each group's code and name, the filters, the
+/// A statistic as a table, one row per cell: each group's value and name (and a network's
+/// official code), the filters, the
 /// snapshot's deadline, the count (or [`SUPPRESSED`]), the amount, and why a cell is hidden.
 fn table_records(table: &Table) -> Vec<Vec<String>> {
+    // Networks also by their official code (ISO 3166-2, the district key), for maps.
+    let coded = |d: &str| d == "state" || d == "region";
     let mut header: Vec<String> = Vec::new();
     for d in &table.group_by {
         header.push(d.clone());
         header.push(format!("{d}_label"));
+        if coded(d) {
+            header.push(format!("{d}_code"));
+        }
     }
     for f in &table.filters {
         header.push(format!("filter_{}", f.dimension));
@@ -117,6 +123,10 @@ fn table_records(table: &Table) -> Vec<Vec<String>> {
                         String::new()
                     });
                 }
+            }
+            if coded(d) {
+                let key = row.keys.iter().find(|k| &k.dimension == d);
+                record.push(key.and_then(|k| k.code.clone()).unwrap_or_default());
             }
         }
         for f in &table.filters {
