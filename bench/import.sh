@@ -10,6 +10,7 @@
 # rows/s, the server's peak RSS, what the answer said and what the database holds after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 db=postgres
 [ "${1:-}" = --sqlite ] && db=sqlite
@@ -39,12 +40,7 @@ out="$data/import-server.out"
 VERBUND_RATE_LIMIT__ENABLED=false VERBUND_LOG=warn "$bin" --database "$url" serve --bind 127.0.0.1:0 >"$out" 2>"$data/import-server.err" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
-base=""
-for _ in $(seq 1 3000); do
-  base="$(sed -n 's/^listening on //p' "$out")"
-  if [ -n "$base" ] && curl -sf "$base/readyz" >/dev/null; then break; fi
-  sleep 0.01
-done
+base="$(wait_ready "$out" 3000)"
 
 admin="$("$bin" --database "$url" token --role federal_admin --ttl 2h)"
 # A member organisation of the demo with volunteers and offerings: its token imports, its

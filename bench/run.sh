@@ -12,6 +12,7 @@
 # Prints a Markdown table and writes it to bench/results-<db>.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 db=postgres
 reseed=0
@@ -84,12 +85,7 @@ env "${hook_env[@]}" VERBUND_RATE_LIMIT__ENABLED=false VERBUND_DEMO_DATA=false V
 pid=$!
 rpid=""
 trap 'kill $pid $rpid 2>/dev/null || true' EXIT
-base=""
-for _ in $(seq 1 500); do
-  base="$(sed -n 's/^listening on //p' "$out")"
-  if [ -n "$base" ] && curl -sf "$base/readyz" >/dev/null; then break; fi
-  sleep 0.01
-done
+base="$(wait_ready "$out" 500)"
 ready_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "ready in ${ready_ms} ms at $base"
 

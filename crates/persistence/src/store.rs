@@ -1083,45 +1083,11 @@ impl Scoped {
         data: T::Data,
     ) -> Result<Record<T::Data>, StoreError> {
         let id = verbund_domain::record::new_id();
-        let at = T::locate(self, txn, id, &data).await?;
-        self.check_write::<T>(&at)?;
-        let now = stored_now();
-        let meta = Meta {
-            id,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        T::Entity::insert(T::to_active(meta, &data, &at))
-            .exec_without_returning(txn)
-            .await?;
-        write_children::<T>(txn, id, &data).await?;
-        let touched = crate::aggregates::touched(txn, T::KIND, id).await?;
-        crate::aggregates::maintain(txn, &touched, 1).await?;
-        let fields: Vec<&str> = T::Column::iter()
-            .map(|c| c.as_str())
-            .filter(|c| !is_bookkeeping(c))
-            .collect();
-        let readers = T::readers(txn, &data).await?;
-        let change = Written {
-            kind: T::KIND,
-            id,
-            action: AuditAction::Create,
-            version: 1,
-            at: &at,
-            public: T::in_directory(&data),
-            before: None,
-            readers: &readers,
-            readers_before: &[],
-        };
-        self.audit(txn, change, &fields).await?;
-        Ok(Record {
-            id,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            data,
-        })
+        let at = self.place::<T>(txn, id, &data, &mut HashMap::new()).await?;
+        self.create_many_in::<T>(txn, vec![(id, data, at)])
+            .await?
+            .pop()
+            .ok_or(StoreError::Internal)
     }
 
     /// Replaces a record's data if its version is still `expected_version`.
@@ -1261,7 +1227,13 @@ impl Scoped {
         while rows.peek().is_some() {
             let chunk: Vec<_> = rows.by_ref().take(IMPORT_CHUNK).collect();
             let n = chunk.len();
-            self.import_chunk::<T>(&txn, first, chunk, &mut run).await?;
+            if let Err(e) = self.import_chunk::<T>(&txn, first, chunk, &mut run).await {
+                // Refused files are common: undo now, before the writer's turn passes on
+                // (a transaction only dropped is rolled back later, and on SQLite the next
+                // writer would meet its lock and be told to retry).
+                let _ = txn.rollback().await;
+                return Err(e);
+            }
             first += n;
         }
         if dry_run {
@@ -1425,7 +1397,8 @@ impl Scoped {
             .into_iter()
             .map(|(_, id, data, at)| (id, data, at))
             .collect();
-        self.create_many_in::<T>(txn, new).await.map_err(whole)
+        self.create_many_in::<T>(txn, new).await.map_err(whole)?;
+        Ok(())
     }
 
     /// Where a new record goes, if the caller may write there; looked up once per owner
@@ -1452,16 +1425,16 @@ impl Scoped {
         Ok(at)
     }
 
-    /// Stores new records, already placed and allowed ([`Scoped::place`]), as
-    /// [`Scoped::create_in`] stores one: one `INSERT` for the rows, one for their audit
-    /// events, one for the feed, the statistics maintained once for all of them.
+    /// Stores new records, already placed and allowed ([`Scoped::place`]): one `INSERT` for
+    /// the rows, one for their audit events, one for the feed, the statistics maintained
+    /// once for all of them. Every create goes through here ([`Scoped::create_in`] for one).
     async fn create_many_in<T: Table>(
         &self,
         txn: &DatabaseTransaction,
         new: Vec<(Uuid, T::Data, Location)>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<Record<T::Data>>, StoreError> {
         if new.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let now = stored_now();
         let meta = |id| Meta {
@@ -1506,7 +1479,17 @@ impl Scoped {
                 readers_before: &[],
             })
             .collect();
-        self.audit_many(txn, &changes, &fields).await
+        self.audit_many(txn, &changes, &fields).await?;
+        Ok(new
+            .into_iter()
+            .map(|(id, data, _)| Record {
+                id,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+                data,
+            })
+            .collect())
     }
 
     /// Rewrites the records of `D` that match `pointing` with `change`, each as an update

@@ -694,13 +694,11 @@ where
     // their records are kept (the rows' cells and objects go with the piece).
     let mut data = Vec::new();
     let mut numbers = Vec::new();
-    let mut any = false;
     loop {
         let mut piece = Vec::with_capacity(IMPORT_CHUNK);
         for (number, record) in sheet.by_ref() {
             match record {
                 Ok(record) => {
-                    any |= !record.iter().all(|c| c.trim().is_empty());
                     if let Some(row) = layout.row(number, record, &mut problems) {
                         piece.push(row);
                     }
@@ -752,7 +750,8 @@ where
             }
         }
     }
-    if !any && problems.is_empty() {
+    // Every row that is not blank was either read or reported.
+    if data.is_empty() && problems.is_empty() {
         return Err(report(vec![(2, "-".into(), "the file has no rows".into())]));
     }
     if !problems.is_empty() {
