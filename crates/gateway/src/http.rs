@@ -38,6 +38,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphiql/assets/{file}", get(graphiql_asset))
+        .route("/dashboard", get(dashboard))
+        .route("/dashboard/{file}", get(dashboard_asset))
         .layer(axum::middleware::map_response(bare_errors_as_problems))
         // The guard below reads every body within its own limits (1 MiB; a spreadsheet
         // import `server.import_max_bytes`); axum's 2 MB default for extractors would cut
@@ -252,6 +254,58 @@ async fn graphiql_asset(
         [
             (axum::http::header::CONTENT_TYPE, kind),
             (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The dashboard's policy: its own files and its own API only, no inline script or style
+/// attribute, never inside a frame, no referrer (a statistic's address can name a network).
+const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+/// The dashboard (`assets/dashboard`): one page of plain JavaScript over the public API, so
+/// it shows exactly what the caller's token may read there. Served in every configuration.
+async fn dashboard() -> axum::response::Response {
+    dashboard_file("index.html")
+}
+
+async fn dashboard_asset(
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> axum::response::Response {
+    dashboard_file(&file)
+}
+
+fn dashboard_file(file: &str) -> axum::response::Response {
+    use axum::http::header;
+    let (body, kind): (&'static str, &str) = match file {
+        "index.html" => (
+            include_str!("../assets/dashboard/index.html"),
+            "text/html; charset=utf-8",
+        ),
+        "dashboard.js" => (
+            include_str!("../assets/dashboard/dashboard.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "dashboard.css" => (
+            include_str!("../assets/dashboard/dashboard.css"),
+            "text/css; charset=utf-8",
+        ),
+        "icon.svg" => (
+            include_str!("../assets/dashboard/icon.svg"),
+            "image/svg+xml",
+        ),
+        _ => return ApiError::new(Code::NotFound, "no such endpoint").into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CONTENT_SECURITY_POLICY, DASHBOARD_CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-cache"),
         ],
         body,
     )

@@ -151,6 +151,67 @@ async fn graphiql_is_served_from_the_binary_without_any_external_resource() {
 }
 
 #[tokio::test]
+async fn the_dashboard_is_served_from_the_binary_under_a_strict_policy() {
+    let app = app().await;
+    let get = |path: &str| {
+        let app = app.clone();
+        let req = Request::get(path).body(Body::empty()).expect("req");
+        async move { app.oneshot(req).await.expect("res") }
+    };
+    let page = get("/dashboard").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    // No inline script or style attribute, nothing from elsewhere, never in a frame.
+    for part in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(part), "{csp} lacks {part}");
+    }
+    assert!(!csp.contains("unsafe"), "{csp}");
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let html = String::from_utf8(
+        page.into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec(),
+    )
+    .expect("utf8");
+    assert!(html.contains("<html lang=\"de\">"), "German by default");
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    assert!(!html.contains("<script>"), "no inline script");
+    let mut files = 0;
+    for src in html.split('"').filter(|s| s.starts_with("/dashboard/")) {
+        let res = get(src).await;
+        assert_eq!(res.status(), StatusCode::OK, "{src}");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        let text = String::from_utf8(body.to_vec()).expect("utf8");
+        assert!(!text.contains("https://"), "{src} names nothing elsewhere");
+        // Server data goes in as text: the script never parses HTML.
+        assert!(!text.contains("innerHTML"), "{src}");
+        files += 1;
+    }
+    assert_eq!(files, 3, "icon, css, js");
+    assert_eq!(
+        get("/dashboard/nope.js").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get("/dashboard/..%2FCargo.toml").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
 async fn many_aliases_are_refused_with_a_clear_error() {
     let aliases: Vec<String> = (0..40).map(|i| format!("a{i}: __typename")).collect();
     let (status, body) = post_graphql(app().await, &format!("{{ {} }}", aliases.join(" "))).await;
