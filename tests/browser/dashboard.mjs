@@ -176,6 +176,12 @@ let suppressedSeen = 0;
       check(got === want, `${who} per-year ${row.keys[0].value} series ${col}: page ${got}, API ${want}`);
     }
   }
+  // The last twelve month ends, one request (a series of stocks).
+  const now = new Date();
+  const end = (back) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 0)).toISOString().slice(0, 10);
+  const series = await api(`/api/v1/statistics/mentorships_active?activeAt=${end(11)}&activeTo=${end(0)}`, ministry);
+  check(series.rows.length === 12, `${who}: twelve months (${series.rows.length})`);
+  await compareTable(page, 'per-month', series, { who });
   const byState = await api('/api/v1/statistics/mentorships?groupBy=state', ministry);
   suppressedSeen += await compareTable(page, 'by-geo', byState, { who });
   const target = await api('/api/v1/statistics/mentorships?groupBy=target_group', ministry);

@@ -323,3 +323,139 @@ fn live_after_deadline(live: &Value) -> i64 {
         .filter_map(|r| r["count"].as_i64())
         .sum()
 }
+
+/// A series of stocks (`activeAt` … `activeTo`) in one request: each month's rows are
+/// exactly those of the same table asked for with that month end alone (suppressed alike),
+/// grouped by `month` first, in REST, CSV and GraphQL; malformed series are 422 naming the
+/// field.
+async fn series_of_stocks(pg: Option<verbund_e2e::PgDatabase>) {
+    let s = Demo::start(pg);
+    let ministry = s.role("ministry_analyst");
+    let ends = ["2025-01-31", "2025-02-28", "2025-03-31", "2025-04-30"];
+    let (status, series) = s
+        .fetch(
+            "/api/v1/statistics/mentorships_active?groupBy=target_group&activeAt=2025-01-31&activeTo=2025-04-30",
+            Some(&ministry),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{series}");
+    assert_eq!(series["groupBy"], json!(["month", "target_group"]));
+    assert_eq!(series["protected"], true);
+    let rows = series["rows"].as_array().expect("rows");
+    let mut compared = 0;
+    for end in ends {
+        let (status, one) = s
+            .fetch(
+                &format!(
+                    "/api/v1/statistics/mentorships_active?groupBy=target_group&activeAt={end}"
+                ),
+                Some(&ministry),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{one}");
+        let month = &end[..7];
+        let of_month: Vec<&Value> = rows
+            .iter()
+            .filter(|r| r["keys"][0]["value"] == month)
+            .collect();
+        let alone = one["rows"].as_array().expect("rows");
+        assert_eq!(of_month.len(), alone.len(), "{month}");
+        for (a, b) in of_month.iter().zip(alone) {
+            assert_eq!(a["keys"][0]["dimension"], "month");
+            assert_eq!(a["keys"][1], b["keys"][0], "{month}");
+            for field in ["count", "suppressed", "suppression", "suppressionReason"] {
+                assert_eq!(a[field], b[field], "{month} {field}");
+            }
+            compared += 1;
+        }
+        if end == "2025-04-30" {
+            assert_eq!(
+                series["total"]["count"], one["total"]["count"],
+                "the last month's total"
+            );
+        }
+    }
+    assert!(compared >= 16, "{compared} cells compared");
+    // Without groups, each month's total is its row; GraphQL gives the same.
+    let (_, plain) = s
+        .fetch(
+            "/api/v1/statistics/mentorships_active?activeAt=2025-01-31&activeTo=2025-04-30",
+            Some(&ministry),
+        )
+        .await;
+    let counts: Vec<Value> = plain["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["count"].clone())
+        .collect();
+    assert_eq!(counts.len(), 4, "{plain}");
+    let g = s
+        .graphql(
+            r#"{ statistics(measure: "mentorships_active", activeAt: "2025-01-31", activeTo: "2025-04-30") { groupBy rows { keys { value } count } } }"#,
+            Some(&ministry),
+        )
+        .await;
+    let g_counts: Vec<Value> = g["data"]["statistics"]["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["count"].clone())
+        .collect();
+    assert_eq!(g_counts, counts, "{g}");
+    assert_eq!(
+        g["data"]["statistics"]["rows"][3]["keys"][0]["value"],
+        "2025-04"
+    );
+    // As a table for spreadsheets: a month column first.
+    let res = s
+        .http
+        .get(s.url(
+            "/api/v1/statistics/mentorships_active?activeAt=2025-01-31&activeTo=2025-04-30&format=rfc4180",
+        ))
+        .bearer_auth(&ministry)
+        .send()
+        .await
+        .expect("csv");
+    let csv = res.text().await.expect("text");
+    assert!(csv.starts_with("month,month_label,"), "{csv}");
+    assert_eq!(
+        csv.lines().count(),
+        1 + 4 + 1,
+        "header, four months, total: {csv}"
+    );
+    // Malformed series, each named.
+    for (query, field) in [
+        ("activeTo=2025-04-30", "activeAt"),
+        ("activeAt=2025-04-30&activeTo=2025-01-31", "activeTo"),
+        ("activeAt=2025-01-31&activeTo=2025-04-15", "activeTo"),
+        ("activeAt=2010-01-31&activeTo=2025-04-30", "activeTo"),
+    ] {
+        let (status, body) = s
+            .fetch(
+                &format!("/api/v1/statistics/mentorships_active?{query}"),
+                Some(&ministry),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(body["fields"][0]["field"], field, "{query}: {body}");
+    }
+    let (status, body) = s
+        .fetch(
+            "/api/v1/statistics/mentorships?activeAt=2025-01-31&activeTo=2025-04-30",
+            Some(&ministry),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .any(|f| f["field"] == "activeTo"),
+        "{body}"
+    );
+    assert!(s.server.stop());
+}
+
+verbund_e2e::on_both_databases!(series_of_stocks => a_series_of_stocks_is_each_month_as_alone_sqlite, a_series_of_stocks_is_each_month_as_alone_postgres);

@@ -35,6 +35,8 @@ pub struct Request {
     pub status: Option<String>,
     pub end_reason: Option<String>,
     pub active_at: Option<NaiveDate>,
+    /// With `active_at`: a series, the stock at every month end from `active_at` to this.
+    pub active_to: Option<NaiveDate>,
     pub snapshot: Option<Uuid>,
     /// Ask for the protected view even where exact figures are allowed.
     pub protected: bool,
@@ -266,6 +268,136 @@ impl Cache {
     }
 }
 
+/// The most month ends one series of stocks may name (ten years).
+pub const MAX_SERIES_MONTHS: usize = 120;
+
+/// Runs a statistic for the caller: one table, or with `active_to` a series of stocks.
+pub async fn run(
+    s: &Scoped,
+    config: StatisticsConfig,
+    cache: &std::sync::Arc<Cache>,
+    charge: Option<&Charge>,
+    req: Request,
+) -> Result<Table, ApiError> {
+    match req.active_to {
+        None => run_one(s, config, cache, charge, req).await,
+        Some(to) => {
+            let ends = series_ends(&req.measure, req.active_at, to)?;
+            let mut tables = Vec::with_capacity(ends.len());
+            for end in ends {
+                let one = Request {
+                    active_at: Some(end),
+                    active_to: None,
+                    ..req.clone()
+                };
+                tables.push(run_one(s, config, cache, charge, one).await?);
+            }
+            Table::series(tables, req.active_at, to)
+                .ok_or_else(|| ApiError::new(Code::Internal, "internal error"))
+        }
+    }
+}
+
+/// The month ends of a series from `from` to `to`: the measure a stock, both month ends,
+/// in order, at most [`MAX_SERIES_MONTHS`].
+fn series_ends(
+    measure: &str,
+    from: Option<NaiveDate>,
+    to: NaiveDate,
+) -> Result<Vec<NaiveDate>, ApiError> {
+    use chrono::Datelike;
+    let month_end = |d: NaiveDate| d.succ_opt().is_none_or(|n| n.month() != d.month());
+    let mut c = Collector::default();
+    if measure != Measure::MentorshipsActive.as_str() {
+        c.push(
+            "activeTo",
+            Reason::Rule("applies only to the measure mentorships_active"),
+        );
+    }
+    if !month_end(to) {
+        c.push(
+            "activeTo",
+            Reason::Rule("must be the last day of a month (statistics are kept per month)"),
+        );
+    }
+    match from {
+        None => c.push("activeAt", Reason::Missing),
+        Some(f) if to < f => c.push("activeTo", Reason::EndBeforeStart),
+        Some(_) => {}
+    }
+    c.finish(|| Some(())).map_err(StoreError::Invalid)?;
+    let Some(from) = from else {
+        return Ok(Vec::new());
+    };
+    let mut ends = Vec::new();
+    let mut month = from.with_day(1).unwrap_or(from);
+    while month <= to {
+        if ends.len() == MAX_SERIES_MONTHS {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                "activeTo",
+                Reason::Rule("a series names at most 120 month ends"),
+            ))
+            .into());
+        }
+        let next = month
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(NaiveDate::MAX);
+        ends.push(next.pred_opt().unwrap_or(month));
+        month = next;
+    }
+    Ok(ends)
+}
+
+impl Table {
+    /// The tables of a series of stocks, one per month end, as one table: `month` (the
+    /// month at whose end the stock is counted) first among the groups; without other
+    /// groups each month's total is its row. The total is the stock at the last month end.
+    fn series(tables: Vec<Table>, from: Option<NaiveDate>, to: NaiveDate) -> Option<Table> {
+        let mut filters: Vec<Key> = tables
+            .first()
+            .map(|t| t.filters.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| f.dimension != "activeAt")
+            .collect();
+        filters.extend(from.map(|f| Key::bare("activeAt", f.to_string())));
+        filters.push(Key::bare("activeTo", to.to_string()));
+        let month = |t: &Table| {
+            t.filters
+                .iter()
+                .find(|f| f.dimension == "activeAt")
+                .map(|f| f.value.get(..7).unwrap_or_default().to_owned())
+                .unwrap_or_default()
+        };
+        let in_month = |row: &Row, m: &str| {
+            let mut keys = vec![Key::bare("month", m.to_owned())];
+            keys.extend(row.keys.iter().cloned());
+            Row {
+                keys,
+                filters: filters.clone(),
+                ..row.clone()
+            }
+        };
+        let mut rows = Vec::new();
+        let mut total = None;
+        for t in &tables {
+            let m = month(t);
+            if t.group_by.is_empty() {
+                rows.push(in_month(&t.total, &m));
+            } else {
+                rows.extend(t.rows.iter().map(|r| in_month(r, &m)));
+            }
+            total = Some(in_month(&t.total, &m));
+        }
+        let mut out = tables.into_iter().last()?;
+        out.group_by.insert(0, "month".to_owned());
+        out.rows = rows;
+        out.total = total.unwrap_or(out.total);
+        out.filters = filters;
+        Some(out)
+    }
+}
+
 /// Runs a statistic for the caller, from the cache where the cells have not changed. A
 /// protected table that is not cached is charged to the caller's rate limit by its cost.
 ///
@@ -273,7 +405,7 @@ impl Cache {
 /// (hangs up, or its client times out): what it protects is cached for whoever asks next.
 /// Otherwise impatient callers of a costly table would start it over and over, and never
 /// see it finish.
-pub async fn run(
+async fn run_one(
     s: &Scoped,
     config: StatisticsConfig,
     cache: &std::sync::Arc<Cache>,

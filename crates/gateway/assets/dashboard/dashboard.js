@@ -38,6 +38,9 @@
       startedAll: 'Begonnen (alle Jahre)',
       endedAll: 'Beendet (alle Jahre)',
       perYear: 'Patenschaften je Jahr',
+      perMonth: 'Aktive Patenschaften, letzte zwölf Monate',
+      perMonthNote: 'Bestand am Ende jedes Monats.',
+      month: 'Monat',
       perYearNote: 'Begonnen und beendet im Jahr; aktiv am Jahresende (im laufenden Jahr am letzten Monatsende).',
       started: 'Begonnen',
       ended: 'Beendet',
@@ -121,6 +124,9 @@
       startedAll: 'Started (all years)',
       endedAll: 'Ended (all years)',
       perYear: 'Mentorships per year',
+      perMonth: 'Active mentorships, last twelve months',
+      perMonthNote: 'The stock at the end of each month.',
+      month: 'Month',
       perYearNote: 'Started and ended in the year; active at the end of the year (this year: at the last month end).',
       started: 'Started',
       ended: 'Ended',
@@ -275,9 +281,10 @@
   const stat = (measure, params) =>
     api(statUrl(measure, params)).then((table) => ({ measure, params, table }));
 
-  function lastMonthEnd() {
+  /** The last day of the month `back` months before the last complete one. */
+  function monthEnd(back = 0) {
     const now = new Date();
-    return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 0)).toISOString().slice(0, 10);
+    return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 0)).toISOString().slice(0, 10);
   }
 
   const INSIGHTS = `query Insights($network: ID) {
@@ -320,25 +327,24 @@
     $('status').textContent = t('loading');
     const p = place();
     const geo = geoGroup(p.level);
-    const monthEnd = lastMonthEnd();
+    const last = monthEnd();
     try {
       const [started, ended, total, active, geoTable, target, funding, insights] = await Promise.all([
         stat('mentorships_started', { groupBy: 'year' }),
         stat('mentorships_ended', { groupBy: 'year' }),
         stat('mentorships', {}),
-        stat('mentorships_active', { activeAt: monthEnd }),
+        // The last twelve month ends in one request (a series of stocks).
+        stat('mentorships_active', { activeAt: monthEnd(11), activeTo: last }),
         geo ? stat('mentorships', { groupBy: geo }) : null,
         stat('mentorships', { groupBy: 'target_group' }),
         stat('funding', { groupBy: geo ?? '' }),
         gql(INSIGHTS, { network: p.id }).catch(() => null),
       ]);
       const years = [...new Set([...started.table.rows, ...ended.table.rows].map((r) => r.keys[0].value))].sort();
-      const yearEnds = years.map((y) => (`${y}-12-31` < monthEnd ? `${y}-12-31` : monthEnd));
-      const activeByYear = await Promise.all(
-        yearEnds.filter((d) => d <= monthEnd).map((d) => stat('mentorships_active', { activeAt: d })),
-      );
+      const yearEnds = years.map((y) => (`${y}-12-31` < last ? `${y}-12-31` : last));
+      const activeByYear = await Promise.all(yearEnds.map((d) => stat('mentorships_active', { activeAt: d })));
       if (mine !== generation) return;
-      data = { p, geo, monthEnd, started, ended, total, active, geoTable, target, funding, insights, years, activeByYear };
+      data = { p, geo, monthEnd: last, started, ended, total, active, geoTable, target, funding, insights, years, activeByYear };
       render();
       $('status').textContent = t('loaded');
     } catch (e) {
@@ -509,6 +515,16 @@
       ],
     }));
 
+    cards.push(card({
+      id: 'per-month',
+      title: t('perMonth'),
+      note: t('perMonthNote'),
+      protectedNote: viewNote(d.active.table),
+      series: [t('count')],
+      columns: [t('month'), t('count')],
+      rows: d.active.table.rows.map((r) => ({ label: r.keys[0].value, cells: [figure(r)] })),
+      sources: [{ label: t('count'), measure: 'mentorships_active', params: d.active.params }],
+    }));
     if (d.geoTable) {
       const rows = [...d.geoTable.table.rows].sort((a, b) =>
         (a.suppressed - b.suppressed) || ((b.count ?? 0) - (a.count ?? 0)) || keyName(a.keys[0]).localeCompare(keyName(b.keys[0])));

@@ -85,13 +85,24 @@ impl CoreQuery {
         #[graphql(default)] group_by: Vec<String>,
         filter: Option<super::statistics::StatisticsFilter>,
         active_at: Option<NaiveDate>,
+        #[graphql(
+            desc = "With `activeAt`: a series, the stock at every month end from `activeAt` to this (at most 120), grouped by `month` first; each month as asked for alone"
+        )]
+        active_to: Option<NaiveDate>,
         #[graphql(desc = "Read a reporting snapshot instead of the live figures")] snapshot: Option<
             ID,
         >,
         #[graphql(default)] protected: bool,
     ) -> Result<crate::statistics::Table> {
         super::statistics::statistics(
-            ctx, measure, group_by, filter, active_at, snapshot, protected, None,
+            ctx,
+            measure,
+            group_by,
+            filter,
+            (active_at, active_to),
+            snapshot,
+            protected,
+            None,
         )
         .await
     }

@@ -39,11 +39,12 @@ pub async fn statistics(
     measure: String,
     group_by: Vec<String>,
     filter: Option<StatisticsFilter>,
-    active_at: Option<NaiveDate>,
+    stock: (Option<NaiveDate>, Option<NaiveDate>),
     snapshot: Option<ID>,
     protected: bool,
     network: Option<Uuid>,
 ) -> Result<Table> {
+    let (active_at, active_to) = stock;
     let f = filter.unwrap_or_default();
     let config = *ctx.data::<StatisticsConfig>()?;
     let req = Request {
@@ -67,6 +68,7 @@ pub async fn statistics(
         status: f.status,
         end_reason: f.end_reason,
         active_at,
+        active_to,
         snapshot: snapshot
             .map(|s| {
                 Uuid::parse_str(&s).map_err(|_| {

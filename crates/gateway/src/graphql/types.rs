@@ -419,6 +419,7 @@ record_object!(Network {
         #[graphql(default)] group_by: Vec<String>,
         filter: Option<super::statistics::StatisticsFilter>,
         active_at: Option<chrono::NaiveDate>,
+        active_to: Option<chrono::NaiveDate>,
         snapshot: Option<ID>,
         #[graphql(default)] protected: bool,
     ) -> Result<crate::statistics::Table> {
@@ -427,7 +428,7 @@ record_object!(Network {
             measure,
             group_by,
             filter,
-            active_at,
+            (active_at, active_to),
             snapshot,
             protected,
             Some(self.meta.id),

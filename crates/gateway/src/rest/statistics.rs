@@ -57,6 +57,12 @@ pub struct StatisticsParams {
     pub end_reason: Option<String>,
     /// For mentorships_active: the last day of a month.
     pub active_at: Option<NaiveDate>,
+    /// For mentorships_active, with `activeAt`: a series in one answer, the stock at every
+    /// month end from `activeAt` to this (the last day of a month; at most 120 month ends),
+    /// grouped by `month` first. Each month's cells are exactly those of the same table
+    /// asked for with that `activeAt` alone (so suppressed alike); the total is the last
+    /// month's.
+    pub active_to: Option<NaiveDate>,
     /// Read a reporting snapshot instead of the live figures.
     pub snapshot: Option<Uuid>,
     /// Show the protected view even where exact figures are allowed.
@@ -259,6 +265,7 @@ pub async fn statistics(
         status: p.status,
         end_reason: p.end_reason,
         active_at: p.active_at,
+        active_to: p.active_to,
         snapshot: p.snapshot,
         protected: p.protected.unwrap_or(false),
     };
