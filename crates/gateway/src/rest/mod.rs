@@ -9,6 +9,7 @@ pub mod extract;
 pub mod handlers;
 pub mod hsds;
 pub mod problem;
+pub mod stat_formats;
 pub mod statistics;
 pub mod webhooks;
 

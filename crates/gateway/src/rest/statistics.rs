@@ -72,8 +72,11 @@ pub struct StatisticsParams {
     /// or `xlsx`, an Excel workbook (the table, and a sheet `about` with the measure, the
     /// filters, the snapshot and what the symbols mean): one row per cell (the total last),
     /// each group's code and its name, the filters, the count (`.` where suppressed, as in
-    /// official statistics) and why it is suppressed.
-    #[param(pattern = "^(json|csv|rfc4180|xlsx)$")]
+    /// official statistics) and why it is suppressed. For statistics offices: `jsonstat`
+    /// (JSON-stat 2.0), `sdmx-csv` (SDMX-CSV 2.0; also by `Accept:
+    /// application/vnd.sdmx.data+csv`), `datapackage` (a Frictionless Data Package: a zip
+    /// of `datapackage.json` and the table as CSV, `.` declared a missing value).
+    #[param(pattern = "^(json|csv|rfc4180|xlsx|jsonstat|sdmx-csv|datapackage)$")]
     pub format: Option<String>,
 }
 
@@ -84,7 +87,7 @@ pub const SUPPRESSED: &str = ".";
 /// A statistic as a table, one row per cell: each group's value and name (and a network's
 /// official code), the filters, the
 /// snapshot's deadline, the count (or [`SUPPRESSED`]), the amount, and why a cell is hidden.
-fn table_records(table: &Table) -> Vec<Vec<String>> {
+pub(super) fn table_records(table: &Table) -> Vec<Vec<String>> {
     // Networks also by their official code (ISO 3166-2, the district key), for maps.
     let coded = |d: &str| d == "state" || d == "region";
     let mut header: Vec<String> = Vec::new();
@@ -224,7 +227,7 @@ fn table_sheets(table: &Table) -> Vec<super::csv::XSheet> {
     description = "Every role, also without a token. federal_admin sees exact figures; coordinators exact figures inside their subtree (their own network by default); everyone else the protected view, where a cell with a count from 1 to k−1 and the cells that would give it away are suppressed. Computed by the database from aggregate tables. A protected table costs its cells times the tables of its lattice; above `statistics.max_cost` it is refused (400 `TOO_COMPLEX`), and a table that is not cached takes cost / `statistics.cost_per_token` from the caller's rate limit.",
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The table, its total and how it was produced (with `format=csv` or `rfc4180`: as CSV)", content((Table = "application/json"), (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 200, description = "The table, its total and how it was produced (with `format=csv` or `rfc4180`: as CSV; `xlsx`, `jsonstat`, `sdmx-csv`, `datapackage`: in those formats)", content((Table = "application/json"), (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "application/vnd.sdmx.data+csv"), (String = "application/zip"))),
         (status = 400, description = "Malformed parameters, or `TOO_COMPLEX`: too detailed for the protected view", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown measure or group, a group the measure does not have, a period not on month boundaries", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over the rate limit (statistics count by their cost); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
@@ -285,28 +288,53 @@ pub async fn statistics(
             let file = super::csv::xlsx_file(&table_sheets(&table))?;
             return Ok(super::csv::xlsx_response(file, &table.measure));
         }
+        Some("jsonstat") => {
+            return Ok(axum::Json(super::stat_formats::json_stat(&table)?).into_response());
+        }
+        Some("sdmx-csv") => {
+            return Ok(file(
+                super::stat_formats::sdmx_csv(&table),
+                SDMX_CSV,
+                &format!("{}.csv", table.measure),
+            ));
+        }
+        Some("datapackage") => {
+            return Ok(file(
+                super::stat_formats::data_package(&table)?,
+                "application/zip",
+                &format!("{}-datapackage.zip", table.measure),
+            ));
+        }
         Some(other) => {
             return Err(super::problem::malformed(format!(
-                "format `{other}` is not json, csv, rfc4180 or xlsx"
+                "format `{other}` is not json, csv, rfc4180, xlsx, jsonstat, sdmx-csv or datapackage"
             )));
         }
     };
-    let file = super::csv::csv_file(&table_records(&table), excel);
-    Ok((
+    Ok(file(
+        super::csv::csv_file(&table_records(&table), excel),
+        "text/csv; charset=utf-8; header=present",
+        &format!("{}.csv", table.measure),
+    ))
+}
+
+/// The media type of SDMX-CSV 2.0.
+const SDMX_CSV: &str = "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8";
+
+/// A statistic as a file to save.
+fn file(body: Vec<u8>, kind: &str, name: &str) -> Response {
+    (
         StatusCode::OK,
         [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/csv; charset=utf-8; header=present".to_owned(),
-            ),
+            (axum::http::header::CONTENT_TYPE, kind.to_owned()),
             (
                 axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}.csv\"", table.measure),
+                format!("attachment; filename=\"{name}\""),
             ),
         ],
-        file,
+        body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// The format an `Accept` header asks for when `format` is not given: the most wanted of
@@ -327,6 +355,7 @@ fn accepted(headers: &axum::http::HeaderMap) -> Option<&'static str> {
                 "application/json" => "json",
                 "text/csv" => "csv",
                 super::csv::XLSX => "xlsx",
+                "application/vnd.sdmx.data+csv" => "sdmx-csv",
                 _ => return None,
             };
             (q > 0.0).then_some((q, at, format))
