@@ -36,6 +36,12 @@ async fn post_graphql(app: axum::Router, query: &str) -> (StatusCode, serde_json
     (status, serde_json::from_slice(&bytes).expect("json"))
 }
 
+/// A response's body as text.
+async fn text(res: axum::response::Response) -> String {
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    String::from_utf8(bytes.to_vec()).expect("utf8")
+}
+
 #[tokio::test]
 async fn healthz_and_readyz_answer() {
     let app = app().await;
@@ -109,15 +115,7 @@ async fn graphiql_is_served_from_the_binary_without_any_external_resource() {
         .await
         .expect("res");
     assert_eq!(res.status(), StatusCode::OK);
-    let html = String::from_utf8(
-        res.into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec(),
-    )
-    .expect("utf8");
+    let html = text(res).await;
     assert!(html.contains("GraphiQL"));
     assert!(
         !html.contains("http://") && !html.contains("https://"),
@@ -176,15 +174,7 @@ async fn the_dashboard_is_served_from_the_binary_under_a_strict_policy() {
     }
     assert!(!csp.contains("unsafe"), "{csp}");
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
-    let html = String::from_utf8(
-        page.into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec(),
-    )
-    .expect("utf8");
+    let html = text(page).await;
     assert!(html.contains("<html lang=\"de\">"), "German by default");
     assert!(!html.contains("http://") && !html.contains("https://"));
     assert!(!html.contains("<script>"), "no inline script");
@@ -193,11 +183,10 @@ async fn the_dashboard_is_served_from_the_binary_under_a_strict_policy() {
         let res = get(src).await;
         assert_eq!(res.status(), StatusCode::OK, "{src}");
         assert_eq!(res.headers()["x-content-type-options"], "nosniff");
-        let body = res.into_body().collect().await.expect("body").to_bytes();
-        let text = String::from_utf8(body.to_vec()).expect("utf8");
-        assert!(!text.contains("https://"), "{src} names nothing elsewhere");
+        let body = text(res).await;
+        assert!(!body.contains("https://"), "{src} names nothing elsewhere");
         // Server data goes in as text: the script never parses HTML.
-        assert!(!text.contains("innerHTML"), "{src}");
+        assert!(!body.contains("innerHTML"), "{src}");
         files += 1;
     }
     assert_eq!(files, 3, "icon, css, js");

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 /// The most cells a JSON-stat answer spells out (it lists every combination of categories;
 /// the absent ones are 0).
-const MAX_JSONSTAT_CELLS: u64 = 1_000_000;
+const MAX_JSONSTAT_CELLS: u64 = 250_000;
 
 struct Dim {
     id: String,
