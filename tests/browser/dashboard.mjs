@@ -35,7 +35,7 @@ function check(ok, what) {
 const dir = mkdtempSync(join(tmpdir(), 'verbund-dashboard-'));
 const server = spawn(bin, ['serve', '--bind', '127.0.0.1:0'], {
   cwd: dir,
-  env: { ...process.env, VERBUND_RATE_LIMIT__ENABLED: 'false' },
+  env: { ...process.env, VERBUND_RATE_LIMIT__ENABLED: 'false', VERBUND_LOG: 'warn' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const base = await new Promise((ok, fail) => {

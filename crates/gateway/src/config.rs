@@ -33,6 +33,27 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub privacy: PrivacyConfig,
     pub webhooks: crate::webhooks::WebhookConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// `/metrics`, the Prometheus text format.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` at all.
+    pub enabled: bool,
+    /// When set, `/metrics` answers only a scraper that sends it as a bearer token
+    /// (`VERBUND_METRICS__TOKEN`); set it wherever the port is reachable from outside.
+    pub token: Option<Secret>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            token: None,
+        }
+    }
 }
 
 /// People's data: how long what is kept.
@@ -246,6 +267,7 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             privacy: PrivacyConfig::default(),
             webhooks: crate::webhooks::WebhookConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }

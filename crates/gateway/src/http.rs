@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use tower_http::trace::TraceLayer;
 
 pub fn router(state: AppState) -> Router {
     let guarded = axum::middleware::from_fn_with_state(state.clone(), guard);
@@ -36,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         })
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::observe::metrics_endpoint))
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphiql/assets/{file}", get(graphiql_asset))
         .route("/dashboard", get(dashboard))
@@ -53,13 +53,10 @@ pub fn router(state: AppState) -> Router {
                 ApiError::new(Code::Internal, "internal error").into_response()
             },
         ))
-        // The span names the method and the path, never the query: a search term or a
-        // filter can be a person's name.
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-                tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
-            }),
-        )
+        // Outermost: the request id, the span every log line of the request is written in,
+        // and the metrics. It names the route template, never the path or the query: an id
+        // or a search term can point at a person.
+        .layer(axum::middleware::from_fn(crate::observe::track))
         .with_state(state)
 }
 
@@ -336,6 +333,7 @@ async fn graphql(
         .data(scoped);
     let (query, operation) = (req.query.clone(), req.operation_name.clone());
     let mut res = s.schema.execute(req).await;
+    crate::observe::graphql_operation(operation.as_deref(), res.errors.is_empty());
     crate::graphql::order::in_selection_order(&query, operation.as_deref(), &mut res.data);
     // Parse and validation errors of the engine carry no code of ours: they are the
     // caller's mistake.

@@ -9,6 +9,7 @@ pub mod error;
 pub mod filters;
 pub mod graphql;
 pub mod http;
+pub mod observe;
 pub mod rate;
 pub mod rest;
 pub mod serve;

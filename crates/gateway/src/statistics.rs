@@ -224,9 +224,12 @@ impl Default for Cache {
 impl Cache {
     fn get(&self, version: i64, key: &str) -> Option<Table> {
         let guard = self.answers.lock().ok()?;
-        (guard.0 == version)
+        let found = (guard.0 == version)
             .then(|| guard.1.get(key).cloned())
-            .flatten()
+            .flatten();
+        let result = if found.is_some() { "hit" } else { "miss" };
+        metrics::counter!("verbund_statistics_cache_total", "result" => result).increment(1);
+        found
     }
 
     fn put(&self, version: i64, key: String, table: &Table) {

@@ -137,6 +137,19 @@ pub fn spawn(store: Store, config: WebhookConfig) {
                 let (store, config) = (store.clone(), config.clone());
                 tokio::spawn(async move {
                     let finished = deliver(&d, &config).await;
+                    let outcome = if finished.delivered {
+                        "delivered"
+                    } else {
+                        "failed"
+                    };
+                    metrics::counter!("verbund_webhook_attempts_total", "outcome" => outcome)
+                        .increment(1);
+                    if finished.delivered {
+                        // From the change's delivery being queued to its arrival.
+                        let lag = (chrono::Utc::now() - d.created_at).num_milliseconds();
+                        metrics::histogram!("verbund_webhook_delivery_lag_seconds")
+                            .record(lag.max(0) as f64 / 1000.0);
+                    }
                     if let Err(e) = store.webhook_finish(worker, &d, &finished).await {
                         tracing::warn!(error = %e, delivery = %d.id, "recording a webhook attempt failed; the lease runs out and it is sent again");
                     }

@@ -24,7 +24,7 @@ pub use bulk::BulkLoad;
 pub use error::{Conflict, StoreError};
 pub use store::{
     Children, IMPORT_CHUNK, ImportReport, ImportRow, Importable, MAX_PAGE, Owned, Page,
-    PageRequest, Scoped, Store, Table, WriteBatch, decode_cursor, encode_cursor,
+    PageRequest, PoolState, Scoped, Store, Table, WriteBatch, decode_cursor, encode_cursor,
 };
 
 use chrono::NaiveDate;

@@ -43,7 +43,21 @@ pub const WRITE_TURN_TIMEOUT: Duration = Duration::from_secs(10);
 /// writers of this process take turns here, in arrival order, before they begin; another
 /// process's writer is waited for by `busy_timeout`. PostgreSQL needs no turns.
 #[derive(Clone, Debug)]
-pub(crate) struct WriteTurns(Option<std::sync::Arc<tokio::sync::Mutex<()>>>);
+pub(crate) struct WriteTurns(
+    Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// Writers waiting for their turn now (for the metrics).
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+);
+
+/// The connection pool at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolState {
+    pub in_use: usize,
+    pub idle: usize,
+    pub max: usize,
+    /// Writers of this process waiting for their turn (SQLite; always 0 on PostgreSQL).
+    pub writers_waiting: usize,
+}
 
 /// A held turn (nothing on PostgreSQL); the next writer goes when it is dropped.
 pub(crate) type Turn = Option<tokio::sync::OwnedMutexGuard<()>>;
@@ -52,10 +66,13 @@ impl WriteTurns {
     pub(crate) async fn take(&self) -> Result<Turn, StoreError> {
         match &self.0 {
             None => Ok(None),
-            Some(m) => tokio::time::timeout(WRITE_TURN_TIMEOUT, m.clone().lock_owned())
-                .await
-                .map(Some)
-                .map_err(|_| StoreError::Busy),
+            Some(m) => {
+                use std::sync::atomic::Ordering::Relaxed;
+                self.1.fetch_add(1, Relaxed);
+                let turn = tokio::time::timeout(WRITE_TURN_TIMEOUT, m.clone().lock_owned()).await;
+                self.1.fetch_sub(1, Relaxed);
+                turn.map(Some).map_err(|_| StoreError::Busy)
+            }
         }
     }
 }
@@ -139,8 +156,29 @@ impl Store {
         let turns = WriteTurns(
             (db.get_database_backend() == DbBackend::Sqlite)
                 .then(|| std::sync::Arc::new(tokio::sync::Mutex::new(()))),
+            Default::default(),
         );
         Ok(Store { db, turns })
+    }
+
+    /// The connection pool now, for the metrics.
+    pub fn pool_state(&self) -> PoolState {
+        let (size, idle, max) = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                let p = self.db.get_postgres_connection_pool();
+                (p.size(), p.num_idle(), p.options().get_max_connections())
+            }
+            _ => {
+                let p = self.db.get_sqlite_connection_pool();
+                (p.size(), p.num_idle(), p.options().get_max_connections())
+            }
+        };
+        PoolState {
+            in_use: (size as usize).saturating_sub(idle),
+            idle,
+            max: max as usize,
+            writers_waiting: self.turns.1.load(std::sync::atomic::Ordering::Relaxed),
+        }
     }
 
     /// A write transaction, in turn with the other writers of this process on SQLite.

@@ -66,6 +66,18 @@ pub struct Finished {
 }
 
 const PENDING: &str = "pending";
+
+impl crate::Store {
+    /// Deliveries waiting to be sent (for the metrics).
+    pub async fn webhook_queue_depth(&self) -> Result<u64, StoreError> {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        Ok(crate::entities::webhook_delivery::Entity::find()
+            .filter(crate::entities::webhook_delivery::Column::State.eq(PENDING))
+            .count(self.conn())
+            .await?)
+    }
+}
+
 const DELIVERED: &str = "delivered";
 const FAILED: &str = "failed";
 
