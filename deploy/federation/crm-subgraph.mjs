@@ -18,5 +18,5 @@ const resolvers = {
   },
 };
 const server = new ApolloServer({ schema: buildSubgraphSchema([{ typeDefs, resolvers }]) });
-const { url } = await startStandaloneServer(server, { listen: { host: '127.0.0.1', port: Number(process.env.CRM_PORT ?? 4001) } });
+const { url } = await startStandaloneServer(server, { listen: { host: process.env.CRM_HOST ?? '127.0.0.1', port: Number(process.env.CRM_PORT ?? 4001) } });
 console.log(`crm subgraph at ${url}`);

@@ -18,7 +18,7 @@ const gateway = new ApolloGateway({
 });
 const server = new ApolloServer({ gateway });
 const { url } = await startStandaloneServer(server, {
-  listen: { host: '127.0.0.1', port: Number(process.env.GATEWAY_PORT ?? 4000) },
+  listen: { host: process.env.GATEWAY_HOST ?? '127.0.0.1', port: Number(process.env.GATEWAY_PORT ?? 4000) },
   context: async ({ req }) => ({ authorization: req.headers.authorization }),
 });
 console.log(`gateway at ${url}`);

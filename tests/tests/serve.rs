@@ -100,10 +100,15 @@ async fn a_bad_request_to_graphql_is_a_clear_error_not_a_crash() {
 }
 
 fn run_to_end(args: &[&str]) -> (i32, String) {
+    run_with(args, &[])
+}
+
+fn run_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let dir = TempDir::new();
     let mut child = Command::new(binary())
         .current_dir(&dir.0)
         .args(args)
+        .envs(env.iter().copied())
         .env_remove("VERBUND_DATABASE_URL")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -161,4 +166,54 @@ fn an_unreachable_database_is_one_line_and_a_nonzero_exit() {
         "{err}"
     );
     assert!(!err.contains("secret"), "no password in messages: {err}");
+}
+
+#[test]
+fn production_mode_refuses_to_start_without_keys() {
+    let (code, err) = run_with(
+        &["serve", "--bind", "127.0.0.1:0"],
+        &[("VERBUND_MODE", "production")],
+    );
+    assert_ne!(code, 0);
+    let lines = message_lines(&err);
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("auth.secret"), "{err}");
+    let (code, err) = run_with(&["serve"], &[("VERBUND_MODE", "prod")]);
+    assert_ne!(code, 0);
+    assert!(err.contains("production"), "names the modes: {err}");
+}
+
+#[tokio::test]
+async fn production_mode_loads_no_demo_data_hides_graphiql_and_answers_the_healthcheck() {
+    let dir = TempDir::new();
+    let server = Server::start(
+        &dir.0,
+        &[],
+        &[
+            ("VERBUND_MODE", "production"),
+            (
+                "VERBUND_AUTH__SECRET",
+                "a-made-up-production-secret-for-this-test-0123",
+            ),
+        ],
+    );
+    let http = reqwest::Client::new();
+    let page: serde_json::Value = http
+        .get(server.url("/api/v1/networks?first=5"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(page["items"], serde_json::json!([]), "no demo data");
+    let graphiql = http.get(server.url("/graphql")).send().await.expect("get");
+    assert_eq!(graphiql.status(), reqwest::StatusCode::NOT_FOUND);
+    // The container's health check: the binary itself, no curl.
+    let (code, err) = run_to_end(&["healthcheck", "--url", &server.url("")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(server.stop());
+    let (code, err) = run_to_end(&["healthcheck", "--url", "http://127.0.0.1:1"]);
+    assert_ne!(code, 0);
+    assert_eq!(message_lines(&err).len(), 1, "{err}");
 }

@@ -87,6 +87,13 @@ enum Command {
         #[arg(long)]
         days: Option<u32>,
     },
+    /// Exits 0 when the server on this machine answers `/healthz` (for a container's
+    /// health check, which has no curl).
+    Healthcheck {
+        /// The server's address; defaults to the configured `bind` on 127.0.0.1.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Fill an empty database with a generated data set.
     Seed {
         #[arg(long, value_enum, default_value = "demo")]
@@ -174,6 +181,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         config.database_url = db;
     }
     match cli.command {
+        Command::Healthcheck { url } => healthcheck(url, &config.bind).await,
         Command::Migrate => {
             open(&config).await?;
             tracing::info!(database = %redact_url(&config.database_url), "migrations applied");
@@ -449,7 +457,35 @@ async fn retention(store: &Store, days: u32, budget: Option<std::time::Duration>
     }
 }
 
+/// `verbund healthcheck`: GET `/healthz` within five seconds.
+async fn healthcheck(url: Option<String>, bind: &str) -> Result<(), String> {
+    let base = url.unwrap_or_else(|| {
+        let port = bind.rsplit(':').next().unwrap_or("8080");
+        format!("http://127.0.0.1:{port}")
+    });
+    let res = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .map_err(|e| format!("healthcheck: {e}"))?
+        .get(format!("{}/healthz", base.trim_end_matches('/')))
+        .send()
+        .await
+        .map_err(|_| format!("healthcheck: no answer from {base}"))?;
+    if res.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("healthcheck: {base} answered {}", res.status()))
+    }
+}
+
 async fn serve(config: Config) -> Result<(), String> {
+    let keys =
+        config.auth.secret.as_ref().is_some_and(|s| !s.0.is_empty()) || config.auth.jwks.is_some();
+    if config.mode == config::Mode::Production && !keys {
+        return Err(
+            "production mode needs auth.secret (VERBUND_AUTH__SECRET) or auth.jwks; set VERBUND_MODE=development to run with a development secret".into(),
+        );
+    }
     let store = open(&config).await?;
     let auth = authenticator(&config, &store).await?;
     if config.demo_data && store.is_empty().await.map_err(|e| e.to_string())? {

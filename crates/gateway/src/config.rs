@@ -20,6 +20,12 @@ impl std::fmt::Debug for Secret {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
+    /// `development` (the default: demo data on an empty database, GraphiQL, and a
+    /// development secret kept in the database when none is configured) or `production`
+    /// (`VERBUND_MODE=production`, as the container image sets it: no demo data and no
+    /// GraphiQL unless configured, and `serve` refuses to start without `auth.secret` or
+    /// `auth.jwks`).
+    pub mode: Mode,
     /// `sqlite://verbund.db` (the embedded default) or `postgres://…`.
     pub database_url: String,
     /// Address to listen on; port 0 picks a free port.
@@ -34,6 +40,14 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     pub webhooks: crate::webhooks::WebhookConfig,
     pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Development,
+    Production,
 }
 
 /// `/metrics`, the Prometheus text format.
@@ -259,6 +273,7 @@ impl Default for Config {
         Config {
             database_url: "sqlite://verbund.db".into(),
             bind: "127.0.0.1:8080".into(),
+            mode: Mode::Development,
             demo_data: true,
             graphql: GraphqlConfig::default(),
             auth: AuthConfig::default(),
@@ -290,7 +305,8 @@ impl Default for GraphqlConfig {
 
 /// Loads the configuration; `file` is the `--config` flag if given.
 pub fn load(file: Option<&Path>) -> Result<Config, String> {
-    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    // What the operator set: the file, then the environment.
+    let mut set = Figment::new();
     let env_file = std::env::var_os("VERBUND_CONFIG").map(std::path::PathBuf::from);
     match file.map(Path::to_path_buf).or(env_file) {
         Some(path) if !path.exists() => {
@@ -299,8 +315,8 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
                 path.display()
             ));
         }
-        Some(path) => fig = fig.merge(Toml::file(path)),
-        None if Path::new("verbund.toml").exists() => fig = fig.merge(Toml::file("verbund.toml")),
+        Some(path) => set = set.merge(Toml::file(path)),
+        None if Path::new("verbund.toml").exists() => set = set.merge(Toml::file("verbund.toml")),
         None => {}
     }
     // `VERBUND_CONFIG` names the file and `VERBUND_TEST_*` belongs to the tests; neither is
@@ -309,8 +325,17 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
         .split("__")
         .ignore(&["config"])
         .filter(|k| !k.as_str().starts_with("test_"));
+    let set = set.merge(env);
+    // Under it the defaults, and production's where it asks for production (an invalid mode
+    // is reported by the extraction below).
+    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    if set.extract_inner::<Mode>("mode").ok() == Some(Mode::Production) {
+        fig = fig
+            .merge(Serialized::default("demo_data", false))
+            .merge(Serialized::default("graphql.introspection", false));
+    }
     let config: Config = fig
-        .merge(env)
+        .merge(set)
         .extract()
         .map_err(|e| format!("invalid configuration: {e}"))?;
     if config.statistics.k < verbund_domain::statistics::MIN_K {
