@@ -14,6 +14,8 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 
 pub fn router(state: AppState) -> Router {
+    // Metrics are recorded from the first router of the process on.
+    crate::observe::recorder();
     let guarded = axum::middleware::from_fn_with_state(state.clone(), guard);
     let (rest, api) = crate::rest::router();
     let api = std::sync::Arc::new(api);

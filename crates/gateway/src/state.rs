@@ -28,8 +28,6 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, auth: crate::auth::Authenticator, config: Config) -> AppState {
-        // Metrics are recorded from the first server of the process on.
-        crate::observe::recorder();
         AppState {
             schema: crate::graphql::schema(&config.graphql),
             limiter: Arc::new(crate::rate::Limiter::new(config.rate_limit)),

@@ -1,17 +1,157 @@
-//! A statistic in the formats official statistics exchange: JSON-stat 2.0, SDMX-CSV 2.0
-//! and a Frictionless (tabular) Data Package. All three are written from one reading of the
-//! answer ([`Cube`]): its dimensions with their codes and names, and its cells.
+//! A statistic as files: the table for spreadsheets (CSV, XLSX) and the formats official
+//! statistics exchange: JSON-stat 2.0, SDMX-CSV 2.0 and a Frictionless (tabular) Data
+//! Package. The last three are written from one reading of the answer ([`Cube`]): its
+//! dimensions with their codes and names, and its cells.
 //!
 //! Codes: a network by its official code (ISO 3166-2, the district key), every other key by
 //! its value, `_Z` (SDMX: not applicable) for an empty value such as "no programme
 //! partner". A suppressed cell has no value and the status `.`; in SDMX its confidentiality
 //! is `A` (primary: a small count) or `D` (secondary), shown cells are `F` (free).
 
-use super::statistics::{SUPPRESSED, table_records};
 use crate::error::{ApiError, Code};
 use crate::statistics::{Key, Row, Table};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
+
+/// The symbol of a suppressed count in a table (as in official statistics: "Zahlenwert
+/// unbekannt oder geheim zu halten").
+pub const SUPPRESSED: &str = ".";
+
+/// A statistic as a table, one row per cell: each group's value and name (and a network's
+/// official code), the filters, the
+/// snapshot's deadline, the count (or [`SUPPRESSED`]), the amount, and why a cell is hidden.
+pub(super) fn table_records(table: &Table) -> Vec<Vec<String>> {
+    // Networks also by their official code (ISO 3166-2, the district key), for maps.
+    let coded = |d: &str| d == "state" || d == "region";
+    let mut header: Vec<String> = Vec::new();
+    for d in &table.group_by {
+        header.push(d.clone());
+        header.push(format!("{d}_label"));
+        if coded(d) {
+            header.push(format!("{d}_code"));
+        }
+    }
+    for f in &table.filters {
+        header.push(format!("filter_{}", f.dimension));
+    }
+    if table.snapshot.is_some() {
+        header.push("snapshot_as_of".into());
+    }
+    header.push("count".into());
+    if table.amount_of.is_some() {
+        header.push("amount".into());
+    }
+    header.extend(["suppression", "suppression_reason"].map(str::to_owned));
+    let mut records = vec![header];
+    let total = std::iter::once(&table.total);
+    for (row, is_total) in table
+        .rows
+        .iter()
+        .map(|r| (r, false))
+        .chain(total.map(|r| (r, true)))
+    {
+        let mut record = Vec::new();
+        for d in &table.group_by {
+            match row.keys.iter().find(|k| &k.dimension == d) {
+                Some(k) => {
+                    record.push(k.value.clone());
+                    record.push(k.readable());
+                }
+                None => {
+                    record.push(String::new());
+                    record.push(if is_total {
+                        "total".into()
+                    } else {
+                        String::new()
+                    });
+                }
+            }
+            if coded(d) {
+                let key = row.keys.iter().find(|k| &k.dimension == d);
+                record.push(key.and_then(|k| k.code.clone()).unwrap_or_default());
+            }
+        }
+        for f in &table.filters {
+            record.push(f.readable());
+        }
+        if let Some(snapshot) = &table.snapshot {
+            record.push(snapshot.as_of.to_string());
+        }
+        let number = |n: Option<i64>| match (row.suppressed, n) {
+            (true, _) => SUPPRESSED.to_owned(),
+            (false, Some(n)) => n.to_string(),
+            (false, None) => String::new(),
+        };
+        record.push(number(row.count));
+        if table.amount_of.is_some() {
+            record.push(number(row.amount));
+        }
+        record.push(row.suppression.clone().unwrap_or_default());
+        record.push(row.suppression_reason.clone().unwrap_or_default());
+        records.push(record);
+    }
+    records
+}
+
+/// A statistic as a workbook: the table (counts and amounts as numbers) and `about`.
+pub(super) fn table_sheets(table: &Table) -> Vec<super::csv::XSheet> {
+    use super::csv::XCell;
+    let mut records = table_records(table).into_iter();
+    let header = records.next().unwrap_or_default();
+    let numeric: Vec<bool> = header
+        .iter()
+        .map(|h| h == "count" || h == "amount")
+        .collect();
+    let rows = records
+        .map(|r| {
+            r.into_iter()
+                .zip(&numeric)
+                .map(|(v, numeric)| match v.parse::<i64>() {
+                    Ok(n) if *numeric => XCell::Number(n as f64),
+                    _ if v.is_empty() => XCell::Empty,
+                    _ => XCell::Text(v),
+                })
+                .collect()
+        })
+        .collect();
+    let text = |s: &str| XCell::Text(s.to_owned());
+    let mut about = vec![
+        vec![text("measure"), text(&table.measure)],
+        vec![text("groupBy"), text(&table.group_by.join(", "))],
+        vec![text("protected"), XCell::Bool(table.protected)],
+    ];
+    if let Some(k) = table.k {
+        about.push(vec![
+            text("k (the smallest count shown)"),
+            XCell::Number(k as f64),
+        ]);
+    }
+    for f in &table.filters {
+        about.push(vec![
+            text(&format!("filter {}", f.dimension)),
+            text(&f.readable()),
+        ]);
+    }
+    if let Some(snapshot) = &table.snapshot {
+        about.push(vec![text("snapshot"), text(&snapshot.label)]);
+        about.push(vec![text("snapshot as of"), XCell::Date(snapshot.as_of)]);
+    }
+    if let Some(a) = &table.amount_of {
+        about.push(vec![text("amount"), text(a)]);
+    }
+    about.push(vec![
+        text(SUPPRESSED),
+        text("suppressed (secret): see suppression and suppression_reason"),
+    ]);
+    vec![
+        ("statistic".to_owned(), header, rows),
+        (
+            "about".to_owned(),
+            vec!["what".to_owned(), "value".to_owned()],
+            about,
+        ),
+    ]
+}
 
 /// The most cells a JSON-stat answer spells out (it lists every combination of categories;
 /// the absent ones are 0).
