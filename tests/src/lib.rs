@@ -206,6 +206,11 @@ impl PgDatabase {
         }
         Some(PgDatabase { admin, name, url })
     }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 fn psql(url: &str, sql: &str) {

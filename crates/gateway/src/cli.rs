@@ -145,8 +145,9 @@ pub async fn main() -> ExitCode {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("VERBUND_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let filter = EnvFilter::try_from_env("VERBUND_LOG").unwrap_or_else(|_| {
+        EnvFilter::new("info,sqlx=warn,sea_orm=warn,sqlx::postgres::notice=error")
+    });
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -160,18 +161,24 @@ fn init_tracing() {
 }
 
 async fn open(config: &Config) -> Result<Store, String> {
-    let store = Store::connect(&config.database_url).await.map_err(|_| {
-        format!(
-            "cannot connect to the database at {}",
-            redact_url(&config.database_url)
-        )
-    })?;
-    store.migrate().await.map_err(|_| {
-        format!(
-            "cannot migrate the database at {}",
-            redact_url(&config.database_url)
-        )
-    })?;
+    let connect = |url: &str, pooler: bool| {
+        let url = url.to_owned();
+        async move {
+            Store::connect_with(&url, pooler)
+                .await
+                .map_err(|_| format!("cannot connect to the database at {}", redact_url(&url)))
+        }
+    };
+    let store = connect(&config.database_url, config.database_transaction_pooler).await?;
+    // Migrations through the direct URL when one is set (not through a pooler).
+    let (migrator, url) = match &config.migration_database_url {
+        Some(direct) => (connect(direct, false).await?, direct.as_str()),
+        None => (store.clone(), config.database_url.as_str()),
+    };
+    migrator
+        .migrate()
+        .await
+        .map_err(|_| format!("cannot migrate the database at {}", redact_url(url)))?;
     Ok(store)
 }
 

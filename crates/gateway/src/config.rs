@@ -28,6 +28,13 @@ pub struct Config {
     pub mode: Mode,
     /// `sqlite://verbund.db` (the embedded default) or `postgres://…`.
     pub database_url: String,
+    /// `database_url` goes through a pooler in transaction mode (PgBouncer): no statement
+    /// is kept prepared on the server and each use of a connection is a transaction of its
+    /// own. Set `migration_database_url` to the database itself beside it.
+    pub database_transaction_pooler: bool,
+    /// Migrations (and the recount they may need) use this URL when set: the database
+    /// directly, not through a pooler (`VERBUND_MIGRATION_DATABASE_URL`).
+    pub migration_database_url: Option<String>,
     /// Address to listen on; port 0 picks a free port.
     pub bind: String,
     /// Load the demo data set when `serve` starts on an empty database.
@@ -272,6 +279,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             database_url: "sqlite://verbund.db".into(),
+            database_transaction_pooler: false,
+            migration_database_url: None,
             bind: "127.0.0.1:8080".into(),
             mode: Mode::Development,
             demo_data: true,

@@ -119,6 +119,18 @@ impl Store {
     /// Connects to `url` (`sqlite://file.db`, `sqlite::memory:`, `postgres://…`). A SQLite
     /// file is created if missing.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(url, false).await
+    }
+
+    /// [`Store::connect`]; with `transaction_pooler`, for a PostgreSQL URL that goes through
+    /// a pooler in transaction mode (PgBouncer before 1.21, which keeps no prepared
+    /// statements): no statement is kept prepared on the server, and every use of a pooled
+    /// connection runs in a transaction of its own (`BEGIN` when it is taken from the pool,
+    /// `COMMIT` when it goes back), so that the pooler keeps one server connection for the
+    /// parse and the execution of a statement. Without the second part the unnamed
+    /// statement of one client can be executed on another's server connection — seen here
+    /// as columns decoded from another query's rows.
+    pub async fn connect_with(url: &str, transaction_pooler: bool) -> Result<Store, StoreError> {
         let url =
             if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
                 let sep = if url.contains('?') { '&' } else { '?' };
@@ -137,6 +149,32 @@ impl Store {
             opts.max_connections(8);
         } else {
             opts.max_connections(16);
+        }
+        if transaction_pooler {
+            use sea_orm::sqlx::Executor;
+            opts.map_sqlx_postgres_opts(|o| o.statement_cache_capacity(0));
+            opts.map_sqlx_postgres_pool_opts(|p| {
+                // A new connection's first use skips `before_acquire`: it begins here.
+                p.after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("BEGIN").await?;
+                        Ok(())
+                    })
+                })
+                .before_acquire(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("BEGIN").await?;
+                        Ok(true)
+                    })
+                })
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        // Ends the use's transaction (after a write's own COMMIT: a notice).
+                        conn.execute("COMMIT").await?;
+                        Ok(true)
+                    })
+                })
+            });
         }
         let db = sea_orm::Database::connect(opts).await.map_err(|e| {
             tracing::debug!(error = %e, "cannot connect to the database");
