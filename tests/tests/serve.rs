@@ -209,6 +209,9 @@ async fn production_mode_loads_no_demo_data_hides_graphiql_and_answers_the_healt
     assert_eq!(page["items"], serde_json::json!([]), "no demo data");
     let graphiql = http.get(server.url("/graphql")).send().await.expect("get");
     assert_eq!(graphiql.status(), reqwest::StatusCode::NOT_FOUND);
+    // No metrics token configured: no metrics in production.
+    let metrics = http.get(server.url("/metrics")).send().await.expect("get");
+    assert_eq!(metrics.status(), reqwest::StatusCode::NOT_FOUND);
     // The container's health check: the binary itself, no curl.
     let (code, err) = run_to_end(&["healthcheck", "--url", &server.url("")]);
     assert_eq!(code, 0, "{err}");

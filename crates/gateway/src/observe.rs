@@ -122,17 +122,21 @@ pub fn graphql_operation(name: Option<&str>, ok: bool) {
 
 /// `/metrics`: the Prometheus text format. With `metrics.token` configured, only for a
 /// caller that presents it as a bearer token (else 401); `metrics.enabled = false` turns
-/// the endpoint off (404). The pool and the webhook queue are read at each scrape.
+/// the endpoint off (404), and so does production mode without a token. The pool and the
+/// webhook queue are read at each scrape.
 pub async fn metrics_endpoint(
     State(s): State<AppState>,
     headers: axum::http::HeaderMap,
 ) -> Response {
     let config = &s.config.metrics;
-    if !config.enabled {
+    let token = config.token.as_ref().filter(|t| !t.0.is_empty());
+    // In production the endpoint needs its token: without one it is not served at all.
+    let production = s.config.mode == crate::config::Mode::Production;
+    if !config.enabled || (production && token.is_none()) {
         return crate::error::ApiError::new(crate::error::Code::NotFound, "no such endpoint")
             .into_response();
     }
-    if let Some(token) = config.token.as_ref().filter(|t| !t.0.is_empty()) {
+    if let Some(token) = token {
         let given = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())

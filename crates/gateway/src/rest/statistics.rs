@@ -81,6 +81,37 @@ pub struct StatisticsParams {
     pub format: Option<String>,
 }
 
+/// A JSON-stat 2.0 dataset (`format=jsonstat`): see <https://json-stat.org/format/>.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct JsonStatDataset {
+    /// `2.0`.
+    version: String,
+    /// `dataset`.
+    class: String,
+    /// The dimensions, in order (`measure` last).
+    id: Vec<String>,
+    /// The number of categories of each dimension.
+    size: Vec<u64>,
+    /// Each dimension's categories and labels.
+    #[schema(value_type = Object)]
+    dimension: serde_json::Value,
+    /// A value per combination of categories, row-major; `null` where suppressed.
+    value: Vec<Option<i64>>,
+    /// `.` at the position of each suppressed value.
+    #[schema(value_type = Object)]
+    status: serde_json::Value,
+}
+
+/// The JSON answer: the table, or with `format=jsonstat` a JSON-stat dataset.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum StatisticsJson {
+    Table(Table),
+    JsonStat(JsonStatDataset),
+}
+
 /// A statistic.
 #[utoipa::path(get, path = "/api/v1/statistics/{measure}", tag = "statistics", params(
         ("measure" = MeasureName, Path, description = "What is counted"),
@@ -88,7 +119,7 @@ pub struct StatisticsParams {
     description = "Every role, also without a token. federal_admin sees exact figures; coordinators exact figures inside their subtree (their own network by default); everyone else the protected view, where a cell with a count from 1 to k−1 and the cells that would give it away are suppressed. Computed by the database from aggregate tables. A protected table costs its cells times the tables of its lattice; above `statistics.max_cost` it is refused (400 `TOO_COMPLEX`), and a table that is not cached takes cost / `statistics.cost_per_token` from the caller's rate limit.",
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The table, its total and how it was produced (with `format=csv` or `rfc4180`: as CSV; `xlsx`, `jsonstat`, `sdmx-csv`, `datapackage`: in those formats)", content((Table = "application/json"), (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "application/vnd.sdmx.data+csv"), (String = "application/zip"))),
+        (status = 200, description = "The table, its total and how it was produced (with `format=csv` or `rfc4180`: as CSV; `xlsx`, `jsonstat`, `sdmx-csv`, `datapackage`: in those formats)", content((StatisticsJson = "application/json"), (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "application/vnd.sdmx.data+csv"), (String = "application/zip"))),
         (status = 400, description = "Malformed parameters, or `TOO_COMPLEX`: too detailed for the protected view", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown measure or group, a group the measure does not have, a period not on month boundaries", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over the rate limit (statistics count by their cost); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
