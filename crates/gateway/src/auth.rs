@@ -69,7 +69,17 @@ pub enum AuthError {
 
 enum Keys {
     Secret(DecodingKey),
-    Jwks(Arc<RwLock<HashMap<String, DecodingKey>>>),
+    Jwks(Jwks),
+}
+
+/// Keys from a JWKS document, and what fetching them again needs.
+struct Jwks {
+    keys: Arc<RwLock<HashMap<String, DecodingKey>>>,
+    /// The document's URL (a file is not fetched again on an unknown key id).
+    url: Option<String>,
+    /// When a token with an unknown key id last fetched the keys.
+    last_refetch: tokio::sync::Mutex<Option<std::time::Instant>>,
+    min_refetch: Duration,
 }
 
 /// Verifies tokens; shared by every request.
@@ -77,6 +87,7 @@ pub struct Authenticator {
     algorithm: Algorithm,
     keys: Keys,
     validation: Validation,
+    claims: crate::config::ClaimsConfig,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -156,6 +167,7 @@ impl Authenticator {
             algorithm: Algorithm::HS256,
             keys: Keys::Secret(DecodingKey::from_secret(secret.as_bytes())),
             validation: validation(Algorithm::HS256, config),
+            claims: config.claims.clone(),
         }
     }
 
@@ -169,8 +181,9 @@ impl Authenticator {
         let keys = Arc::new(RwLock::new(load_jwks(source).await?));
         let refresh = Duration::from_secs(config.jwks_refresh_secs.max(1));
         let weak = Arc::downgrade(&keys);
-        let source = source.to_owned();
+        let url_of_refresh = source.to_owned();
         tokio::spawn(async move {
+            let source = url_of_refresh;
             loop {
                 tokio::time::sleep(refresh).await;
                 let Some(keys) = weak.upgrade() else { break };
@@ -187,11 +200,104 @@ impl Authenticator {
                 }
             }
         });
+        let url = (source.starts_with("https://") || source.starts_with("http://"))
+            .then(|| source.to_owned());
         Ok(Authenticator {
             algorithm,
-            keys: Keys::Jwks(keys),
+            keys: Keys::Jwks(Jwks {
+                keys,
+                url,
+                last_refetch: Default::default(),
+                min_refetch: Duration::from_secs(config.jwks_min_refetch_secs),
+            }),
             validation: validation(algorithm, config),
+            claims: config.claims.clone(),
         })
+    }
+
+    /// RS256/ES256 with the keys of an OpenID Connect provider, found through its discovery
+    /// document; tokens must name the provider as their issuer.
+    pub async fn with_issuer(
+        issuer_url: &str,
+        config: &AuthConfig,
+    ) -> Result<Authenticator, String> {
+        #[derive(Deserialize)]
+        struct Discovery {
+            issuer: String,
+            jwks_uri: String,
+        }
+        let base = issuer_url.trim_end_matches('/');
+        let url = format!("{base}/.well-known/openid-configuration");
+        let res = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("cannot build an HTTP client: {e}"))?
+            .get(&url)
+            .send()
+            .await
+            .map_err(|_| format!("cannot fetch the OpenID configuration at {url}"))?;
+        if !res.status().is_success() {
+            return Err(format!(
+                "cannot fetch the OpenID configuration at {url}: HTTP {}",
+                res.status()
+            ));
+        }
+        let d: Discovery = res
+            .json()
+            .await
+            .map_err(|_| format!("the OpenID configuration at {url} has no issuer and jwks_uri"))?;
+        if d.issuer.trim_end_matches('/') != base {
+            return Err(format!(
+                "the OpenID configuration at {url} names the issuer {}, not {issuer_url}",
+                d.issuer
+            ));
+        }
+        let algorithm = match config.algorithm.as_str() {
+            "ES256" => Algorithm::ES256,
+            _ => Algorithm::RS256,
+        };
+        let config = AuthConfig {
+            issuer: d.issuer,
+            ..config.clone()
+        };
+        Authenticator::with_jwks(algorithm, &d.jwks_uri, &config).await
+    }
+
+    /// [`Authenticator::caller`]; a token whose key id is unknown fetches the keys again
+    /// first (at most every `auth.jwks_min_refetch_secs`), so a key the provider has just
+    /// rotated in is accepted at its first use.
+    pub async fn caller_refreshing(&self, header: Option<&str>) -> Result<Caller, AuthError> {
+        match self.caller(header) {
+            Err(AuthError::UnknownKid) if self.refetch().await => self.caller(header),
+            other => other,
+        }
+    }
+
+    /// Fetches the JWKS again unless that was done within the minimum interval; whether
+    /// new keys were taken.
+    async fn refetch(&self) -> bool {
+        let Keys::Jwks(jwks) = &self.keys else {
+            return false;
+        };
+        let Some(url) = &jwks.url else { return false };
+        let mut last = jwks.last_refetch.lock().await;
+        if last.is_some_and(|t| t.elapsed() < jwks.min_refetch) {
+            return false;
+        }
+        *last = Some(std::time::Instant::now());
+        match load_jwks(url).await {
+            Ok(fresh) => {
+                if let Ok(mut k) = jwks.keys.write() {
+                    *k = fresh;
+                }
+                tracing::info!("JWKS fetched again for an unknown key id");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "JWKS refetch failed; keeping the previous keys");
+                false
+            }
+        }
     }
 
     /// The caller named by an `Authorization` header value, or the anonymous caller.
@@ -206,13 +312,47 @@ impl Authenticator {
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::BadHeader)?;
         let claims = self.verify(token)?;
-        let role =
-            Role::parse(&claims.role).map_err(|_| AuthError::UnknownRole(claims.role.clone()))?;
-        Caller::from_claims(&claims.sub, role, claims.network, claims.organisation)
+        self.caller_of(&claims)
+    }
+
+    /// The caller the verified claims name, read where `auth.claims` says.
+    fn caller_of(&self, claims: &serde_json::Value) -> Result<Caller, AuthError> {
+        let c = &self.claims;
+        let at = |path: &str| {
+            path.split('.')
+                .try_fold(claims, |v, key| v.get(key))
+                .filter(|v| !v.is_null())
+        };
+        let sub = at("sub")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| AuthError::MissingClaim("sub".into()))?;
+        let values: Vec<&str> = match at(&c.role) {
+            Some(serde_json::Value::String(s)) => vec![s.as_str()],
+            Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).collect(),
+            _ => return Err(AuthError::MissingClaim(c.role.clone())),
+        };
+        let mut named = values
+            .iter()
+            .filter_map(|v| v.strip_prefix(c.role_prefix.as_str()));
+        let role = named
+            .clone()
+            .find_map(|v| Role::parse(v).ok())
+            .ok_or_else(|| AuthError::UnknownRole(named.next().unwrap_or_default().to_owned()))?;
+        let id = |path: &str| -> Result<Option<Uuid>, AuthError> {
+            match at(path) {
+                None => Ok(None),
+                Some(v) => v
+                    .as_str()
+                    .and_then(|s| Uuid::parse_str(s).ok())
+                    .map(Some)
+                    .ok_or_else(|| AuthError::Claims(format!("the claim `{path}` is not a UUID"))),
+            }
+        };
+        Caller::from_claims(sub, role, id(&c.network)?, id(&c.organisation)?)
             .map_err(|e| AuthError::Claims(e.to_string()))
     }
 
-    fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+    fn verify(&self, token: &str) -> Result<serde_json::Value, AuthError> {
         use jsonwebtoken::errors::ErrorKind as K;
         // The header is read before any key is chosen; `alg: none` and unknown algorithms
         // fail to parse here.
@@ -221,12 +361,14 @@ impl Authenticator {
             return Err(AuthError::WrongAlgorithm(self.algorithm));
         }
         let decoded = match &self.keys {
-            Keys::Secret(key) => jsonwebtoken::decode::<Claims>(token, key, &self.validation),
-            Keys::Jwks(keys) => {
+            Keys::Secret(key) => {
+                jsonwebtoken::decode::<serde_json::Value>(token, key, &self.validation)
+            }
+            Keys::Jwks(jwks) => {
                 let kid = header.kid.ok_or(AuthError::MissingKid)?;
-                let keys = keys.read().map_err(|_| AuthError::UnknownKid)?;
+                let keys = jwks.keys.read().map_err(|_| AuthError::UnknownKid)?;
                 let key = keys.get(&kid).ok_or(AuthError::UnknownKid)?;
-                jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+                jsonwebtoken::decode::<serde_json::Value>(token, key, &self.validation)
             }
         };
         decoded.map(|d| d.claims).map_err(|e| match e.kind() {

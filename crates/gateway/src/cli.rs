@@ -346,6 +346,9 @@ pub async fn authenticator(
 ) -> Result<crate::auth::Authenticator, String> {
     use crate::auth::{Authenticator, parse_algorithm};
     let algorithm = parse_algorithm(&config.auth.algorithm)?;
+    if let Some(issuer) = &config.auth.issuer_url {
+        return Authenticator::with_issuer(issuer, &config.auth).await;
+    }
     match (algorithm, &config.auth.jwks) {
         (jsonwebtoken::Algorithm::HS256, _) => Ok(Authenticator::with_secret(
             &hs256_secret(config, store).await?,
@@ -486,11 +489,12 @@ async fn healthcheck(url: Option<String>, bind: &str) -> Result<(), String> {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let keys =
-        config.auth.secret.as_ref().is_some_and(|s| !s.0.is_empty()) || config.auth.jwks.is_some();
+    let keys = config.auth.secret.as_ref().is_some_and(|s| !s.0.is_empty())
+        || config.auth.jwks.is_some()
+        || config.auth.issuer_url.is_some();
     if config.mode == config::Mode::Production && !keys {
         return Err(
-            "production mode needs auth.secret (VERBUND_AUTH__SECRET) or auth.jwks; set VERBUND_MODE=development to run with a development secret".into(),
+            "production mode needs auth.secret (VERBUND_AUTH__SECRET), auth.jwks or auth.issuer_url; set VERBUND_MODE=development to run with a development secret".into(),
         );
     }
     let store = open(&config).await?;

@@ -237,6 +237,43 @@ pub struct AuthConfig {
     pub audience: String,
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
     pub leeway_secs: u64,
+    /// An OpenID Connect provider (e.g. `https://sso.example/realms/verbund`): its keys
+    /// come from `/.well-known/openid-configuration`'s `jwks_uri`, tokens must name it as
+    /// `iss`, and the algorithm is RS256 unless `algorithm` says ES256.
+    pub issuer_url: Option<String>,
+    /// A token whose key id is unknown fetches the keys again at once, at most this often
+    /// (so a rotation refuses no valid token, and forged key ids cost no more fetches).
+    pub jwks_min_refetch_secs: u64,
+    /// Where the token says who the caller is.
+    pub claims: ClaimsConfig,
+}
+
+/// Where a token carries the role and the scope: dotted paths into its claims. The
+/// defaults are Verbund's own tokens (`role`, `network`, `organisation`); for Keycloak's
+/// realm roles e.g. `role = "realm_access.roles"` and `role_prefix = "verbund:"`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClaimsConfig {
+    /// A string or a list of strings; the first that names a Verbund role (after the
+    /// prefix) is the caller's role.
+    pub role: String,
+    /// Only values with this prefix are roles (the prefix is removed).
+    pub role_prefix: String,
+    /// A network's UUID, for coordinators.
+    pub network: String,
+    /// An organisation's UUID, for org_admin and org_member.
+    pub organisation: String,
+}
+
+impl Default for ClaimsConfig {
+    fn default() -> Self {
+        ClaimsConfig {
+            role: "role".into(),
+            role_prefix: String::new(),
+            network: "network".into(),
+            organisation: "organisation".into(),
+        }
+    }
 }
 
 impl Default for AuthConfig {
@@ -249,6 +286,9 @@ impl Default for AuthConfig {
             issuer: "verbund".into(),
             audience: "verbund-api".into(),
             leeway_secs: 5,
+            issuer_url: None,
+            jwks_min_refetch_secs: 10,
+            claims: ClaimsConfig::default(),
         }
     }
 }

@@ -80,7 +80,7 @@ async fn guard(
     let auth = match req.headers().get(AUTHORIZATION) {
         None => s.auth.caller(None),
         Some(v) => match v.to_str() {
-            Ok(h) => s.auth.caller(Some(h)),
+            Ok(h) => s.auth.caller_refreshing(Some(h)).await,
             Err(_) => Err(AuthError::BadHeader),
         },
     };

@@ -52,12 +52,10 @@ pub async fn scoped_caller(
 ) -> Result<Scoped, ApiError> {
     let caller: Result<Caller, String> = match authenticated {
         Some(a) => a.0.clone(),
-        None => match headers.get(AUTHORIZATION) {
+        None => match headers.get(AUTHORIZATION).map(|v| v.to_str()) {
             None => s.auth.caller(None),
-            Some(v) => v
-                .to_str()
-                .map_err(|_| AuthError::BadHeader)
-                .and_then(|h| s.auth.caller(Some(h))),
+            Some(Err(_)) => Err(AuthError::BadHeader),
+            Some(Ok(h)) => s.auth.caller_refreshing(Some(h)).await,
         }
         .map_err(|e| e.to_string()),
     };
