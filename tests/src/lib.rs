@@ -134,6 +134,29 @@ impl Drop for Server {
     }
 }
 
+/// GETs `path` with the token, if any, asserting 200: the body as JSON.
+pub async fn get_json(server: &Server, path: &str, token: Option<&str>) -> serde_json::Value {
+    let mut req = reqwest::Client::new().get(server.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("GET");
+    assert_eq!(res.status(), reqwest::StatusCode::OK, "GET {path}");
+    res.json().await.expect("JSON body")
+}
+
+/// The id of the state network with this ISO 3166-2 code (`DE-BY`), read anonymously.
+pub async fn state_id(server: &Server, code: &str) -> String {
+    get_json(server, "/api/v1/networks?level=state&first=100", None).await["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|n| n["code"] == code)
+        .and_then(|n| n["id"].as_str())
+        .expect("the state")
+        .to_owned()
+}
+
 /// POSTs a GraphQL query and returns the JSON body.
 pub async fn graphql(server: &Server, query: &str, token: Option<&str>) -> serde_json::Value {
     let mut req = reqwest::Client::new()

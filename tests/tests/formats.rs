@@ -225,16 +225,7 @@ fn check_package(table: &Value, zip_bytes: &[u8]) {
 async fn statisticians_formats(pg: Option<verbund_e2e::PgDatabase>) {
     let s = Demo::start(pg);
     let ministry = s.role("ministry_analyst");
-    let (_, states) = s
-        .fetch("/api/v1/networks?level=state&first=100", None)
-        .await;
-    let bavaria = states["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|n| n["code"] == "DE-BY")
-        .map(|n| n["id"].as_str().expect("id").to_owned())
-        .expect("Bavaria");
+    let bavaria = verbund_e2e::state_id(&s.server, "DE-BY").await;
     let coordinator = s.token(&["--role", "state_coordinator", "--network", &bavaria]);
     let cases = [
         (

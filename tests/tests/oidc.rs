@@ -12,7 +12,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use verbund_e2e::{NO_RATE_LIMIT, Server, TempDir, graphql};
+use verbund_e2e::{NO_RATE_LIMIT, Server, TempDir, graphql, state_id};
 
 struct Provider {
     child: Child,
@@ -126,20 +126,7 @@ async fn an_openid_connect_provider_signs_in_and_rotates_its_keys() {
         ("VERBUND_AUTH__JWKS_MIN_REFETCH_SECS", "5"),
     ]);
     let server = Server::start(&dir.0, &[], &env);
-    let states: Value = reqwest::get(server.url("/api/v1/networks?level=state&first=100"))
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    let bavaria = states["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|n| n["code"] == "DE-BY")
-        .and_then(|n| n["id"].as_str())
-        .expect("Bavaria")
-        .to_owned();
+    let bavaria = state_id(&server, "DE-BY").await;
     let claims = |roles: Value| {
         json!({ "sub": "kc-user-1", "aud": ["verbund-api", "account"],
                 "realm_access": { "roles": roles }, "verbund": { "network": bavaria } })

@@ -8,11 +8,11 @@
 //! Needs `VERBUND_TEST_DATABASE_URL` and the `pgbouncer` binary; CI installs it and sets
 //! `VERBUND_TEST_REQUIRE_PGBOUNCER`, so there the test cannot pass by finding neither.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use verbund_e2e::{PgDatabase, Server, TempDir, token};
+use verbund_e2e::{PgDatabase, Server, TempDir, get_json, token};
 
 struct Bouncer(Child);
 
@@ -154,15 +154,7 @@ async fn works_behind_pgbouncer_in_transaction_mode() {
         ],
     );
     let admin = token(&dir.0, &["--database", &direct, "--role", "federal_admin"]);
-    let http = reqwest::Client::new();
-    let regions: Value = http
-        .get(server.url("/api/v1/networks?level=regional&first=1"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let regions = get_json(&server, "/api/v1/networks?level=regional&first=1", None).await;
     let region = regions["items"][0]["id"]
         .as_str()
         .expect("region")

@@ -198,14 +198,7 @@ async fn production_mode_loads_no_demo_data_hides_graphiql_and_answers_the_healt
         ],
     );
     let http = reqwest::Client::new();
-    let page: serde_json::Value = http
-        .get(server.url("/api/v1/networks?first=5"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let page = verbund_e2e::get_json(&server, "/api/v1/networks?first=5", None).await;
     assert_eq!(page["items"], serde_json::json!([]), "no demo data");
     let graphiql = http.get(server.url("/graphql")).send().await.expect("get");
     assert_eq!(graphiql.status(), reqwest::StatusCode::NOT_FOUND);

@@ -9,16 +9,7 @@ use verbund_domain::statistics::{Axis, Cell, Lattice, Visibility, audit};
 use verbund_e2e::Demo;
 
 async fn bavaria(s: &Demo) -> String {
-    let (_, page) = s
-        .fetch("/api/v1/networks?level=state&first=100", None)
-        .await;
-    page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|n| n["code"] == "DE-BY")
-        .map(|n| n["id"].as_str().expect("id").to_owned())
-        .expect("Bavaria")
+    verbund_e2e::state_id(&s.server, "DE-BY").await
 }
 
 const GROUPS: [&str; 3] = ["state", "status", "year"];
