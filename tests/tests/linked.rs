@@ -65,14 +65,15 @@ impl Span {
     }
 }
 
-/// The tables of the flows and of the stocks the attacker reads. Not (yet) the tables by
-/// status: the protection keeps the status tables of each measure apart from the linked
-/// measures (README, "What this does not cover"), and this attacker, given `status`,
-/// `state,status`, `status,year` and `state,status,year` of the three flows and `status`,
-/// `state,status` of the stocks, recovered 29 of 1,415 hidden cells on the demo
-/// (2026-12-07). Its profiles carry a status already, so adding those groups here is the
-/// test for the day the family protects them.
+/// The tables the attacker reads: mentorships (requested) by state, status and year and
+/// all coarser tables; those started and ended by state and year and coarser; the stock at
+/// every year end by state. The protected view splits only `mentorships` by status (the
+/// split of the others follows from the stocks and flows: `Measure::split_by_status`), and
+/// refuses the others' status tables (checked below); before it did, this attacker
+/// recovered 29 of 1,415 hidden cells from them, and the family protecting them hid even
+/// the federal totals (2026-12-07).
 const FLOW_GROUPS: [&str; 4] = ["", "state", "year", "state,year"];
+const STATUS_GROUPS: [&str; 4] = ["status", "state,status", "status,year", "state,status,year"];
 const STOCK_GROUPS: [&str; 2] = ["", "state"];
 const STATUSES: [&str; 6] = [
     "requested",
@@ -154,7 +155,24 @@ async fn family_cells(s: &Demo, token: &str, years: &[i32], protected: bool) -> 
         (Family::Started, "mentorships_started"),
         (Family::Ended, "mentorships_ended"),
     ] {
-        for groups in FLOW_GROUPS {
+        let by_status: &[&str] = if family == Family::Requested {
+            &STATUS_GROUPS
+        } else {
+            if protected {
+                for groups in STATUS_GROUPS {
+                    let (status, t) = s
+                        .fetch(
+                            &format!("/api/v1/statistics/{measure}?groupBy={groups}"),
+                            Some(token),
+                        )
+                        .await;
+                    assert_eq!(status, 422, "{measure} by {groups}: {t}");
+                    assert_eq!(t["fields"][0]["field"], "groupBy", "{t}");
+                }
+            }
+            &[]
+        };
+        for groups in FLOW_GROUPS.iter().chain(by_status) {
             for row in read(s, token, measure, groups, "", protected).await {
                 let year = key_of(&row, "year").map(|y| y.parse::<i32>().expect("year"));
                 let state = key_of(&row, "state");
@@ -457,3 +475,57 @@ async fn linked_measures(pg: Option<PgDatabase>) {
 }
 
 on_both_databases!(linked_measures => linked_measures_give_nothing_away_sqlite, linked_measures_give_nothing_away_postgres);
+
+/// The protected view splits only `mentorships` by status; the measures whose split follows
+/// from the stocks and flows refuse a status grouping or filter with 422 naming it, in REST
+/// and GraphQL, while the exact view splits them.
+async fn status_splits_only_mentorships(pg: Option<PgDatabase>) {
+    let s = Demo::start(pg);
+    let ministry = s.role("ministry_analyst");
+    let url = |q: &str| format!("/api/v1/statistics/{q}");
+    for query in [
+        "mentorships_started?groupBy=status",
+        "mentorships_ended?groupBy=state,status,year",
+        "mentorships_active?groupBy=status&activeAt=2025-12-31",
+        "mentorships_started?status=ended",
+    ] {
+        let (status, t) = s.fetch(&url(query), Some(&ministry)).await;
+        assert_eq!(status, 422, "{query}: {t}");
+        assert_eq!(t["code"], "VALIDATION", "{t}");
+        let field = if query.contains("groupBy") {
+            "groupBy"
+        } else {
+            "status"
+        };
+        assert_eq!(t["fields"][0]["field"], field, "{query}: {t}");
+        assert!(
+            t["fields"][0]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("`mentorships`")),
+            "{t}"
+        );
+        let (status, t) = s.fetch(&url(query), Some(&s.admin)).await;
+        assert_eq!(status, 200, "the exact view splits {query}: {t}");
+    }
+    let (status, t) = s
+        .fetch(
+            &url("mentorships?groupBy=state,status,year"),
+            Some(&ministry),
+        )
+        .await;
+    assert_eq!(status, 200, "{t}");
+    let t = s
+        .graphql(
+            "{ statistics(measure: \"mentorships_ended\", groupBy: [\"status\"]) { total { count } } }",
+            Some(&ministry),
+        )
+        .await;
+    assert!(
+        t["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("groupBy") && m.contains("`mentorships`")),
+        "{t}"
+    );
+}
+
+on_both_databases!(status_splits_only_mentorships => status_splits_only_mentorships_sqlite, status_splits_only_mentorships_postgres);

@@ -247,6 +247,25 @@ impl Measure {
         }
     }
 
+    /// Whether the protected view splits the measure by status. A mentorship's status follows
+    /// from its dates (only a started one is active, paused or ended; a cancelled one never
+    /// started), so the split of those started, ended or active at a date by status follows
+    /// from the stocks and flows (those ended after a start in a year are the stock at the
+    /// year's start plus those started in it minus the stock at its end): a small cell of it
+    /// could be hidden only by hiding the large totals it follows from. The protected view
+    /// reads the status of mentorships from `mentorships` (requested) alone; the exact view
+    /// splits every measure that has a status.
+    pub fn split_by_status(self, protected: bool) -> bool {
+        self.axes().contains(&Axis::Status)
+            && !(protected
+                && matches!(
+                    self,
+                    Measure::MentorshipsStarted
+                        | Measure::MentorshipsEnded
+                        | Measure::MentorshipsActive
+                ))
+    }
+
     /// Whether the measure counts people (mentorships, volunteers): only those need the
     /// small-cell protection. Organisations, offerings, cooperations and money describe
     /// organisations, and are shown exactly to whoever may see statistics beyond the
@@ -426,6 +445,10 @@ impl Query {
                 errs.push("groupBy", Reason::Rule(not_applicable(axis)));
                 continue;
             }
+            if axis == Axis::Status && !measure.split_by_status(protected) {
+                errs.push("groupBy", NO_STATUS_SPLIT);
+                continue;
+            }
             if shown.insert(axis, level).is_some() {
                 errs.push(
                     "groupBy",
@@ -442,6 +465,8 @@ impl Query {
         for (axis, value) in &self.equals {
             if !allowed.contains(axis) {
                 errs.push(axis.name(), Reason::Rule(not_applicable(*axis)));
+            } else if *axis == Axis::Status && !measure.split_by_status(protected) {
+                errs.push(axis.name(), NO_STATUS_SPLIT);
             } else {
                 filters.push((*axis, 1, value.clone()));
             }
@@ -527,6 +552,11 @@ impl Query {
         })
     }
 }
+
+/// Why the protected view does not split a measure by status ([`Measure::split_by_status`]).
+const NO_STATUS_SPLIT: Reason = Reason::Rule(
+    "in the protected view only the measure `mentorships` is split by status (the split of those started, ended or active follows from the stocks and flows); ask `mentorships` by status",
+);
 
 fn not_applicable(axis: Axis) -> &'static str {
     match axis {
@@ -863,8 +893,12 @@ impl Unprotected {
     }
 }
 
-/// A coordinator's subtree: a state's or a region's geography key.
+/// A coordinator's subtree: a state's or a region's geography key; or an organisation's own
+/// records: [`ORGANISATION`] followed by its id.
 pub type Unit = String;
+
+/// How the unit of an organisation's own records begins.
+const ORGANISATION: &str = "organisation:";
 
 /// The geography position and levels of the plan extended to regions: the table a
 /// breakdown for [`protect_against_insiders`] is read at.
@@ -1324,7 +1358,7 @@ impl Work {
         for (key, count, _) in owners {
             if let Some((owner, _)) = key.split_last() {
                 if *count != 0 && !owner.chars().all(|ch| ch == '0' || ch == '-') {
-                    names.insert(format!("organisation:{owner}"));
+                    names.insert(format!("{ORGANISATION}{owner}"));
                 }
             }
         }
@@ -1374,7 +1408,7 @@ impl Work {
             let Some(&c) = index[finest].get(&canonical.to_vec()) else {
                 continue;
             };
-            if let Some(&u) = unit_index.get(&format!("organisation:{owner}")) {
+            if let Some(&u) = unit_index.get(&format!("{ORGANISATION}{owner}")) {
                 *parts[finest][c].entry(u).or_default() += count;
             }
         }

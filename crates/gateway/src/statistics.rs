@@ -712,13 +712,17 @@ async fn read_member(
     })
 }
 
-/// The axes of the family's tables: state and year for the flows, state for the stocks.
+/// The axes of the family's tables: mentorships (requested) by state, status and year, those
+/// started and ended by state and year, the stocks by state. (In the protected view only
+/// `mentorships` is split by status: [`Measure::split_by_status`].)
+const FAMILY_REQUESTED_AXES: [(Axis, u8); 3] =
+    [(Axis::Geo, 1), (Axis::Status, 1), (Axis::Period, 1)];
 const FAMILY_FLOW_AXES: [(Axis, u8); 2] = [(Axis::Geo, 1), (Axis::Period, 1)];
 const FAMILY_STOCK_AXES: [(Axis, u8); 1] = [(Axis::Geo, 1)];
 
 /// Which member of the mentorship family answers the plan, if one does: the flows
-/// (requested, started, ended) by state and year or coarser, and the stock at a year end by
-/// state or in total.
+/// (requested, started, ended) by state and year or coarser (the requested also by status),
+/// and the stock at a year end by state or in total.
 fn family_flow(plan: &Plan) -> Option<Flow> {
     let within = |allowed: &[(Axis, u8)]| {
         plan.axes
@@ -726,7 +730,7 @@ fn family_flow(plan: &Plan) -> Option<Flow> {
             .all(|(a, l)| allowed.iter().any(|(b, m)| a == b && l <= m))
     };
     match plan.measure {
-        Measure::Mentorships if within(&FAMILY_FLOW_AXES) => Some(Flow::Requested),
+        Measure::Mentorships if within(&FAMILY_REQUESTED_AXES) => Some(Flow::Requested),
         Measure::MentorshipsStarted if within(&FAMILY_FLOW_AXES) => Some(Flow::Started),
         Measure::MentorshipsEnded if within(&FAMILY_FLOW_AXES) => Some(Flow::Ended),
         Measure::MentorshipsActive if within(&FAMILY_STOCK_AXES) => plan
@@ -741,7 +745,7 @@ fn family_flow(plan: &Plan) -> Option<Flow> {
 /// The plan of a family member.
 fn member_plan(flow: &Flow) -> Plan {
     let (measure, axes, active_month) = match flow {
-        Flow::Requested => (Measure::Mentorships, FAMILY_FLOW_AXES.to_vec(), None),
+        Flow::Requested => (Measure::Mentorships, FAMILY_REQUESTED_AXES.to_vec(), None),
         Flow::Started => (Measure::MentorshipsStarted, FAMILY_FLOW_AXES.to_vec(), None),
         Flow::Ended => (Measure::MentorshipsEnded, FAMILY_FLOW_AXES.to_vec(), None),
         Flow::ActiveAtYearEnd(y) => (
@@ -802,7 +806,12 @@ async fn family_lattice(
         .statistic_cells_to_protect(&member_plan(&Flow::Requested), source, limit)
         .await?
         .unwrap_or_default()
-        .first_year(1)
+        .first_year(
+            FAMILY_REQUESTED_AXES
+                .iter()
+                .position(|(a, _)| *a == Axis::Period)
+                .unwrap_or_default(),
+        )
         .unwrap_or(last_year_end + 1);
     let mut flows = vec![Flow::Requested, Flow::Started, Flow::Ended];
     flows.extend((first_year..=last_year_end).map(|y| Flow::ActiveAtYearEnd(y.to_string())));

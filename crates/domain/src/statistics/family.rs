@@ -76,7 +76,7 @@ pub fn protect_family(
             break;
         };
         let mut why = Visibility::Measures;
-        let mut hides = family_hides(&ws, &model);
+        let mut hides = family_hides(&ws, &model)?;
         if hides.is_empty() {
             why = Visibility::Interval;
             hides = family_interval_hides(&ws, &model, &mut pool, deadline)??;
@@ -113,43 +113,93 @@ fn inverse(a: u64) -> u64 {
     out
 }
 
-/// Sparse rows in echelon form over GF(p): pivot column → row with pivot entry 1.
-#[derive(Default)]
+type Sparse = BTreeMap<usize, u64>;
+
+/// `into` −= `v` · `from`.
+fn subtract(into: &mut Sparse, v: u64, from: &Sparse) {
+    for (&j, &w) in from {
+        let e = into.entry(j).or_insert(0);
+        *e = (*e + P - mul(v, w)) % P;
+    }
+    into.retain(|_, x| *x != 0);
+}
+
+/// Sparse rows in echelon form over GF(p): pivot column → row with pivot entry 1 and, when
+/// the rows are inserted with ids, which inserted rows it combines.
+#[derive(Default, Clone)]
 struct Span {
-    rows: BTreeMap<usize, BTreeMap<usize, u64>>,
+    rows: BTreeMap<usize, (Sparse, Sparse)>,
+    /// Inserted rows that take part in a sum of inserted rows that is zero: without one of
+    /// them, the others still span the same.
+    redundant: HashSet<usize>,
 }
 
 impl Span {
-    fn reduce(&self, mut row: BTreeMap<usize, u64>) -> BTreeMap<usize, u64> {
+    /// What is left of `row` outside the span, and (when `track`) the inserted rows taken
+    /// off it.
+    fn reduce(&self, row: Sparse) -> Sparse {
+        self.reduce_tracked(row, Sparse::new(), false).0
+    }
+
+    fn reduce_tracked(&self, mut row: Sparse, mut taken: Sparse, track: bool) -> (Sparse, Sparse) {
         while let Some((c, v)) = row
             .iter()
             .find(|(c, _)| self.rows.contains_key(*c))
             .map(|(c, v)| (*c, *v))
         {
-            for (&j, &w) in &self.rows[&c] {
-                let e = row.entry(j).or_insert(0);
-                *e = (*e + P - mul(v, w)) % P;
+            let (basis, combines) = &self.rows[&c];
+            subtract(&mut row, v, basis);
+            if track {
+                subtract(&mut taken, v, combines);
             }
-            row.retain(|_, v| *v != 0);
         }
-        row
+        (row, taken)
     }
 
-    /// Adds a row; false if it was in the span already.
-    fn insert(&mut self, row: BTreeMap<usize, u64>) -> bool {
-        let row = self.reduce(row);
+    /// Adds a row (with an id, so that [`Span::essential`] can name it: then every row
+    /// needs one); false if it was in the span already.
+    fn insert(&mut self, row: Sparse, id: Option<usize>) -> bool {
+        let taken = id.map(|i| Sparse::from([(i, 1)])).unwrap_or_default();
+        let (row, taken) = self.reduce_tracked(row, taken, id.is_some());
         let Some((&c, &v)) = row.iter().next() else {
+            self.redundant.extend(taken.keys());
             return false;
         };
         let i = inverse(v);
-        self.rows
-            .insert(c, row.into_iter().map(|(j, w)| (j, mul(w, i))).collect());
+        let scale = |r: Sparse| -> Sparse { r.into_iter().map(|(j, w)| (j, mul(w, i))).collect() };
+        self.rows.insert(c, (scale(row), scale(taken)));
         true
+    }
+
+    /// When `row` lies in the span: the inserted rows without any one of which it would not
+    /// (those of one way to sum it that take part in no zero sum: every way to sum it takes
+    /// each of them, with the same factor).
+    fn essential(&self, row: Sparse) -> Option<Vec<usize>> {
+        let (rest, taken) = self.reduce_tracked(row, Sparse::new(), true);
+        rest.is_empty().then(|| {
+            taken
+                .into_keys()
+                .filter(|id| !self.redundant.contains(id))
+                .collect()
+        })
     }
 }
 
-/// A mentorship's profile: geography unit, and the years requested, started, ended.
-type Profile = (usize, i32, Option<i32>, Option<i32>);
+/// A mentorship's profile: geography unit, the years requested, started, ended, and (when
+/// a member is read by status) the status those dates allow.
+type Profile = (usize, i32, Option<i32>, Option<i32>, Option<&'static str>);
+
+/// The statuses a mentorship can have by whether it has started and whether it has ended
+/// (the status machine and the dates each status needs: a cancelled one never started).
+fn statuses(started: bool, ended: bool) -> &'static [crate::mentorship::MentorshipStatus] {
+    use crate::mentorship::MentorshipStatus::*;
+    match (started, ended) {
+        (false, false) => &[Requested, Matched],
+        (true, false) => &[Active, Paused],
+        (true, true) => &[Ended],
+        (false, true) => &[Cancelled],
+    }
+}
 
 /// A cell of a member: (member, table, index).
 type MemberCell = (usize, usize, usize);
@@ -159,6 +209,10 @@ type MemberCell = (usize, usize, usize);
 struct Model {
     cells_of: Vec<Vec<MemberCell>>,
     rows: HashMap<MemberCell, BTreeMap<usize, u64>>,
+    /// The tables (member, table) whose cells are hidden for the family's sake only when
+    /// nothing else would do: the mentorships by state and in all, the figures every reader
+    /// looks for first (and the margins every other table of mentorships by state keeps).
+    kept: HashSet<(usize, usize)>,
 }
 
 fn model(ws: &[Work], flows: &[Flow]) -> Option<Model> {
@@ -207,7 +261,7 @@ fn model(ws: &[Work], flows: &[Flow]) -> Option<Model> {
     let cell_of = |i: usize, t: usize, p: &Profile| -> Option<Option<usize>> {
         let w = &ws[i];
         let levels = &w.levels[t];
-        let (u, q, s, e) = *p;
+        let (u, q, s, e, status) = *p;
         let counted_in = match &flows[i] {
             Flow::Requested => Some(q),
             Flow::Started => s,
@@ -228,6 +282,7 @@ fn model(ws: &[Work], flows: &[Flow]) -> Option<Model> {
             .map(|(a, axis)| match axis {
                 Axis::Geo => Axis::Geo.coarsen(&units[u], geo_level, levels[a]),
                 Axis::Period if levels[a] > 0 => counted_in.to_string(),
+                Axis::Status if levels[a] > 0 => status.unwrap_or_default().to_owned(),
                 _ => String::new(),
             })
             .collect();
@@ -240,25 +295,36 @@ fn model(ws: &[Work], flows: &[Flow]) -> Option<Model> {
         )
     };
     // The profiles no shown zero rules out, and the cells each falls into.
+    let by_status = ws.iter().any(|w| w.axes.contains(&Axis::Status));
     let mut cells_of: Vec<Vec<(usize, usize, usize)>> = Vec::new();
     for u in 0..units.len() {
         for q in first..=last {
             let starts = std::iter::once(None).chain((q..=last).map(Some));
             for s in starts {
                 let ends = std::iter::once(None).chain((s.unwrap_or(q)..=last).map(Some));
-                'profile: for e in ends {
-                    let p = (u, q, s, e);
-                    let mut cells = Vec::new();
-                    for (i, w) in ws.iter().enumerate() {
-                        for t in 0..w.levels.len() {
-                            match cell_of(i, t, &p) {
-                                None => {}
-                                Some(None) => continue 'profile,
-                                Some(Some(c)) => cells.push((i, t, c)),
+                for e in ends {
+                    let split: Vec<Option<&'static str>> = if by_status {
+                        statuses(s.is_some(), e.is_some())
+                            .iter()
+                            .map(|x| Some(x.as_str()))
+                            .collect()
+                    } else {
+                        vec![None]
+                    };
+                    'profile: for status in split {
+                        let p = (u, q, s, e, status);
+                        let mut cells = Vec::new();
+                        for (i, w) in ws.iter().enumerate() {
+                            for t in 0..w.levels.len() {
+                                match cell_of(i, t, &p) {
+                                    None => {}
+                                    Some(None) => continue 'profile,
+                                    Some(Some(c)) => cells.push((i, t, c)),
+                                }
                             }
                         }
+                        cells_of.push(cells);
                     }
-                    cells_of.push(cells);
                 }
             }
         }
@@ -269,25 +335,64 @@ fn model(ws: &[Work], flows: &[Flow]) -> Option<Model> {
             rows.entry(*cell).or_default().insert(j, 1);
         }
     }
-    Some(Model { cells_of, rows })
+    let kept = ws
+        .iter()
+        .zip(flows)
+        .enumerate()
+        .filter(|(_, (_, f))| **f == Flow::Requested)
+        .flat_map(|(i, (w, _))| {
+            w.levels.iter().enumerate().filter_map(move |(t, levels)| {
+                w.axes
+                    .iter()
+                    .zip(levels)
+                    .all(|(a, l)| *a == Axis::Geo || *l == 0)
+                    .then_some((i, t))
+            })
+        })
+        .collect();
+    Some(Model {
+        cells_of,
+        rows,
+        kept,
+    })
 }
 
 /// A shown cell to hide so that the hidden cell with profiles `row` gains room: of a member
-/// and table whose cell shares a profile with it, the finest table first, then a count of
-/// at least `room`, then the smallest count.
+/// and table whose cell shares a profile with it (and that `known` does not rule out: a
+/// cell an insider knows does not hide anything from it), the best by [`preference`].
 fn lender(
     ws: &[Work],
     model: &Model,
     row: &BTreeMap<usize, u64>,
     room: i64,
+    known: &dyn Fn(MemberCell) -> bool,
+) -> Option<(usize, At)> {
+    best(
+        ws,
+        model,
+        row.keys().flat_map(|j| model.cells_of[*j].iter().copied()),
+        room,
+        known,
+    )
+}
+
+/// Of `cells`, the hideable one `known` does not rule out that hides least: one of a table
+/// the model keeps last, then the finest table first, then a count of at least `room`, then
+/// the smallest count.
+fn best(
+    ws: &[Work],
+    model: &Model,
+    cells: impl Iterator<Item = MemberCell>,
+    room: i64,
+    known: &dyn Fn(MemberCell) -> bool,
 ) -> Option<(usize, At)> {
     let level_sum =
         |i: usize, t: usize| -> u32 { ws[i].levels[t].iter().map(|x| u32::from(*x)).sum() };
-    row.keys()
-        .flat_map(|j| model.cells_of[*j].iter().copied())
-        .filter(|&(i, t, c)| ws[i].hideable((t, c)))
+    cells
+        .filter(|&(i, t, c)| ws[i].hideable((t, c)) && !known((i, t, c)))
         .min_by_key(|&(i, t, c)| {
             (
+                model.kept.contains(&(i, t)),
                 std::cmp::Reverse(level_sum(i, t)),
                 ws[i].counts[t][c] < room,
                 ws[i].counts[t][c],
@@ -296,6 +401,16 @@ fn lender(
             )
         })
         .map(|(i, t, c)| (i, (t, c)))
+}
+
+/// Whether the cell lies wholly inside the insider's subtree or records (coordinators and
+/// organisations, named as in each member's units).
+fn inside(ws: &[Work], (i, t, c): MemberCell, unit: &str) -> bool {
+    let w = &ws[i];
+    w.parts.get(t).and_then(|p| p.get(c)).is_some_and(|p| {
+        p.iter()
+            .any(|(u, n)| *n == w.counts[t][c] && w.units.get(*u).is_some_and(|x| x == unit))
+    })
 }
 
 /// The cells of the model in a fixed order, split into the shown (with their rows) and the
@@ -308,26 +423,110 @@ fn split(ws: &[Work], model: &Model) -> (Vec<MemberCell>, Vec<MemberCell>) {
         .partition(|&(i, t, c)| !ws[i].hidden((t, c)))
 }
 
-/// For each hidden cell the profile attacker recovers, one shown cell to hide.
-fn family_hides(ws: &[Work], model: &Model) -> Vec<(usize, At)> {
+/// For each hidden cell the profile attacker recovers, one shown cell to hide. The attacker
+/// is the ministry (every shown cell) and then each coordinator, which also knows the hidden
+/// cells lying wholly inside its subtree: it must not recover any other hidden cell either.
+/// The cell to hide is one that every way of summing the recovered cell takes (so hiding it
+/// takes the cell out of the attacker's reach), if there is one; else one that shares a
+/// mentorship profile with it (and the next round looks again).
+/// `Err` when a recovered cell has nothing left to hide.
+fn family_hides(ws: &[Work], model: &Model) -> Result<Vec<(usize, At)>, Refusal> {
     let (shown, hidden) = split(ws, model);
     let mut span = Span::default();
     for cell in &shown {
-        span.insert(model.rows[cell].clone());
+        span.insert(model.rows[cell].clone(), None);
     }
-    let mut out: Vec<(usize, At)> = Vec::new();
-    for h in hidden {
-        let row = &model.rows[&h];
-        if !span.reduce(row.clone()).is_empty() {
+    // What is left of each hidden cell's row outside the span of the shown ones: the
+    // ministry recovers the cells with nothing left, an insider those whose rest lies in the
+    // span of the rests of the cells it knows.
+    let rest: HashMap<MemberCell, Sparse> = hidden
+        .iter()
+        .map(|h| (*h, span.reduce(model.rows[h].clone())))
+        .collect();
+    // The cells to hide for the `recovered` cells of an attacker who knows `shown` and
+    // `extra` (their rows are taken again with ids, to find the cells every way of summing
+    // a recovered one needs).
+    let hides = |recovered: Vec<MemberCell>,
+                 extra: &[MemberCell],
+                 known: &dyn Fn(MemberCell) -> bool|
+     -> Result<Vec<(usize, At)>, Refusal> {
+        if recovered.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tracked = Span::default();
+        for (id, cell) in shown.iter().chain(extra).enumerate() {
+            tracked.insert(model.rows[cell].clone(), Some(id));
+        }
+        let mut out: Vec<(usize, At)> = Vec::new();
+        for h in recovered {
+            let row = &model.rows[&h];
+            let cells = tracked
+                .essential(row.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|id| shown.get(id).copied());
+            match best(ws, model, cells, 0, known).or_else(|| lender(ws, model, row, 0, known)) {
+                Some(best) if !out.contains(&best) => out.push(best),
+                Some(_) => {}
+                None => return Err(Refusal::Revealing),
+            }
+        }
+        Ok(out)
+    };
+    let recovered = hidden
+        .iter()
+        .copied()
+        .filter(|h| rest[h].is_empty())
+        .collect();
+    let out = hides(recovered, &[], &|_| false)?;
+    if !out.is_empty() {
+        return Ok(out);
+    }
+    // The coordinators who know a hidden cell (only their knowledge adds to the ministry's;
+    // organisations are checked on each member's own lattice).
+    let mut knows: BTreeMap<&str, Vec<MemberCell>> = BTreeMap::new();
+    for &(i, t, c) in &hidden {
+        let w = &ws[i];
+        for (u, n) in w.parts.get(t).and_then(|p| p.get(c)).into_iter().flatten() {
+            if *n == w.counts[t][c]
+                && let Some(unit) = w.units.get(*u)
+                && !unit.starts_with(ORGANISATION)
+            {
+                knows.entry(unit.as_str()).or_default().push((i, t, c));
+            }
+        }
+    }
+    // A coordinator who knows no more than another (a region's coordinator beside its
+    // state's, at the state level the family is read at) recovers no more than it.
+    let dominated = |unit: &str, cells: &[MemberCell]| {
+        knows.iter().any(|(other, theirs)| {
+            *other != unit
+                && theirs.len() >= cells.len()
+                && cells.iter().all(|c| theirs.contains(c))
+                && (theirs.len() > cells.len() || *other < unit)
+        })
+    };
+    let mut out = Vec::new();
+    for (unit, cells) in &knows {
+        if dominated(unit, cells) {
             continue;
         }
-        if let Some(best) = lender(ws, model, row, 0) {
+        let mut theirs = Span::default();
+        for cell in cells {
+            theirs.insert(rest[cell].clone(), None);
+        }
+        let recovered = hidden
+            .iter()
+            .copied()
+            .filter(|h| !cells.contains(h) && theirs.reduce(rest[h].clone()).is_empty())
+            .collect();
+        for best in hides(recovered, cells, &|cell| inside(ws, cell, unit))? {
             if !out.contains(&best) {
                 out.push(best);
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// How many hidden cells of a family get LPs of their own (each some tens of milliseconds
@@ -371,7 +570,7 @@ fn family_interval_hides(
     let mut span = Span::default();
     let equations: Vec<(&BTreeMap<usize, u64>, f64)> = shown
         .iter()
-        .filter(|cell| span.insert(model.rows[*cell].clone()))
+        .filter(|cell| span.insert(model.rows[*cell].clone(), None))
         .map(|&(i, t, c)| (&model.rows[&(i, t, c)], ws[i].counts[t][c] as f64))
         .collect();
     // The groups: profiles in the same shown equations (none: free, bounded by nothing).
@@ -480,7 +679,7 @@ fn family_interval_hides(
             continue;
         }
         let (i, _, _) = hidden[h];
-        match lender(ws, model, row, ws[i].ranges.room(needs[h])) {
+        match lender(ws, model, row, ws[i].ranges.room(needs[h]), &|_| false) {
             Some(best) => {
                 let (bi, (bt, bc)) = best;
                 touched.extend(model.rows[&(bi, bt, bc)].keys().copied());
