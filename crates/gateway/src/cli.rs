@@ -278,7 +278,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .statistics_drift()
                 .await
                 .map_err(|e| format!("cannot check: {e}"))?;
-            for line in drift.iter().take(20) {
+            for line in drift.examples.iter().take(20) {
                 eprintln!("{line}");
             }
             if drift.is_empty() {
@@ -287,7 +287,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             } else {
                 Err(format!(
                     "{} statistic cells differ from a recount",
-                    drift.len()
+                    drift.cells
                 ))
             }
         }

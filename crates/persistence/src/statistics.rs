@@ -7,7 +7,7 @@ use crate::error::StoreError;
 use crate::store::{Scoped, Store};
 use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use uuid::Uuid;
 use verbund_domain::statistics::{
     Axis, GRAINS, NO_NETWORK, OwnerRead, Plan, SEGMENT, STORED, Unprotected, geo_home,
@@ -559,57 +559,91 @@ impl Store {
         Ok(())
     }
 
-    /// The cells whose stored value differs from a recount from the base tables, as
-    /// readable lines (empty when the aggregate is exact).
-    pub async fn statistics_drift(&self) -> Result<Vec<String>, StoreError> {
+    /// The cells whose stored value differs from a recount from the base tables (none when
+    /// the aggregate is exact). The database compares them (stored and recounted cells
+    /// joined on their keys): only the cells that differ come back, at most
+    /// [`DRIFT_EXAMPLES`] of them as readable lines.
+    pub async fn statistics_drift(&self) -> Result<Drift, StoreError> {
         let backend = self.conn().get_database_backend();
-        let read = |rows: Vec<QueryResult>| -> Result<BTreeMap<String, (i64, i64)>, StoreError> {
-            let mut out = BTreeMap::new();
-            for r in rows {
-                let mut key = vec![r.try_get_by_index::<i16>(0)?.to_string()];
-                for i in 1..11 {
-                    key.push(if i == 4 || i == 10 {
-                        r.try_get_by_index::<Uuid>(i)?.to_string()
-                    } else {
-                        r.try_get_by_index::<String>(i)?
-                    });
-                }
-                let c: i64 = r.try_get_by_index(11)?;
-                let a: i64 = r.try_get_by_index(12)?;
-                if c != 0 || a != 0 {
-                    out.insert(key.join("|"), (c, a));
-                }
-            }
-            Ok(out)
-        };
         let mut sql = Sql::new(backend);
-        sql.push(&format!(
-            "SELECT {DIMS}, count, amount FROM statistic_cells \
-             UNION ALL SELECT {DIMS}, count, amount FROM statistic_rollups"
-        ));
-        let stored = read(self.conn().query_all_raw(sql.statement()).await?)?;
-        let mut recount = BTreeMap::new();
+        let columns = format!("{DIMS}, count, amount");
+        sql.push(&format!("WITH recount ({columns}) AS ("));
+        let mut first = true;
         for grain in GRAINS {
             for m in STORED {
-                let mut sql = Sql::new(backend);
+                if !std::mem::take(&mut first) {
+                    sql.push(" UNION ALL ");
+                }
                 sql.push("SELECT * FROM (");
                 source(&mut sql, grain.id, m, &Restriction::All, 1);
                 sql.push(") x");
-                recount.extend(read(self.conn().query_all_raw(sql.statement()).await?)?);
             }
         }
-        let mut drift = Vec::new();
-        for (k, v) in &recount {
-            if stored.get(k) != Some(v) {
-                drift.push(format!("{k}: stored {:?}, recounted {v:?}", stored.get(k)));
+        let dims: Vec<&str> = DIMS.split(',').map(str::trim).collect();
+        let on = dims
+            .iter()
+            .map(|d| format!("s.{d} = r.{d}"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let key = dims
+            .iter()
+            .map(|d| format!("COALESCE(s.{d}, r.{d})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sql.push(&format!(
+            "), stored AS (SELECT {columns} FROM statistic_cells \
+                UNION ALL SELECT {columns} FROM statistic_rollups), \
+             s AS (SELECT * FROM stored WHERE count <> 0 OR amount <> 0), \
+             r AS (SELECT * FROM recount WHERE count <> 0 OR amount <> 0) \
+             SELECT {key}, s.count, s.amount, r.count, r.amount, COUNT(*) OVER () \
+             FROM s FULL OUTER JOIN r ON {on} \
+             WHERE s.grain IS NULL OR r.grain IS NULL OR s.count <> r.count OR s.amount <> r.amount \
+             ORDER BY {} LIMIT {DRIFT_EXAMPLES}",
+            (1..=dims.len())
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        let rows = self.conn().query_all_raw(sql.statement()).await?;
+        let mut drift = Drift::default();
+        let n = dims.len();
+        for r in rows {
+            let mut key = vec![r.try_get_by_index::<i16>(0)?.to_string()];
+            for i in 1..n {
+                key.push(if i == 4 || i == n - 1 {
+                    r.try_get_by_index::<Uuid>(i)?.to_string()
+                } else {
+                    r.try_get_by_index::<String>(i)?
+                });
             }
-        }
-        for (k, v) in &stored {
-            if !recount.contains_key(k) {
-                drift.push(format!("{k}: stored {v:?}, recounted nothing"));
-            }
+            let pair = |c: usize| -> Result<Option<(i64, i64)>, StoreError> {
+                Ok(r.try_get_by_index::<Option<i64>>(c)?
+                    .zip(r.try_get_by_index::<Option<i64>>(c + 1)?))
+            };
+            let (stored, recounted) = (pair(n)?, pair(n + 2)?);
+            drift.cells = r.try_get_by_index::<i64>(n + 4)?.try_into().unwrap_or(0);
+            drift.examples.push(format!(
+                "{}: stored {stored:?}, recounted {recounted:?}",
+                key.join("|")
+            ));
         }
         Ok(drift)
+    }
+}
+
+/// How many differing cells [`Store::statistics_drift`] names.
+pub const DRIFT_EXAMPLES: usize = 1000;
+
+/// The cells whose stored value differs from a recount: how many, and the first of them.
+#[derive(Debug, Default)]
+pub struct Drift {
+    pub cells: u64,
+    pub examples: Vec<String>,
+}
+
+impl Drift {
+    pub fn is_empty(&self) -> bool {
+        self.cells == 0
     }
 }
 

@@ -45,7 +45,7 @@ async fn assert_exact(store: &Store, s: &Scoped, when: &str) {
     assert!(
         drift.is_empty(),
         "{when}: {} cells differ: {drift:#?}",
-        drift.len()
+        drift.cells
     );
     // And the headline figure against a plain count, independently of the recount SQL.
     let plan = Query {
@@ -433,6 +433,41 @@ async fn recounted_when_redefined(url: String) {
     assert!(store.statistics_drift().await.expect("drift").is_empty());
     drop(store);
     let raw = sea_orm::Database::connect(url.as_str()).await.expect("raw");
+    // One stored cell off by 7: exactly that cell is named, with both figures.
+    let dims = "grain, measure, network_path, organisation_kind, programme_partner, category, \
+                target_group, status, end_reason, period, organisation_id";
+    let nudge = |by: i64| {
+        format!(
+            "UPDATE statistic_cells SET count = count + ({by}) WHERE ({dims}) IN \
+             (SELECT {dims} FROM statistic_cells WHERE measure = 'mentorships' AND count > 0 \
+              ORDER BY {dims} LIMIT 1)"
+        )
+    };
+    raw.execute_unprepared(&nudge(7))
+        .await
+        .expect("nudge a cell");
+    let store = Store::connect(&url).await.expect("connect");
+    let off = store.statistics_drift().await.expect("drift");
+    assert_eq!(off.cells, 1, "{off:?}");
+    let line = &off.examples[0];
+    let figures = |word: &str| -> i64 {
+        let at = line.find(word).expect("figure") + word.len();
+        line[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a count")
+    };
+    assert!(line.contains("|mentorships|"), "{line}");
+    assert_eq!(
+        figures("stored Some(("),
+        figures("recounted Some((") + 7,
+        "{line}"
+    );
+    drop(store);
+    raw.execute_unprepared(&nudge(-7))
+        .await
+        .expect("restore the cell");
     for sql in [
         "DELETE FROM statistic_cells WHERE measure = 'funding_passed_on'",
         "DELETE FROM statistic_rollups WHERE measure = 'funding_passed_on'",
@@ -442,10 +477,16 @@ async fn recounted_when_redefined(url: String) {
     }
     drop(raw);
     let store = Store::connect(&url).await.expect("connect again");
-    assert!(
-        !store.statistics_drift().await.expect("drift").is_empty(),
-        "the aged cells differ from a recount"
-    );
+    let aged = store.statistics_drift().await.expect("drift");
+    assert!(!aged.is_empty(), "the aged cells differ from a recount");
+    // Exactly the deleted cells are named: stored nothing, recounted their figures.
+    assert!(aged.cells as usize >= aged.examples.len() && !aged.examples.is_empty());
+    for line in &aged.examples {
+        assert!(
+            line.contains("|funding_passed_on|") && line.contains("stored None, recounted Some("),
+            "{line}"
+        );
+    }
     store.migrate().await.expect("migrate again");
     let drift = store.statistics_drift().await.expect("drift");
     assert!(drift.is_empty(), "recounted at start: {drift:?}");
