@@ -4,14 +4,7 @@
 -- updateMentorshipByRowId, then starts the next. The peer keeps no statistics, audit trail
 -- or change feed and checks no status machine or version: it writes the rows only.
 -- Environment: ORG, MENTOR, RUN (a tag for the mentee references).
-local threads = {}
-local counter = 0
-
-function setup(thread)
-  counter = counter + 1
-  thread:set("tid", counter)
-  table.insert(threads, thread)
-end
+dofile("bench/lua/mix.lua")
 
 -- status, the date column it sets, end reason
 local steps = {
@@ -20,11 +13,7 @@ local steps = {
 }
 
 function init(args)
-  errors = 0
-  created = 0
-  finished = 0
-  moves = 0
-  step = 0
+  mix_init(#steps)
   n = 0
   id = nil
   org = os.getenv("ORG")
@@ -72,36 +61,5 @@ function request()
 end
 
 function response(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors"', 1, true) then
-    errors = errors + 1
-    step = 0
-    return
-  end
-  if step == 0 then
-    created = created + 1
-    step = 1
-  else
-    moves = moves + 1
-    if step == #steps then
-      finished = finished + 1
-      step = 0
-    else
-      step = step + 1
-    end
-  end
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.status + summary.errors.timeout
-  local c, f, m = 0, 0, 0
-  for _, t in ipairs(threads) do
-    e = e + t:get("errors")
-    c = c + t:get("created")
-    f = f + t:get("finished")
-    m = m + t:get("moves")
-  end
-  io.write(string.format("BENCH rps=%.1f p50=%.2f p99=%.2f errors=%d requests=%d created=%d finished=%d moves=%d\n",
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, e, summary.requests, c, f, m))
+  advance(status == 200 and not string.find(body, '"errors"', 1, true))
 end

@@ -2,23 +2,12 @@
 -- active → paused → active → ended, with If-Match on every move, then starts the next.
 -- One connection per thread, so each thread's state is its connection's.
 -- Environment: TOKEN, ORG, MENTOR, RUN (a tag for the mentee references).
-local threads = {}
-local counter = 0
-
-function setup(thread)
-  counter = counter + 1
-  thread:set("tid", counter)
-  table.insert(threads, thread)
-end
+dofile("bench/lua/mix.lua")
 
 local steps = { "matched", "active", "paused", "active", "ended" }
 
 function init(args)
-  errors = 0
-  created = 0
-  finished = 0
-  moves = 0
-  step = 0
+  mix_init(#steps)
   n = 0
   id = nil
   etag = nil
@@ -51,38 +40,12 @@ function request()
 end
 
 function response(status, headers, body)
-  if status ~= 200 and status ~= 201 then
-    errors = errors + 1
-    step = 0
-    return
-  end
-  etag = headers["ETag"] or headers["etag"]
-  if step == 0 then
-    id = string.match(body, '"id":"([%x%-]+)"')
-    created = created + 1
-    step = 1
-  else
-    moves = moves + 1
-    if step == #steps then
-      finished = finished + 1
-      step = 0
-    else
-      step = step + 1
+  local ok = status == 200 or status == 201
+  if ok then
+    etag = headers["ETag"] or headers["etag"]
+    if step == 0 then
+      id = string.match(body, '"id":"([%x%-]+)"')
     end
   end
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.status + summary.errors.timeout
-  local c, f, m = 0, 0, 0
-  for _, t in ipairs(threads) do
-    e = e + t:get("errors")
-    c = c + t:get("created")
-    f = f + t:get("finished")
-    m = m + t:get("moves")
-  end
-  io.write(string.format("BENCH rps=%.1f p50=%.2f p99=%.2f errors=%d requests=%d created=%d finished=%d moves=%d\n",
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, e, summary.requests, c, f, m))
+  advance(ok)
 end
