@@ -52,6 +52,8 @@ fn row_status(rows: &Value, keys: &[(&str, &str)]) -> Option<i64> {
 /// A filtered query, its total, the coarser query that holds the same cell, and that row's
 /// keys.
 type Pair = (String, Option<i64>, String, Vec<(String, String)>);
+/// A filtered table, the coarser table that shows its total, and that total's keys.
+type Ask = (String, String, Vec<(String, String)>);
 
 async fn one_status_per_cell(pg: Option<PgDatabase>) {
     let s = Demo::start(pg);
@@ -76,75 +78,45 @@ async fn one_status_per_cell(pg: Option<PgDatabase>) {
         .collect();
     assert!(states.len() >= 10, "{states:?}");
     let years = ["2023", "2024", "2025"];
-    let mut pairs: Vec<Pair> = Vec::new();
-    let mut refused = 0;
+    let mut asks: Vec<Ask> = Vec::new();
     for x in &states {
+        let state = ("state".to_owned(), x.clone());
         for (filtered, coarser) in [
-            (
-                format!("mentorships?groupBy=category&network={x}"),
-                "mentorships?groupBy=state",
-            ),
-            (
-                format!("mentorships?groupBy=status&network={x}"),
-                "mentorships?groupBy=state",
-            ),
-            (
-                format!("volunteers?groupBy=status&network={x}"),
-                "volunteers?groupBy=state",
-            ),
+            ("mentorships?groupBy=category", "mentorships?groupBy=state"),
+            ("mentorships?groupBy=status", "mentorships?groupBy=state"),
+            ("volunteers?groupBy=status", "volunteers?groupBy=state"),
         ] {
-            let Some(t) = table(&s, &ministry, &filtered).await else {
-                refused += 1;
-                continue;
-            };
-            pairs.push((
-                filtered,
-                status(&t["total"]),
-                coarser.to_owned(),
-                vec![("state".to_owned(), x.clone())],
-            ));
+            let filtered = format!("{filtered}&network={x}");
+            asks.push((filtered, coarser.to_owned(), vec![state.clone()]));
         }
         for y in years {
             let at = format!("activeAt={y}-12-31");
-            let filtered = format!("mentorships_active?groupBy=category&network={x}&{at}");
-            match table(&s, &ministry, &filtered).await {
-                Some(t) => pairs.push((
-                    filtered,
-                    status(&t["total"]),
-                    format!("mentorships_active?groupBy=state&{at}"),
-                    vec![("state".to_owned(), x.clone())],
-                )),
-                None => refused += 1,
-            }
+            asks.push((
+                format!("mentorships_active?groupBy=category&network={x}&{at}"),
+                format!("mentorships_active?groupBy=state&{at}"),
+                vec![state.clone()],
+            ));
             let period = format!("from={y}-01-01&to={y}-12-31");
+            let year = ("year".to_owned(), y.to_owned());
             for (filtered, coarser) in [
-                (
-                    format!("mentorships?groupBy=status&network={x}&{period}"),
-                    "mentorships?groupBy=state,year",
-                ),
-                (
-                    format!("mentorships_started?groupBy=quarter&network={x}&{period}"),
-                    "mentorships_started?groupBy=state,year",
-                ),
-                (
-                    format!("mentorships_ended?groupBy=end_reason&network={x}&{period}"),
-                    "mentorships_ended?groupBy=state,year",
-                ),
+                ("mentorships?groupBy=status", "mentorships"),
+                ("mentorships_started?groupBy=quarter", "mentorships_started"),
+                ("mentorships_ended?groupBy=end_reason", "mentorships_ended"),
             ] {
-                let Some(t) = table(&s, &ministry, &filtered).await else {
-                    refused += 1;
-                    continue;
-                };
-                pairs.push((
-                    filtered,
-                    status(&t["total"]),
-                    coarser.to_owned(),
-                    vec![
-                        ("state".to_owned(), x.clone()),
-                        ("year".to_owned(), y.to_owned()),
-                    ],
+                asks.push((
+                    format!("{filtered}&network={x}&{period}"),
+                    format!("{coarser}?groupBy=state,year"),
+                    vec![state.clone(), year.clone()],
                 ));
             }
+        }
+    }
+    let mut pairs: Vec<Pair> = Vec::new();
+    let mut refused = 0;
+    for (filtered, coarser, keys) in asks {
+        match table(&s, &ministry, &filtered).await {
+            Some(t) => pairs.push((filtered, status(&t["total"]), coarser, keys)),
+            None => refused += 1,
         }
     }
     let mut coarser_tables = std::collections::HashMap::new();

@@ -1010,35 +1010,22 @@ async fn every_door(
         .await
         .expect("post");
     out.push(answer("POST", res).await);
-    let mut over = input.clone();
-    over["externalId"] = json!(existing[0].1);
-    let res = as_caller(
-        s.http.put(
-            s.server
-                .url(&format!("/api/v1/mentorships/{}", existing[0].0)),
-        ),
-    )
-    .header("if-match", "\"1\"")
-    .json(&over)
-    .send()
-    .await
-    .expect("put");
-    out.push(answer("PUT", res).await);
-    let mut over = input.clone();
-    over["externalId"] = json!(existing[1].1);
-    let res = as_caller(
-        s.http.patch(
-            s.server
-                .url(&format!("/api/v1/mentorships/{}", existing[1].0)),
-        ),
-    )
-    .header("if-match", "\"1\"")
-    .header("content-type", "application/merge-patch+json")
-    .body(over.to_string())
-    .send()
-    .await
-    .expect("patch");
-    out.push(answer("PATCH", res).await);
+    // PUT over the first existing record, PATCH (merge patch) over the second.
+    for (door, (id, external_id)) in ["PUT", "PATCH"].into_iter().zip(existing) {
+        let mut over = input.clone();
+        over["externalId"] = json!(external_id);
+        let url = s.url(&format!("/api/v1/mentorships/{id}"));
+        let req = match door {
+            "PUT" => s.http.put(url).json(&over),
+            _ => s
+                .http
+                .patch(url)
+                .header("content-type", "application/merge-patch+json")
+                .body(over.to_string()),
+        };
+        let res = as_caller(req.header("if-match", "\"1\""));
+        out.push(answer(door, res.send().await.expect("write")).await);
+    }
     let literal = |v: &Value| -> String {
         v.as_object()
             .expect("object")

@@ -337,9 +337,13 @@ async fn earlier_release_binds(pg: Option<PgDatabase>) {
 
 const GROUPS: [&str; 3] = ["state", "status", "year"];
 
+/// A lattice as a caller sees it: per table (its levels), per key, the count and whether
+/// it is hidden.
+type Seen = HashMap<Vec<u8>, HashMap<Vec<String>, (i64, bool)>>;
+
 /// Every table of the lattice of mentorships by state × status × year as `token` sees
 /// them (a coordinator: its own subtree, exactly): levels → key → (count, hidden).
-async fn lattice_of(s: &Demo, token: &str) -> HashMap<Vec<u8>, HashMap<Vec<String>, (i64, bool)>> {
+async fn lattice_of(s: &Demo, token: &str) -> Seen {
     let mut out = HashMap::new();
     for mask in 0..8u8 {
         let groups: Vec<&str> = (0..3)
@@ -384,12 +388,56 @@ async fn lattice_of(s: &Demo, token: &str) -> HashMap<Vec<u8>, HashMap<Vec<Strin
     out
 }
 
+/// An insider's attack: it subtracts its own part (`part`) from every shown cell of the
+/// public lattice — no rest between 1 and 4 may show — then solves what it sees, a hidden
+/// cell it knows wholly (`known`: its rest is 0) counting as shown. Nothing outside its own
+/// figures may come out.
+fn insider_learns_nothing(
+    public: &Seen,
+    who: &str,
+    part: impl Fn(&[u8], &[String]) -> i64,
+    known: impl Fn(&[u8], &[String]) -> bool,
+) {
+    use verbund_domain::statistics::{Axis, Cell, Lattice, Visibility, audit};
+    let mut tables = HashMap::new();
+    for (levels, cells) in public {
+        let mut residual = HashMap::new();
+        for (key, (count, hidden)) in cells {
+            // A hidden rest is the unknown (its value is not used).
+            let rest = if *hidden {
+                0
+            } else {
+                count - part(levels, key)
+            };
+            assert!(
+                *hidden || rest == 0 || rest >= 5,
+                "{who} learns {rest} by subtracting its own figures from {levels:?} {key:?}"
+            );
+            let visibility = if *hidden && !known(levels, key) {
+                Visibility::Secondary
+            } else {
+                Visibility::Shown
+            };
+            let cell = Cell {
+                count: rest,
+                amount: 0,
+                visibility,
+            };
+            residual.insert(key.clone(), cell);
+        }
+        tables.insert(levels.clone(), residual);
+    }
+    let axes = vec![Axis::Geo, Axis::Status, Axis::Period];
+    let recovered = audit(&Lattice { axes, tables });
+    let outside: Vec<_> = recovered.iter().filter(|(_, _, v)| *v > 0).collect();
+    assert!(outside.is_empty(), "{who} recovers the others' {outside:?}");
+}
+
 /// Each state and regional coordinator knows its subtree exactly and subtracts it from
 /// every cell of the ministry's (public) protected lattice: no shown cell leaves a rest
 /// from 1 to k−1, and the exact attacker, solving all the lattice's equations with the
 /// rests, recovers no hidden rest above 0 (nothing about the others).
 async fn coordinators_learn_nothing_outside(pg: Option<PgDatabase>) {
-    use verbund_domain::statistics::{Axis, Cell, Lattice, Visibility, audit};
     let s = Demo::start(pg);
     let ministry = s.role("ministry_analyst");
     let public = lattice_of(&s, &ministry).await;
@@ -411,53 +459,19 @@ async fn coordinators_learn_nothing_outside(pg: Option<PgDatabase>) {
             let token = s.token(&["--role", role, "--network", id]);
             let own = lattice_of(&s, &token).await;
             attackers += 1;
-            let mut tables = HashMap::new();
-            for (levels, cells) in &public {
-                let mut residual = HashMap::new();
-                for (key, (count, hidden)) in cells {
-                    let part = own
-                        .get(levels)
-                        .and_then(|t| t.get(key))
-                        .map_or(0, |(c, h)| {
-                            assert!(!h, "a coordinator's own figures are exact");
-                            *c
-                        });
-                    // A state coordinator's state row lies wholly inside its subtree.
-                    let inside = level == "state" && levels[0] == 1 && key[0] == state;
-                    let visibility = if *hidden && !inside {
-                        Visibility::Secondary
-                    } else {
-                        Visibility::Shown
-                    };
-                    // A hidden rest is the unknown (its value is not used); one wholly
-                    // inside is known to be 0.
-                    let rest = if *hidden { 0 } else { count - part };
-                    if !*hidden {
-                        assert!(
-                            rest == 0 || rest >= 5,
-                            "{role} {id} learns {rest} by subtracting its own figures from {levels:?} {key:?}"
-                        );
-                    }
-                    residual.insert(
-                        key.clone(),
-                        Cell {
-                            count: rest,
-                            amount: 0,
-                            visibility,
-                        },
-                    );
-                }
-                tables.insert(levels.clone(), residual);
-            }
-            let recovered = audit(&Lattice {
-                axes: vec![Axis::Geo, Axis::Status, Axis::Period],
-                tables,
-            });
-            let outside: Vec<_> = recovered.iter().filter(|(_, _, v)| *v > 0).collect();
-            assert!(
-                outside.is_empty(),
-                "{role} {id} recovers the others' {outside:?}"
-            );
+            let part = |levels: &[u8], key: &[String]| {
+                own.get(levels)
+                    .and_then(|t| t.get(key))
+                    .map_or(0, |(c, h)| {
+                        assert!(!h, "a coordinator's own figures are exact");
+                        *c
+                    })
+            };
+            // A state coordinator's state row lies wholly inside its subtree.
+            let inside = |levels: &[u8], key: &[String]| {
+                level == "state" && levels[0] == 1 && key[0] == state
+            };
+            insider_learns_nothing(&public, &format!("{role} {id}"), part, inside);
         }
     }
     assert_eq!(attackers, 16 + 32, "every state and region of the demo");
@@ -468,7 +482,6 @@ async fn coordinators_learn_nothing_outside(pg: Option<PgDatabase>) {
 /// mentorships by state × status × year: no shown cell leaves a rest from 1 to k−1, and the
 /// exact attacker over all the lattice's equations recovers no hidden rest above 0.
 async fn organisations_learn_nothing_about_others(pg: Option<PgDatabase>) {
-    use verbund_domain::statistics::{Axis, Cell, Lattice, Visibility, audit};
     let s = Demo::start(pg);
     let ministry = s.role("ministry_analyst");
     let public = lattice_of(&s, &ministry).await;
@@ -526,46 +539,8 @@ async fn organisations_learn_nothing_about_others(pg: Option<PgDatabase>) {
                 .count();
             i64::try_from(n).expect("count")
         };
-        let mut tables = HashMap::new();
-        for (levels, cells) in &public {
-            let mut residual = HashMap::new();
-            for (key, (count, hidden)) in cells {
-                let rest = if *hidden {
-                    0
-                } else {
-                    count - part(levels, key)
-                };
-                if !*hidden {
-                    assert!(
-                        rest == 0 || rest >= 5,
-                        "organisation {id} learns {rest} by subtracting its own records from {levels:?} {key:?}"
-                    );
-                }
-                let visibility = if *hidden {
-                    Visibility::Secondary
-                } else {
-                    Visibility::Shown
-                };
-                residual.insert(
-                    key.clone(),
-                    Cell {
-                        count: rest,
-                        amount: 0,
-                        visibility,
-                    },
-                );
-            }
-            tables.insert(levels.clone(), residual);
-        }
-        let recovered = audit(&Lattice {
-            axes: vec![Axis::Geo, Axis::Status, Axis::Period],
-            tables,
-        });
-        let others: Vec<_> = recovered.iter().filter(|(_, _, v)| *v > 0).collect();
-        assert!(
-            others.is_empty(),
-            "organisation {id} recovers the others' {others:?}"
-        );
+        let who = format!("organisation {id}");
+        insider_learns_nothing(&public, &who, part, |_: &[u8], _: &[String]| false);
     }
     assert_eq!(attackers, organisations.len());
     assert!(

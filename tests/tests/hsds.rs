@@ -72,14 +72,7 @@ async fn hsds_services_and_organizations_match_the_hsds_schemas() {
     let organization_list = validator(&dir, "organization_list.json");
 
     // Anonymous: published offerings, no contacts.
-    let page: Value = http
-        .get(server.url("/api/v1/hsds/services?per_page=20"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let page: Value = s.get("/api/v1/hsds/services?per_page=20", None).await;
     assert_paging(&page, 20);
     assert_eq!(page["page_number"], 1);
     assert_eq!(page["first_page"], true);
@@ -103,41 +96,26 @@ async fn hsds_services_and_organizations_match_the_hsds_schemas() {
     }
     // The last page and beyond.
     let total_pages = page["total_pages"].as_u64().expect("pages");
-    let last: Value = http
-        .get(server.url(&format!(
-            "/api/v1/hsds/services?per_page=20&page={total_pages}"
-        )))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let last: Value = s
+        .get(
+            &format!("/api/v1/hsds/services?per_page=20&page={total_pages}"),
+            None,
+        )
+        .await;
     assert_eq!(last["last_page"], true);
     assert_eq!(last["empty"], false);
-    let beyond: Value = http
-        .get(server.url(&format!(
-            "/api/v1/hsds/services?per_page=20&page={}",
-            total_pages + 1
-        )))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let beyond: Value = s
+        .get(
+            &format!("/api/v1/hsds/services?per_page=20&page={}", total_pages + 1),
+            None,
+        )
+        .await;
     assert_eq!(beyond["empty"], true);
 
     // A federal admin sees the primary contacts, which match HSDS's contact schema too.
-    let page: Value = http
-        .get(server.url("/api/v1/hsds/services?per_page=50"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let page: Value = s
+        .get("/api/v1/hsds/services?per_page=50", Some(&admin))
+        .await;
     let with_contacts = page["contents"]
         .as_array()
         .expect("contents")
@@ -149,14 +127,7 @@ async fn hsds_services_and_organizations_match_the_hsds_schemas() {
         check(&service, s, "a service with contacts");
     }
 
-    let orgs: Value = http
-        .get(server.url("/api/v1/hsds/organizations?per_page=100"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let orgs: Value = s.get("/api/v1/hsds/organizations?per_page=100", None).await;
     assert_paging(&orgs, 100);
     assert!(orgs["total_items"].as_u64().expect("total") > 16);
     let mut registered = 0;

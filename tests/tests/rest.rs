@@ -30,14 +30,7 @@ async fn create_update_retry_and_refuse() {
     let (server, admin, http) = (&s.server, s.admin.clone(), s.http.clone());
     let url = |p: &str| server.url(p);
 
-    let regions: Value = http
-        .get(url("/api/v1/networks?level=regional&first=1"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let regions: Value = s.get("/api/v1/networks?level=regional&first=1", None).await;
     let region = regions["items"][0]["id"]
         .as_str()
         .expect("region")
@@ -139,15 +132,12 @@ async fn create_update_retry_and_refuse() {
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     let again: Value = again.json().await.expect("json");
     assert_eq!(first, again, "the same response");
-    let listed: Value = http
-        .get(url(&format!("/api/v1/contacts?organisationId={id}")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let listed: Value = s
+        .get(
+            &format!("/api/v1/contacts?organisationId={id}"),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(
         listed["items"].as_array().expect("items").len(),
         1,
@@ -238,83 +228,56 @@ async fn create_update_retry_and_refuse() {
         "PAYLOAD_TOO_LARGE",
     )
     .await;
-    problem(
-        http.get(url("/api/v1/organisations/not-a-uuid"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .expect("get"),
-        StatusCode::BAD_REQUEST,
-        "MALFORMED",
-    )
-    .await;
-    problem(
+    let (bad, unknown) = (StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY);
+    for (path, token, status, code) in [
+        (
+            "/api/v1/organisations/not-a-uuid",
+            Some(&*admin),
+            bad,
+            "MALFORMED",
+        ),
         // A cursor that is not one: the paging parser both doors share (as GraphQL's).
-        http.get(url("/api/v1/organisations?after=garbage"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .expect("get"),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "VALIDATION",
-    )
-    .await;
-    problem(
-        http.get(url("/api/v1/mentorships?status=finished"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .expect("get"),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "VALIDATION",
-    )
-    .await;
-    problem(
-        http.get(url("/api/v1/organisations?first=1000"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .expect("get"),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "VALIDATION",
-    )
-    .await;
-    problem(
-        http.get(url("/api/v1/organisations?colour=blue"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .expect("get"),
-        StatusCode::BAD_REQUEST,
-        "MALFORMED",
-    )
-    .await;
-    problem(
-        http.get(url("/api/v1/contacts"))
-            .bearer_auth("not.a.token")
-            .send()
-            .await
-            .expect("get"),
-        StatusCode::UNAUTHORIZED,
-        "UNAUTHENTICATED",
-    )
-    .await;
-    problem(
-        http.get(url("/api/v1/nowhere")).send().await.expect("get"),
-        StatusCode::NOT_FOUND,
-        "NOT_FOUND",
-    )
-    .await;
+        (
+            "/api/v1/organisations?after=garbage",
+            Some(&admin),
+            unknown,
+            "VALIDATION",
+        ),
+        (
+            "/api/v1/mentorships?status=finished",
+            Some(&admin),
+            unknown,
+            "VALIDATION",
+        ),
+        (
+            "/api/v1/organisations?first=1000",
+            Some(&admin),
+            unknown,
+            "VALIDATION",
+        ),
+        (
+            "/api/v1/organisations?colour=blue",
+            Some(&admin),
+            bad,
+            "MALFORMED",
+        ),
+        (
+            "/api/v1/contacts",
+            Some("not.a.token"),
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+        ),
+        ("/api/v1/nowhere", None, StatusCode::NOT_FOUND, "NOT_FOUND"),
+    ] {
+        let mut req = http.get(url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        problem(req.send().await.expect("get"), status, code).await;
+    }
 
     // Anonymous callers see no contact; the record outside the scope is "not found".
-    let anon: Value = http
-        .get(url("/api/v1/contacts"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let anon: Value = s.get("/api/v1/contacts", None).await;
     assert_eq!(anon["items"].as_array().expect("items").len(), 0);
     let cid = first["id"].as_str().expect("id");
     problem(
@@ -363,15 +326,9 @@ async fn create_update_retry_and_refuse() {
 async fn mentorship_transitions_over_rest() {
     let s = Demo::start_with(None, &[]);
     let (server, admin, http) = (&s.server, s.admin.clone(), s.http.clone());
-    let page: Value = http
-        .get(server.url("/api/v1/mentorships?status=active&first=1"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let page: Value = s
+        .get("/api/v1/mentorships?status=active&first=1", Some(&admin))
+        .await;
     let m = &page["items"][0];
     let id = m["id"].as_str().expect("id");
     let version = m["version"].as_i64().expect("version");

@@ -2,9 +2,10 @@
 //! meetings with their outcomes.
 
 use crate::error::{Collector, Reason, ValidationErrors};
-use crate::values::{self, DESCRIPTION_MAX, NAME_MAX};
+use crate::values::{DESCRIPTION_MAX, NAME_MAX};
 use chrono::NaiveDate;
 use uuid::Uuid;
+use verbund_record::record;
 
 /// A committee member: an organisation, or a contact person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,34 +14,24 @@ pub enum Member {
     Contact(Uuid),
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
-pub struct CommitteeInput {
-    pub network_id: Uuid,
-    pub name: String,
-    pub purpose: Option<String>,
-    #[serde(default, rename = "memberOrganisationIds")]
-    #[cfg_attr(feature = "api", graphql(default, name = "memberOrganisationIds"))]
-    pub member_organisations: Vec<Uuid>,
-    #[serde(default, rename = "memberContactIds")]
-    #[cfg_attr(feature = "api", graphql(default, name = "memberContactIds"))]
-    pub member_contacts: Vec<Uuid>,
-}
-
-// What every door shows of a record (`views::Committee` adds the bookkeeping).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "api",
-    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
-)]
-#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
-#[cfg_attr(feature = "api", graphql(name = "CommitteeFields", visible = false))]
+// What every door shows of a committee (`views::Committee` adds the bookkeeping).
+#[record(input = CommitteeInput)]
 pub struct Committee {
     pub network_id: Uuid,
+    #[record(text = NAME_MAX)]
     pub name: String,
+    #[record(text = DESCRIPTION_MAX)]
     pub purpose: Option<String>,
+    #[record(input_only, default)]
+    #[input(serde(rename = "memberOrganisationIds"))]
+    #[input(cfg_attr(feature = "api", graphql(name = "memberOrganisationIds")))]
+    pub member_organisations: Vec<Uuid>,
+    #[record(input_only, default)]
+    #[input(serde(rename = "memberContactIds"))]
+    #[input(cfg_attr(feature = "api", graphql(name = "memberContactIds")))]
+    pub member_contacts: Vec<Uuid>,
     /// Shown by `views::Committee` as `memberOrganisationIds` and `memberContactIds`.
+    #[record(derived)]
     #[cfg_attr(feature = "api", serde(skip), graphql(skip))]
     pub members: Vec<Member>,
 }
@@ -61,11 +52,7 @@ impl Committee {
 
     pub fn parse(input: CommitteeInput) -> Result<Committee, ValidationErrors> {
         let mut c = Collector::new();
-        let name = c.check("name", values::text(&input.name, NAME_MAX));
-        let purpose = c.check(
-            "purpose",
-            values::optional_text(input.purpose.as_deref(), DESCRIPTION_MAX),
-        );
+        let mut parts = Self::parse_fields(&input, &mut c);
         let mut members = Vec::new();
         for (field, ids, make) in [
             (
@@ -84,61 +71,22 @@ impl Committee {
                 }
             }
         }
-        c.finish(|| {
-            Some(Committee {
-                network_id: input.network_id,
-                name: name?,
-                purpose: purpose?,
-                members,
-            })
-        })
+        parts.members = Some(members);
+        c.finish(|| parts.build())
     }
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
-pub struct MeetingInput {
-    pub committee_id: Uuid,
-    /// Required.
-    pub held_on: Option<NaiveDate>,
-    pub topic: String,
-    pub outcome: Option<String>,
-}
-
-// What every door shows of a record (`views::Meeting` adds the bookkeeping).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "api",
-    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
-)]
-#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
-#[cfg_attr(feature = "api", graphql(name = "MeetingFields", visible = false))]
+// What every door shows of a meeting (`views::Meeting` adds the bookkeeping).
+#[record(input = MeetingInput, parse)]
 pub struct Meeting {
     pub committee_id: Uuid,
+    /// The day it was held (required).
+    #[record(input = Option<NaiveDate>, parse = held_on.ok_or(Reason::Missing))]
     pub held_on: NaiveDate,
+    #[record(text = NAME_MAX)]
     pub topic: String,
+    #[record(text = DESCRIPTION_MAX)]
     pub outcome: Option<String>,
-}
-
-impl Meeting {
-    pub fn parse(input: MeetingInput) -> Result<Meeting, ValidationErrors> {
-        let mut c = Collector::new();
-        let held_on = c.check("heldOn", input.held_on.ok_or(Reason::Missing));
-        let topic = c.check("topic", values::text(&input.topic, NAME_MAX));
-        let outcome = c.check(
-            "outcome",
-            values::optional_text(input.outcome.as_deref(), DESCRIPTION_MAX),
-        );
-        c.finish(|| {
-            Some(Meeting {
-                committee_id: input.committee_id,
-                held_on: held_on?,
-                topic: topic?,
-                outcome: outcome?,
-            })
-        })
-    }
 }
 
 #[cfg(test)]

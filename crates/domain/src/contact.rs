@@ -1,85 +1,35 @@
 //! Contact persons (Ansprechpartner) of an organisation. Personal data: erasable on request,
 //! never in aggregates, never in logs.
 
-use crate::error::{Collector, ValidationErrors};
-use crate::organisation::nonblank;
 use crate::values::{self, NAME_MAX};
 use uuid::Uuid;
+use verbund_record::record;
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
-pub struct ContactInput {
-    /// The owning organisation; an organisation's token may leave it out (its own).
-    #[serde(default)]
-    #[cfg_attr(feature = "api", graphql(default))]
+// What every door shows of a contact person (`views::Contact` adds the bookkeeping).
+#[record(input = ContactInput, parse)]
+pub struct Contact {
+    #[record(owner)]
     pub organisation_id: Uuid,
+    #[record(text = NAME_MAX)]
     pub name: String,
+    #[record(text = NAME_MAX)]
     pub function: Option<String>,
+    #[record(present = values::email)]
     pub email: Option<String>,
+    #[record(present = values::phone)]
     pub phone: Option<String>,
     /// The organisation's one primary contact (at most one per organisation).
-    #[serde(default)]
-    #[cfg_attr(feature = "api", graphql(default))]
+    #[record(default)]
     pub primary: bool,
-    #[serde(default)]
-    #[cfg_attr(feature = "api", graphql(default))]
+    #[record(default, parse = checked_topics)]
     pub topics: Vec<String>,
-    pub external_id: Option<String>,
-}
-
-// What every door shows of a record (`views::Contact` adds the bookkeeping).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "api",
-    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
-)]
-#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
-#[cfg_attr(feature = "api", graphql(name = "ContactFields", visible = false))]
-pub struct Contact {
-    pub organisation_id: Uuid,
-    pub name: String,
-    pub function: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    /// The organisation's one primary contact.
-    pub primary: bool,
-    pub topics: Vec<String>,
+    #[record(present = values::external_id)]
     pub external_id: Option<String>,
 }
 
 pub const MAX_TOPICS: usize = 20;
 
-impl Contact {
-    pub fn parse(input: ContactInput) -> Result<Contact, ValidationErrors> {
-        let mut c = Collector::new();
-        let name = c.check("name", values::text(&input.name, NAME_MAX));
-        let function = c.check(
-            "function",
-            values::optional_text(input.function.as_deref(), NAME_MAX),
-        );
-        let email = c.check_opt("email", nonblank(input.email), |e| values::email(&e));
-        let phone = c.check_opt("phone", nonblank(input.phone), |p| values::phone(&p));
-        let topics = c.check("topics", topics(&input.topics));
-        let external_id = c.check_opt("externalId", nonblank(input.external_id), |e| {
-            values::external_id(&e)
-        });
-        c.finish(|| {
-            Some(Contact {
-                organisation_id: input.organisation_id,
-                name: name?,
-                function: function?,
-                email: email?,
-                phone: phone?,
-                primary: input.primary,
-                topics: topics?,
-                external_id: external_id?,
-            })
-        })
-    }
-}
-
-fn topics(raw: &[String]) -> Result<Vec<String>, crate::Reason> {
+fn checked_topics(raw: &[String]) -> Result<Vec<String>, crate::Reason> {
     if raw.len() > MAX_TOPICS {
         return Err(crate::Reason::OutOfRange {
             min: 0,

@@ -4,8 +4,8 @@
 use crate::error::{Collector, Reason, ValidationErrors};
 use crate::string_enum;
 use crate::values::{self, DESCRIPTION_MAX, NAME_MAX, Period};
-use chrono::NaiveDate;
 use uuid::Uuid;
+use verbund_record::record;
 
 string_enum!(CooperationStatus {
     Planned => "planned",
@@ -30,44 +30,27 @@ pub struct Partner {
     pub resources: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
-pub struct CooperationInput {
-    pub title: String,
-    pub goal: String,
-    /// The organisation that "wears the hat".
-    pub lead_organisation_id: Option<Uuid>,
-    pub network_id: Uuid,
-    /// `planned`, `active`, `completed` or `dissolved`.
-    #[cfg_attr(feature = "api", schema(value_type = CooperationStatus))]
-    pub status: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: Option<NaiveDate>,
-    #[serde(default)]
-    #[cfg_attr(feature = "api", graphql(default))]
-    pub partners: Vec<PartnerInput>,
-}
-
-// What every door shows of a record (`views::Cooperation` adds the bookkeeping).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "api",
-    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
-)]
-#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
-#[cfg_attr(feature = "api", graphql(name = "CooperationFields", visible = false))]
+// What every door shows of a cooperation (`views::Cooperation` adds the bookkeeping).
+#[record(input = CooperationInput)]
 pub struct Cooperation {
+    #[record(text = NAME_MAX)]
     pub title: String,
+    #[record(text = DESCRIPTION_MAX)]
     pub goal: String,
     /// The organisation that "wears the hat".
+    #[record(input = Option<Uuid>, parse = lead_organisation_id.ok_or(Reason::Missing))]
     pub lead_organisation_id: Uuid,
     /// The network the cooperation works in (its scope).
     pub network_id: Uuid,
+    /// `planned`, `active`, `completed` or `dissolved`.
+    #[record(word)]
     pub status: CooperationStatus,
+    #[record(period)]
     #[cfg_attr(feature = "api", serde(flatten), graphql(flatten), schema(inline))]
     pub period: Period,
-    /// Shown by `views::Cooperation`, with links to the organisations.
+    /// The partners besides the lead, each with its role and the resources it commits
+    /// (`views::Cooperation` shows them with links to the organisations).
+    #[record(input = Vec<PartnerInput>, default, custom)]
     #[cfg_attr(feature = "api", serde(skip), graphql(skip))]
     pub partners: Vec<Partner>,
 }
@@ -75,14 +58,8 @@ pub struct Cooperation {
 impl Cooperation {
     pub fn parse(input: CooperationInput) -> Result<Cooperation, ValidationErrors> {
         let mut c = Collector::new();
-        let title = c.check("title", values::text(&input.title, NAME_MAX));
-        let goal = c.check("goal", values::text(&input.goal, DESCRIPTION_MAX));
-        let lead = c.check(
-            "leadOrganisationId",
-            input.lead_organisation_id.ok_or(Reason::Missing),
-        );
-        let status = c.check("status", CooperationStatus::parse(&input.status));
-        let period = c.check("endsOn", Period::parse(input.starts_on, input.ends_on));
+        let mut parts = Self::parse_fields(&input, &mut c);
+        let lead = parts.lead_organisation_id;
         let mut partners = Vec::with_capacity(input.partners.len());
         for (i, p) in input.partners.into_iter().enumerate() {
             let field = |f: &str| format!("partners[{i}].{f}");
@@ -110,17 +87,8 @@ impl Cooperation {
                 });
             }
         }
-        c.finish(|| {
-            Some(Cooperation {
-                title: title?,
-                goal: goal?,
-                lead_organisation_id: lead?,
-                network_id: input.network_id,
-                status: status?,
-                period: period?,
-                partners,
-            })
-        })
+        parts.partners = Some(partners);
+        c.finish(|| parts.build())
     }
 
     /// Every organisation taking part, the lead first.
@@ -134,6 +102,7 @@ impl Cooperation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn valid() -> CooperationInput {
         CooperationInput {

@@ -3,11 +3,10 @@
 //! contingents on to its member organisations.
 
 use crate::error::{Collector, Reason, ValidationErrors};
-use crate::organisation::nonblank;
 use crate::string_enum;
 use crate::values::{self, NAME_MAX, Period};
-use chrono::NaiveDate;
 use uuid::Uuid;
+use verbund_record::record;
 
 string_enum!(FunderKind {
     Federal => "federal",
@@ -17,51 +16,31 @@ string_enum!(FunderKind {
     Other => "other",
 });
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
-pub struct FundingInput {
-    /// The owning organisation; an organisation's token may leave it out (its own).
-    #[serde(default)]
-    #[cfg_attr(feature = "api", graphql(default))]
+// What every door shows of a funding (`views::Funding` adds the bookkeeping).
+#[record(input = FundingInput)]
+pub struct Funding {
+    #[record(owner)]
     pub organisation_id: Uuid,
     /// `federal`, `state`, `municipal`, `foundation` or `other`.
-    #[cfg_attr(feature = "api", schema(value_type = FunderKind))]
-    pub funder_kind: String,
+    #[record(word)]
+    pub funder_kind: FunderKind,
+    #[record(text = NAME_MAX)]
     pub funder_name: String,
+    #[record(text = NAME_MAX)]
     pub programme: String,
     /// Euro cents, not negative.
+    #[record(parse = values::cents(*amount_cents))]
     pub amount_cents: i64,
-    pub starts_on: NaiveDate,
-    pub ends_on: Option<NaiveDate>,
-    /// The funding this amount was passed on from (a chain of grants).
-    pub passed_on_from_id: Option<Uuid>,
-    /// For a contingent: the number of mentorships promised for the amount.
-    pub contingent_mentorships: Option<i64>,
-    pub external_id: Option<String>,
-}
-
-// What every door shows of a record (`views::Funding` adds the bookkeeping).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "api",
-    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
-)]
-#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
-#[cfg_attr(feature = "api", graphql(name = "FundingFields", visible = false))]
-pub struct Funding {
-    pub organisation_id: Uuid,
-    pub funder_kind: FunderKind,
-    pub funder_name: String,
-    pub programme: String,
-    /// Euro cents.
-    pub amount_cents: i64,
+    #[record(period)]
     #[cfg_attr(feature = "api", serde(flatten), graphql(flatten), schema(inline))]
     pub period: Period,
-    /// The grant this funding passes on from (a programme partner's contingent).
+    /// The grant this funding passes on from (a programme partner's contingent; a chain of
+    /// grants).
     pub passed_on_from_id: Option<Uuid>,
-    /// For a contingent: the mentorships promised for the amount.
+    /// For a contingent: the number of mentorships promised for the amount.
+    #[record(input = Option<i64>, present = values::bounded(contingent_mentorships, 0, 1_000_000))]
     pub contingent_mentorships: Option<i32>,
+    #[record(present = values::external_id)]
     pub external_id: Option<String>,
 }
 
@@ -81,17 +60,8 @@ impl Funding {
         source: Option<SourceGrant>,
     ) -> Result<Funding, ValidationErrors> {
         let mut c = Collector::new();
-        let funder_kind = c.check("funderKind", FunderKind::parse(&input.funder_kind));
-        let funder_name = c.check("funderName", values::text(&input.funder_name, NAME_MAX));
-        let programme = c.check("programme", values::text(&input.programme, NAME_MAX));
-        let amount = c.check("amountCents", values::cents(input.amount_cents));
-        let period = c.check("endsOn", Period::parse(input.starts_on, input.ends_on));
-        let contingent = c.check_opt("contingentMentorships", input.contingent_mentorships, |n| {
-            values::bounded(n, 0, 1_000_000)
-        });
-        let external_id = c.check_opt("externalId", nonblank(input.external_id), |e| {
-            values::external_id(&e)
-        });
+        let parts = Self::parse_fields(&input, &mut c);
+        let (amount, period) = (parts.amount_cents, parts.period);
         if input.passed_on_from_id.is_some() {
             match source {
                 None => c.push(
@@ -128,25 +98,14 @@ impl Funding {
                 }
             }
         }
-        c.finish(|| {
-            Some(Funding {
-                organisation_id: input.organisation_id,
-                funder_kind: funder_kind?,
-                funder_name: funder_name?,
-                programme: programme?,
-                amount_cents: amount?,
-                period: period?,
-                passed_on_from_id: input.passed_on_from_id,
-                contingent_mentorships: contingent?,
-                external_id: external_id?,
-            })
-        })
+        c.finish(|| parts.build())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("date")

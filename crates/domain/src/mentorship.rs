@@ -3,11 +3,11 @@
 
 use crate::error::{Collector, Reason, ValidationErrors};
 use crate::offering::TargetGroup;
-use crate::organisation::nonblank;
 use crate::string_enum;
 use crate::values;
 use chrono::NaiveDate;
 use uuid::Uuid;
+use verbund_record::record;
 
 string_enum!(MentorshipStatus {
     Requested => "requested",
@@ -98,63 +98,41 @@ pub enum TransitionError {
     DateBeforeLast { on: NaiveDate, last: NaiveDate },
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
-pub struct MentorshipInput {
-    /// The owning organisation; an organisation's token may leave it out (its own).
-    #[serde(default)]
-    #[cfg_attr(feature = "api", graphql(default))]
-    pub organisation_id: Uuid,
-    pub offering_id: Option<Uuid>,
-    pub mentor_id: Option<Uuid>,
-    /// The organisation's pseudonymous reference for the mentee; never a name. Required
-    /// until the mentorship has ended.
-    pub mentee_ref: Option<String>,
-    /// `one_to_one` or `group`.
-    #[cfg_attr(feature = "api", schema(value_type = MentorshipFormat))]
-    pub format: String,
-    /// `refugees`, `children`, `young_people`, `families`, `older_people`, `women` or `other`.
-    #[cfg_attr(feature = "api", schema(value_type = TargetGroup))]
-    pub target_group: String,
-    /// Defaults to `requested`; a change of status moves only along the status machine
-    /// (see the transitions), and each status needs its dates.
-    #[cfg_attr(feature = "api", schema(value_type = Option<MentorshipStatus>))]
-    pub status: Option<String>,
-    pub requested_on: Option<NaiveDate>,
-    pub matched_on: Option<NaiveDate>,
-    pub started_on: Option<NaiveDate>,
-    pub ended_on: Option<NaiveDate>,
-    /// For `ended`: `goal_reached`, `moved_away`, `mismatch`, `overload` or `other`.
-    #[cfg_attr(feature = "api", schema(value_type = Option<EndReason>))]
-    pub end_reason: Option<String>,
-    pub external_id: Option<String>,
-}
-
-// What every door shows of a record (`views::Mentorship` adds the bookkeeping).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "api",
-    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
-)]
-#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
-#[cfg_attr(feature = "api", graphql(name = "MentorshipFields", visible = false))]
+// What every door shows of a mentorship (`views::Mentorship` adds the bookkeeping).
+#[record(input = MentorshipInput)]
 pub struct Mentorship {
+    #[record(owner)]
     pub organisation_id: Uuid,
     pub offering_id: Option<Uuid>,
     /// The volunteer mentoring; required once matched.
     pub mentor_id: Option<Uuid>,
-    /// The organisation's pseudonymous reference for the mentee.
+    /// The organisation's pseudonymous reference for the mentee; never a name. Required
+    /// until the mentorship has ended.
+    #[record(custom)]
     pub mentee_ref: Option<String>,
+    /// `one_to_one` or `group`.
+    #[record(word)]
     pub format: MentorshipFormat,
+    /// `refugees`, `children`, `young_people`, `families`, `older_people`, `women` or `other`.
+    #[record(word)]
     pub target_group: TargetGroup,
+    /// Defaults to `requested`; a change of status moves only along the status machine
+    /// (see the transitions), and each status needs its dates.
+    #[record(input = Option<String>, custom)]
+    #[input(cfg_attr(feature = "api", schema(value_type = Option<MentorshipStatus>)))]
     pub status: MentorshipStatus,
+    /// Defaults to today.
+    #[record(input = Option<NaiveDate>, custom)]
     pub requested_on: NaiveDate,
     pub matched_on: Option<NaiveDate>,
     pub started_on: Option<NaiveDate>,
     /// When it ended or was cancelled.
     pub ended_on: Option<NaiveDate>,
+    /// For `ended`: `goal_reached`, `moved_away`, `mismatch`, `overload` or `other`.
+    #[record(input = Option<String>, present = EndReason::parse)]
+    #[input(cfg_attr(feature = "api", schema(value_type = Option<EndReason>)))]
     pub end_reason: Option<EndReason>,
+    #[record(present = values::external_id)]
     pub external_id: Option<String>,
 }
 
@@ -163,9 +141,10 @@ impl Mentorship {
     /// names a status (imports of running mentorships); the dates must then fit the status.
     pub fn parse(input: MentorshipInput, today: NaiveDate) -> Result<Mentorship, ValidationErrors> {
         let mut c = Collector::new();
+        let mut parts = Self::parse_fields(&input, &mut c);
         // The reference may be absent once the mentorship has ended: it is dropped
         // `privacy.mentee_retention_days` after the end, and the record stays valid.
-        let mentee_ref = match nonblank(input.mentee_ref.clone()) {
+        parts.mentee_ref = match values::present(input.mentee_ref.clone()) {
             Some(r) => c.check("menteeRef", values::pseudonym(&r)).map(Some),
             None if input.ended_on.is_some() => Some(None),
             None => {
@@ -173,19 +152,13 @@ impl Mentorship {
                 None
             }
         };
-        let format = c.check("format", MentorshipFormat::parse(&input.format));
-        let target_group = c.check("targetGroup", TargetGroup::parse(&input.target_group));
-        let status = c.check_opt("status", nonblank(input.status), |s| {
-            MentorshipStatus::parse(&s)
-        });
-        let end_reason = c.check_opt("endReason", nonblank(input.end_reason), |r| {
-            EndReason::parse(&r)
-        });
-        let external_id = c.check_opt("externalId", nonblank(input.external_id), |e| {
-            values::external_id(&e)
-        });
+        let status = c
+            .check_opt("status", values::present(input.status.clone()), |s| {
+                MentorshipStatus::parse(&s)
+            })
+            .map(|s| s.unwrap_or(MentorshipStatus::Requested));
         let requested_on = input.requested_on.unwrap_or(today);
-        let status = status.map(|s| s.unwrap_or(MentorshipStatus::Requested));
+        (parts.status, parts.requested_on) = (status, Some(requested_on));
         if let Some(status) = status {
             use MentorshipStatus::*;
             let needs_matched = matches!(status, Matched | Active | Paused | Ended);
@@ -225,30 +198,14 @@ impl Mentorship {
                     last = (field, v);
                 }
             }
-            if end_reason.flatten().is_some() && status != Ended {
+            if parts.end_reason.flatten().is_some() && status != Ended {
                 c.push(
                     "endReason",
                     Reason::Rule("only an ended mentorship has an end reason"),
                 );
             }
         }
-        c.finish(|| {
-            Some(Mentorship {
-                organisation_id: input.organisation_id,
-                offering_id: input.offering_id,
-                mentor_id: input.mentor_id,
-                mentee_ref: mentee_ref?,
-                format: format?,
-                target_group: target_group?,
-                status: status?,
-                requested_on,
-                matched_on: input.matched_on,
-                started_on: input.started_on,
-                ended_on: input.ended_on,
-                end_reason: end_reason?,
-                external_id: external_id?,
-            })
-        })
+        c.finish(|| parts.build())
     }
 
     /// The rule for every door that writes a whole mentorship over an existing one (PUT,

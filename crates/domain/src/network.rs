@@ -4,6 +4,7 @@ use crate::error::{Collector, Reason, ValidationErrors};
 use crate::string_enum;
 use crate::values::{self, NAME_MAX};
 use uuid::Uuid;
+use verbund_record::record;
 
 string_enum!(
     /// Where a network sits: exactly one federal root, states under it, regions under states.
@@ -21,35 +22,19 @@ impl NetworkLevel {
     }
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
-pub struct NetworkInput {
+// What every door shows of a network (`views::Network` adds the bookkeeping).
+#[record(input = NetworkInput)]
+pub struct Network {
     /// `federal`, `state` or `regional`.
-    #[cfg_attr(feature = "api", schema(value_type = NetworkLevel))]
-    pub level: String,
+    #[record(word)]
+    pub level: NetworkLevel,
     /// The network above (the UUID); every network but the federal root has one.
     pub parent_id: Option<Uuid>,
-    pub name: String,
-    /// ISO 3166-2 for states (`DE-BY`), the district key for regions.
-    pub code: Option<String>,
-}
-
-// What every door shows of a record (`views::Network` adds the bookkeeping).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "api",
-    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
-)]
-#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
-#[cfg_attr(feature = "api", graphql(name = "NetworkFields", visible = false))]
-pub struct Network {
-    pub level: NetworkLevel,
-    /// The network above; none for the federal root.
-    pub parent_id: Option<Uuid>,
+    #[record(text = NAME_MAX)]
     pub name: String,
     /// ISO 3166-2 for states (`DE-BY`), the official district key for regions, `DE` for the
     /// federal root.
+    #[record(input = Option<String>, custom)]
     pub code: String,
 }
 
@@ -61,9 +46,9 @@ impl Network {
         parent_level: Option<NetworkLevel>,
     ) -> Result<Network, ValidationErrors> {
         let mut c = Collector::new();
-        let level = c.check("level", NetworkLevel::parse(&input.level));
-        let name = c.check("name", values::text(&input.name, NAME_MAX));
-        let code = level.and_then(|level| {
+        let mut parts = Self::parse_fields(&input, &mut c);
+        let level = parts.level;
+        parts.code = level.and_then(|level| {
             let raw = input.code.as_deref().unwrap_or("");
             let parsed = match level {
                 NetworkLevel::Federal => match raw.trim() {
@@ -96,14 +81,7 @@ impl Network {
                 _ => {}
             }
         }
-        c.finish(|| {
-            Some(Network {
-                level: level?,
-                parent_id: input.parent_id,
-                name: name?,
-                code: code?,
-            })
-        })
+        c.finish(|| parts.build())
     }
 }
 

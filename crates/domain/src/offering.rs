@@ -1,11 +1,11 @@
 //! Offerings (Angebote): what an organisation offers, where, for whom, in which languages.
 
 use crate::error::{Collector, Reason, ValidationErrors};
-use crate::organisation::nonblank;
 use crate::string_enum;
 use crate::values::{self, DESCRIPTION_MAX, NAME_MAX, Period};
 use chrono::NaiveDate;
 use uuid::Uuid;
+use verbund_record::record;
 
 string_enum!(Category {
     Mentorship => "mentorship",
@@ -30,66 +30,52 @@ string_enum!(
     }
 );
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
-pub struct OfferingInput {
-    /// The owning organisation; an organisation's token may leave it out (its own).
-    #[serde(default)]
-    #[cfg_attr(feature = "api", graphql(default))]
+// What every door shows of an offering (`views::Offering` adds the bookkeeping).
+#[record(input = OfferingInput)]
+pub struct Offering {
+    #[record(owner)]
     pub organisation_id: Uuid,
+    #[record(text = NAME_MAX)]
     pub title: String,
+    #[record(text = DESCRIPTION_MAX)]
     pub description: Option<String>,
     /// `mentorship`, `language`, `counselling`, `education`, `employment`, `leisure` or `other`.
-    #[cfg_attr(feature = "api", schema(value_type = Category))]
-    pub category: String,
-    /// Each `refugees`, `children`, `young_people`, `families`, `older_people`, `women` or `other`.
-    #[cfg_attr(feature = "api", schema(value_type = Vec<TargetGroup>))]
-    pub target_groups: Vec<String>,
-    /// ISO 639-1 codes.
-    pub languages: Vec<String>,
-    /// The networks served (at least one).
-    pub service_area: Vec<Uuid>,
-    pub postcode: Option<String>,
-    pub city: Option<String>,
-    pub capacity: Option<i64>,
-    /// Defaults to today.
-    pub starts_on: Option<NaiveDate>,
-    pub ends_on: Option<NaiveDate>,
-    /// Shown in the public directory.
-    #[serde(default)]
-    #[cfg_attr(feature = "api", graphql(default))]
-    pub published: bool,
-    pub external_id: Option<String>,
-}
-
-// What every door shows of a record (`views::Offering` adds the bookkeeping).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "api",
-    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
-)]
-#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
-#[cfg_attr(feature = "api", graphql(name = "OfferingFields", visible = false))]
-pub struct Offering {
-    pub organisation_id: Uuid,
-    pub title: String,
-    pub description: Option<String>,
+    #[record(word)]
     pub category: Category,
+    /// Each `refugees`, `children`, `young_people`, `families`, `older_people`, `women` or `other`.
+    #[record(
+        input = Vec<String>,
+        parse = values::distinct_list(target_groups, TargetGroup::parse).and_then(non_empty)
+    )]
+    #[input(cfg_attr(feature = "api", schema(value_type = Vec<TargetGroup>)))]
     pub target_groups: Vec<TargetGroup>,
     /// ISO 639-1 codes.
+    #[record(parse = values::distinct_list(languages, values::language).and_then(non_empty))]
     pub languages: Vec<String>,
     /// The UUIDs of the networks (usually regions) the offering serves; at least one
     /// (GraphQL: `serviceAreaIds`; `serviceArea` there gives the networks).
+    #[record(parse = distinct_ids)]
+    #[input(doc = " The networks served (at least one).")]
     #[cfg_attr(feature = "api", graphql(name = "serviceAreaIds"))]
     pub service_area: Vec<Uuid>,
+    #[record(present = values::postcode)]
     pub postcode: Option<String>,
+    #[record(text = NAME_MAX)]
     pub city: Option<String>,
+    #[record(input = Option<i64>, present = values::bounded(capacity, 1, 100_000))]
     pub capacity: Option<i32>,
+    /// Defaults to today.
+    #[record(input_only)]
+    pub starts_on: Option<NaiveDate>,
+    #[record(input_only)]
+    pub ends_on: Option<NaiveDate>,
+    #[record(derived)]
     #[cfg_attr(feature = "api", serde(flatten), graphql(flatten), schema(inline))]
     pub period: Period,
     /// Shown in the public directory.
+    #[record(default)]
     pub published: bool,
+    #[record(present = values::external_id)]
     pub external_id: Option<String>,
 }
 
@@ -97,55 +83,12 @@ impl Offering {
     /// Validates the input; an offering without a start date starts on `today`.
     pub fn parse(input: OfferingInput, today: NaiveDate) -> Result<Offering, ValidationErrors> {
         let mut c = Collector::new();
-        let title = c.check("title", values::text(&input.title, NAME_MAX));
-        let description = c.check(
-            "description",
-            values::optional_text(input.description.as_deref(), DESCRIPTION_MAX),
-        );
-        let category = c.check("category", Category::parse(&input.category));
-        let target_groups = c.check(
-            "targetGroups",
-            values::distinct_list(&input.target_groups, TargetGroup::parse).and_then(non_empty),
-        );
-        let languages = c.check(
-            "languages",
-            values::distinct_list(&input.languages, values::language).and_then(non_empty),
-        );
-        let service_area = c.check("serviceArea", distinct_ids(&input.service_area));
-        let postcode = c.check_opt("postcode", nonblank(input.postcode), |p| {
-            values::postcode(&p)
-        });
-        let city = c.check(
-            "city",
-            values::optional_text(input.city.as_deref(), NAME_MAX),
-        );
-        let capacity = c.check_opt("capacity", input.capacity, |n| {
-            values::bounded(n, 1, 100_000)
-        });
-        let period = c.check(
+        let mut parts = Self::parse_fields(&input, &mut c);
+        parts.period = c.check(
             "endsOn",
             Period::parse(input.starts_on.unwrap_or(today), input.ends_on),
         );
-        let external_id = c.check_opt("externalId", nonblank(input.external_id), |e| {
-            values::external_id(&e)
-        });
-        c.finish(|| {
-            Some(Offering {
-                organisation_id: input.organisation_id,
-                title: title?,
-                description: description?,
-                category: category?,
-                target_groups: target_groups?,
-                languages: languages?,
-                service_area: service_area?,
-                postcode: postcode?,
-                city: city?,
-                capacity: capacity?,
-                period: period?,
-                published: input.published,
-                external_id: external_id?,
-            })
-        })
+        c.finish(|| parts.build())
     }
 }
 

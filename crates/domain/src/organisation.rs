@@ -5,6 +5,7 @@ use crate::error::{Collector, Reason, ValidationErrors};
 use crate::string_enum;
 use crate::values::{self, DESCRIPTION_MAX, NAME_MAX};
 use uuid::Uuid;
+use verbund_record::record;
 
 string_enum!(OrganisationKind {
     ProgrammePartner => "programme_partner",
@@ -17,68 +18,49 @@ string_enum!(OrganisationKind {
 
 string_enum!(Sector { CivilSociety => "civil_society", Public => "public", Business => "business" });
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
-pub struct OrganisationInput {
-    /// `programme_partner`, `member`, `coordination_office`, `welcome_centre`, `administration` or `other`.
-    #[cfg_attr(feature = "api", schema(value_type = OrganisationKind))]
-    pub kind: String,
-    /// `civil_society`, `public` or `business`.
-    #[cfg_attr(feature = "api", schema(value_type = Sector))]
-    pub sector: String,
-    /// The network the organisation belongs to (its home).
-    pub network_id: Uuid,
-    /// The organisation it is a member of, if any.
-    pub parent_organisation_id: Option<Uuid>,
-    pub name: String,
-    pub street: Option<String>,
-    pub postcode: Option<String>,
-    pub city: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub website: Option<String>,
-    pub description: Option<String>,
-    pub external_id: Option<String>,
-    /// The court keeping the association register, e.g. `Amtsgericht Berlin-Charlottenburg`.
-    pub register_court: Option<String>,
-    /// The register entry, e.g. `VR 12345 B` (`VR`, `HRA`, `HRB`, `GnR` or `PR`, the number,
-    /// perhaps a letter); given together with `registerCourt`.
-    pub register_number: Option<String>,
-}
-
-// What every door shows of a record (`views::Organisation` adds the bookkeeping).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "api",
-    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
-)]
-#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
-#[cfg_attr(feature = "api", graphql(name = "OrganisationFields", visible = false))]
+// What every door shows of an organisation (`views::Organisation` adds the bookkeeping).
+#[record(input = OrganisationInput)]
 pub struct Organisation {
+    /// `programme_partner`, `member`, `coordination_office`, `welcome_centre`, `administration` or `other`.
+    #[record(word)]
     pub kind: OrganisationKind,
+    /// `civil_society`, `public` or `business`.
+    #[record(word)]
     pub sector: Sector,
     /// The network the organisation is at home in.
     pub network_id: Uuid,
-    /// A member organisation's programme partner.
+    /// A member organisation's programme partner (the organisation it is a member of).
     pub parent_organisation_id: Option<Uuid>,
+    #[record(text = NAME_MAX)]
     pub name: String,
     /// Not shown in the public directory.
+    #[record(text = NAME_MAX)]
     pub street: Option<String>,
+    #[record(present = values::postcode)]
     pub postcode: Option<String>,
+    #[record(text = NAME_MAX)]
     pub city: Option<String>,
     /// Not shown in the public directory.
+    #[record(present = values::email)]
     pub email: Option<String>,
     /// Not shown in the public directory.
+    #[record(present = values::phone)]
     pub phone: Option<String>,
+    #[record(present = values::url)]
     pub website: Option<String>,
     /// Public description, shown in the directory.
+    #[record(text = DESCRIPTION_MAX)]
     pub description: Option<String>,
     /// The organisation's own key, unique within its parent organisation.
+    #[record(present = values::external_id)]
     pub external_id: Option<String>,
-    /// The court keeping the association register (public, like the register).
+    /// The court keeping the association register, e.g. `Amtsgericht Berlin-Charlottenburg`
+    /// (public, like the register).
+    #[record(text = NAME_MAX)]
     pub register_court: Option<String>,
-    /// The association register entry, e.g. `VR 12345 B`.
+    /// The association register entry, e.g. `VR 12345 B` (`VR`, `HRA`, `HRB`, `GnR` or `PR`,
+    /// the number, perhaps a letter); given together with `registerCourt`.
+    #[record(present = register_entry)]
     pub register_number: Option<String>,
 }
 
@@ -90,38 +72,8 @@ impl Organisation {
         parent_kind: Option<OrganisationKind>,
     ) -> Result<Organisation, ValidationErrors> {
         let mut c = Collector::new();
-        let kind = c.check("kind", OrganisationKind::parse(&input.kind));
-        let sector = c.check("sector", Sector::parse(&input.sector));
-        let name = c.check("name", values::text(&input.name, NAME_MAX));
-        let street = c.check(
-            "street",
-            values::optional_text(input.street.as_deref(), NAME_MAX),
-        );
-        let postcode = c.check_opt("postcode", nonblank(input.postcode), |p| {
-            values::postcode(&p)
-        });
-        let city = c.check(
-            "city",
-            values::optional_text(input.city.as_deref(), NAME_MAX),
-        );
-        let email = c.check_opt("email", nonblank(input.email), |e| values::email(&e));
-        let phone = c.check_opt("phone", nonblank(input.phone), |p| values::phone(&p));
-        let website = c.check_opt("website", nonblank(input.website), |w| values::url(&w));
-        let description = c.check(
-            "description",
-            values::optional_text(input.description.as_deref(), DESCRIPTION_MAX),
-        );
-        let external_id = c.check_opt("externalId", nonblank(input.external_id), |e| {
-            values::external_id(&e)
-        });
-        let register_court = c.check(
-            "registerCourt",
-            values::optional_text(input.register_court.as_deref(), NAME_MAX),
-        );
-        let register_number = c.check_opt("registerNumber", nonblank(input.register_number), |n| {
-            register_number(&n)
-        });
-        match (&register_court, &register_number) {
+        let parts = Self::parse_fields(&input, &mut c);
+        match (&parts.register_court, &parts.register_number) {
             (Some(None), Some(Some(_))) => c.push(
                 "registerCourt",
                 Reason::Rule("a register number needs the court that keeps the register"),
@@ -144,32 +96,14 @@ impl Organisation {
                     Reason::Rule("a parent organisation must be a programme partner"),
                 ),
             }
-            if kind == Some(OrganisationKind::ProgrammePartner) {
+            if parts.kind == Some(OrganisationKind::ProgrammePartner) {
                 c.push(
                     "parentOrganisationId",
                     Reason::Rule("a programme partner has no parent organisation"),
                 );
             }
         }
-        c.finish(|| {
-            Some(Organisation {
-                kind: kind?,
-                sector: sector?,
-                network_id: input.network_id,
-                parent_organisation_id: input.parent_organisation_id,
-                name: name?,
-                street: street?,
-                postcode: postcode?,
-                city: city?,
-                email: email?,
-                phone: phone?,
-                website: website?,
-                description: description?,
-                external_id: external_id?,
-                register_court: register_court?,
-                register_number: register_number?,
-            })
-        })
+        c.finish(|| parts.build())
     }
 }
 
@@ -199,7 +133,7 @@ impl From<&Organisation> for OrganisationInput {
 
 /// A register entry: the register's letters, the number, perhaps a letter for the court's
 /// branch — `VR 12345 B`, written with single spaces.
-fn register_number(raw: &str) -> Result<String, Reason> {
+fn register_entry(raw: &str) -> Result<String, Reason> {
     const MALFORMED: Reason = Reason::Malformed {
         expected: "a register entry such as `VR 12345 B` (VR, HRA, HRB, GnR or PR, 1 to 6 digits, perhaps a letter)",
     };
@@ -223,11 +157,6 @@ fn register_number(raw: &str) -> Result<String, Reason> {
     } else {
         format!("{register} {number} {suffix}")
     })
-}
-
-/// Blank optional strings count as absent.
-pub(crate) fn nonblank(raw: Option<String>) -> Option<String> {
-    raw.filter(|s| !s.trim().is_empty())
 }
 
 #[cfg(test)]

@@ -1,133 +1,48 @@
 //! Volunteers and paid staff: pseudonymous people records of an organisation. Verbund keeps
 //! the organisation's own reference for a person, never a name.
 
-use crate::error::{Collector, ValidationErrors};
-use crate::organisation::nonblank;
 use crate::values::{self, NAME_MAX};
 use uuid::Uuid;
+use verbund_record::record;
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
-pub struct VolunteerInput {
-    /// The owning organisation; an organisation's token may leave it out (its own).
-    #[serde(default)]
-    #[cfg_attr(feature = "api", graphql(default))]
-    pub organisation_id: Uuid,
-    /// The organisation's pseudonymous reference; never a name.
-    pub reference: String,
-    /// How many mentorships the volunteer can carry at once, 1 to 10.
-    pub capacity: i64,
-    #[serde(default)]
-    #[cfg_attr(feature = "api", graphql(default))]
-    pub languages: Vec<String>,
-    #[serde(default = "crate::values::yes")]
-    #[cfg_attr(feature = "api", graphql(default = true))]
-    pub active: bool,
-    pub external_id: Option<String>,
-}
-
-// What every door shows of a record (`views::Volunteer` adds the bookkeeping).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "api",
-    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
-)]
-#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
-#[cfg_attr(feature = "api", graphql(name = "VolunteerFields", visible = false))]
+// What every door shows of a volunteer (`views::Volunteer` adds the bookkeeping).
+#[record(input = VolunteerInput, parse)]
 pub struct Volunteer {
+    #[record(owner)]
     pub organisation_id: Uuid,
     /// The organisation's pseudonymous reference; Verbund keeps no names of volunteers.
+    #[record(parse = values::pseudonym)]
     pub reference: String,
-    /// How many mentorships the volunteer can carry at once (a guide: the overload
+    /// How many mentorships the volunteer can carry at once, 1 to 10 (a guide: the overload
     /// insight shows who carries more).
+    #[record(input = i64, parse = values::bounded(*capacity, 1, MAX_CAPACITY))]
     pub capacity: i32,
+    #[record(default, parse = values::distinct_list(languages, values::language))]
     pub languages: Vec<String>,
+    #[input(serde(default = "crate::values::yes"))]
+    #[input(cfg_attr(feature = "api", graphql(default = true)))]
     pub active: bool,
+    #[record(present = values::external_id)]
     pub external_id: Option<String>,
 }
 
 pub const MAX_CAPACITY: i64 = 10;
 
-impl Volunteer {
-    pub fn parse(input: VolunteerInput) -> Result<Volunteer, ValidationErrors> {
-        let mut c = Collector::new();
-        let reference = c.check("reference", values::pseudonym(&input.reference));
-        let capacity = c.check("capacity", values::bounded(input.capacity, 1, MAX_CAPACITY));
-        let languages = c.check(
-            "languages",
-            values::distinct_list(&input.languages, values::language),
-        );
-        let external_id = c.check_opt("externalId", nonblank(input.external_id), |e| {
-            values::external_id(&e)
-        });
-        c.finish(|| {
-            Some(Volunteer {
-                organisation_id: input.organisation_id,
-                reference: reference?,
-                capacity: capacity?,
-                languages: languages?,
-                active: input.active,
-                external_id: external_id?,
-            })
-        })
-    }
-}
-
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "api", derive(async_graphql::InputObject, utoipa::ToSchema))]
-pub struct StaffInput {
-    /// The owning organisation; an organisation's token may leave it out (its own).
-    #[serde(default)]
-    #[cfg_attr(feature = "api", graphql(default))]
+// What every door shows of a staff member (`views::Staff` adds the bookkeeping).
+#[record(input = StaffInput, parse)]
+pub struct Staff {
+    #[record(owner)]
     pub organisation_id: Uuid,
+    /// The organisation's pseudonymous reference; never a name.
+    #[record(parse = values::pseudonym)]
     pub reference: String,
+    #[record(text = NAME_MAX)]
     pub function: Option<String>,
     /// Paid hours per week, 1 to 60.
-    pub weekly_hours: i64,
-    pub external_id: Option<String>,
-}
-
-// What every door shows of a record (`views::Staff` adds the bookkeeping).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(
-    feature = "api",
-    derive(serde::Serialize, async_graphql::SimpleObject, utoipa::ToSchema)
-)]
-#[cfg_attr(feature = "api", serde(rename_all = "camelCase"))]
-#[cfg_attr(feature = "api", graphql(name = "StaffFields", visible = false))]
-pub struct Staff {
-    pub organisation_id: Uuid,
-    pub reference: String,
-    pub function: Option<String>,
-    /// Paid hours per week.
+    #[record(input = i64, parse = values::bounded(*weekly_hours, 1, 60))]
     pub weekly_hours: i32,
+    #[record(present = values::external_id)]
     pub external_id: Option<String>,
-}
-
-impl Staff {
-    pub fn parse(input: StaffInput) -> Result<Staff, ValidationErrors> {
-        let mut c = Collector::new();
-        let reference = c.check("reference", values::pseudonym(&input.reference));
-        let function = c.check(
-            "function",
-            values::optional_text(input.function.as_deref(), NAME_MAX),
-        );
-        let weekly_hours = c.check("weeklyHours", values::bounded(input.weekly_hours, 1, 60));
-        let external_id = c.check_opt("externalId", nonblank(input.external_id), |e| {
-            values::external_id(&e)
-        });
-        c.finish(|| {
-            Some(Staff {
-                organisation_id: input.organisation_id,
-                reference: reference?,
-                function: function?,
-                weekly_hours: weekly_hours?,
-                external_id: external_id?,
-            })
-        })
-    }
 }
 
 #[cfg(test)]

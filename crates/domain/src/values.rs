@@ -51,6 +51,28 @@ pub fn yes() -> bool {
     true
 }
 
+/// A value that may be sent blank (a blank string counts as absent).
+pub trait Blank {
+    fn is_blank(&self) -> bool;
+}
+
+impl Blank for String {
+    fn is_blank(&self) -> bool {
+        self.trim().is_empty()
+    }
+}
+
+impl Blank for i64 {
+    fn is_blank(&self) -> bool {
+        false
+    }
+}
+
+/// An optional input that was sent and is not blank.
+pub fn present<T: Blank>(raw: Option<T>) -> Option<T> {
+    raw.filter(|v| !v.is_blank())
+}
+
 /// Trimmed text of 1..=`max` characters.
 pub fn text(raw: &str, max: usize) -> Result<String, Reason> {
     let t = raw.trim();

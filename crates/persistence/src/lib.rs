@@ -50,27 +50,24 @@ impl Scoped {
             return Err(StoreError::Forbidden);
         }
         let txn = self.begin_write().await?;
-        let old = self.get_in_txn::<tables::Mentorships>(&*txn, id).await?;
-        // A stale view is reported before the move is judged: the caller decided on old data.
-        if old.version != expected_version {
-            return Err(StoreError::Conflict(Conflict::StaleVersion {
-                expected: expected_version,
-                current: old.version,
-            }));
+        let moved = async {
+            let old = self.get_in_txn::<tables::Mentorships>(&*txn, id).await?;
+            // A stale view is reported before the move is judged: the caller decided on old
+            // data.
+            if old.version != expected_version {
+                return Err(StoreError::Conflict(Conflict::StaleVersion {
+                    expected: expected_version,
+                    current: old.version,
+                }));
+            }
+            let mut data = old.data.clone();
+            data.transition(to, on, reason)?;
+            let action = AuditAction::Transition;
+            self.replace_in::<tables::Mentorships>(&txn, &old, expected_version, data, action)
+                .await
         }
-        let mut data = old.data.clone();
-        data.transition(to, on, reason)?;
-        let r = self
-            .replace_in::<tables::Mentorships>(
-                &txn,
-                &old,
-                expected_version,
-                data,
-                AuditAction::Transition,
-            )
-            .await?;
-        txn.commit().await?;
-        Ok(r)
+        .await;
+        txn.settle(moved).await
     }
 
     fn audit_query(

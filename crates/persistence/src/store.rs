@@ -14,7 +14,7 @@ use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, ConnectionTrait,
     DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult, IdenStatic,
     IntoActiveModel, Iterable, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Select, Set, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use std::collections::{HashMap, HashSet};
@@ -100,6 +100,24 @@ impl WriteTxn {
     pub(crate) async fn rollback(self) -> Result<(), StoreError> {
         self.txn.rollback().await?;
         Ok(())
+    }
+
+    /// Commits what the write gave, or rolls back what it refused, before the writer's turn
+    /// passes on. A transaction only dropped is rolled back later, when its connection is
+    /// used again: meanwhile SQLite's write lock stays taken, and the next writer, whose
+    /// turn it already is, would find the database busy.
+    pub(crate) async fn settle<R>(self, result: Result<R, StoreError>) -> Result<R, StoreError> {
+        match result {
+            Ok(value) => {
+                self.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                // The refusal is the answer; a failed rollback leaves the lazy one.
+                let _ = self.txn.rollback().await;
+                Err(e)
+            }
+        }
     }
 }
 
@@ -964,6 +982,18 @@ impl Scoped {
         self.finish::<T>(&self.db, models).await
     }
 
+    /// The records the caller may see that match `filter`: where every list and count
+    /// starts, so that none forgets the scope.
+    async fn matching<T: Table>(
+        &self,
+        filter: &T::Filter,
+    ) -> Result<Select<T::Entity>, StoreError> {
+        let filter = T::filter(self, filter).await?;
+        Ok(T::Entity::find()
+            .filter(self.readable::<T>())
+            .filter(filter))
+    }
+
     /// A page of the records the caller may see that match `filter`, in a stable order.
     pub async fn list<T: Table>(
         &self,
@@ -971,9 +1001,7 @@ impl Scoped {
         page: &PageRequest,
     ) -> Result<Page<Record<T::Data>>, StoreError> {
         let first = page.first.clamp(1, MAX_PAGE);
-        let mut q = T::Entity::find()
-            .filter(self.readable::<T>())
-            .filter(T::filter(self, filter).await?);
+        let mut q = self.matching::<T>(filter).await?;
         if let Some(after) = &page.after {
             q = q.filter(T::ID.gt(decode_cursor(after)?));
         }
@@ -996,9 +1024,9 @@ impl Scoped {
         if organisations.is_empty() {
             return Ok(Vec::new());
         }
-        let models = T::Entity::find()
-            .filter(self.readable::<T>())
-            .filter(T::filter(self, filter).await?)
+        let models = self
+            .matching::<T>(filter)
+            .await?
             .filter(T::ORGANISATION.is_in(organisations.iter().copied()))
             .order_by_asc(T::ID)
             .all(&self.db)
@@ -1012,9 +1040,9 @@ impl Scoped {
         &self,
         filter: &T::Filter,
     ) -> Result<Vec<Record<T::Data>>, StoreError> {
-        let models = T::Entity::find()
-            .filter(self.readable::<T>())
-            .filter(T::filter(self, filter).await?)
+        let models = self
+            .matching::<T>(filter)
+            .await?
             .order_by_asc(T::ID)
             .all(&self.db)
             .await?;
@@ -1031,12 +1059,12 @@ impl Scoped {
         if organisations.is_empty() {
             return Ok(Default::default());
         }
-        let rows: Vec<(Uuid, i64)> = T::Entity::find()
+        let rows: Vec<(Uuid, i64)> = self
+            .matching::<T>(filter)
+            .await?
             .select_only()
             .column(T::ORGANISATION)
             .column_as(T::ID.count(), "n")
-            .filter(self.readable::<T>())
-            .filter(T::filter(self, filter).await?)
             .filter(T::ORGANISATION.is_in(organisations.iter().copied()))
             .group_by(T::ORGANISATION)
             .into_tuple()
@@ -1057,9 +1085,9 @@ impl Scoped {
         size: u64,
     ) -> Result<Vec<Record<T::Data>>, StoreError> {
         let size = size.clamp(1, MAX_PAGE);
-        let models = T::Entity::find()
-            .filter(self.readable::<T>())
-            .filter(T::filter(self, filter).await?)
+        let models = self
+            .matching::<T>(filter)
+            .await?
             .order_by_asc(T::ID)
             // Offsets beyond i64 do not bind; no page lies there anyway.
             .offset(Ord::min(
@@ -1074,11 +1102,7 @@ impl Scoped {
 
     /// How many records the caller may see match `filter`.
     pub async fn count<T: Table>(&self, filter: &T::Filter) -> Result<u64, StoreError> {
-        Ok(T::Entity::find()
-            .filter(self.readable::<T>())
-            .filter(T::filter(self, filter).await?)
-            .count(&self.db)
-            .await?)
+        Ok(self.matching::<T>(filter).await?.count(&self.db).await?)
     }
 
     fn check_write<T: Table>(&self, at: &Location) -> Result<(), StoreError> {
@@ -1147,9 +1171,8 @@ impl Scoped {
         }
         let data = self.parse_input::<T>(input).await?;
         let txn = self.begin_write().await?;
-        let record = self.create_in::<T>(&txn, data).await?;
-        txn.commit().await?;
-        Ok(record)
+        let record = self.create_in::<T>(&txn, data).await;
+        txn.settle(record).await
     }
 
     /// Stores already validated data inside `txn` (seeding and imports).
@@ -1180,12 +1203,13 @@ impl Scoped {
         // connection (in-memory SQLite) must not be held by the transaction meanwhile.
         let data = self.parse_input::<T>(input).await?;
         let txn = self.begin_write().await?;
-        let old = self.get_in::<T>(&*txn, id).await?;
-        let record = self
-            .replace_in::<T>(&txn, &old, expected_version, data, AuditAction::Update)
-            .await?;
-        txn.commit().await?;
-        Ok(record)
+        let record = async {
+            let old = self.get_in::<T>(&*txn, id).await?;
+            self.replace_in::<T>(&txn, &old, expected_version, data, AuditAction::Update)
+                .await
+        }
+        .await;
+        txn.settle(record).await
     }
 
     /// Writes `data` over `old`, checking the version, the policy at the old and the new
@@ -1610,24 +1634,36 @@ impl Scoped {
             return Err(StoreError::Forbidden);
         }
         let txn = self.begin_write().await?;
-        let old = self.get_in::<T>(&*txn, id).await?;
+        let deleted = self.delete_in::<T>(&txn, id, expected_version).await;
+        txn.settle(deleted).await
+    }
+
+    /// The delete inside its transaction: the records pointing at it first, then the row,
+    /// the statistics and the audit event.
+    async fn delete_in<T: Table>(
+        &self,
+        txn: &DatabaseTransaction,
+        id: Uuid,
+        expected_version: i32,
+    ) -> Result<(), StoreError> {
+        let old = self.get_in::<T>(txn, id).await?;
         if old.version != expected_version {
             return Err(StoreError::Conflict(Conflict::StaleVersion {
                 expected: expected_version,
                 current: old.version,
             }));
         }
-        lock_current::<T>(&txn, id, expected_version).await?;
-        let at = T::locate(self, &*txn, id, &old.data).await?;
+        lock_current::<T>(txn, id, expected_version).await?;
+        let at = T::locate(self, txn, id, &old.data).await?;
         self.check_write::<T>(&at)?;
         // Records that point at this one change first, each a write of its own.
-        T::detach(self, &txn, id).await?;
-        let touched = crate::aggregates::touched(&*txn, T::KIND, id).await?;
-        crate::aggregates::maintain(&txn, &touched, -1).await?;
+        T::detach(self, txn, id).await?;
+        let touched = crate::aggregates::touched(txn, T::KIND, id).await?;
+        crate::aggregates::maintain(txn, &touched, -1).await?;
         let res = T::Entity::delete_many()
             .filter(T::ID.eq(id))
             .filter(T::VERSION.eq(expected_version))
-            .exec(&*txn)
+            .exec(txn)
             .await?;
         if res.rows_affected == 0 {
             return Err(StoreError::Conflict(Conflict::StaleVersion {
@@ -1636,8 +1672,8 @@ impl Scoped {
             }));
         }
         // Records that pointed to this one (an offering's mentorships) count again.
-        crate::aggregates::maintain(&txn, &touched, 1).await?;
-        let readers = T::readers(&*txn, &old.data).await?;
+        crate::aggregates::maintain(txn, &touched, 1).await?;
+        let readers = T::readers(txn, &old.data).await?;
         let change = Written {
             kind: T::KIND,
             id,
@@ -1649,9 +1685,7 @@ impl Scoped {
             readers: &readers,
             readers_before: &[],
         };
-        self.audit(&txn, change, &[]).await?;
-        txn.commit().await?;
-        Ok(())
+        self.audit(txn, change, &[]).await
     }
 }
 

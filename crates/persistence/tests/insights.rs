@@ -3,11 +3,13 @@
 
 mod common;
 
+use common::exact_plan;
+
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use verbund_domain::mentorship::MentorshipStatus;
 use verbund_domain::network::NetworkLevel;
 use verbund_domain::policy::{Caller, Role};
-use verbund_domain::statistics::{Dimension, Measure, Query};
+use verbund_domain::statistics::{Dimension, Measure};
 use verbund_persistence::statistics::Source;
 use verbund_persistence::tables::*;
 use verbund_persistence::{Scoped, Store};
@@ -207,13 +209,7 @@ db_test!(snapshots_freeze_the_cells, |store: Store| async move {
         matches!(again, Err(verbund_persistence::StoreError::Conflict(_))),
         "{again:?}"
     );
-    let plan = Query {
-        measure: Some(Measure::Organisations),
-        groups: vec![Dimension::State],
-        ..Query::default()
-    }
-    .plan(false)
-    .expect("plan");
+    let plan = exact_plan(Measure::Organisations, &[Dimension::State]);
     let live = s.statistic_cells(&plan, Source::Live).await.expect("live");
     let frozen = s
         .statistic_cells(&plan, Source::Snapshot(snap.id))
@@ -222,13 +218,7 @@ db_test!(snapshots_freeze_the_cells, |store: Store| async move {
     assert_eq!(live, frozen);
     assert_eq!(s.snapshots().await.expect("list")[0].as_of, as_of);
     // Flows after the deadline are not in it.
-    let plan = Query {
-        measure: Some(Measure::Mentorships),
-        groups: vec![Dimension::Month],
-        ..Query::default()
-    }
-    .plan(false)
-    .expect("plan");
+    let plan = exact_plan(Measure::Mentorships, &[Dimension::Month]);
     let frozen = s
         .statistic_cells(&plan, Source::Snapshot(snap.id))
         .await

@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::{Tree, put, tree};
+
 use chrono::NaiveDate;
 use std::sync::atomic::{AtomicU32, Ordering};
 use uuid::Uuid;
@@ -30,16 +32,18 @@ enum Side {
     Out,
 }
 
+/// The tree (`common::tree`) and a committee on each side.
 struct Fx {
-    bavaria: Uuid,
-    munich: Uuid,
-    saxony: Uuid,
-    leipzig: Uuid,
-    p: Uuid,
-    x: Uuid,
-    y: Uuid,
+    tree: Tree,
     committee_x: Uuid,
     committee_y: Uuid,
+}
+
+impl std::ops::Deref for Fx {
+    type Target = Tree;
+    fn deref(&self) -> &Tree {
+        &self.tree
+    }
 }
 
 impl Fx {
@@ -124,113 +128,55 @@ impl Case for Organisations {
     }
 }
 
-impl Case for Contacts {
-    const NAME: &'static str = "contact";
-    fn input(fx: &Fx, side: Side) -> ContactInput {
-        ContactInput {
-            organisation_id: fx.org(side),
-            name: format!("Kontakt {}", next()),
-            ..Default::default()
+/// Cases whose input is one value over the fixture and the side.
+macro_rules! cases {
+    ($($table:ident $name:literal |$fx:ident, $side:ident| $input:expr;)*) => {$(
+        impl Case for $table {
+            const NAME: &'static str = $name;
+            fn input($fx: &Fx, $side: Side) -> Self::Input {
+                $input
+            }
         }
-    }
+    )*};
 }
 
-impl Case for Offerings {
-    const NAME: &'static str = "offering";
-    fn input(fx: &Fx, side: Side) -> OfferingInput {
-        OfferingInput {
-            organisation_id: fx.org(side),
-            title: format!("Angebot {}", next()),
-            category: "mentorship".into(),
-            target_groups: vec!["children".into()],
-            languages: vec!["de".into()],
-            service_area: vec![fx.region(side)],
-            starts_on: Some(day()),
-            published: true,
-            ..Default::default()
-        }
-    }
-}
-
-impl Case for Volunteers {
-    const NAME: &'static str = "volunteer";
-    fn input(fx: &Fx, side: Side) -> VolunteerInput {
-        VolunteerInput {
-            organisation_id: fx.org(side),
-            reference: format!("EA-{}", next()),
-            capacity: 1,
-            active: true,
-            ..Default::default()
-        }
-    }
-}
-
-impl Case for StaffMembers {
-    const NAME: &'static str = "staff";
-    fn input(fx: &Fx, side: Side) -> StaffInput {
-        StaffInput {
-            organisation_id: fx.org(side),
-            reference: format!("HA-{}", next()),
-            weekly_hours: 20,
-            ..Default::default()
-        }
-    }
-}
-
-impl Case for Mentorships {
-    const NAME: &'static str = "mentorship";
-    fn input(fx: &Fx, side: Side) -> MentorshipInput {
-        MentorshipInput {
-            organisation_id: fx.org(side),
-            mentee_ref: Some(format!("T-{}", next())),
-            format: "one_to_one".into(),
-            target_group: "refugees".into(),
-            requested_on: Some(day()),
-            ..Default::default()
-        }
-    }
-}
-
-impl Case for Fundings {
-    const NAME: &'static str = "funding";
-    fn input(fx: &Fx, side: Side) -> FundingInput {
-        FundingInput {
-            organisation_id: fx.org(side),
-            funder_kind: "municipal".into(),
-            funder_name: "Stadt".into(),
-            programme: format!("Programm {}", next()),
-            amount_cents: 100_000,
-            starts_on: day(),
-            ..Default::default()
-        }
-    }
-}
-
-impl Case for Cooperations {
-    const NAME: &'static str = "cooperation";
-    fn input(fx: &Fx, side: Side) -> CooperationInput {
-        CooperationInput {
-            title: format!("Kooperation {}", next()),
-            goal: "Gemeinsam mehr Tandems".into(),
-            lead_organisation_id: Some(fx.org(side)),
-            network_id: fx.region(side),
-            status: "active".into(),
-            starts_on: day(),
-            ..Default::default()
-        }
-    }
-}
-
-impl Case for Committees {
-    const NAME: &'static str = "committee";
-    fn input(fx: &Fx, side: Side) -> CommitteeInput {
-        CommitteeInput {
-            network_id: fx.region(side),
-            name: format!("Gremium {}", next()),
-            member_organisations: vec![fx.org(side)],
-            ..Default::default()
-        }
-    }
+cases! {
+    Contacts "contact" |fx, side| ContactInput {
+        organisation_id: fx.org(side), name: format!("Kontakt {}", next()), ..Default::default()
+    };
+    Offerings "offering" |fx, side| OfferingInput {
+        organisation_id: fx.org(side), title: format!("Angebot {}", next()),
+        category: "mentorship".into(), target_groups: vec!["children".into()],
+        languages: vec!["de".into()], service_area: vec![fx.region(side)],
+        starts_on: Some(day()), published: true, ..Default::default()
+    };
+    Volunteers "volunteer" |fx, side| VolunteerInput {
+        organisation_id: fx.org(side), reference: format!("EA-{}", next()), capacity: 1,
+        active: true, ..Default::default()
+    };
+    StaffMembers "staff" |fx, side| StaffInput {
+        organisation_id: fx.org(side), reference: format!("HA-{}", next()), weekly_hours: 20,
+        ..Default::default()
+    };
+    Mentorships "mentorship" |fx, side| MentorshipInput {
+        organisation_id: fx.org(side), mentee_ref: Some(format!("T-{}", next())),
+        format: "one_to_one".into(), target_group: "refugees".into(),
+        requested_on: Some(day()), ..Default::default()
+    };
+    Fundings "funding" |fx, side| FundingInput {
+        organisation_id: fx.org(side), funder_kind: "municipal".into(),
+        funder_name: "Stadt".into(), programme: format!("Programm {}", next()),
+        amount_cents: 100_000, starts_on: day(), ..Default::default()
+    };
+    Cooperations "cooperation" |fx, side| CooperationInput {
+        title: format!("Kooperation {}", next()), goal: "Gemeinsam mehr Tandems".into(),
+        lead_organisation_id: Some(fx.org(side)), network_id: fx.region(side),
+        status: "active".into(), starts_on: day(), ..Default::default()
+    };
+    Committees "committee" |fx, side| CommitteeInput {
+        network_id: fx.region(side), name: format!("Gremium {}", next()),
+        member_organisations: vec![fx.org(side)], ..Default::default()
+    };
 }
 
 impl Case for Meetings {
@@ -272,13 +218,7 @@ where
     for side in [Side::In, Side::Out] {
         let existing = match T::update_target(fx, side) {
             Some(id) => id,
-            None => {
-                system
-                    .create::<T>(T::input(fx, side))
-                    .await
-                    .expect("fixture record")
-                    .id
-            }
+            None => put::<T>(system, T::input(fx, side)).await,
         };
         let get = outcome(&s.get::<T>(existing).await);
         let listed = s
@@ -303,14 +243,7 @@ where
         out.push(outcome(&s.create::<T>(T::input(fx, side)).await));
         let (id, version) = match T::update_target(fx, side) {
             Some(id) => (id, system.get::<T>(id).await.expect("target").version),
-            None => (
-                system
-                    .create::<T>(T::input(fx, side))
-                    .await
-                    .expect("fresh")
-                    .id,
-                1,
-            ),
+            None => (put::<T>(system, T::input(fx, side)).await, 1),
         };
         out.push(outcome(
             &s.update::<T>(id, version, T::input(fx, side)).await,
@@ -323,19 +256,9 @@ where
                     ..Organisations::input(fx, side)
                 };
                 i.external_id = None;
-                system
-                    .create::<Organisations>(i)
-                    .await
-                    .expect("fresh org")
-                    .id
+                put::<Organisations>(system, i).await
             }
-            _ => {
-                system
-                    .create::<T>(T::input(fx, side))
-                    .await
-                    .expect("fresh")
-                    .id
-            }
+            _ => put::<T>(system, T::input(fx, side)).await,
         };
         out.push(outcome(&s.delete::<T>(fresh, 1).await));
         if side == Side::In {
@@ -347,81 +270,13 @@ where
 
 async fn fixture(store: &Store) -> Fx {
     let s = store.scoped(Caller::system()).await.expect("system");
-    let net = |level: &str, parent: Option<Uuid>, name: &str, code: &str| NetworkInput {
-        level: level.into(),
-        parent_id: parent,
-        name: name.into(),
-        code: Some(code.into()),
-    };
-    let federal = s
-        .create::<Networks>(net("federal", None, "Dachverband", "DE"))
-        .await
-        .expect("f")
-        .id;
-    let bavaria = s
-        .create::<Networks>(net("state", Some(federal), "Bayern", "DE-BY"))
-        .await
-        .expect("by")
-        .id;
-    let munich = s
-        .create::<Networks>(net("regional", Some(bavaria), "München", "09162"))
-        .await
-        .expect("m")
-        .id;
-    let saxony = s
-        .create::<Networks>(net("state", Some(federal), "Sachsen", "DE-SN"))
-        .await
-        .expect("sn")
-        .id;
-    let leipzig = s
-        .create::<Networks>(net("regional", Some(saxony), "Leipzig", "14713"))
-        .await
-        .expect("l")
-        .id;
-    let org = |kind: &str, network: Uuid, parent: Option<Uuid>, name: &str| OrganisationInput {
-        kind: kind.into(),
-        sector: "civil_society".into(),
-        network_id: network,
-        parent_organisation_id: parent,
-        name: name.into(),
-        ..Default::default()
-    };
-    let p = s
-        .create::<Organisations>(org("programme_partner", federal, None, "P"))
-        .await
-        .expect("p")
-        .id;
-    let x = s
-        .create::<Organisations>(org("member", munich, Some(p), "X München"))
-        .await
-        .expect("x")
-        .id;
-    let y = s
-        .create::<Organisations>(org("member", leipzig, Some(p), "Y Leipzig"))
-        .await
-        .expect("y")
-        .id;
     let mut fx = Fx {
-        bavaria,
-        munich,
-        saxony,
-        leipzig,
-        p,
-        x,
-        y,
+        tree: tree(store).await,
         committee_x: Uuid::nil(),
         committee_y: Uuid::nil(),
     };
-    fx.committee_x = s
-        .create::<Committees>(Committees::input(&fx, Side::In))
-        .await
-        .expect("cx")
-        .id;
-    fx.committee_y = s
-        .create::<Committees>(Committees::input(&fx, Side::Out))
-        .await
-        .expect("cy")
-        .id;
+    fx.committee_x = put::<Committees>(&s, Committees::input(&fx, Side::In)).await;
+    fx.committee_y = put::<Committees>(&s, Committees::input(&fx, Side::Out)).await;
     fx
 }
 

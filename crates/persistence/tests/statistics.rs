@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::exact_plan;
+
 use chrono::{Datelike, NaiveDate};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -48,12 +50,7 @@ async fn assert_exact(store: &Store, s: &Scoped, when: &str) {
         drift.cells
     );
     // And the headline figure against a plain count, independently of the recount SQL.
-    let plan = Query {
-        measure: Some(Measure::Mentorships),
-        ..Query::default()
-    }
-    .plan(false)
-    .expect("plan");
+    let plan = exact_plan(Measure::Mentorships, &[]);
     let cells = s.statistic_cells(&plan, Source::Live).await.expect("cells");
     let total: i64 = cells.iter().map(|c| c.1).sum();
     let counted = s
@@ -234,13 +231,7 @@ db_test!(
     |store: Store| async move {
         verbund_seed::seed_demo(&store, 3).await.expect("seed");
         let s = store.scoped(Caller::system()).await.expect("system");
-        let plan = Query {
-            measure: Some(Measure::Mentorships),
-            groups: vec![Dimension::Status],
-            ..Query::default()
-        }
-        .plan(false)
-        .expect("plan");
+        let plan = exact_plan(Measure::Mentorships, &[Dimension::Status]);
         let cells = s.statistic_cells(&plan, Source::Live).await.expect("cells");
         for &status in MentorshipStatus::ALL {
             let counted = s
@@ -257,13 +248,7 @@ db_test!(
             assert_eq!(cell, counted as i64, "{status}");
         }
         // Organisations by state: the sum is every organisation.
-        let plan = Query {
-            measure: Some(Measure::Organisations),
-            groups: vec![Dimension::State],
-            ..Query::default()
-        }
-        .plan(false)
-        .expect("plan");
+        let plan = exact_plan(Measure::Organisations, &[Dimension::State]);
         let cells = s.statistic_cells(&plan, Source::Live).await.expect("cells");
         let orgs = s
             .count::<Organisations>(&OrganisationFilter::default())
@@ -644,12 +629,7 @@ db_test!(
         assert!(forbidden(
             ministry.statistic_cells(&people, Source::Live).await
         ));
-        let money = Query {
-            measure: Some(Measure::Funding),
-            ..Query::default()
-        }
-        .plan(false)
-        .expect("plan");
+        let money = exact_plan(Measure::Funding, &[]);
         assert!(ministry.statistic_cells(&money, Source::Live).await.is_ok());
         // A protected plan's canonical table is never handed out open, not even to the
         // federal view; sealed, it is, and an exact plan cannot be read sealed.

@@ -2,124 +2,19 @@
 
 mod common;
 
+use common::{net, org, tree};
+
 use chrono::NaiveDate;
 use uuid::Uuid;
 use verbund_domain::Reason;
 use verbund_domain::contact::ContactInput;
 use verbund_domain::mentorship::{EndReason, MentorshipInput, MentorshipStatus, TransitionError};
-use verbund_domain::network::{NetworkInput, NetworkLevel};
-use verbund_domain::organisation::{OrganisationInput, OrganisationKind};
+use verbund_domain::network::NetworkLevel;
+use verbund_domain::organisation::OrganisationKind;
 use verbund_domain::people::VolunteerInput;
 use verbund_domain::policy::{Caller, Role};
 use verbund_persistence::tables::*;
 use verbund_persistence::{Conflict, PageRequest, Store, StoreError};
-
-/// A small tree: federal → Bayern → München, federal → Sachsen → Leipzig; a programme
-/// partner P at federal level, member X in München and member Y in Leipzig.
-pub struct Tree {
-    pub federal: Uuid,
-    pub bavaria: Uuid,
-    pub munich: Uuid,
-    pub saxony: Uuid,
-    pub leipzig: Uuid,
-    pub p: Uuid,
-    pub x: Uuid,
-    pub y: Uuid,
-}
-
-fn net(level: NetworkLevel, parent: Option<Uuid>, name: &str, code: &str) -> NetworkInput {
-    NetworkInput {
-        level: level.as_str().into(),
-        parent_id: parent,
-        name: name.into(),
-        code: Some(code.into()),
-    }
-}
-
-fn org(
-    kind: OrganisationKind,
-    network: Uuid,
-    parent: Option<Uuid>,
-    name: &str,
-) -> OrganisationInput {
-    OrganisationInput {
-        kind: kind.as_str().into(),
-        sector: "civil_society".into(),
-        network_id: network,
-        parent_organisation_id: parent,
-        name: name.into(),
-        ..Default::default()
-    }
-}
-
-pub async fn tree(store: &Store) -> Tree {
-    let s = store.scoped(Caller::system()).await.expect("system");
-    let federal = s
-        .create::<Networks>(net(NetworkLevel::Federal, None, "Dachverband", "DE"))
-        .await
-        .expect("federal")
-        .id;
-    let bavaria = s
-        .create::<Networks>(net(NetworkLevel::State, Some(federal), "Bayern", "DE-BY"))
-        .await
-        .expect("by")
-        .id;
-    let munich = s
-        .create::<Networks>(net(
-            NetworkLevel::Regional,
-            Some(bavaria),
-            "München",
-            "09162",
-        ))
-        .await
-        .expect("m")
-        .id;
-    let saxony = s
-        .create::<Networks>(net(NetworkLevel::State, Some(federal), "Sachsen", "DE-SN"))
-        .await
-        .expect("sn")
-        .id;
-    let leipzig = s
-        .create::<Networks>(net(
-            NetworkLevel::Regional,
-            Some(saxony),
-            "Leipzig",
-            "14713",
-        ))
-        .await
-        .expect("l")
-        .id;
-    let p = s
-        .create::<Organisations>(org(
-            OrganisationKind::ProgrammePartner,
-            federal,
-            None,
-            "Partner",
-        ))
-        .await
-        .expect("p")
-        .id;
-    let x = s
-        .create::<Organisations>(org(OrganisationKind::Member, munich, Some(p), "X München"))
-        .await
-        .expect("x")
-        .id;
-    let y = s
-        .create::<Organisations>(org(OrganisationKind::Member, leipzig, Some(p), "Y Leipzig"))
-        .await
-        .expect("y")
-        .id;
-    Tree {
-        federal,
-        bavaria,
-        munich,
-        saxony,
-        leipzig,
-        p,
-        x,
-        y,
-    }
-}
 
 fn all() -> PageRequest {
     PageRequest {

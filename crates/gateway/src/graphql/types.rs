@@ -379,6 +379,25 @@ macro_rules! record_object {
             $($rest)*
         });
     };
+    // `lists { name: Item = loader; … }`: the record's lists by its id, paged, each one
+    // dataloader batch for all records of the answer.
+    ($ty:ident, lists { $($(#[$m:meta])* $name:ident: $item:ident = $loader:ident;)* } { $($rest:tt)* }) => {
+        record_object!($ty {
+            $(
+                $(#[$m])*
+                async fn $name(
+                    &self,
+                    ctx: &Context<'_>,
+                    first: Option<i32>,
+                    after: Option<String>,
+                ) -> Result<List<$item>> {
+                    let paging = Paging::new(first, after)?;
+                    many(&loaders(ctx)?.$loader, self.meta.id, paging, $item::from).await
+                }
+            )*
+            $($rest)*
+        });
+    };
     ($ty:ident { $($rest:tt)* }) => {
         #[ComplexObject]
         impl $ty {
@@ -409,7 +428,11 @@ pub enum Node {
 }
 
 // ---------------------------------------------------------------------------------------
-record_object!(Network {
+record_object!(Network, lists {
+    children: Network = children_of;
+    /// Organisations at home in this network itself (not below it; see `organisations(filter: {within})`).
+    organisations: Organisation = organisations_at;
+} {
     /// This network's statistics: like `Query.statistics` with the subtree filter set here.
     #[allow(clippy::too_many_arguments)]
     async fn statistics(
@@ -438,35 +461,6 @@ record_object!(Network {
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
         one(&loaders(ctx)?.networks, self.parent_id, Network::from).await
     }
-    async fn children(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<List<Network>> {
-        many(
-            &loaders(ctx)?.children_of,
-            self.meta.id,
-            Paging::new(first, after)?,
-            Network::from,
-        )
-        .await
-    }
-    /// Organisations at home in this network itself (not below it; see `organisations(filter: {within})`).
-    async fn organisations(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<List<Organisation>> {
-        many(
-            &loaders(ctx)?.organisations_at,
-            self.meta.id,
-            Paging::new(first, after)?,
-            Organisation::from,
-        )
-        .await
-    }
     /// Offerings whose service area lies in this network or below it.
     async fn offerings(
         &self,
@@ -490,7 +484,19 @@ record_object!(Network {
 });
 
 // ---------------------------------------------------------------------------------------
-record_object!(Organisation {
+record_object!(Organisation, lists {
+    member_organisations: Organisation = members_of;
+    contacts: Contact = contacts_of;
+    offerings: Offering = offerings_of;
+    volunteers: Volunteer = volunteers_of;
+    staff: Staff = staff_of;
+    mentorships: Mentorship = mentorships_of;
+    fundings: Funding = fundings_of;
+    /// Cooperations the organisation leads or is a partner of.
+    cooperations: Cooperation = cooperations_of;
+    /// Committees the organisation sits on.
+    committees: Committee = committees_of;
+} {
     async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
         one(
             &loaders(ctx)?.networks,
@@ -505,90 +511,6 @@ record_object!(Organisation {
             &loaders(ctx)?.organisations,
             self.parent_organisation_id,
             Organisation::from,
-        )
-        .await
-    }
-    async fn member_organisations(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<List<Organisation>> {
-        many(
-            &loaders(ctx)?.members_of,
-            self.meta.id,
-            Paging::new(first, after)?,
-            Organisation::from,
-        )
-        .await
-    }
-    async fn contacts(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<List<Contact>> {
-        many(
-            &loaders(ctx)?.contacts_of,
-            self.meta.id,
-            Paging::new(first, after)?,
-            Contact::from,
-        )
-        .await
-    }
-    async fn offerings(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<List<Offering>> {
-        many(
-            &loaders(ctx)?.offerings_of,
-            self.meta.id,
-            Paging::new(first, after)?,
-            Offering::from,
-        )
-        .await
-    }
-    async fn volunteers(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<List<Volunteer>> {
-        many(
-            &loaders(ctx)?.volunteers_of,
-            self.meta.id,
-            Paging::new(first, after)?,
-            Volunteer::from,
-        )
-        .await
-    }
-    async fn staff(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<List<Staff>> {
-        many(
-            &loaders(ctx)?.staff_of,
-            self.meta.id,
-            Paging::new(first, after)?,
-            Staff::from,
-        )
-        .await
-    }
-    async fn mentorships(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<List<Mentorship>> {
-        many(
-            &loaders(ctx)?.mentorships_of,
-            self.meta.id,
-            Paging::new(first, after)?,
-            Mentorship::from,
         )
         .await
     }
@@ -625,50 +547,6 @@ record_object!(Organisation {
             .await
             .map_err(gql)?
             .unwrap_or(0))
-    }
-    async fn fundings(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<List<Funding>> {
-        many(
-            &loaders(ctx)?.fundings_of,
-            self.meta.id,
-            Paging::new(first, after)?,
-            Funding::from,
-        )
-        .await
-    }
-    /// Cooperations the organisation leads or is a partner of.
-    async fn cooperations(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<List<Cooperation>> {
-        many(
-            &loaders(ctx)?.cooperations_of,
-            self.meta.id,
-            Paging::new(first, after)?,
-            Cooperation::from,
-        )
-        .await
-    }
-    /// Committees the organisation sits on.
-    async fn committees(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<List<Committee>> {
-        many(
-            &loaders(ctx)?.committees_of,
-            self.meta.id,
-            Paging::new(first, after)?,
-            Committee::from,
-        )
-        .await
     }
 });
 
@@ -734,7 +612,9 @@ impl Partner {
 }
 
 // ---------------------------------------------------------------------------------------
-record_object!(Committee {
+record_object!(Committee, lists {
+    meetings: Meeting = meetings_of;
+} {
     async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
         one(
             &loaders(ctx)?.networks,
@@ -750,20 +630,6 @@ record_object!(Committee {
     /// The member contact persons (those the caller may read).
     async fn member_contacts(&self, ctx: &Context<'_>) -> Result<Vec<Contact>> {
         several(&loaders(ctx)?.contacts, &self.member_contact_ids).await
-    }
-    async fn meetings(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<List<Meeting>> {
-        many(
-            &loaders(ctx)?.meetings_of,
-            self.meta.id,
-            Paging::new(first, after)?,
-            Meeting::from,
-        )
-        .await
     }
 });
 

@@ -105,18 +105,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             Category::Syntax | Category::Eof | Category::Io => {
                 malformed(format!("the body is not valid JSON: {e}"))
             }
-            Category::Data => {
-                let text = e.to_string();
-                let field = text.split('`').nth(1).unwrap_or("body").to_owned();
-                ApiError {
-                    code: Code::Validation,
-                    message: format!("the body does not fit: {text}"),
-                    fields: vec![(field, text)],
-                    retry_after: None,
-                }
-            }
+            Category::Data => does_not_fit(&e),
         }
     })
+}
+
+/// A body that does not deserialize into the input, named by its field.
+pub fn does_not_fit(e: &serde_json::Error) -> ApiError {
+    let text = e.to_string();
+    let field = text.split('`').nth(1).unwrap_or("body").to_owned();
+    ApiError {
+        code: Code::Validation,
+        message: format!("the body does not fit: {text}"),
+        fields: vec![(field, text)],
+        retry_after: None,
+    }
 }
 
 /// Query parameters; unknown parameters and values that do not parse are named.

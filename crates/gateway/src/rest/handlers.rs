@@ -2,7 +2,7 @@
 //! idempotency keys), replace and delete (with `If-Match`). They call the same store and
 //! policy as GraphQL; no rule lives here.
 
-use super::extract::ListQuery;
+use super::extract::{ListQuery, does_not_fit};
 use super::problem::malformed;
 use crate::error::{ApiError, Code};
 use crate::filters::ListFilter;
@@ -381,18 +381,6 @@ where
 
 /// The fields every record's representation has and no write takes.
 const KEPT: &[&str] = &["id", "version", "createdAt", "updatedAt"];
-
-/// A body that does not deserialize into the input, named by its field.
-fn does_not_fit(e: &serde_json::Error) -> ApiError {
-    let text = e.to_string();
-    let field = text.split('`').nth(1).unwrap_or("body").to_owned();
-    ApiError {
-        code: Code::Validation,
-        message: format!("the body does not fit: {text}"),
-        fields: vec![(field, text)],
-        retry_after: None,
-    }
-}
 
 /// RFC 7396: objects merge member by member, `null` removes a member, anything else
 /// replaces.

@@ -1,12 +1,20 @@
 //! Runs each database test on in-memory SQLite and, when `VERBUND_TEST_DATABASE_URL` names
 //! a PostgreSQL server, again on a fresh PostgreSQL database that is dropped afterwards.
-//! Both start from the real migrations.
+//! Both start from the real migrations. Also the small network tree most tests start from.
+
+#![allow(dead_code)]
 
 use futures::FutureExt;
 use sea_orm::{ConnectionTrait, Database};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use verbund_persistence::Store;
+use uuid::Uuid;
+use verbund_domain::network::{NetworkInput, NetworkLevel};
+use verbund_domain::organisation::{OrganisationInput, OrganisationKind};
+use verbund_domain::policy::Caller;
+use verbund_domain::statistics::{Dimension, Measure, Plan, Query};
+use verbund_persistence::tables::{Networks, Organisations};
+use verbund_persistence::{Scoped, Store, Table};
 
 pub async fn sqlite<F, Fut>(body: F)
 where
@@ -133,4 +141,107 @@ where
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
+}
+
+/// A small tree: federal → Bayern → München, federal → Sachsen → Leipzig; a programme
+/// partner P at federal level, member X in München and member Y in Leipzig.
+pub struct Tree {
+    pub federal: Uuid,
+    pub bavaria: Uuid,
+    pub munich: Uuid,
+    pub saxony: Uuid,
+    pub leipzig: Uuid,
+    pub p: Uuid,
+    pub x: Uuid,
+    pub y: Uuid,
+}
+
+pub fn net(level: NetworkLevel, parent: Option<Uuid>, name: &str, code: &str) -> NetworkInput {
+    NetworkInput {
+        level: level.as_str().into(),
+        parent_id: parent,
+        name: name.into(),
+        code: Some(code.into()),
+    }
+}
+
+pub fn org(
+    kind: OrganisationKind,
+    network: Uuid,
+    parent: Option<Uuid>,
+    name: &str,
+) -> OrganisationInput {
+    OrganisationInput {
+        kind: kind.as_str().into(),
+        sector: "civil_society".into(),
+        network_id: network,
+        parent_organisation_id: parent,
+        name: name.into(),
+        ..Default::default()
+    }
+}
+
+/// Creates a record as the system: its id.
+pub async fn put<T: Table>(s: &Scoped, input: T::Input) -> Uuid {
+    s.create::<T>(input).await.expect("fixture record").id
+}
+
+pub async fn tree(store: &Store) -> Tree {
+    let s = store.scoped(Caller::system()).await.expect("system");
+    let federal = put::<Networks>(&s, net(NetworkLevel::Federal, None, "Dachverband", "DE")).await;
+    let bavaria = put::<Networks>(
+        &s,
+        net(NetworkLevel::State, Some(federal), "Bayern", "DE-BY"),
+    )
+    .await;
+    let munich = put::<Networks>(
+        &s,
+        net(NetworkLevel::Regional, Some(bavaria), "München", "09162"),
+    )
+    .await;
+    let saxony = put::<Networks>(
+        &s,
+        net(NetworkLevel::State, Some(federal), "Sachsen", "DE-SN"),
+    )
+    .await;
+    let leipzig = put::<Networks>(
+        &s,
+        net(NetworkLevel::Regional, Some(saxony), "Leipzig", "14713"),
+    )
+    .await;
+    let p = put::<Organisations>(
+        &s,
+        org(OrganisationKind::ProgrammePartner, federal, None, "Partner"),
+    )
+    .await;
+    let x = put::<Organisations>(
+        &s,
+        org(OrganisationKind::Member, munich, Some(p), "X München"),
+    )
+    .await;
+    let y = put::<Organisations>(
+        &s,
+        org(OrganisationKind::Member, leipzig, Some(p), "Y Leipzig"),
+    )
+    .await;
+    Tree {
+        federal,
+        bavaria,
+        munich,
+        saxony,
+        leipzig,
+        p,
+        x,
+        y,
+    }
+}
+
+/// The exact view's plan of `measure` by `groups`.
+pub fn exact_plan(measure: Measure, groups: &[Dimension]) -> Plan {
+    let query = Query {
+        measure: Some(measure),
+        groups: groups.to_vec(),
+        ..Query::default()
+    };
+    query.plan(false).expect("plan")
 }
