@@ -90,6 +90,17 @@ impl Offering {
         );
         c.finish(|| parts.build())
     }
+
+    /// The networks any of `offerings` serves, each once, in order (to load them at once).
+    pub fn service_areas<'a>(offerings: impl IntoIterator<Item = &'a Offering>) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = offerings
+            .into_iter()
+            .flat_map(|o| o.service_area.iter().copied())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
 }
 
 fn non_empty<T>(v: Vec<T>) -> Result<Vec<T>, Reason> {

@@ -227,12 +227,9 @@ pub async fn prime_organisations(
             .field("serviceArea")
             .exists()
         {
-            let mut nets: Vec<Uuid> = offerings
-                .iter()
-                .flat_map(|o| o.data.service_area.iter().copied())
-                .collect();
-            nets.sort();
-            nets.dedup();
+            let nets = verbund_domain::offering::Offering::service_areas(
+                offerings.iter().map(|o| &o.data),
+            );
             let found = s.get_many::<Networks>(&nets).await.map_err(gql)?;
             l.networks
                 .feed_many(found.into_iter().map(|r| (r.id, r)))

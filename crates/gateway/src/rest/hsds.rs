@@ -223,12 +223,7 @@ async fn services(
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    let mut net_ids: Vec<Uuid> = offerings
-        .iter()
-        .flat_map(|o| o.data.service_area.iter().copied())
-        .collect();
-    net_ids.sort();
-    net_ids.dedup();
+    let net_ids = Offering::service_areas(offerings.iter().map(|o| &o.data));
     let nets: HashMap<Uuid, _> = public
         .get_many::<Networks>(&net_ids)
         .await?

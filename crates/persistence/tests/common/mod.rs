@@ -187,43 +187,21 @@ pub async fn put<T: Table>(s: &Scoped, input: T::Input) -> Uuid {
 }
 
 pub async fn tree(store: &Store) -> Tree {
+    use NetworkLevel::{Federal, Regional, State};
+    use OrganisationKind::{Member, ProgrammePartner};
     let s = store.scoped(Caller::system()).await.expect("system");
-    let federal = put::<Networks>(&s, net(NetworkLevel::Federal, None, "Dachverband", "DE")).await;
-    let bavaria = put::<Networks>(
-        &s,
-        net(NetworkLevel::State, Some(federal), "Bayern", "DE-BY"),
-    )
-    .await;
-    let munich = put::<Networks>(
-        &s,
-        net(NetworkLevel::Regional, Some(bavaria), "München", "09162"),
-    )
-    .await;
-    let saxony = put::<Networks>(
-        &s,
-        net(NetworkLevel::State, Some(federal), "Sachsen", "DE-SN"),
-    )
-    .await;
-    let leipzig = put::<Networks>(
-        &s,
-        net(NetworkLevel::Regional, Some(saxony), "Leipzig", "14713"),
-    )
-    .await;
-    let p = put::<Organisations>(
-        &s,
-        org(OrganisationKind::ProgrammePartner, federal, None, "Partner"),
-    )
-    .await;
-    let x = put::<Organisations>(
-        &s,
-        org(OrganisationKind::Member, munich, Some(p), "X München"),
-    )
-    .await;
-    let y = put::<Organisations>(
-        &s,
-        org(OrganisationKind::Member, leipzig, Some(p), "Y Leipzig"),
-    )
-    .await;
+    let network =
+        |level, parent, name: &str, code: &str| put::<Networks>(&s, net(level, parent, name, code));
+    let federal = network(Federal, None, "Dachverband", "DE").await;
+    let bavaria = network(State, Some(federal), "Bayern", "DE-BY").await;
+    let munich = network(Regional, Some(bavaria), "München", "09162").await;
+    let saxony = network(State, Some(federal), "Sachsen", "DE-SN").await;
+    let leipzig = network(Regional, Some(saxony), "Leipzig", "14713").await;
+    let organisation =
+        |kind, home, parent, name: &str| put::<Organisations>(&s, org(kind, home, parent, name));
+    let p = organisation(ProgrammePartner, federal, None, "Partner").await;
+    let x = organisation(Member, munich, Some(p), "X München").await;
+    let y = organisation(Member, leipzig, Some(p), "Y Leipzig").await;
     Tree {
         federal,
         bavaria,
