@@ -174,6 +174,77 @@ async fn the_ministry_sees_suppressed_cells_no_subtraction_recovers_and_bavaria_
         .await;
     assert_eq!(outside["protected"], true);
 
+    // The filters are one declaration for both doors: the same filter gives the same
+    // cells, the same bad word the same 422 under the same field, and a parameter that is
+    // neither a filter nor an option is refused by name.
+    let (_, rest) = s
+        .fetch(
+            &format!(
+                "/api/v1/statistics/mentorships?groupBy=state&network={federal_id}&status=active&from=2025-01-01&to=2025-12-31"
+            ),
+            Some(&coordinator),
+        )
+        .await;
+    let gql = s
+        .graphql(
+            &format!(
+                r#"{{ statistics(measure: "mentorships", groupBy: ["state"], filter: {{ network: "{federal_id}", status: "active", from: "2025-01-01", to: "2025-12-31" }}) {{ protected total {{ count }} rows {{ keys {{ value }} count suppressed }} }} }}"#
+            ),
+            Some(&coordinator),
+        )
+        .await;
+    let t = &gql["data"]["statistics"];
+    assert_eq!(t["protected"], true, "{gql}");
+    assert_eq!(t["total"]["count"], rest["total"]["count"], "{gql} {rest}");
+    let cells = |rows: &Value| -> Vec<(Value, Value, Value)> {
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                (
+                    r["keys"][0]["value"].clone(),
+                    r["count"].clone(),
+                    r["suppressed"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert!(!cells(&rest["rows"]).is_empty(), "{rest}");
+    assert_eq!(cells(&t["rows"]), cells(&rest["rows"]));
+    let (status, problem) = s
+        .fetch(
+            "/api/v1/statistics/mentorships?groupBy=state&status=asleep",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["fields"][0]["field"], "status", "{problem}");
+    let gql = s
+        .graphql(
+            r#"{ statistics(measure: "mentorships", groupBy: ["state"], filter: { status: "asleep" }) { protected } }"#,
+            None,
+        )
+        .await;
+    assert_eq!(
+        gql["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{gql}"
+    );
+    assert_eq!(gql["errors"][0]["extensions"]["field"], "status", "{gql}");
+    let (status, problem) = s
+        .fetch(
+            "/api/v1/statistics/mentorships?groupBy=state&asleep=1",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("asleep"),
+        "{problem}"
+    );
+
     // GraphQL answers the same.
     let gql = s.graphql("{ statistics(measure: \"mentorships\", groupBy: [\"state\", \"status\", \"year\"]) { protected total { count } rows { count suppressed suppression } } }",
         Some(&ministry),

@@ -19,21 +19,40 @@ use verbund_domain::{Reason, ValidationErrors};
 use verbund_persistence::statistics::{Snapshot, Source};
 use verbund_persistence::{Scoped, StoreError};
 
+/// Filters of a statistic (REST: the same names as query parameters). Words as in the
+/// records (`active`, `member`, `children`, …); for funding, `category` is the funder kind.
+// One declaration for both doors: REST's query parameters, GraphQL's `filter:` argument.
+#[derive(
+    Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams, async_graphql::InputObject,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+#[graphql(name = "StatisticsFilter")]
+pub struct Filters {
+    /// Only this network's subtree (coordinators: their own network by default).
+    pub network: Option<Uuid>,
+    /// First day of a month. In the protected view `from`..`to` must cover exactly one
+    /// month, quarter or year.
+    pub from: Option<NaiveDate>,
+    /// Last day of a month.
+    pub to: Option<NaiveDate>,
+    /// federal, state or regional: the level of the organisation's home network.
+    pub level: Option<String>,
+    pub organisation_kind: Option<String>,
+    pub programme_partner: Option<Uuid>,
+    /// For funding: the funder kind.
+    pub category: Option<String>,
+    pub target_group: Option<String>,
+    pub status: Option<String>,
+    pub end_reason: Option<String>,
+}
+
 /// A statistic as asked for, values still raw.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     pub measure: String,
     pub group_by: Vec<String>,
-    pub network: Option<Uuid>,
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-    pub level: Option<String>,
-    pub organisation_kind: Option<String>,
-    pub programme_partner: Option<Uuid>,
-    pub category: Option<String>,
-    pub target_group: Option<String>,
-    pub status: Option<String>,
-    pub end_reason: Option<String>,
+    pub filters: Filters,
     pub active_at: Option<NaiveDate>,
     /// With `active_at`: a series, the stock at every month end from `active_at` to this.
     pub active_to: Option<NaiveDate>,
@@ -416,7 +435,7 @@ async fn run_one(
     req: Request,
 ) -> Result<Table, ApiError> {
     // The subtree (a coordinator's own by default) and the view the policy gives for it.
-    let network_id = req.network.or_else(|| s.scope().statistics_home());
+    let network_id = req.filters.network.or_else(|| s.scope().statistics_home());
     let network = match network_id {
         Some(id) => Some(s.statistics_network(id).await?),
         None => None,
@@ -966,20 +985,20 @@ async fn compute(s: &Scoped, env: &Env<'_>, view: View, req: Request) -> Result<
     };
     eq(
         Axis::Level,
-        word(&mut c, "level", &req.level, NetworkLevel::parse),
+        word(&mut c, "level", &req.filters.level, NetworkLevel::parse),
     );
     eq(
         Axis::OrganisationKind,
         word(
             &mut c,
             "organisationKind",
-            &req.organisation_kind,
+            &req.filters.organisation_kind,
             OrganisationKind::parse,
         ),
     );
     // A status filter means the measure's own statuses: mentorship statuses, or the words
     // the other measures use (published/draft, active/inactive, cooperation statuses).
-    let status = match (measure, &req.status) {
+    let status = match (measure, &req.filters.status) {
         (
             Some(
                 Measure::Mentorships
@@ -988,26 +1007,41 @@ async fn compute(s: &Scoped, env: &Env<'_>, view: View, req: Request) -> Result<
                 | Measure::MentorshipsActive,
             ),
             Some(_),
-        ) => word(&mut c, "status", &req.status, MentorshipStatus::parse),
+        ) => word(
+            &mut c,
+            "status",
+            &req.filters.status,
+            MentorshipStatus::parse,
+        ),
         (_, s) => s.clone(),
     };
     eq(Axis::Status, status);
-    let category = match (measure, &req.category) {
+    let category = match (measure, &req.filters.category) {
         (Some(Measure::Funding | Measure::FundingPassedOn), s) => s.clone(),
-        _ => word(&mut c, "category", &req.category, Category::parse),
+        _ => word(&mut c, "category", &req.filters.category, Category::parse),
     };
     eq(Axis::Category, category);
     eq(
         Axis::TargetGroup,
-        word(&mut c, "targetGroup", &req.target_group, TargetGroup::parse),
+        word(
+            &mut c,
+            "targetGroup",
+            &req.filters.target_group,
+            TargetGroup::parse,
+        ),
     );
     eq(
         Axis::EndReason,
-        word(&mut c, "endReason", &req.end_reason, EndReason::parse),
+        word(
+            &mut c,
+            "endReason",
+            &req.filters.end_reason,
+            EndReason::parse,
+        ),
     );
     eq(
         Axis::ProgrammePartner,
-        req.programme_partner.map(|u| u.to_string()),
+        req.filters.programme_partner.map(|u| u.to_string()),
     );
     c.finish(|| Some(())).map_err(StoreError::Invalid)?;
     let View {
@@ -1019,8 +1053,8 @@ async fn compute(s: &Scoped, env: &Env<'_>, view: View, req: Request) -> Result<
         measure,
         groups,
         network: network.clone(),
-        from: req.from,
-        to: req.to,
+        from: req.filters.from,
+        to: req.filters.to,
         equals,
         active_at: req.active_at,
     };
@@ -1192,8 +1226,8 @@ async fn render(
         filters.push(Key::bare("network", id.to_string()));
     }
     for (name, d) in [
-        ("from", req.from),
-        ("to", req.to),
+        ("from", req.filters.from),
+        ("to", req.filters.to),
         ("activeAt", req.active_at),
     ] {
         if let Some(d) = d {

@@ -83,7 +83,7 @@ impl CoreQuery {
         ctx: &Context<'_>,
         measure: String,
         #[graphql(default)] group_by: Vec<String>,
-        filter: Option<super::statistics::StatisticsFilter>,
+        filter: Option<crate::statistics::Filters>,
         active_at: Option<NaiveDate>,
         #[graphql(
             desc = "With `activeAt`: a series, the stock at every month end from `activeAt` to this (at most 120), grouped by `month` first; each month as asked for alone"

@@ -2,71 +2,34 @@
 //! [`crate::statistics`] (shared with REST) and the store; this file maps arguments. The
 //! insights, which answer with records, are in [`super::insights`].
 
-use super::ids;
 use super::page::{invalid, scoped};
 use crate::config::StatisticsConfig;
 use crate::error::gql;
-use crate::statistics::{Request, SnapshotOut, Table};
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use crate::statistics::{Filters, Request, SnapshotOut, Table};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::NaiveDate;
 use uuid::Uuid;
 use verbund_domain::Reason;
-
-/// Filters of a statistic. Words as in the records (`active`, `member`, `children`, …);
-/// for funding, `category` is the funder kind.
-#[derive(InputObject, Default)]
-pub struct StatisticsFilter {
-    /// Only this network's subtree (coordinators: their own network by default).
-    pub network: Option<ID>,
-    /// First day of a month. In the protected view `from`..`to` must cover exactly one
-    /// month, quarter or year.
-    pub from: Option<NaiveDate>,
-    /// Last day of a month.
-    pub to: Option<NaiveDate>,
-    /// federal, state or regional: the level of the organisation's home network.
-    pub level: Option<String>,
-    pub organisation_kind: Option<String>,
-    pub programme_partner: Option<ID>,
-    pub category: Option<String>,
-    pub target_group: Option<String>,
-    pub status: Option<String>,
-    pub end_reason: Option<String>,
-}
 
 #[allow(clippy::too_many_arguments)]
 pub async fn statistics(
     ctx: &Context<'_>,
     measure: String,
     group_by: Vec<String>,
-    filter: Option<StatisticsFilter>,
+    filter: Option<Filters>,
     stock: (Option<NaiveDate>, Option<NaiveDate>),
     snapshot: Option<ID>,
     protected: bool,
     network: Option<Uuid>,
 ) -> Result<Table> {
     let (active_at, active_to) = stock;
-    let f = filter.unwrap_or_default();
+    let mut filters = filter.unwrap_or_default();
+    filters.network = network.or(filters.network);
     let config = *ctx.data::<StatisticsConfig>()?;
     let req = Request {
         measure,
         group_by,
-        network: match network {
-            Some(n) => Some(n),
-            None => ids::uuid_opt(f.network.as_ref(), "Network", "network")?,
-        },
-        from: f.from,
-        to: f.to,
-        level: f.level,
-        organisation_kind: f.organisation_kind,
-        programme_partner: ids::uuid_opt(
-            f.programme_partner.as_ref(),
-            "Organisation",
-            "programmePartner",
-        )?,
-        category: f.category,
-        target_group: f.target_group,
-        status: f.status,
-        end_reason: f.end_reason,
+        filters,
         active_at,
         active_to,
         snapshot: snapshot

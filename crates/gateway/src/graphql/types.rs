@@ -437,7 +437,7 @@ record_object!(Network, lists {
         ctx: &Context<'_>,
         measure: String,
         #[graphql(default)] group_by: Vec<String>,
-        filter: Option<super::statistics::StatisticsFilter>,
+        filter: Option<crate::statistics::Filters>,
         active_at: Option<chrono::NaiveDate>,
         active_to: Option<chrono::NaiveDate>,
         snapshot: Option<ID>,

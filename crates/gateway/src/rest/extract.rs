@@ -151,14 +151,21 @@ pub struct Paging {
     pub total: Option<bool>,
 }
 
-/// A list's query: its paging and its filter (one of `crate::filters`), each read from its
-/// own parameters, unknown parameters refused.
-pub struct ListQuery<F> {
-    pub paging: Paging,
-    pub filter: F,
-}
+/// Query parameters read into two structs, each from its own parameters (those `A`
+/// declares in OpenAPI go to `A`, the rest to `B`), unknown parameters refused: a list's
+/// paging and its filter (one of `crate::filters`), a statistic's filters (shared with
+/// GraphQL) and its REST options.
+pub struct Split<A, B>(pub A, pub B);
 
-impl<F: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ListQuery<F> {
+/// A list's query: its paging and its filter.
+pub type ListQuery<F> = Split<Paging, F>;
+
+impl<A, B, S> FromRequestParts<S> for Split<A, B>
+where
+    A: DeserializeOwned + utoipa::IntoParams,
+    B: DeserializeOwned,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
@@ -166,17 +173,19 @@ impl<F: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ListQuery<F> {
             |e: serde_urlencoded::de::Error| malformed(format!("invalid query parameters: {e}"));
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).map_err(bad)?;
-        let (paging, filter): (Vec<_>, Vec<_>) = pairs
+        let names: Vec<String> = A::into_params(|| None)
             .into_iter()
-            .partition(|(k, _)| matches!(k.as_str(), "first" | "after" | "total"));
+            .map(|p| p.name)
+            .collect();
+        let (a, b): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(k, _)| names.contains(k));
         let again = |pairs: Vec<(String, String)>| {
             serde_urlencoded::to_string(pairs)
                 .map_err(|e| malformed(format!("invalid query parameters: {e}")))
         };
-        Ok(ListQuery {
-            paging: serde_urlencoded::from_str(&again(paging)?).map_err(bad)?,
-            filter: serde_urlencoded::from_str(&again(filter)?).map_err(bad)?,
-        })
+        Ok(Split(
+            serde_urlencoded::from_str(&again(a)?).map_err(bad)?,
+            serde_urlencoded::from_str(&again(b)?).map_err(bad)?,
+        ))
     }
 }
 

@@ -2,7 +2,7 @@
 //! idempotency keys), replace and delete (with `If-Match`). They call the same store and
 //! policy as GraphQL; no rule lives here.
 
-use super::extract::{ListQuery, does_not_fit};
+use super::extract::{ListQuery, Split, does_not_fit};
 use super::problem::malformed;
 use crate::error::{ApiError, Code};
 use crate::filters::ListFilter;
@@ -119,7 +119,7 @@ where
     F: ListFilter<Store = T::Filter>,
     O: Serialize + From<Record<T::Data>>,
 {
-    let ListQuery { paging, filter } = query;
+    let Split(paging, filter) = query;
     let request = PageRequest::parse(paging.first.map(i64::from), paging.after.as_deref())?;
     let filter = filter.parse()?;
     let total = if paging.total == Some(true) {

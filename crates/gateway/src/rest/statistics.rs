@@ -1,12 +1,12 @@
 //! Statistics, reporting snapshots and insights under `/api/v1`: the same functions as
 //! GraphQL, the same policy.
 
-use super::extract::{Body, Caller, Params, Writer};
+use super::extract::{Body, Caller, Params, Split, Writer};
 use super::problem::{Problem, responses::*};
 use super::stat_formats::{table_records, table_sheets};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::statistics::{Request, SnapshotOut, Table};
+use crate::statistics::{Filters, Request, SnapshotOut, Table};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -34,6 +34,7 @@ pub enum MeasureName {
     Funding,
 }
 
+/// A statistic's REST options; its filters are [`Filters`], shared with GraphQL.
 #[derive(Deserialize, IntoParams, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -41,21 +42,6 @@ pub struct StatisticsParams {
     /// Comma-separated groups: level, state, region, organisation_kind, programme_partner,
     /// category, target_group, status, end_reason, year, quarter, month.
     pub group_by: Option<String>,
-    /// Only this network's subtree (coordinators: their own network by default).
-    pub network: Option<Uuid>,
-    /// First day of a month; in the protected view `from`..`to` covers exactly one month,
-    /// quarter or year.
-    pub from: Option<NaiveDate>,
-    /// Last day of a month.
-    pub to: Option<NaiveDate>,
-    pub level: Option<String>,
-    pub organisation_kind: Option<String>,
-    pub programme_partner: Option<Uuid>,
-    /// For funding: the funder kind.
-    pub category: Option<String>,
-    pub target_group: Option<String>,
-    pub status: Option<String>,
-    pub end_reason: Option<String>,
     /// For mentorships_active: the last day of a month.
     pub active_at: Option<NaiveDate>,
     /// For mentorships_active, with `activeAt`: a series in one answer, the stock at every
@@ -115,7 +101,7 @@ pub enum StatisticsJson {
 /// A statistic.
 #[utoipa::path(get, path = "/api/v1/statistics/{measure}", tag = "statistics", params(
         ("measure" = MeasureName, Path, description = "What is counted"),
-        StatisticsParams),
+        StatisticsParams, Filters),
     description = "Every role, also without a token. federal_admin sees exact figures; coordinators exact figures inside their subtree (their own network by default); everyone else the protected view, where a cell with a count from 1 to k−1 and the cells that would give it away are suppressed. Computed by the database from aggregate tables. A protected table costs its cells times the tables of its lattice; above `statistics.max_cost` it is refused (400 `TOO_COMPLEX`), and a table that is not cached takes cost / `statistics.cost_per_token` from the caller's rate limit.",
     security((), ("bearer" = [])),
     responses(
@@ -131,7 +117,7 @@ pub async fn statistics(
     Path(measure): Path<String>,
     charge: Option<axum::Extension<crate::rate::Charge>>,
     headers: axum::http::HeaderMap,
-    Params(p): Params<StatisticsParams>,
+    Split(filters, p): Split<Filters, StatisticsParams>,
 ) -> Result<Response, ApiError> {
     let format = p
         .format
@@ -149,16 +135,7 @@ pub async fn statistics(
                     .collect()
             })
             .unwrap_or_default(),
-        network: p.network,
-        from: p.from,
-        to: p.to,
-        level: p.level,
-        organisation_kind: p.organisation_kind,
-        programme_partner: p.programme_partner,
-        category: p.category,
-        target_group: p.target_group,
-        status: p.status,
-        end_reason: p.end_reason,
+        filters,
         active_at: p.active_at,
         active_to: p.active_to,
         snapshot: p.snapshot,
