@@ -14,6 +14,7 @@ pub mod contact;
 pub mod cooperation;
 pub mod error;
 pub mod funding;
+pub mod insights;
 pub mod mentorship;
 pub mod network;
 pub mod offering;

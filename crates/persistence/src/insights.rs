@@ -17,39 +17,8 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use verbund_domain::Record;
 use verbund_domain::funding::Funding;
+use verbund_domain::insights::{Overlap, OverloadedOrganisation, OverloadedVolunteer};
 use verbund_domain::network::path_upper_bound;
-
-/// Two published offerings of different organisations serving the same region with the
-/// same category, a shared target group and overlapping periods.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Overlap {
-    pub offering_a: Uuid,
-    pub offering_b: Uuid,
-    pub organisation_a: Uuid,
-    pub organisation_b: Uuid,
-    pub region: Uuid,
-    pub category: String,
-    pub target_groups: Vec<String>,
-    /// The overlap of the two periods (`until` open when both are open-ended).
-    pub from: NaiveDate,
-    pub until: Option<NaiveDate>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct OverloadedVolunteer {
-    pub volunteer: Uuid,
-    pub organisation: Uuid,
-    pub capacity: i64,
-    /// Matched, active and paused mentorships.
-    pub current: i64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct OverloadedOrganisation {
-    pub organisation: Uuid,
-    pub active_mentorships: i64,
-    pub coordinators: i64,
-}
 
 /// A contingent (a funding promising a number of mentorships) against the mentorships
 /// started within its period by its organisation and every organisation it passed money on

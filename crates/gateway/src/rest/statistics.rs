@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use verbund_domain::Reason;
+use verbund_domain::insights::{Overlap, OverloadedOrganisation, OverloadedVolunteer};
 use verbund_domain::ValidationErrors;
 use verbund_persistence::StoreError;
 
@@ -320,27 +321,13 @@ fn first(first: Option<u32>) -> Result<u64, ApiError> {
     Ok(u64::from(f))
 }
 
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OverlapOut {
-    pub offering_a: Uuid,
-    pub offering_b: Uuid,
-    pub organisation_a: Uuid,
-    pub organisation_b: Uuid,
-    pub region: Uuid,
-    pub category: String,
-    pub target_groups: Vec<String>,
-    pub from: NaiveDate,
-    pub until: Option<NaiveDate>,
-}
-
 /// Parallel structures: published offerings of different organisations in the same region
 /// with the same category, a shared target group and overlapping periods.
 #[utoipa::path(get, path = "/api/v1/insights/overlaps", tag = "insights", params(OverlapParams),
     description = "Every role, also without a token (published offerings are public).",
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "Pairs of offerings, by region", body = Vec<OverlapOut>),
+        (status = 200, description = "Pairs of offerings, by region", body = Vec<Overlap>),
         (status = 422, description = "An unknown network or `first` out of range", body = Problem, content_type = "application/problem+json"),
         Malformed, Unauthorized,
     ))]
@@ -353,22 +340,9 @@ pub async fn overlaps(
         Some(n) => Some(s.statistics_network(n).await?.path),
         None => None,
     };
-    let out: Vec<OverlapOut> = s
+    let out = s
         .overlaps(path.as_deref(), usize::try_from(limit).unwrap_or(50))
-        .await?
-        .into_iter()
-        .map(|o| OverlapOut {
-            offering_a: o.offering_a,
-            offering_b: o.offering_b,
-            organisation_a: o.organisation_a,
-            organisation_b: o.organisation_b,
-            region: o.region,
-            category: o.category,
-            target_groups: o.target_groups,
-            from: o.from,
-            until: o.until,
-        })
-        .collect();
+        .await?;
     Ok(axum::Json(out).into_response())
 }
 
@@ -376,25 +350,8 @@ pub async fn overlaps(
 #[serde(rename_all = "camelCase")]
 pub struct OverloadOut {
     pub limit_per_coordinator: i64,
-    pub volunteers: Vec<OverloadedVolunteerOut>,
-    pub organisations: Vec<OverloadedOrganisationOut>,
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OverloadedVolunteerOut {
-    pub volunteer: Uuid,
-    pub organisation: Uuid,
-    pub capacity: i64,
-    pub current: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OverloadedOrganisationOut {
-    pub organisation: Uuid,
-    pub active_mentorships: i64,
-    pub coordinators: i64,
+    pub volunteers: Vec<OverloadedVolunteer>,
+    pub organisations: Vec<OverloadedOrganisation>,
 }
 
 /// Volunteers above capacity and organisations with too many active mentorships per paid
@@ -416,27 +373,8 @@ pub async fn overload(
     let per = state.config.statistics.mentorships_per_coordinator;
     let out = OverloadOut {
         limit_per_coordinator: per,
-        volunteers: s
-            .overloaded_volunteers(limit)
-            .await?
-            .into_iter()
-            .map(|v| OverloadedVolunteerOut {
-                volunteer: v.volunteer,
-                organisation: v.organisation,
-                capacity: v.capacity,
-                current: v.current,
-            })
-            .collect(),
-        organisations: s
-            .overloaded_organisations(per, limit)
-            .await?
-            .into_iter()
-            .map(|o| OverloadedOrganisationOut {
-                organisation: o.organisation,
-                active_mentorships: o.active_mentorships,
-                coordinators: o.coordinators,
-            })
-            .collect(),
+        volunteers: s.overloaded_volunteers(limit).await?,
+        organisations: s.overloaded_organisations(per, limit).await?,
     };
     Ok(axum::Json(out).into_response())
 }
