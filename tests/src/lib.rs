@@ -415,6 +415,58 @@ impl Demo {
         graphql(&self.server, query, token).await
     }
 
+    /// The eight tables of mentorships by state × status × year (`extra`: more query
+    /// parameters) as `token` sees them: per table its levels (1 where grouped) and its
+    /// rows keyed by [`STATE_STATUS_YEAR`] (a group not shown is ""; the total is the
+    /// table without groups).
+    pub async fn state_status_year(
+        &self,
+        token: Option<&str>,
+        extra: &str,
+    ) -> Vec<(Vec<u8>, Vec<(Vec<String>, serde_json::Value)>)> {
+        let mut out = Vec::new();
+        for mask in 0..8u8 {
+            let levels: Vec<u8> = (0..3).map(|i| u8::from(mask & (1 << i) != 0)).collect();
+            let groups: Vec<&str> = (0..3)
+                .filter(|&i| levels[i] == 1)
+                .map(|i| STATE_STATUS_YEAR[i])
+                .collect();
+            let path = format!(
+                "/api/v1/statistics/mentorships?groupBy={}{extra}",
+                groups.join(",")
+            );
+            let table = self.get(&path, token).await;
+            let rows: Vec<serde_json::Value> = if groups.is_empty() {
+                vec![table["total"].clone()]
+            } else {
+                table["rows"].as_array().expect("rows").clone()
+            };
+            let keyed = rows
+                .into_iter()
+                .map(|row| {
+                    let key = STATE_STATUS_YEAR
+                        .iter()
+                        .map(|g| {
+                            row["keys"]
+                                .as_array()
+                                .expect("keys")
+                                .iter()
+                                .find(|k| k["dimension"] == *g)
+                                .map_or(String::new(), |k| {
+                                    k["value"].as_str().expect("value").to_owned()
+                                })
+                        })
+                        .collect();
+                    let mut row = row;
+                    row["protected"] = table["protected"].clone();
+                    (key, row)
+                })
+                .collect();
+            out.push((levels, keyed));
+        }
+        out
+    }
+
     /// Every item of a REST list, page by page (100 a page, following `nextCursor`).
     pub async fn all(&self, path: &str, token: Option<&str>) -> Vec<serde_json::Value> {
         let mut out = Vec::new();
@@ -430,6 +482,9 @@ impl Demo {
         }
     }
 }
+
+/// The groups of [`Demo::state_status_year`], in key order.
+pub const STATE_STATUS_YEAR: [&str; 3] = ["state", "status", "year"];
 
 /// The status and the body of an answer as JSON (an empty body is `null`, a body that is
 /// not JSON its text).

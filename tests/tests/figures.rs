@@ -335,8 +335,6 @@ async fn earlier_release_binds(pg: Option<PgDatabase>) {
     assert_eq!(state_year(&s, &ministry, Some(&id)).await, frozen);
 }
 
-const GROUPS: [&str; 3] = ["state", "status", "year"];
-
 /// A lattice as a caller sees it: per table (its levels), per key, the count and whether
 /// it is hidden.
 type Seen = HashMap<Vec<u8>, HashMap<Vec<String>, (i64, bool)>>;
@@ -345,44 +343,14 @@ type Seen = HashMap<Vec<u8>, HashMap<Vec<String>, (i64, bool)>>;
 /// them (a coordinator: its own subtree, exactly): levels → key → (count, hidden).
 async fn lattice_of(s: &Demo, token: &str) -> Seen {
     let mut out = HashMap::new();
-    for mask in 0..8u8 {
-        let groups: Vec<&str> = (0..3)
-            .filter(|i| mask & (1 << i) != 0)
-            .map(|i| GROUPS[i])
+    for (levels, rows) in s.state_status_year(Some(token), "").await {
+        let cells = rows
+            .into_iter()
+            .map(|(key, row)| {
+                let hidden = row["suppressed"] == true;
+                (key, (row["count"].as_i64().unwrap_or(0), hidden))
+            })
             .collect();
-        let t = s
-            .get(
-                &format!(
-                    "/api/v1/statistics/mentorships?groupBy={}",
-                    groups.join(",")
-                ),
-                Some(token),
-            )
-            .await;
-        let levels: Vec<u8> = (0..3).map(|i| u8::from(mask & (1 << i) != 0)).collect();
-        let mut cells = HashMap::new();
-        let rows: Vec<Value> = if groups.is_empty() {
-            vec![t["total"].clone()]
-        } else {
-            t["rows"].as_array().expect("rows").clone()
-        };
-        for row in rows {
-            let key: Vec<String> = GROUPS
-                .iter()
-                .map(|g| {
-                    row["keys"]
-                        .as_array()
-                        .expect("keys")
-                        .iter()
-                        .find(|k| k["dimension"] == *g)
-                        .map_or(String::new(), |k| {
-                            k["value"].as_str().expect("value").to_owned()
-                        })
-                })
-                .collect();
-            let hidden = row["suppressed"] == true;
-            cells.insert(key, (row["count"].as_i64().unwrap_or(0), hidden));
-        }
         out.insert(levels, cells);
     }
     out

@@ -9,30 +9,12 @@
 //! and all coarser tables, the stock at every year end by state) is one equation over
 //! them, and a shown 0 rules out every profile it covers. A hidden
 //! cell is recovered when its equation lies in the span of the shown ones (exact
-//! arithmetic modulo a 61-bit prime; independent of the protection's own float check).
+//! arithmetic modulo a 61-bit prime, the domain's `modular`; the elimination is the test's own).
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use verbund_domain::statistics::modular::{P, inverse as inv, mul};
 use verbund_e2e::{Demo, PgDatabase, on_both_databases};
-
-const P: u64 = (1 << 61) - 1;
-
-fn mul(a: u64, b: u64) -> u64 {
-    ((u128::from(a) * u128::from(b)) % u128::from(P)) as u64
-}
-
-fn inv(a: u64) -> u64 {
-    // Fermat: a^(p−2).
-    let (mut base, mut e, mut out) = (a, P - 2, 1u64);
-    while e > 0 {
-        if e & 1 == 1 {
-            out = mul(out, base);
-        }
-        base = mul(base, base);
-        e >>= 1;
-    }
-    out
-}
 
 /// Rows in echelon form over GF(p), sparse: pivot column → row (pivot entry 1).
 #[derive(Default)]

@@ -12,43 +12,14 @@ async fn bavaria(s: &Demo) -> String {
     verbund_e2e::state_id(&s.server, "DE-BY").await
 }
 
-const GROUPS: [&str; 3] = ["state", "status", "year"];
-
-/// Every table of the lattice of state × status × year, as the caller sees them.
+/// Every table of the lattice of state × status × year, as the caller sees them: all
+/// protected, no shown cell below k.
 async fn lattice(s: &Demo, token: Option<&str>, extra: &str) -> Lattice {
     let mut tables = HashMap::new();
-    for mask in 0..8u8 {
-        let groups: Vec<&str> = (0..3)
-            .filter(|i| mask & (1 << i) != 0)
-            .map(|i| GROUPS[i])
-            .collect();
-        let (status, table) = s
-            .fetch(
-                &format!(
-                    "/api/v1/statistics/mentorships?groupBy={}{extra}",
-                    groups.join(",")
-                ),
-                token,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{table}");
-        assert_eq!(table["protected"], true, "{table}");
-        let levels: Vec<u8> = (0..3).map(|i| u8::from(mask & (1 << i) != 0)).collect();
+    for (levels, rows) in s.state_status_year(token, extra).await {
         let mut cells = HashMap::new();
-        let mut add = |row: &Value| {
-            let key: Vec<String> = GROUPS
-                .iter()
-                .map(|g| {
-                    row["keys"]
-                        .as_array()
-                        .expect("keys")
-                        .iter()
-                        .find(|k| k["dimension"] == *g)
-                        .map_or(String::new(), |k| {
-                            k["value"].as_str().expect("value").to_owned()
-                        })
-                })
-                .collect();
+        for (key, row) in rows {
+            assert_eq!(row["protected"], true, "{row}");
             let visibility = match row["suppression"].as_str() {
                 None => Visibility::Shown,
                 Some("primary") => Visibility::Primary,
@@ -66,13 +37,6 @@ async fn lattice(s: &Demo, token: Option<&str>, extra: &str) -> Lattice {
                     visibility,
                 },
             );
-        };
-        if groups.is_empty() {
-            add(&table["total"]);
-        } else {
-            for row in table["rows"].as_array().expect("rows") {
-                add(row);
-            }
         }
         tables.insert(levels, cells);
     }

@@ -44,4 +44,3 @@ pub struct OverloadedOrganisation {
     pub active_mentorships: i64,
     pub coordinators: i64,
 }
-

@@ -1981,6 +1981,7 @@ fn gcd(a: i128, b: i128) -> i128 {
 mod family;
 mod interval;
 pub mod labels;
+pub mod modular;
 pub use family::{Flow, Member, protect_family};
 pub use interval::{Breach, Need, Ranges, attacker_problem, interval_audit};
 

@@ -197,19 +197,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Seed {
             scale: Scale::Demo,
             seed,
-        } => {
-            let store = open(&config).await?;
-            let r = verbund_seed::seed_demo(&store, seed)
-                .await
-                .map_err(|e| format!("cannot seed: {e}"))?;
-            tracing::info!(
-                networks = r.networks,
-                organisations = r.organisations,
-                mentorships = r.mentorships,
-                "demo data loaded"
-            );
-            Ok(())
-        }
+        } => demo(&open(&config).await?, seed, "demo data loaded").await,
         Command::Snapshot { as_of, label } => {
             let store = open(&config).await?;
             let s = store
@@ -500,15 +488,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let store = open(&config).await?;
     let auth = authenticator(&config, &store).await?;
     if config.demo_data && store.is_empty().await.map_err(|e| e.to_string())? {
-        let r = verbund_seed::seed_demo(&store, 1)
-            .await
-            .map_err(|e| format!("cannot load the demo data: {e}"))?;
-        tracing::info!(
-            networks = r.networks,
-            organisations = r.organisations,
-            mentorships = r.mentorships,
-            "empty database: demo data loaded"
-        );
+        demo(&store, 1, "empty database: demo data loaded").await?;
     }
     // The retention runs once before the server listens (so that no request races it),
     // then in the background.
@@ -615,4 +595,22 @@ impl ProgressBar {
         }
         let _ = err.flush();
     }
+}
+
+/// Loads the demo data and says how much.
+async fn demo(
+    store: &verbund_persistence::Store,
+    seed: u64,
+    what: &'static str,
+) -> Result<(), String> {
+    let r = verbund_seed::seed_demo(store, seed)
+        .await
+        .map_err(|e| format!("cannot load the demo data: {e}"))?;
+    tracing::info!(
+        networks = r.networks,
+        organisations = r.organisations,
+        mentorships = r.mentorships,
+        "{what}"
+    );
+    Ok(())
 }

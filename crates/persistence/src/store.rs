@@ -1024,14 +1024,8 @@ impl Scoped {
         if organisations.is_empty() {
             return Ok(Vec::new());
         }
-        let models = self
-            .matching::<T>(filter)
-            .await?
-            .filter(T::ORGANISATION.is_in(organisations.iter().copied()))
-            .order_by_asc(T::ID)
-            .all(&self.db)
-            .await?;
-        self.finish::<T>(&self.db, models).await
+        let of = T::ORGANISATION.is_in(organisations.iter().copied());
+        self.unpaged::<T>(filter, of).await
     }
 
     /// Every record the caller may see that matches `filter`, unpaged: for loaders whose
@@ -1040,12 +1034,17 @@ impl Scoped {
         &self,
         filter: &T::Filter,
     ) -> Result<Vec<Record<T::Data>>, StoreError> {
-        let models = self
-            .matching::<T>(filter)
-            .await?
-            .order_by_asc(T::ID)
-            .all(&self.db)
-            .await?;
+        self.unpaged::<T>(filter, Condition::all()).await
+    }
+
+    /// The records the caller may see that match `filter` and `also`, by id, unpaged.
+    async fn unpaged<T: Table>(
+        &self,
+        filter: &T::Filter,
+        also: impl sea_orm::sea_query::IntoCondition,
+    ) -> Result<Vec<Record<T::Data>>, StoreError> {
+        let query = self.matching::<T>(filter).await?.filter(also);
+        let models = query.order_by_asc(T::ID).all(&self.db).await?;
         self.finish::<T>(&self.db, models).await
     }
 

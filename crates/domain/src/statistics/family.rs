@@ -95,23 +95,7 @@ pub fn protect_family(
     Ok(ws.into_iter().map(Work::into_lattice).collect())
 }
 
-const P: u64 = (1 << 61) - 1;
-
-fn mul(a: u64, b: u64) -> u64 {
-    ((u128::from(a) * u128::from(b)) % u128::from(P)) as u64
-}
-
-fn inverse(a: u64) -> u64 {
-    let (mut base, mut e, mut out) = (a, P - 2, 1u64);
-    while e > 0 {
-        if e & 1 == 1 {
-            out = mul(out, base);
-        }
-        base = mul(base, base);
-        e >>= 1;
-    }
-    out
-}
+use super::modular::{P, inverse, mul};
 
 type Sparse = BTreeMap<usize, u64>;
 

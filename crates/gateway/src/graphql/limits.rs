@@ -345,14 +345,23 @@ mod tests {
             "]".repeat(n - 2)
         );
         assert!(checked(&q).is_ok());
-        let t = std::thread::Builder::new()
+        assert!(
+            parses_on_a_worker_stack(q),
+            "parsed without overflowing the stack"
+        );
+    }
+
+    /// Parses `q` on a thread with a tokio worker's stack (2 MiB); false if it overflowed.
+    fn parses_on_a_worker_stack(q: String) -> bool {
+        std::thread::Builder::new()
             .stack_size(2 << 20)
             .spawn(move || {
                 let mut req = async_graphql::Request::new(q);
                 let _ = req.parsed_query();
             })
-            .expect("thread");
-        t.join().expect("parsed without overflowing the stack");
+            .expect("thread")
+            .join()
+            .is_ok()
     }
 
     proptest! {
@@ -371,16 +380,7 @@ mod tests {
         )) {
             let q: String = parts.concat();
             match checked(&q) {
-                Ok(()) => {
-                    let t = std::thread::Builder::new()
-                        .stack_size(2 << 20)
-                        .spawn(move || {
-                            let mut req = async_graphql::Request::new(q);
-                            let _ = req.parsed_query();
-                        })
-                        .expect("thread");
-                    prop_assert!(t.join().is_ok());
-                }
+                Ok(()) => prop_assert!(parses_on_a_worker_stack(q)),
                 Err(e) => prop_assert_eq!(e.code, Code::TooComplex),
             }
         }

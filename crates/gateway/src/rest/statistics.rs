@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use verbund_domain::Reason;
-use verbund_domain::insights::{Overlap, OverloadedOrganisation, OverloadedVolunteer};
 use verbund_domain::ValidationErrors;
+use verbund_domain::insights::{Overlap, OverloadedOrganisation, OverloadedVolunteer};
 use verbund_persistence::StoreError;
 
 /// What a statistic counts (documentation of the path segment; the handler parses it).
