@@ -14,13 +14,8 @@ async fn import_all_or_nothing_then_idempotent_upsert_and_export() {
         .get("/api/v1/organisations?kind=member&first=1", Some(&admin))
         .await;
     let org = orgs["items"][0]["id"].as_str().expect("org").to_owned();
-    let before: Value = s
-        .get(
-            &format!("/api/v1/volunteers?organisationId={org}&first=100"),
-            Some(&admin),
-        )
-        .await;
-    let before = before["items"].as_array().expect("items").len();
+    let volunteers = format!("/api/v1/volunteers?organisationId={org}");
+    let before = s.all(&volunteers, Some(&admin)).await.len();
 
     let bad = format!(
         "\u{feff}externalId;organisationId;reference;capacity;languages;active\n\
@@ -45,17 +40,8 @@ async fn import_all_or_nothing_then_idempotent_upsert_and_export() {
         problem["fields"][0]["field"], "row 3, column capacity",
         "{problem}"
     );
-    let after_bad: Value = s
-        .get(
-            &format!("/api/v1/volunteers?organisationId={org}&first=100"),
-            Some(&admin),
-        )
-        .await;
-    assert_eq!(
-        after_bad["items"].as_array().expect("items").len(),
-        before,
-        "nothing written"
-    );
+    let after_bad = s.all(&volunteers, Some(&admin)).await;
+    assert_eq!(after_bad.len(), before, "nothing written");
 
     // A domain rule is reported with its row too.
     let rule = format!("externalId;organisationId;reference;capacity\nCSV-9;{org};EA-9;11\n");

@@ -1253,15 +1253,7 @@ async fn lists_carry_a_total_on_request() {
         .await
         .expect("json");
     assert_eq!(anonymous["total"], page["total"]);
-    let volunteers: Value = s
-        .http
-        .get(s.server.url("/api/v1/volunteers?first=1&total=true"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let volunteers = s.get("/api/v1/volunteers?first=1&total=true", None).await;
     assert_eq!(
         volunteers["total"], 0,
         "no person for anonymous: {volunteers}"

@@ -1262,13 +1262,7 @@ impl Scoped {
             .filter(T::VERSION.eq(expected_version))
             .exec(txn)
             .await?;
-        if res.rows_affected == 0 {
-            // Someone else wrote between our read and our write.
-            return Err(StoreError::Conflict(Conflict::StaleVersion {
-                expected: expected_version,
-                current: expected_version + 1,
-            }));
-        }
+        won(res.rows_affected, expected_version)?;
         write_children::<T>(txn, old.id, &data).await?;
         crate::aggregates::maintain(txn, &touched, 1).await?;
         let readers = T::readers(txn, &data).await?;
@@ -1664,12 +1658,7 @@ impl Scoped {
             .filter(T::VERSION.eq(expected_version))
             .exec(txn)
             .await?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::Conflict(Conflict::StaleVersion {
-                expected: expected_version,
-                current: expected_version + 1,
-            }));
-        }
+        won(res.rows_affected, expected_version)?;
         // Records that pointed to this one (an offering's mentorships) count again.
         crate::aggregates::maintain(txn, &touched, 1).await?;
         let readers = T::readers(txn, &old.data).await?;
@@ -1731,4 +1720,16 @@ pub(crate) fn stored_now() -> chrono::DateTime<Utc> {
     let now = Utc::now();
     now.duration_trunc(chrono::TimeDelta::microseconds(1))
         .unwrap_or(now)
+}
+
+/// A write guarded by `version = expected` that changed no row lost a race: someone else
+/// wrote between our read and our write.
+fn won(rows_affected: u64, expected: i32) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        return Err(StoreError::Conflict(Conflict::StaleVersion {
+            expected,
+            current: expected + 1,
+        }));
+    }
+    Ok(())
 }

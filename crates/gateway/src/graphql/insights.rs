@@ -120,35 +120,43 @@ pub async fn overload(ctx: &Context<'_>, first: Option<i32>) -> Result<Overload>
     );
     Ok(Overload {
         limit_per_coordinator: per,
-        volunteers: vols
-            .into_iter()
-            .filter_map(|v| {
-                vol_records
-                    .get(&v.volunteer)
-                    .cloned()
-                    .map(|r| OverloadedVolunteer {
-                        volunteer: Volunteer::from(r),
-                        capacity: v.capacity,
-                        current: v.current,
-                    })
-            })
-            .collect(),
-        organisations: orgs
-            .into_iter()
-            .filter_map(|o| {
-                org_records
-                    .get(&o.organisation)
-                    .cloned()
-                    .map(|r| OverloadedOrganisation {
-                        organisation: Organisation::from(r),
-                        active_mentorships: o.active_mentorships,
-                        coordinators: o.coordinators,
-                        per_coordinator: (o.coordinators > 0)
-                            .then(|| o.active_mentorships as f64 / o.coordinators as f64),
-                    })
-            })
-            .collect(),
+        volunteers: joined(
+            vols,
+            &vol_records,
+            |v| v.volunteer,
+            |v, r| OverloadedVolunteer {
+                volunteer: Volunteer::from(r),
+                capacity: v.capacity,
+                current: v.current,
+            },
+        ),
+        organisations: joined(
+            orgs,
+            &org_records,
+            |o| o.organisation,
+            |o, r| OverloadedOrganisation {
+                organisation: Organisation::from(r),
+                active_mentorships: o.active_mentorships,
+                coordinators: o.coordinators,
+                per_coordinator: (o.coordinators > 0)
+                    .then(|| o.active_mentorships as f64 / o.coordinators as f64),
+            },
+        ),
     })
+}
+
+/// Each item with the record it names (`key`), made into `O`; an item whose record the
+/// caller cannot read is left out.
+fn joined<I, T: Clone, O>(
+    items: Vec<I>,
+    records: &HashMap<Uuid, verbund_domain::Record<T>>,
+    key: impl Fn(&I) -> Uuid,
+    make: impl Fn(I, verbund_domain::Record<T>) -> O,
+) -> Vec<O> {
+    items
+        .into_iter()
+        .filter_map(|i| records.get(&key(&i)).cloned().map(|r| make(i, r)))
+        .collect()
 }
 
 fn by_id<T>(records: Vec<verbund_domain::Record<T>>) -> HashMap<Uuid, verbund_domain::Record<T>> {

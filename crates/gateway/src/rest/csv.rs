@@ -885,16 +885,16 @@ fn text_of(kind: Kind, v: &Value) -> String {
     }
 }
 
-async fn export<T, O>(
+/// A representation the exports write: the record as the API gives it.
+trait Exported<T: Table>: Serialize + From<Record<T::Data>> + 'static {}
+impl<T: Table, O: Serialize + From<Record<T::Data>> + 'static> Exported<T> for O {}
+
+async fn export<T: Table, O: Exported<T>>(
     s: Scoped,
     params: ExportParams,
     columns: Columns,
     name: &'static str,
-) -> Result<Response, ApiError>
-where
-    T: Table,
-    O: Serialize + From<Record<T::Data>> + 'static,
-{
+) -> Result<Response, ApiError> {
     let (bom, delimiter) = match params.format.as_deref() {
         None | Some("excel") => (true, b';'),
         Some("rfc4180") => (false, b','),
@@ -1113,15 +1113,11 @@ fn xcell(kind: Kind, v: &Value) -> XCell {
 
 /// The records the caller may read as a workbook of one sheet (collected page by page: a
 /// workbook is written whole).
-async fn export_xlsx<T, O>(
+async fn export_xlsx<T: Table, O: Exported<T>>(
     s: Scoped,
     columns: Columns,
     name: &'static str,
-) -> Result<Response, ApiError>
-where
-    T: Table,
-    O: Serialize + From<Record<T::Data>> + 'static,
-{
+) -> Result<Response, ApiError> {
     let header = export_header(&columns);
     let mut rows = Vec::new();
     let mut after = None;
