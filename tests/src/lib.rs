@@ -483,6 +483,15 @@ impl Demo {
     }
 }
 
+/// The code and the field of a GraphQL answer's first error (`""` where absent).
+pub fn refusal(answer: &serde_json::Value) -> (&str, &str) {
+    let e = &answer["errors"][0]["extensions"];
+    (
+        e["code"].as_str().unwrap_or(""),
+        e["field"].as_str().unwrap_or(""),
+    )
+}
+
 /// The groups of [`Demo::state_status_year`], in key order.
 pub const STATE_STATUS_YEAR: [&str; 3] = ["state", "status", "year"];
 

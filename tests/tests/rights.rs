@@ -6,7 +6,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use verbund_e2e::{Demo, PgDatabase, graphql, on_both_databases};
+use verbund_e2e::{Demo, PgDatabase, graphql, on_both_databases, refusal};
 
 /// A request with a method, a token, a JSON body and headers.
 async fn request(
@@ -504,10 +504,7 @@ async fn retention(pg: Option<PgDatabase>) {
         Some(&s.admin),
     )
     .await;
-    assert_eq!(
-        out["errors"][0]["extensions"]["code"], "VALIDATION",
-        "{out}"
-    );
+    assert_eq!(refusal(&out).0, "VALIDATION", "{out}");
     assert!(out.to_string().contains("menteeRef"), "{out}");
 }
 

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 use std::time::{Duration, Instant};
-use verbund_e2e::{Server, TempDir, binary, graphql};
+use verbund_e2e::{Server, TempDir, binary, graphql, refusal};
 
 const COUNTS: &str = r#"{
   federal: networks(filter: { level: "federal" }) { totalCount edges { node { code } } }
@@ -76,10 +76,7 @@ async fn a_bad_request_to_graphql_is_a_clear_error_not_a_crash() {
     let dir = TempDir::new();
     let server = Server::start(&dir.0, &[], &[]);
     let body = graphql(&server, "{ networks(first: 1000) { totalCount } }", None).await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "VALIDATION",
-        "{body}"
-    );
+    assert_eq!(refusal(&body).0, "VALIDATION", "{body}");
     let body = graphql(
         &server,
         r#"{ networks(filter: { level: "county" }) { totalCount } }"#,

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use verbund_domain::statistics::{Axis, Cell, Lattice, Visibility, audit};
-use verbund_e2e::Demo;
+use verbund_e2e::{Demo, refusal};
 
 async fn bavaria(s: &Demo) -> String {
     verbund_e2e::state_id(&s.server, "DE-BY").await
@@ -189,11 +189,7 @@ async fn the_ministry_sees_suppressed_cells_no_subtraction_recovers_and_bavaria_
             None,
         )
         .await;
-    assert_eq!(
-        gql["errors"][0]["extensions"]["code"], "VALIDATION",
-        "{gql}"
-    );
-    assert_eq!(gql["errors"][0]["extensions"]["field"], "status", "{gql}");
+    assert_eq!(refusal(&gql), ("VALIDATION", "status"), "{gql}");
     let (status, problem) = s
         .fetch(
             "/api/v1/statistics/mentorships?groupBy=state&asleep=1",

@@ -3,7 +3,7 @@
 //! from active to ended, and get clear errors for an illegal move and a stale version.
 
 use serde_json::Value;
-use verbund_e2e::{Server, TempDir, graphql, token};
+use verbund_e2e::{Server, TempDir, graphql, refusal, token};
 
 fn ok(body: &Value) -> &Value {
     assert!(body["errors"].is_null(), "unexpected errors: {body}");
@@ -81,11 +81,7 @@ async fn walk_the_graph_and_change_it() {
     assert_eq!(created["data"]["createOffering"]["version"], 1);
     // The same input with a bad field names the field.
     let bad = graphql(&server, &create.replace("\"04109\"", "\"4109\""), t).await;
-    assert_eq!(
-        bad["errors"][0]["extensions"]["code"], "VALIDATION",
-        "{bad}"
-    );
-    assert_eq!(bad["errors"][0]["extensions"]["field"], "postcode", "{bad}");
+    assert_eq!(refusal(&bad), ("VALIDATION", "postcode"), "{bad}");
 
     // An illegal move names both states.
     let illegal = graphql(
@@ -96,10 +92,7 @@ async fn walk_the_graph_and_change_it() {
         t,
     )
     .await;
-    assert_eq!(
-        illegal["errors"][0]["extensions"]["code"], "VALIDATION",
-        "{illegal}"
-    );
+    assert_eq!(refusal(&illegal).0, "VALIDATION", "{illegal}");
     let message = illegal["errors"][0]["message"].as_str().expect("message");
     assert!(
         message.contains("`active`") && message.contains("`matched`"),
@@ -123,10 +116,7 @@ async fn walk_the_graph_and_change_it() {
 
     // The same request again carries a stale version.
     let stale = graphql(&server, &end, t).await;
-    assert_eq!(
-        stale["errors"][0]["extensions"]["code"], "CONFLICT",
-        "{stale}"
-    );
+    assert_eq!(refusal(&stale).0, "CONFLICT", "{stale}");
     assert!(
         stale["errors"][0]["message"]
             .as_str()

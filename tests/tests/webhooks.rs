@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use verbund_e2e::{Demo, PgDatabase, Server, on_both_databases};
+use verbund_e2e::{Demo, PgDatabase, Server, on_both_databases, refusal};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -474,7 +474,7 @@ async fn webhooks(pg: Option<PgDatabase>) {
             Some(&other),
         )
         .await;
-    assert_eq!(g["errors"][0]["extensions"]["code"], "NOT_FOUND", "{g}");
+    assert_eq!(refusal(&g).0, "NOT_FOUND", "{g}");
     let g = s
         .graphql(
             &format!(
@@ -483,7 +483,7 @@ async fn webhooks(pg: Option<PgDatabase>) {
             Some(&own),
         )
         .await;
-    assert_eq!(g["errors"][0]["extensions"]["code"], "VALIDATION", "{g}");
+    assert_eq!(refusal(&g).0, "VALIDATION", "{g}");
     // A change keeps what it leaves out; `description: null` removes it.
     let g = s
         .graphql(
