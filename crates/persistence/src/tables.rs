@@ -236,6 +236,23 @@ macro_rules! owned_by_organisation {
             owned_by_visible_organisation($module::Column::OrganisationId, scope)
         }
     };
+    // Also the plain list filter (the owner's, and `search` in one column) and the domain's
+    // own `parse` (no rule that needs the store).
+    ($module:ident, $input:ident, $data:ident, searched in $column:ident) => {
+        owned_by_organisation!($module, $input, $data);
+
+        async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
+            let mut c = owned_filter(s, $module::Column::OrganisationId, f).await?;
+            if let Some(t) = &f.search {
+                c = c.add(search($module::Column::$column, t)?);
+            }
+            Ok(c)
+        }
+
+        async fn parse(_: &Scoped, input: $input) -> Result<$data, StoreError> {
+            Ok($data::parse(input)?)
+        }
+    };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -479,7 +496,7 @@ impl Table for Contacts {
         fields: organisation_id, name, function, email, phone, primary, topics, external_id;
     }
 
-    owned_by_organisation!(contact, ContactInput, Contact);
+    owned_by_organisation!(contact, ContactInput, Contact, searched in Name);
 
     /// It leaves the committees it sits on (each a new version).
     async fn detach(s: &Scoped, txn: &DatabaseTransaction, id: Uuid) -> Result<(), StoreError> {
@@ -490,18 +507,6 @@ impl Table for Contacts {
             |c| Some(c.without(Member::Contact(id))),
         )
         .await
-    }
-
-    async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
-        let mut c = owned_filter(s, contact::Column::OrganisationId, f).await?;
-        if let Some(t) = &f.search {
-            c = c.add(search(contact::Column::Name, t)?);
-        }
-        Ok(c)
-    }
-
-    async fn parse(_: &Scoped, input: ContactInput) -> Result<Contact, StoreError> {
-        Ok(Contact::parse(input)?)
     }
 }
 
@@ -697,7 +702,7 @@ impl Table for Volunteers {
         fields: organisation_id, reference, capacity, languages, active, external_id;
     }
 
-    owned_by_organisation!(volunteer, VolunteerInput, Volunteer);
+    owned_by_organisation!(volunteer, VolunteerInput, Volunteer, searched in Reference);
 
     /// Its mentorships lose their mentor (each a new version); those that need one (from
     /// matched on) are in the way: reassign them, or erase the volunteer instead.
@@ -710,18 +715,6 @@ impl Table for Volunteers {
             Mentorship::without_mentor,
         )
         .await
-    }
-
-    async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
-        let mut c = owned_filter(s, volunteer::Column::OrganisationId, f).await?;
-        if let Some(t) = &f.search {
-            c = c.add(search(volunteer::Column::Reference, t)?);
-        }
-        Ok(c)
-    }
-
-    async fn parse(_: &Scoped, input: VolunteerInput) -> Result<Volunteer, StoreError> {
-        Ok(Volunteer::parse(input)?)
     }
 }
 
@@ -736,19 +729,7 @@ impl Table for StaffMembers {
         fields: organisation_id, reference, function, weekly_hours, external_id;
     }
 
-    owned_by_organisation!(staff, StaffInput, Staff);
-
-    async fn filter(s: &Scoped, f: &OwnedFilter) -> Result<Condition, StoreError> {
-        let mut c = owned_filter(s, staff::Column::OrganisationId, f).await?;
-        if let Some(t) = &f.search {
-            c = c.add(search(staff::Column::Reference, t)?);
-        }
-        Ok(c)
-    }
-
-    async fn parse(_: &Scoped, input: StaffInput) -> Result<Staff, StoreError> {
-        Ok(Staff::parse(input)?)
-    }
+    owned_by_organisation!(staff, StaffInput, Staff, searched in Reference);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -270,29 +270,28 @@ pub async fn prime_organisations(
             .await;
         return Ok(());
     }
-    if node.field("contactCount").exists() {
+    /// Each organisation's count, one `GROUP BY` for the page.
+    async fn per_organisation<T: verbund_persistence::Owned>(
+        s: &Scoped,
+        ids: &[Uuid],
+        filter: &T::Filter,
+    ) -> Result<Vec<(Uuid, u64)>> {
         let counts = s
-            .count_for_organisations::<Contacts>(&ids, &OwnedFilter::default())
+            .count_for_organisations::<T>(ids, filter)
             .await
             .map_err(gql)?;
-        l.contact_counts
-            .feed_many(
-                ids.iter()
-                    .map(|id| (*id, counts.get(id).copied().unwrap_or(0))),
-            )
-            .await;
+        Ok(ids
+            .iter()
+            .map(|id| (*id, counts.get(id).copied().unwrap_or(0)))
+            .collect())
+    }
+    if node.field("contactCount").exists() {
+        let counts = per_organisation::<Contacts>(s, &ids, &Default::default()).await?;
+        l.contact_counts.feed_many(counts).await;
     }
     if node.field("offeringCount").exists() {
-        let counts = s
-            .count_for_organisations::<Offerings>(&ids, &OfferingFilter::default())
-            .await
-            .map_err(gql)?;
-        l.offering_counts
-            .feed_many(
-                ids.iter()
-                    .map(|id| (*id, counts.get(id).copied().unwrap_or(0))),
-            )
-            .await;
+        let counts = per_organisation::<Offerings>(s, &ids, &Default::default()).await?;
+        l.offering_counts.feed_many(counts).await;
     }
     if node.field("mentorshipCount").exists() {
         // The default status; other statuses load through the loader's batching.
@@ -300,17 +299,13 @@ pub async fn prime_organisations(
             status: Some(MentorshipStatus::Active),
             ..Default::default()
         };
-        let counts = s
-            .count_for_organisations::<Mentorships>(&ids, &filter)
-            .await
-            .map_err(gql)?;
+        let counts = per_organisation::<Mentorships>(s, &ids, &filter).await?;
         l.mentorship_counts
-            .feed_many(ids.iter().map(|id| {
-                (
-                    (*id, MentorshipStatus::Active),
-                    counts.get(id).copied().unwrap_or(0),
-                )
-            }))
+            .feed_many(
+                counts
+                    .into_iter()
+                    .map(|(id, n)| ((id, MentorshipStatus::Active), n)),
+            )
             .await;
     }
     Ok(())

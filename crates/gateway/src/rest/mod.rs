@@ -94,9 +94,7 @@ macro_rules! resource {
                 security(("bearer" = [])),
                 responses(
                     (status = 200, description = "The changed record", body = $out, headers(("ETag" = String, description = "The new version"))),
-                    (status = 409, description = "A duplicate external id", body = Problem, content_type = "application/problem+json"),
-                    (status = 422, description = "Invalid fields (named)", body = Problem, content_type = "application/problem+json"),
-                    Malformed, Unauthorized, Forbidden, NotFound, BodyRefused, Versioned,
+                    Replaced, Malformed, Unauthorized, Forbidden, NotFound, BodyRefused, Versioned,
                 ))]
             pub async fn replace(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap, body: Body<serde_json::Value>) -> Result<Response, ApiError> {
                 handlers::write::<$table, $in, $out>(s, parse_id(&id)?, &headers, body.value, handlers::Write::Replace).await
@@ -112,9 +110,7 @@ macro_rules! resource {
                 security(("bearer" = [])),
                 responses(
                     (status = 200, description = "The changed record", body = $out, headers(("ETag" = String, description = "The new version"))),
-                    (status = 409, description = "A duplicate external id", body = Problem, content_type = "application/problem+json"),
-                    (status = 422, description = "Invalid fields (named)", body = Problem, content_type = "application/problem+json"),
-                    Malformed, Unauthorized, Forbidden, NotFound, BodyRefused, Versioned,
+                    Merged, Malformed, Unauthorized, Forbidden, NotFound, BodyRefused, Versioned,
                 ))]
             pub async fn patch(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap, body: Body<serde_json::Value>) -> Result<Response, ApiError> {
                 handlers::write::<$table, $in, $out>(s, parse_id(&id)?, &headers, body.value, handlers::Write::MergePatch).await

@@ -159,4 +159,38 @@ pub mod responses {
         )]
         Required(Problem),
     }
+
+    /// 409 and 422 of a replacement (PUT).
+    #[derive(utoipa::IntoResponses)]
+    pub enum Replaced {
+        #[response(
+            status = 409,
+            description = "A duplicate external id",
+            content_type = "application/problem+json"
+        )]
+        Duplicate(Problem),
+        #[response(
+            status = 422,
+            description = "Invalid fields (named), or a read-only field (`id`, `version`, …) that contradicts the record",
+            content_type = "application/problem+json"
+        )]
+        Invalid(Problem),
+    }
+
+    /// 409 and 422 of a merge patch (PATCH).
+    #[derive(utoipa::IntoResponses)]
+    pub enum Merged {
+        #[response(
+            status = 409,
+            description = "A duplicate external id",
+            content_type = "application/problem+json"
+        )]
+        Duplicate(Problem),
+        #[response(
+            status = 422,
+            description = "The record as merged is invalid (its fields named), or a read-only field set to another value",
+            content_type = "application/problem+json"
+        )]
+        Invalid(Problem),
+    }
 }
