@@ -492,6 +492,21 @@ pub fn refusal(answer: &serde_json::Value) -> (&str, &str) {
     )
 }
 
+/// Every REST resource, by its path under `/api/v1`.
+pub const RESOURCES: [&str; 11] = [
+    "networks",
+    "organisations",
+    "contacts",
+    "offerings",
+    "volunteers",
+    "staff",
+    "mentorships",
+    "cooperations",
+    "committees",
+    "meetings",
+    "fundings",
+];
+
 /// The groups of [`Demo::state_status_year`], in key order.
 pub const STATE_STATUS_YEAR: [&str; 3] = ["state", "status", "year"];
 

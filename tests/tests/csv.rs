@@ -500,16 +500,11 @@ on_both_databases!(saved_files => files_as_people_save_them_import_sqlite, files
 async fn every_resource(pg: Option<PgDatabase>) {
     let s = Demo::start(pg);
     let admin = s.admin.clone();
-    for resource in [
-        "organisations",
-        "contacts",
-        "offerings",
-        "volunteers",
-        "staff",
-        "mentorships",
-        "fundings",
-        "meetings",
-    ] {
+    // Networks, cooperations and committees have no CSV doors.
+    let with_csv = verbund_e2e::RESOURCES
+        .into_iter()
+        .filter(|r| !matches!(*r, "networks" | "cooperations" | "committees"));
+    for resource in with_csv {
         let (_, cd, text) = export(&s, &admin, &format!("/api/v1/{resource}/export")).await;
         assert_eq!(cd, format!("attachment; filename=\"{resource}.csv\""));
         let rows = text.split("\r\n").filter(|l| !l.is_empty()).count() as u64 - 1;

@@ -639,20 +639,7 @@ async fn public_directory(pg: Option<PgDatabase>) {
 /// contradict the record.
 async fn representations(pg: Option<PgDatabase>) {
     let s = Demo::start(pg);
-    let resources = [
-        "networks",
-        "organisations",
-        "contacts",
-        "offerings",
-        "volunteers",
-        "staff",
-        "mentorships",
-        "cooperations",
-        "committees",
-        "meetings",
-        "fundings",
-    ];
-    for r in resources {
+    for r in verbund_e2e::RESOURCES {
         let page = s.get(&format!("/api/v1/{r}?first=1"), Some(&s.admin)).await;
         let record = page["items"][0].clone();
         let id = record["id"]
