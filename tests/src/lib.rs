@@ -394,8 +394,18 @@ impl Demo {
 
     /// GET `path`, asserting 200: the body.
     pub async fn get(&self, path: &str, token: Option<&str>) -> serde_json::Value {
+        self.expect(path, token, reqwest::StatusCode::OK).await
+    }
+
+    /// GET `path`: the body, once the status is `expected`.
+    pub async fn expect(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        expected: reqwest::StatusCode,
+    ) -> serde_json::Value {
         let (status, body) = self.fetch(path, token).await;
-        assert_eq!(status, reqwest::StatusCode::OK, "GET {path}: {body}");
+        assert_eq!(status, expected, "GET {path}: {body}");
         body
     }
 

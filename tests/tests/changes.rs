@@ -261,8 +261,9 @@ async fn feed(pg: Option<PgDatabase>) {
             "modifiedAfter",
         ),
     ] {
-        let (status, body) = s.fetch(path, Some(&admin)).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+        let body = s
+            .expect(path, Some(&admin), StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
         assert_eq!(body["fields"][0]["field"], field, "{path}: {body}");
     }
 
@@ -304,14 +305,21 @@ async fn feed(pg: Option<PgDatabase>) {
         ("types=audit_event", "types"),
         ("types=person", "types"),
     ] {
-        let (status, body) = s
-            .fetch(&format!("/api/v1/changes?{query}"), Some(&admin))
+        let body = s
+            .expect(
+                &format!("/api/v1/changes?{query}"),
+                Some(&admin),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
             .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
         assert_eq!(body["fields"][0]["field"], field, "{query}: {body}");
     }
-    let (status, _) = s.fetch("/api/v1/changes?since=1", Some(&admin)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    s.expect(
+        "/api/v1/changes?since=1",
+        Some(&admin),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     let g = s
         .graphql("{ changes(first: 0) { hasMore } }", Some(&admin))
         .await;
@@ -533,18 +541,19 @@ async fn elsewhere(pg: Option<PgDatabase>) {
         format!("/api/v1/committees/{kid}"),
         format!("/api/v1/meetings/{mid}"),
     ] {
-        let (status, _) = s.fetch(&p, Some(&partner_token)).await;
-        assert_eq!(status, StatusCode::OK, "{p}");
+        s.expect(&p, Some(&partner_token), StatusCode::OK).await;
     }
 
     let (seen, _) = follow(&s, &start_bystander, Some(&bystander_token)).await;
     for id in [&cid, &kid, &mid] {
         assert_eq!(actions(&seen, id), vec![], "{seen:?}");
     }
-    let (status, _) = s
-        .fetch(&format!("/api/v1/meetings/{mid}"), Some(&bystander_token))
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    s.expect(
+        &format!("/api/v1/meetings/{mid}"),
+        Some(&bystander_token),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 on_both_databases!(

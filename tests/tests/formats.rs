@@ -297,13 +297,13 @@ async fn statisticians_formats(pg: Option<verbund_e2e::PgDatabase>) {
         suppressed > 0,
         "the ministry's tables have suppressed cells"
     );
-    let (status, body) = s
-        .fetch(
+    let body = s
+        .expect(
             "/api/v1/statistics/mentorships?format=sdmx",
             Some(&ministry),
+            StatusCode::BAD_REQUEST,
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(
         body["detail"]
             .as_str()

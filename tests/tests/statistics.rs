@@ -310,28 +310,29 @@ async fn snapshots_freeze_figures_and_only_the_federal_admin_takes_them() {
     let (status, p) = figures(Some("01a219b7-898f-7268-a3f9-94af3e539b7b")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["fields"][0]["field"], "snapshot");
-    let (status, p) = s.fetch("/api/v1/statistics/people", Some(&admin)).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let p = s
+        .expect(
+            "/api/v1/statistics/people",
+            Some(&admin),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     assert_eq!(p["fields"][0]["field"], "measure");
-    let (status, p) = s
-        .fetch(
+    let p = s
+        .expect(
             "/api/v1/statistics/mentorships_active?activeAt=2025-06-15",
             Some(&admin),
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["fields"][0]["field"], "activeAt");
-    let (status, p) = s
-        .fetch(
-            "/api/v1/statistics/mentorships?groupBy=year&from=2024-01-01&to=2025-12-31",
-            Some(&ministry),
-        )
-        .await;
-    assert_eq!(
-        status,
+    // Two years in one protected table: refused.
+    s.expect(
+        "/api/v1/statistics/mentorships?groupBy=year&from=2024-01-01&to=2025-12-31",
+        Some(&ministry),
         StatusCode::UNPROCESSABLE_ENTITY,
-        "two years in the protected view: {p}"
-    );
+    )
+    .await;
     assert!(s.server.stop());
 }
 
@@ -354,27 +355,21 @@ async fn series_of_stocks(pg: Option<verbund_e2e::PgDatabase>) {
     let s = Demo::start(pg);
     let ministry = s.role("ministry_analyst");
     let ends = ["2025-01-31", "2025-02-28", "2025-03-31", "2025-04-30"];
-    let (status, series) = s
-        .fetch(
-            "/api/v1/statistics/mentorships_active?groupBy=target_group&activeAt=2025-01-31&activeTo=2025-04-30",
-            Some(&ministry),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{series}");
+    let series = s.expect("/api/v1/statistics/mentorships_active?groupBy=target_group&activeAt=2025-01-31&activeTo=2025-04-30", Some(&ministry), StatusCode::OK).await;
     assert_eq!(series["groupBy"], json!(["month", "target_group"]));
     assert_eq!(series["protected"], true);
     let rows = series["rows"].as_array().expect("rows");
     let mut compared = 0;
     for end in ends {
-        let (status, one) = s
-            .fetch(
+        let one = s
+            .expect(
                 &format!(
                     "/api/v1/statistics/mentorships_active?groupBy=target_group&activeAt={end}"
                 ),
                 Some(&ministry),
+                StatusCode::OK,
             )
             .await;
-        assert_eq!(status, StatusCode::OK, "{one}");
         let month = &end[..7];
         let of_month: Vec<&Value> = rows
             .iter()
@@ -453,22 +448,22 @@ async fn series_of_stocks(pg: Option<verbund_e2e::PgDatabase>) {
         ("activeAt=2025-01-31&activeTo=2025-04-15", "activeTo"),
         ("activeAt=2010-01-31&activeTo=2025-04-30", "activeTo"),
     ] {
-        let (status, body) = s
-            .fetch(
+        let body = s
+            .expect(
                 &format!("/api/v1/statistics/mentorships_active?{query}"),
                 Some(&ministry),
+                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
         assert_eq!(body["fields"][0]["field"], field, "{query}: {body}");
     }
-    let (status, body) = s
-        .fetch(
+    let body = s
+        .expect(
             "/api/v1/statistics/mentorships?activeAt=2025-01-31&activeTo=2025-04-30",
             Some(&ministry),
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(
         body["fields"]
             .as_array()

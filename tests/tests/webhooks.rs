@@ -291,8 +291,12 @@ async fn webhooks(pg: Option<PgDatabase>) {
     assert!(!listed.to_string().contains(&secret));
     // Another caller's subscription is "not found", also for the federal admin.
     for t in [&other, &s.admin] {
-        let (status, _) = s.fetch(&format!("/api/v1/webhooks/{hook}"), Some(t)).await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
+        s.expect(
+            &format!("/api/v1/webhooks/{hook}"),
+            Some(t),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
     }
 
     // A volunteer of the organisation: delivered to its subscription, signed.
@@ -371,21 +375,20 @@ async fn webhooks(pg: Option<PgDatabase>) {
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(log[0]["state"], "delivered");
     assert_eq!(log[0]["attempts"][0]["status"], 204);
-    let (status, _) = s
-        .fetch(
-            &format!("/api/v1/webhooks/{hook}/deliveries?state=lost"),
-            Some(&own),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    s.expect(
+        &format!("/api/v1/webhooks/{hook}/deliveries?state=lost"),
+        Some(&own),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     for limit in ["0", "101"] {
-        let (status, out) = s
-            .fetch(
+        let out = s
+            .expect(
                 &format!("/api/v1/webhooks/{hook}/deliveries?limit={limit}"),
                 Some(&own),
+                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
         assert_eq!(out["fields"][0]["field"], "limit", "{out}");
     }
     let g = s
@@ -613,10 +616,12 @@ async fn failures(pg: Option<PgDatabase>) {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = s
-        .fetch(&format!("/api/v1/webhooks/{busy}"), Some(&own))
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    s.expect(
+        &format!("/api/v1/webhooks/{busy}"),
+        Some(&own),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 on_both_databases!(
