@@ -317,39 +317,42 @@ impl Store {
     pub async fn prune_changes(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         use change::Column as C;
         let txn = self.begin_write().await?;
-        let through: Option<i64> = change::Entity::find()
-            .select_only()
-            .column_as(C::Seq.max(), "seq")
-            .filter(C::At.lt(before))
-            .into_tuple::<Option<i64>>()
-            .one(&*txn)
-            .await?
-            .flatten();
-        let Some(through) = through else {
-            return Ok(0);
-        };
-        let gone = change::Entity::delete_many()
-            .filter(C::Seq.lte(through))
-            .exec(&*txn)
-            .await?
-            .rows_affected;
-        change_reader::Entity::delete_many()
-            .filter(change_reader::Column::Seq.lte(through))
-            .exec(&*txn)
-            .await?;
-        let row = crate::entities::setting::ActiveModel {
-            key: Set(PRUNED_THROUGH.to_owned()),
-            value: Set(through.to_string()),
-        };
-        crate::entities::setting::Entity::insert(row)
-            .on_conflict(
-                sea_orm::sea_query::OnConflict::column(crate::entities::setting::Column::Key)
-                    .update_column(crate::entities::setting::Column::Value)
-                    .to_owned(),
-            )
-            .exec_without_returning(&*txn)
-            .await?;
-        txn.commit().await?;
-        Ok(gone)
+        let result = async {
+            let through: Option<i64> = change::Entity::find()
+                .select_only()
+                .column_as(C::Seq.max(), "seq")
+                .filter(C::At.lt(before))
+                .into_tuple::<Option<i64>>()
+                .one(&*txn)
+                .await?
+                .flatten();
+            let Some(through) = through else {
+                return Ok(0);
+            };
+            let gone = change::Entity::delete_many()
+                .filter(C::Seq.lte(through))
+                .exec(&*txn)
+                .await?
+                .rows_affected;
+            change_reader::Entity::delete_many()
+                .filter(change_reader::Column::Seq.lte(through))
+                .exec(&*txn)
+                .await?;
+            let row = crate::entities::setting::ActiveModel {
+                key: Set(PRUNED_THROUGH.to_owned()),
+                value: Set(through.to_string()),
+            };
+            crate::entities::setting::Entity::insert(row)
+                .on_conflict(
+                    sea_orm::sea_query::OnConflict::column(crate::entities::setting::Column::Key)
+                        .update_column(crate::entities::setting::Column::Value)
+                        .to_owned(),
+                )
+                .exec_without_returning(&*txn)
+                .await?;
+            Ok(gone)
+        }
+        .await;
+        txn.settle(result).await
     }
 }

@@ -109,17 +109,20 @@ impl Scoped {
             return Err(StoreError::Forbidden);
         }
         let txn = self.begin_write().await?;
-        let old = self.get_in_txn::<T>(&*txn, id).await?;
-        let data = T::erased(id, &old.data);
-        let record = self
-            .replace_in::<T>(&txn, &old, expected_version, data, AuditAction::Erase)
-            .await?;
-        entities::idempotency_key::Entity::delete_many()
-            .filter(replays_of(id))
-            .exec(&*txn)
-            .await?;
-        txn.commit().await?;
-        Ok(record)
+        let result = async {
+            let old = self.get_in_txn::<T>(&*txn, id).await?;
+            let data = T::erased(id, &old.data);
+            let record = self
+                .replace_in::<T>(&txn, &old, expected_version, data, AuditAction::Erase)
+                .await?;
+            entities::idempotency_key::Entity::delete_many()
+                .filter(replays_of(id))
+                .exec(&*txn)
+                .await?;
+            Ok(record)
+        }
+        .await;
+        txn.settle(result).await
     }
 
     /// What Verbund holds about a record of a person the caller may read.
@@ -222,26 +225,35 @@ impl Scoped {
     async fn drop_mentee_references(&self, ended_before: NaiveDate) -> Result<u64, StoreError> {
         use entities::mentorship::{Column as C, Entity};
         let txn = self.begin_write().await?;
-        let ids: Vec<Uuid> = Entity::find()
-            .select_only()
-            .column(C::Id)
-            .filter(C::MenteeRef.is_not_null())
-            .filter(C::EndedOn.lt(ended_before))
-            .filter(self.readable::<Mentorships>())
-            .limit(RETENTION_BATCH)
-            .into_tuple()
-            .all(&*txn)
-            .await?;
-        let mut changed = 0;
-        for id in ids {
-            let old = self.get_in_txn::<Mentorships>(&*txn, id).await?;
-            let mut data = old.data.clone();
-            data.mentee_ref = None;
-            self.replace_in::<Mentorships>(&txn, &old, old.version, data, AuditAction::Retention)
+        let result = async {
+            let ids: Vec<Uuid> = Entity::find()
+                .select_only()
+                .column(C::Id)
+                .filter(C::MenteeRef.is_not_null())
+                .filter(C::EndedOn.lt(ended_before))
+                .filter(self.readable::<Mentorships>())
+                .limit(RETENTION_BATCH)
+                .into_tuple()
+                .all(&*txn)
                 .await?;
-            changed += 1;
+            let mut changed = 0;
+            for id in ids {
+                let old = self.get_in_txn::<Mentorships>(&*txn, id).await?;
+                let mut data = old.data.clone();
+                data.mentee_ref = None;
+                self.replace_in::<Mentorships>(
+                    &txn,
+                    &old,
+                    old.version,
+                    data,
+                    AuditAction::Retention,
+                )
+                .await?;
+                changed += 1;
+            }
+            Ok(changed)
         }
-        txn.commit().await?;
-        Ok(changed)
+        .await;
+        txn.settle(result).await
     }
 }

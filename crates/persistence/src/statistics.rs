@@ -385,47 +385,50 @@ impl Scoped {
             created_at: Utc::now(),
         };
         let txn = self.begin_write().await?;
-        let backend = txn.get_database_backend();
-        let mut sql = Sql::new(backend);
-        let ps = [
-            sql.bind(snapshot.id),
-            sql.bind(snapshot.as_of),
-            sql.bind(snapshot.label.clone()),
-            sql.bind(snapshot.created_by.clone()),
-            sql.bind(snapshot.created_at),
-        ];
-        sql.push(&format!(
-            "INSERT INTO statistic_snapshots (id, as_of, label, created_by, created_at) VALUES ({})",
-            ps.join(", ")
-        ));
-        txn.execute_raw(sql.statement()).await?;
-        let mut sql = Sql::new(backend);
-        let id = sql.bind(snapshot.id);
-        let month = sql.bind(format!("{}", as_of.format("%Y-%m")));
-        sql.push(&format!(
-            "INSERT INTO statistic_snapshot_cells (snapshot_id, {DIMS}, count, amount) \
-             SELECT {id}, {DIMS}, count, amount FROM statistic_cells \
-             WHERE grain = 0 AND (count <> 0 OR amount <> 0) AND (period = '' OR period <= {month})"
-        ));
-        txn.execute_raw(sql.statement()).await?;
-        // The rollups of the frozen months (a live year cell may hold later months).
-        for grain in GRAINS.iter().skip(1) {
+        let result = async {
+            let backend = txn.get_database_backend();
             let mut sql = Sql::new(backend);
-            // Placeholders in text order (SQLite's `?` are positional).
-            let id = sql.bind(snapshot.id);
-            let select = rollup_select(&mut sql, grain.id);
-            let same = sql.bind(snapshot.id);
+            let ps = [
+                sql.bind(snapshot.id),
+                sql.bind(snapshot.as_of),
+                sql.bind(snapshot.label.clone()),
+                sql.bind(snapshot.created_by.clone()),
+                sql.bind(snapshot.created_at),
+            ];
             sql.push(&format!(
-                "INSERT INTO statistic_snapshot_cells (snapshot_id, {DIMS}, count, amount) \
-                 SELECT {id}, x.* FROM ({select} FROM statistic_snapshot_cells \
-                 WHERE grain = 0 AND snapshot_id = {same} GROUP BY 2, 3, 4, 8, 9, 10) x"
+                "INSERT INTO statistic_snapshots (id, as_of, label, created_by, created_at) VALUES ({})",
+                ps.join(", ")
             ));
             txn.execute_raw(sql.statement()).await?;
+            let mut sql = Sql::new(backend);
+            let id = sql.bind(snapshot.id);
+            let month = sql.bind(format!("{}", as_of.format("%Y-%m")));
+            sql.push(&format!(
+                "INSERT INTO statistic_snapshot_cells (snapshot_id, {DIMS}, count, amount) \
+                 SELECT {id}, {DIMS}, count, amount FROM statistic_cells \
+                 WHERE grain = 0 AND (count <> 0 OR amount <> 0) AND (period = '' OR period <= {month})"
+            ));
+            txn.execute_raw(sql.statement()).await?;
+            // The rollups of the frozen months (a live year cell may hold later months).
+            for grain in GRAINS.iter().skip(1) {
+                let mut sql = Sql::new(backend);
+                // Placeholders in text order (SQLite's `?` are positional).
+                let id = sql.bind(snapshot.id);
+                let select = rollup_select(&mut sql, grain.id);
+                let same = sql.bind(snapshot.id);
+                sql.push(&format!(
+                    "INSERT INTO statistic_snapshot_cells (snapshot_id, {DIMS}, count, amount) \
+                     SELECT {id}, x.* FROM ({select} FROM statistic_snapshot_cells \
+                     WHERE grain = 0 AND snapshot_id = {same} GROUP BY 2, 3, 4, 8, 9, 10) x"
+                ));
+                txn.execute_raw(sql.statement()).await?;
+            }
+            // A snapshot binds the protected patterns of later answers: cached ones are stale.
+            bump(&*txn).await?;
+            Ok(snapshot)
         }
-        // A snapshot binds the protected patterns of later answers: cached ones are stale.
-        bump(&*txn).await?;
-        txn.commit().await?;
-        Ok(snapshot)
+        .await;
+        txn.settle(result).await
     }
 
     /// The snapshots, newest deadline first.
@@ -513,50 +516,53 @@ impl Store {
     /// Recomputes every cell from the base tables (after a bulk load).
     pub async fn rebuild_statistics(&self) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
-        txn.execute_unprepared("DELETE FROM statistic_cells")
-            .await?;
-        txn.execute_unprepared("DELETE FROM statistic_rollups")
-            .await?;
-        bump(&*txn).await?;
-        let backend = txn.get_database_backend();
-        let pg = backend == DbBackend::Postgres;
-        if pg {
-            // Millions of cells: build the key index once, sorted, instead of row by row.
-            txn.execute_unprepared("SET LOCAL maintenance_work_mem = '256MB'")
+        let result = async {
+            txn.execute_unprepared("DELETE FROM statistic_cells")
                 .await?;
-            txn.execute_unprepared("SET LOCAL work_mem = '256MB'")
+            txn.execute_unprepared("DELETE FROM statistic_rollups")
                 .await?;
-            txn.execute_unprepared(
-                "ALTER TABLE statistic_cells DROP CONSTRAINT statistic_cells_pkey",
-            )
-            .await?;
+            bump(&*txn).await?;
+            let backend = txn.get_database_backend();
+            let pg = backend == DbBackend::Postgres;
+            if pg {
+                // Millions of cells: build the key index once, sorted, instead of row by row.
+                txn.execute_unprepared("SET LOCAL maintenance_work_mem = '256MB'")
+                    .await?;
+                txn.execute_unprepared("SET LOCAL work_mem = '256MB'")
+                    .await?;
+                txn.execute_unprepared(
+                    "ALTER TABLE statistic_cells DROP CONSTRAINT statistic_cells_pkey",
+                )
+                .await?;
+            }
+            for m in STORED {
+                let mut sql = Sql::new(backend);
+                sql.push(&format!(
+                    "INSERT INTO statistic_cells ({DIMS}, count, amount) "
+                ));
+                source(&mut sql, 0, m, &Restriction::All, 1);
+                txn.execute_raw(sql.statement()).await?;
+            }
+            if pg {
+                txn.execute_unprepared(&format!(
+                    "ALTER TABLE statistic_cells ADD CONSTRAINT statistic_cells_pkey PRIMARY KEY ({DIMS})"
+                ))
+                .await?;
+            }
+            // The rollups from the fine cells: far fewer rows to read than the base tables.
+            for grain in GRAINS.iter().skip(1) {
+                let mut sql = Sql::new(backend);
+                let select = rollup_select(&mut sql, grain.id);
+                sql.push(&format!(
+                    "INSERT INTO statistic_rollups ({DIMS}, count, amount) \
+                     {select} FROM statistic_cells WHERE grain = 0 GROUP BY 2, 3, 4, 8, 9, 10"
+                ));
+                txn.execute_raw(sql.statement()).await?;
+            }
+            Ok(())
         }
-        for m in STORED {
-            let mut sql = Sql::new(backend);
-            sql.push(&format!(
-                "INSERT INTO statistic_cells ({DIMS}, count, amount) "
-            ));
-            source(&mut sql, 0, m, &Restriction::All, 1);
-            txn.execute_raw(sql.statement()).await?;
-        }
-        if pg {
-            txn.execute_unprepared(&format!(
-                "ALTER TABLE statistic_cells ADD CONSTRAINT statistic_cells_pkey PRIMARY KEY ({DIMS})"
-            ))
-            .await?;
-        }
-        // The rollups from the fine cells: far fewer rows to read than the base tables.
-        for grain in GRAINS.iter().skip(1) {
-            let mut sql = Sql::new(backend);
-            let select = rollup_select(&mut sql, grain.id);
-            sql.push(&format!(
-                "INSERT INTO statistic_rollups ({DIMS}, count, amount) \
-                 {select} FROM statistic_cells WHERE grain = 0 GROUP BY 2, 3, 4, 8, 9, 10"
-            ));
-            txn.execute_raw(sql.statement()).await?;
-        }
-        txn.commit().await?;
-        Ok(())
+        .await;
+        txn.settle(result).await
     }
 
     /// The cells whose stored value differs from a recount from the base tables (none when

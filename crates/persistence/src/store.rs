@@ -77,7 +77,10 @@ impl WriteTurns {
     }
 }
 
-/// A write transaction and the writer's turn, held until it commits or is dropped.
+/// A write transaction and the writer's turn, held until it commits or is dropped. Every
+/// write ends with [`WriteTxn::settle`] (its work in an `async` block), so that what it
+/// refuses is rolled back before the turn passes on; only the import (which rolls back
+/// itself) and the demo data's batch commit by hand.
 pub(crate) struct WriteTxn {
     txn: DatabaseTransaction,
     _turn: Turn,

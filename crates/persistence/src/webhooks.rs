@@ -163,41 +163,44 @@ impl Scoped {
         use sea_orm::PaginatorTrait;
         self.may_subscribe()?;
         let txn = self.begin_write().await?;
-        if self.own_webhooks().count(&*txn).await? >= max_per_owner {
-            return Err(invalid(
-                "url",
-                Reason::Rule("the caller has as many subscriptions as allowed"),
-            ));
+        let result = async {
+            if self.own_webhooks().count(&*txn).await? >= max_per_owner {
+                return Err(invalid(
+                    "url",
+                    Reason::Rule("the caller has as many subscriptions as allowed"),
+                ));
+            }
+            let now = Utc::now();
+            let (network, organisation) = anchor_columns(self.caller());
+            let secret = new_secret();
+            let row = webhook_subscription::ActiveModel {
+                id: Set(verbund_domain::record::new_id()),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                subject: Set(self.caller().subject.clone()),
+                role: Set(self.caller().role.as_str().to_owned()),
+                network_id: Set(network),
+                organisation_id: Set(organisation),
+                url: Set(hook.url),
+                types: Set(types_column(&hook.types)),
+                description: Set(hook.description),
+                secret: Set(secret.clone()),
+                previous_secret: Set(None),
+                previous_until: Set(None),
+                cursor: Set(latest_seq(&*txn).await?),
+                enabled: Set(true),
+                disabled_reason: Set(None),
+            }
+            .insert(&*txn)
+            .await?;
+            Ok(SubscriptionWithSecret {
+                webhook: to_subscription(row)?,
+                secret,
+            })
         }
-        let now = Utc::now();
-        let (network, organisation) = anchor_columns(self.caller());
-        let secret = new_secret();
-        let row = webhook_subscription::ActiveModel {
-            id: Set(verbund_domain::record::new_id()),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            subject: Set(self.caller().subject.clone()),
-            role: Set(self.caller().role.as_str().to_owned()),
-            network_id: Set(network),
-            organisation_id: Set(organisation),
-            url: Set(hook.url),
-            types: Set(types_column(&hook.types)),
-            description: Set(hook.description),
-            secret: Set(secret.clone()),
-            previous_secret: Set(None),
-            previous_until: Set(None),
-            cursor: Set(latest_seq(&*txn).await?),
-            enabled: Set(true),
-            disabled_reason: Set(None),
-        }
-        .insert(&*txn)
-        .await?;
-        txn.commit().await?;
-        Ok(SubscriptionWithSecret {
-            webhook: to_subscription(row)?,
-            secret,
-        })
+        .await;
+        txn.settle(result).await
     }
 
     /// The caller's subscriptions, oldest first.
@@ -235,59 +238,65 @@ impl Scoped {
         patch: WebhookPatch,
     ) -> Result<Subscription, StoreError> {
         let txn = self.begin_write().await?;
-        let old = self.own_webhook(&*txn, id).await?;
-        if old.version != expected_version {
-            return Err(StoreError::Conflict(crate::Conflict::StaleVersion {
-                expected: expected_version,
-                current: old.version,
-            }));
-        }
-        let mut row: webhook_subscription::ActiveModel = old.clone().into();
-        if let Some(hook) = patch.webhook {
-            row.url = Set(hook.url);
-            row.types = Set(types_column(&hook.types));
-            row.description = Set(hook.description);
-        }
-        match patch.enabled {
-            Some(true) if !old.enabled => {
-                row.enabled = Set(true);
-                row.disabled_reason = Set(None);
-                row.cursor = Set(latest_seq(&*txn).await?);
+        let result = async {
+            let old = self.own_webhook(&*txn, id).await?;
+            if old.version != expected_version {
+                return Err(StoreError::Conflict(crate::Conflict::StaleVersion {
+                    expected: expected_version,
+                    current: old.version,
+                }));
             }
-            Some(false) => {
-                row.enabled = Set(false);
-                row.disabled_reason = Set(Some("disabled by its owner".to_owned()));
+            let mut row: webhook_subscription::ActiveModel = old.clone().into();
+            if let Some(hook) = patch.webhook {
+                row.url = Set(hook.url);
+                row.types = Set(types_column(&hook.types));
+                row.description = Set(hook.description);
             }
-            _ => {}
+            match patch.enabled {
+                Some(true) if !old.enabled => {
+                    row.enabled = Set(true);
+                    row.disabled_reason = Set(None);
+                    row.cursor = Set(latest_seq(&*txn).await?);
+                }
+                Some(false) => {
+                    row.enabled = Set(false);
+                    row.disabled_reason = Set(Some("disabled by its owner".to_owned()));
+                }
+                _ => {}
+            }
+            row.version = Set(old.version + 1);
+            row.updated_at = Set(Utc::now());
+            let row = row.update(&*txn).await?;
+            to_subscription(row)
         }
-        row.version = Set(old.version + 1);
-        row.updated_at = Set(Utc::now());
-        let row = row.update(&*txn).await?;
-        txn.commit().await?;
-        to_subscription(row)
+        .await;
+        txn.settle(result).await
     }
 
     /// Deletes a subscription with its deliveries and their log.
     pub async fn delete_webhook(&self, id: Uuid) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
-        let old = self.own_webhook(&*txn, id).await?;
-        let deliveries = webhook_delivery::Entity::find()
-            .select_only()
-            .column(webhook_delivery::Column::Id)
-            .filter(webhook_delivery::Column::SubscriptionId.eq(old.id));
-        webhook_attempt::Entity::delete_many()
-            .filter(webhook_attempt::Column::DeliveryId.in_subquery(deliveries.into_query()))
-            .exec(&*txn)
-            .await?;
-        webhook_delivery::Entity::delete_many()
-            .filter(webhook_delivery::Column::SubscriptionId.eq(old.id))
-            .exec(&*txn)
-            .await?;
-        webhook_subscription::Entity::delete_by_id(old.id)
-            .exec(&*txn)
-            .await?;
-        txn.commit().await?;
-        Ok(())
+        let result = async {
+            let old = self.own_webhook(&*txn, id).await?;
+            let deliveries = webhook_delivery::Entity::find()
+                .select_only()
+                .column(webhook_delivery::Column::Id)
+                .filter(webhook_delivery::Column::SubscriptionId.eq(old.id));
+            webhook_attempt::Entity::delete_many()
+                .filter(webhook_attempt::Column::DeliveryId.in_subquery(deliveries.into_query()))
+                .exec(&*txn)
+                .await?;
+            webhook_delivery::Entity::delete_many()
+                .filter(webhook_delivery::Column::SubscriptionId.eq(old.id))
+                .exec(&*txn)
+                .await?;
+            webhook_subscription::Entity::delete_by_id(old.id)
+                .exec(&*txn)
+                .await?;
+            Ok(())
+        }
+        .await;
+        txn.settle(result).await
     }
 
     /// A new secret (shown once); deliveries carry signatures with both the new and the old
@@ -298,21 +307,24 @@ impl Scoped {
         overlap: chrono::Duration,
     ) -> Result<SubscriptionWithSecret, StoreError> {
         let txn = self.begin_write().await?;
-        let old = self.own_webhook(&*txn, id).await?;
-        let secret = new_secret();
-        let now = Utc::now();
-        let mut row: webhook_subscription::ActiveModel = old.clone().into();
-        row.previous_secret = Set(Some(old.secret));
-        row.previous_until = Set(Some(now + overlap));
-        row.secret = Set(secret.clone());
-        row.version = Set(old.version + 1);
-        row.updated_at = Set(now);
-        let row = row.update(&*txn).await?;
-        txn.commit().await?;
-        Ok(SubscriptionWithSecret {
-            webhook: to_subscription(row)?,
-            secret,
-        })
+        let result = async {
+            let old = self.own_webhook(&*txn, id).await?;
+            let secret = new_secret();
+            let now = Utc::now();
+            let mut row: webhook_subscription::ActiveModel = old.clone().into();
+            row.previous_secret = Set(Some(old.secret));
+            row.previous_until = Set(Some(now + overlap));
+            row.secret = Set(secret.clone());
+            row.version = Set(old.version + 1);
+            row.updated_at = Set(now);
+            let row = row.update(&*txn).await?;
+            Ok(SubscriptionWithSecret {
+                webhook: to_subscription(row)?,
+                secret,
+            })
+        }
+        .await;
+        txn.settle(result).await
     }
 
     /// The subscription's deliveries, newest first, optionally only those in `state`, with
@@ -383,28 +395,31 @@ impl Scoped {
     ) -> Result<u64, StoreError> {
         use webhook_delivery::Column as D;
         let txn = self.begin_write().await?;
-        let sub = self.own_webhook(&*txn, id).await?;
-        let mut q = webhook_delivery::Entity::update_many()
-            .col_expr(D::State, Expr::value(PENDING))
-            .col_expr(D::NextAttemptAt, Expr::value(Utc::now()))
-            .col_expr(D::FinishedAt, Expr::value(Option::<DateTime<Utc>>::None))
-            .col_expr(D::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-            .col_expr(D::LeasedBy, Expr::value(Option::<Uuid>::None))
-            .filter(D::SubscriptionId.eq(sub.id));
-        if let Some(d) = delivery {
-            q = q.filter(D::Id.eq(d));
+        let result = async {
+            let sub = self.own_webhook(&*txn, id).await?;
+            let mut q = webhook_delivery::Entity::update_many()
+                .col_expr(D::State, Expr::value(PENDING))
+                .col_expr(D::NextAttemptAt, Expr::value(Utc::now()))
+                .col_expr(D::FinishedAt, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(D::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(D::LeasedBy, Expr::value(Option::<Uuid>::None))
+                .filter(D::SubscriptionId.eq(sub.id));
+            if let Some(d) = delivery {
+                q = q.filter(D::Id.eq(d));
+            }
+            if let Some((from, to)) = range {
+                q = q
+                    .filter(D::CreatedAt.gte(from))
+                    .filter(D::CreatedAt.lte(to));
+            }
+            let n = q.exec(&*txn).await?.rows_affected;
+            if delivery.is_some() && n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(n)
         }
-        if let Some((from, to)) = range {
-            q = q
-                .filter(D::CreatedAt.gte(from))
-                .filter(D::CreatedAt.lte(to));
-        }
-        let n = q.exec(&*txn).await?.rows_affected;
-        if delivery.is_some() && n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        txn.commit().await?;
-        Ok(n)
+        .await;
+        txn.settle(result).await
     }
 }
 
@@ -449,124 +464,125 @@ impl Store {
         use webhook_subscription::Column as C;
         let postgres = self.backend() == DbBackend::Postgres;
         let txn = self.begin_write().await?;
-        let mut q = webhook_subscription::Entity::find()
-            .filter(C::Id.eq(id))
-            .filter(C::Enabled.eq(true));
-        if postgres {
-            q = q.lock_with_behavior(
-                sea_orm::sea_query::LockType::Update,
-                sea_orm::sea_query::LockBehavior::SkipLocked,
-            );
-        }
-        let Some(sub) = q.one(&*txn).await? else {
-            return Ok(0);
-        };
-        let disable = |reason: &str| {
-            let mut row: webhook_subscription::ActiveModel = sub.clone().into();
-            row.enabled = Set(false);
-            row.disabled_reason = Set(Some(reason.to_owned()));
-            row.updated_at = Set(Utc::now());
-            row
-        };
-        let role = Role::parse(&sub.role)
-            .map_err(|_| crate::error::corrupt("webhook_subscriptions", "role"))?;
-        let owner =
-            match Caller::from_claims(&sub.subject, role, sub.network_id, sub.organisation_id) {
-                Ok(c) => self.scoped(c).await,
-                Err(_) => Err(StoreError::UnknownAnchor("organisation")),
+        let result = async {
+            let mut q = webhook_subscription::Entity::find()
+                .filter(C::Id.eq(id))
+                .filter(C::Enabled.eq(true));
+            if postgres {
+                q = q.lock_with_behavior(
+                    sea_orm::sea_query::LockType::Update,
+                    sea_orm::sea_query::LockBehavior::SkipLocked,
+                );
+            }
+            let Some(sub) = q.one(&*txn).await? else {
+                return Ok(0);
             };
-        let owner = match owner {
-            Ok(o) => o,
-            Err(StoreError::UnknownAnchor(what)) => {
-                disable(&format!("the owner's {what} no longer exists"))
-                    .update(&*txn)
-                    .await?;
-                txn.commit().await?;
+            let disable = |reason: &str| {
+                let mut row: webhook_subscription::ActiveModel = sub.clone().into();
+                row.enabled = Set(false);
+                row.disabled_reason = Set(Some(reason.to_owned()));
+                row.updated_at = Set(Utc::now());
+                row
+            };
+            let role = Role::parse(&sub.role)
+                .map_err(|_| crate::error::corrupt("webhook_subscriptions", "role"))?;
+            let owner =
+                match Caller::from_claims(&sub.subject, role, sub.network_id, sub.organisation_id) {
+                    Ok(c) => self.scoped(c).await,
+                    Err(_) => Err(StoreError::UnknownAnchor("organisation")),
+                };
+            let owner = match owner {
+                Ok(o) => o,
+                Err(StoreError::UnknownAnchor(what)) => {
+                    disable(&format!("the owner's {what} no longer exists"))
+                        .update(&*txn)
+                        .await?;
+                    return Ok(0);
+                }
+                Err(e) => return Err(e),
+            };
+            let types = verbund_domain::change::kinds(std::slice::from_ref(&sub.types))
+                .map_err(|_| crate::error::corrupt("webhook_subscriptions", "types"))?;
+            let req = crate::changes::FeedRequest {
+                start: crate::changes::FeedStart::After(sub.cursor),
+                limit: batch.clamp(1, crate::changes::FeedRequest::MAX_LIMIT),
+                types,
+            };
+            let page = match owner.changes(&req).await {
+                Ok(p) => p,
+                Err(StoreError::CursorExpired) => {
+                    disable("it fell behind the change feed's retention; enable it again to go on from the present")
+                        .update(&*txn)
+                        .await?;
+                    return Ok(0);
+                }
+                Err(e) => return Err(e),
+            };
+            let next = crate::changes::decode(&page.next_cursor).unwrap_or(sub.cursor);
+            if next == sub.cursor {
                 return Ok(0);
             }
-            Err(e) => return Err(e),
-        };
-        let types = verbund_domain::change::kinds(std::slice::from_ref(&sub.types))
-            .map_err(|_| crate::error::corrupt("webhook_subscriptions", "types"))?;
-        let req = crate::changes::FeedRequest {
-            start: crate::changes::FeedStart::After(sub.cursor),
-            limit: batch.clamp(1, crate::changes::FeedRequest::MAX_LIMIT),
-            types,
-        };
-        let page = match owner.changes(&req).await {
-            Ok(p) => p,
-            Err(StoreError::CursorExpired) => {
-                disable("it fell behind the change feed's retention; enable it again to go on from the present")
-                    .update(&*txn)
-                    .await?;
-                txn.commit().await?;
-                return Ok(0);
-            }
-            Err(e) => return Err(e),
-        };
-        let next = crate::changes::decode(&page.next_cursor).unwrap_or(sub.cursor);
-        if next == sub.cursor {
-            return Ok(0);
-        }
-        let now = Utc::now();
-        let rows: Vec<webhook_delivery::ActiveModel> = page
-            .items
-            .iter()
-            .filter_map(|c| {
-                let seq = crate::changes::decode(&c.cursor)?;
-                let id = verbund_domain::record::new_id();
-                let kind = event_type(c.entity, c.action);
-                let payload = serde_json::json!({
-                    "type": kind,
-                    "timestamp": c.at,
-                    "data": {
-                        "entity": c.entity.as_str(),
-                        "id": c.id,
-                        "action": c.action.as_str(),
-                        "version": c.version,
-                        "at": c.at,
-                        "cursor": c.cursor,
-                    }
-                });
-                Some(webhook_delivery::ActiveModel {
-                    id: Set(id),
-                    subscription_id: Set(sub.id),
-                    seq: Set(seq),
-                    event_type: Set(kind),
-                    payload: Set(payload.to_string()),
-                    state: Set(PENDING.to_owned()),
-                    attempts: Set(0),
-                    next_attempt_at: Set(now),
-                    lease_until: Set(None),
-                    leased_by: Set(None),
-                    created_at: Set(now),
-                    finished_at: Set(None),
-                    last_status: Set(None),
-                    last_error: Set(None),
+            let now = Utc::now();
+            let rows: Vec<webhook_delivery::ActiveModel> = page
+                .items
+                .iter()
+                .filter_map(|c| {
+                    let seq = crate::changes::decode(&c.cursor)?;
+                    let id = verbund_domain::record::new_id();
+                    let kind = event_type(c.entity, c.action);
+                    let payload = serde_json::json!({
+                        "type": kind,
+                        "timestamp": c.at,
+                        "data": {
+                            "entity": c.entity.as_str(),
+                            "id": c.id,
+                            "action": c.action.as_str(),
+                            "version": c.version,
+                            "at": c.at,
+                            "cursor": c.cursor,
+                        }
+                    });
+                    Some(webhook_delivery::ActiveModel {
+                        id: Set(id),
+                        subscription_id: Set(sub.id),
+                        seq: Set(seq),
+                        event_type: Set(kind),
+                        payload: Set(payload.to_string()),
+                        state: Set(PENDING.to_owned()),
+                        attempts: Set(0),
+                        next_attempt_at: Set(now),
+                        lease_until: Set(None),
+                        leased_by: Set(None),
+                        created_at: Set(now),
+                        finished_at: Set(None),
+                        last_status: Set(None),
+                        last_error: Set(None),
+                    })
                 })
-            })
-            .collect();
-        let mut written = 0;
-        if !rows.is_empty() {
-            written = webhook_delivery::Entity::insert_many(rows)
-                .on_conflict(
-                    OnConflict::columns([
-                        webhook_delivery::Column::SubscriptionId,
-                        webhook_delivery::Column::Seq,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(&*txn)
+                .collect();
+            let mut written = 0;
+            if !rows.is_empty() {
+                written = webhook_delivery::Entity::insert_many(rows)
+                    .on_conflict(
+                        OnConflict::columns([
+                            webhook_delivery::Column::SubscriptionId,
+                            webhook_delivery::Column::Seq,
+                        ])
+                        .do_nothing()
+                        .to_owned(),
+                    )
+                    .exec_without_returning(&*txn)
+                    .await?;
+            }
+            webhook_subscription::Entity::update_many()
+                .col_expr(C::Cursor, Expr::value(next))
+                .filter(C::Id.eq(sub.id))
+                .exec(&*txn)
                 .await?;
+            Ok(written)
         }
-        webhook_subscription::Entity::update_many()
-            .col_expr(C::Cursor, Expr::value(next))
-            .filter(C::Id.eq(sub.id))
-            .exec(&*txn)
-            .await?;
-        txn.commit().await?;
-        Ok(written)
+        .await;
+        txn.settle(result).await
     }
 
     /// Leases up to `n` due deliveries of enabled subscriptions to `worker` for `lease`.
@@ -672,53 +688,56 @@ impl Store {
         use webhook_delivery::Column as D;
         let now = Utc::now();
         let txn = self.begin_write().await?;
-        let (state, next, finished) = match (f.delivered, f.retry_at) {
-            (true, _) => (DELIVERED, now, Some(now)),
-            (false, Some(at)) if !f.gone => (PENDING, at, None),
-            _ => (FAILED, now, Some(now)),
-        };
-        let updated = webhook_delivery::Entity::update_many()
-            .col_expr(D::State, Expr::value(state))
-            .col_expr(D::Attempts, Expr::col(D::Attempts).add(1))
-            .col_expr(D::NextAttemptAt, Expr::value(next))
-            .col_expr(D::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-            .col_expr(D::LeasedBy, Expr::value(Option::<Uuid>::None))
-            .col_expr(D::FinishedAt, Expr::value(finished))
-            .col_expr(D::LastStatus, Expr::value(f.status.map(i32::from)))
-            .col_expr(D::LastError, Expr::value(f.error.clone()))
-            .filter(D::Id.eq(due.id))
-            .filter(D::LeasedBy.eq(worker))
-            .exec(&*txn)
-            .await?
-            .rows_affected;
-        if updated == 0 {
-            return Ok(false);
-        }
-        webhook_attempt::ActiveModel {
-            id: Set(verbund_domain::record::new_id()),
-            delivery_id: Set(due.id),
-            at: Set(now),
-            status: Set(f.status.map(i32::from)),
-            error: Set(f.error.clone()),
-            duration_ms: Set(f.duration_ms),
-        }
-        .insert(&*txn)
-        .await?;
-        if f.gone {
-            use webhook_subscription::Column as C;
-            webhook_subscription::Entity::update_many()
-                .col_expr(C::Enabled, Expr::value(false))
-                .col_expr(
-                    C::DisabledReason,
-                    Expr::value("the receiver answered 410 Gone"),
-                )
-                .col_expr(C::UpdatedAt, Expr::value(now))
-                .filter(C::Id.eq(due.subscription_id))
+        let result = async {
+            let (state, next, finished) = match (f.delivered, f.retry_at) {
+                (true, _) => (DELIVERED, now, Some(now)),
+                (false, Some(at)) if !f.gone => (PENDING, at, None),
+                _ => (FAILED, now, Some(now)),
+            };
+            let updated = webhook_delivery::Entity::update_many()
+                .col_expr(D::State, Expr::value(state))
+                .col_expr(D::Attempts, Expr::col(D::Attempts).add(1))
+                .col_expr(D::NextAttemptAt, Expr::value(next))
+                .col_expr(D::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(D::LeasedBy, Expr::value(Option::<Uuid>::None))
+                .col_expr(D::FinishedAt, Expr::value(finished))
+                .col_expr(D::LastStatus, Expr::value(f.status.map(i32::from)))
+                .col_expr(D::LastError, Expr::value(f.error.clone()))
+                .filter(D::Id.eq(due.id))
+                .filter(D::LeasedBy.eq(worker))
                 .exec(&*txn)
-                .await?;
+                .await?
+                .rows_affected;
+            if updated == 0 {
+                return Ok(false);
+            }
+            webhook_attempt::ActiveModel {
+                id: Set(verbund_domain::record::new_id()),
+                delivery_id: Set(due.id),
+                at: Set(now),
+                status: Set(f.status.map(i32::from)),
+                error: Set(f.error.clone()),
+                duration_ms: Set(f.duration_ms),
+            }
+            .insert(&*txn)
+            .await?;
+            if f.gone {
+                use webhook_subscription::Column as C;
+                webhook_subscription::Entity::update_many()
+                    .col_expr(C::Enabled, Expr::value(false))
+                    .col_expr(
+                        C::DisabledReason,
+                        Expr::value("the receiver answered 410 Gone"),
+                    )
+                    .col_expr(C::UpdatedAt, Expr::value(now))
+                    .filter(C::Id.eq(due.subscription_id))
+                    .exec(&*txn)
+                    .await?;
+            }
+            Ok(true)
         }
-        txn.commit().await?;
-        Ok(true)
+        .await;
+        txn.settle(result).await
     }
 
     /// Drops delivered deliveries finished before `delivered_before` and failed ones
@@ -742,20 +761,23 @@ impl Store {
                     .add(D::FinishedAt.lt(failed_before)),
             );
         let txn = self.begin_write().await?;
-        let ids = webhook_delivery::Entity::find()
-            .select_only()
-            .column(D::Id)
-            .filter(old.clone());
-        webhook_attempt::Entity::delete_many()
-            .filter(webhook_attempt::Column::DeliveryId.in_subquery(ids.into_query()))
-            .exec(&*txn)
-            .await?;
-        let n = webhook_delivery::Entity::delete_many()
-            .filter(old)
-            .exec(&*txn)
-            .await?
-            .rows_affected;
-        txn.commit().await?;
-        Ok(n)
+        let result = async {
+            let ids = webhook_delivery::Entity::find()
+                .select_only()
+                .column(D::Id)
+                .filter(old.clone());
+            webhook_attempt::Entity::delete_many()
+                .filter(webhook_attempt::Column::DeliveryId.in_subquery(ids.into_query()))
+                .exec(&*txn)
+                .await?;
+            let n = webhook_delivery::Entity::delete_many()
+                .filter(old)
+                .exec(&*txn)
+                .await?
+                .rows_affected;
+            Ok(n)
+        }
+        .await;
+        txn.settle(result).await
     }
 }
