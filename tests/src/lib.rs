@@ -397,6 +397,18 @@ impl Demo {
         self.expect(path, token, reqwest::StatusCode::OK).await
     }
 
+    /// GET `path`, expecting 422 `VALIDATION`: the field its problem names first.
+    pub async fn invalid_field(&self, path: &str, token: Option<&str>) -> String {
+        let body = self
+            .expect(path, token, reqwest::StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+        assert_eq!(body["code"], "VALIDATION", "GET {path}: {body}");
+        body["fields"][0]["field"]
+            .as_str()
+            .unwrap_or_else(|| panic!("GET {path}: no field named: {body}"))
+            .to_owned()
+    }
+
     /// GET `path`: the body, once the status is `expected`.
     pub async fn expect(
         &self,
