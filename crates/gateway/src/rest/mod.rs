@@ -94,7 +94,7 @@ macro_rules! resource {
                 security(("bearer" = [])),
                 responses(
                     (status = 200, description = "The changed record", body = $out, headers(("ETag" = String, description = "The new version"))),
-                    Replaced, Malformed, Unauthorized, Forbidden, NotFound, BodyRefused, Versioned,
+                    Rewritten, Malformed, Unauthorized, Forbidden, NotFound, BodyRefused, Versioned,
                 ))]
             pub async fn replace(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap, body: Body<serde_json::Value>) -> Result<Response, ApiError> {
                 handlers::write::<$table, $in, $out>(s, parse_id(&id)?, &headers, body.value, handlers::Write::Replace).await
@@ -110,7 +110,7 @@ macro_rules! resource {
                 security(("bearer" = [])),
                 responses(
                     (status = 200, description = "The changed record", body = $out, headers(("ETag" = String, description = "The new version"))),
-                    Merged, Malformed, Unauthorized, Forbidden, NotFound, BodyRefused, Versioned,
+                    Rewritten, Malformed, Unauthorized, Forbidden, NotFound, BodyRefused, Versioned,
                 ))]
             pub async fn patch(Writer(s): Writer, Path(id): Path<String>, headers: HeaderMap, body: Body<serde_json::Value>) -> Result<Response, ApiError> {
                 handlers::write::<$table, $in, $out>(s, parse_id(&id)?, &headers, body.value, handlers::Write::MergePatch).await

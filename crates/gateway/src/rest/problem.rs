@@ -160,9 +160,9 @@ pub mod responses {
         Required(Problem),
     }
 
-    /// 409 and 422 of a replacement (PUT).
+    /// 409 and 422 of a change (PUT, PATCH).
     #[derive(utoipa::IntoResponses)]
-    pub enum Replaced {
+    pub enum Rewritten {
         #[response(
             status = 409,
             description = "A duplicate external id",
@@ -171,24 +171,7 @@ pub mod responses {
         Duplicate(Problem),
         #[response(
             status = 422,
-            description = "Invalid fields (named), or a read-only field (`id`, `version`, …) that contradicts the record",
-            content_type = "application/problem+json"
-        )]
-        Invalid(Problem),
-    }
-
-    /// 409 and 422 of a merge patch (PATCH).
-    #[derive(utoipa::IntoResponses)]
-    pub enum Merged {
-        #[response(
-            status = 409,
-            description = "A duplicate external id",
-            content_type = "application/problem+json"
-        )]
-        Duplicate(Problem),
-        #[response(
-            status = 422,
-            description = "The record as merged is invalid (its fields named), or a read-only field set to another value",
+            description = "Invalid fields, named (PATCH: of the record as merged), or a read-only field (`id`, `version`, …) that differs from the record",
             content_type = "application/problem+json"
         )]
         Invalid(Problem),
