@@ -5,7 +5,8 @@
 #   bash bench/run.sh            # PostgreSQL (127.0.0.1:5432), the target configuration
 #   bash bench/run.sh --sqlite   # the embedded default (no pgbench ratios)
 #   options: --reseed (load the data set again), BENCH_DURATION=20 BENCH_CONNECTIONS=16
-#   BENCH_ONLY=e (the write mix alone; BENCH_ONLY=i: the write mix and the import), BENCH_BIN=path (a binary built elsewhere, e.g. an
+#   BENCH_ONLY=e (the write mix alone; BENCH_ONLY=i: the write mix and the import; BENCH_ONLY=s:
+#   the demo data set beside the large one alone), BENCH_BIN=path (a binary built elsewhere, e.g. an
 #   older commit for an A/B run), BENCH_WEBHOOK=0 (no webhook subscription during the write
 #   mix; it is on by default and the delivery lag is reported), BENCH_PEER=0 (no side-by-side
 #   rounds with PostGraphile), BENCH_ROUNDS=3 (interleaved rounds side by side),
@@ -148,6 +149,86 @@ echo "$c"
 echo "== (d) public offering search by postcode and category"
 d=$(run_wrk read URLPATH="/api/v1/offerings?postcode=$prefix&category=mentorship&first=20")
 echo "$d"
+fi
+scale=""
+if [ "$only" = all ] || [ "$only" = s ]; then
+  # Cost as the data grows: the same binary on the demo data set (60 organisations, 448
+  # mentorships) beside the large one, the same requests in interleaved rounds; a request's
+  # cost is the inverse of the rate, so large ÷ demo cost is the demo's rate ÷ the large's.
+  echo "== cost as the data grows: the demo data set beside the large one"
+  if [ "$db" = postgres ]; then
+    dropdb -h 127.0.0.1 -U postgres --if-exists --force verbund_bench_demo
+    createdb -h 127.0.0.1 -U postgres verbund_bench_demo
+    durl="postgres://postgres@127.0.0.1:5432/verbund_bench_demo"
+  else
+    rm -f "$data"/demo.db*
+    durl="sqlite://$data/demo.db"
+  fi
+  "$bin" --database "$durl" seed --scale demo --seed "$seed" >/dev/null 2>&1
+  dout="$data/demo.out"
+  VERBUND_RATE_LIMIT__ENABLED=false VERBUND_DEMO_DATA=false VERBUND_LOG=warn "$bin" --database "$durl" serve --bind 127.0.0.1:0 >"$dout" 2>"$data/demo.err" &
+  dpid=$!
+  trap 'kill $pid $rpid $dpid 2>/dev/null || true' EXIT
+  dbase="$(wait_ready "$dout" 500)"
+  [ -n "$dbase" ] || { echo "the demo server did not start: $(cat "$data/demo.err")" >&2; exit 1; }
+  dadmin="$("$bin" --database "$durl" token --role federal_admin --ttl 2h)"
+  dministry="$("$bin" --database "$durl" token --role ministry_analyst --ttl 2h)"
+  dprefix="$(curl -s "$dbase/api/v1/offerings?first=1&category=mentorship" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["postcode"][:3])')"
+  # The demo's search finds a few offerings where the large data set's finds dozens: both
+  # ask for a page of as many as the demo finds, so that both answer with as many items.
+  dn="$(curl -s "$dbase/api/v1/offerings?postcode=$dprefix&category=mentorship&first=20" \
+    | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')"
+  stat_path="/api/v1/statistics/mentorships?groupBy=state,status,year"
+  for b in "$base $ministry" "$dbase $dministry"; do
+    set -- $b
+    code=$(curl -s -o /dev/null -w '%{http_code}' -m 60 -H "authorization: Bearer $2" "$1$stat_path")
+    [ "$code" = 200 ] || { echo "(c) answered HTTP $code at $1" >&2; exit 1; }
+  done
+  scales="$data/scale.txt"; : >"$scales"
+  rs=$(( duration / 4 > 3 ? duration / 4 : 3 ))
+  for r in $(seq 1 "$rounds"); do
+    echo "== large and demo, round $r of $rounds (${rs} s each)"
+    x=$(duration=$rs run_wrk read METHOD=POST URLPATH=/graphql BODY="$graphql_body" TOKEN="$admin")
+    y=$(duration=$rs base=$dbase run_wrk read METHOD=POST URLPATH=/graphql BODY="$graphql_body" TOKEN="$dadmin")
+    echo "a $r $(field rps "$x") $(field rps "$y") $(field errors "$x") $(field errors "$y") $(field p50 "$x") $(field p50 "$y")" | tee -a "$scales"
+    x=$(duration=$rs run_wrk read URLPATH="$stat_path" TOKEN="$ministry")
+    y=$(duration=$rs base=$dbase run_wrk read URLPATH="$stat_path" TOKEN="$dministry")
+    echo "c $r $(field rps "$x") $(field rps "$y") $(field errors "$x") $(field errors "$y") $(field p50 "$x") $(field p50 "$y")" | tee -a "$scales"
+    x=$(duration=$rs run_wrk read URLPATH="/api/v1/offerings?postcode=$prefix&category=mentorship&first=$dn")
+    y=$(duration=$rs base=$dbase run_wrk read URLPATH="/api/v1/offerings?postcode=$dprefix&category=mentorship&first=$dn")
+    echo "d $r $(field rps "$x") $(field rps "$y") $(field errors "$x") $(field errors "$y") $(field p50 "$x") $(field p50 "$y")" | tee -a "$scales"
+  done
+  kill "$dpid" 2>/dev/null || true
+  trap 'kill $pid $rpid 2>/dev/null || true' EXIT
+  scale=$(python3 - "$scales" "$rounds" "$rs" "$conns" "$dn" <<'PY'
+import statistics, sys
+path, rounds, rs, conns, dn = sys.argv[1:6]
+rows = {}
+for line in open(path):
+    p = line.split()
+    rows.setdefault(p[0], []).append([float(x) for x in p[2:]])
+med = statistics.median
+names = {"a": "(a) GraphQL: 50 organisations with 3 counts", "c": "(c) mentorships by state × status × year, protected (cached)", "d": f"(d) public: offerings by postcode and category, pages of {dn}"}
+out = [f"Cost as the data grows — the same binary on the demo data set (60 organisations, 448 mentorships) and the large one, {rounds} interleaved rounds of {rs} s at {conns} connections, medians; a request's cost is 1 / rate, the target is at most 1.5× from demo to large.", "",
+       "| workload | demo req/s | large req/s | cost large ÷ demo | p50 ms demo / large | within 1.5× | errors |",
+       "|---|---|---|---|---|---|---|"]
+for k in ("a", "c", "d"):
+    rs_ = rows.get(k, [])
+    if not rs_:
+        continue
+    growth = med([y / x for x, y, *_ in rs_])
+    errs = int(sum(r[2] + r[3] for r in rs_))
+    out.append(f"| {names[k]} | {med([r[1] for r in rs_]):.1f} | {med([r[0] for r in rs_]):.1f} | {growth:.2f}× | {med([r[5] for r in rs_]):.2f} / {med([r[4] for r in rs_]):.2f} | {'yes' if growth <= 1.5 else 'NO'} | {errs} |")
+print("\n".join(out))
+PY
+)
+  echo "$scale"
+  if [ "$only" = s ]; then
+    kill $pid 2>/dev/null || true
+    echo "$scale" >"$data/results-$db-s.md"
+    exit 0
+  fi
 fi
 side=""
 if [ "$db" = postgres ] && [ "$only" = all ] && [ "$peer" = 1 ]; then
@@ -334,6 +415,10 @@ result="bench/results-$db.md"
   echo "- writes: $created mentorships created, $stored stored, $dupes duplicated ($in_flight stored without an answer, in flight when the run ended), $finished sequences finished ($ended ended); none lost or doubled: $writes_ok; aggregate equals a recount afterwards: $drift_ok"
   echo "- (c) the first answer after the data changed (reading and protecting the table with its linked measures; then cached until the next write): HTTP $first_c in $first_c_ms ms"
   echo "- server peak RSS: $((rss_kb / 1024)) MB; ready in $ready_ms ms on the loaded database; seed: $seed_secs"
+  if [ -n "$scale" ]; then
+    echo
+    echo "$scale"
+  fi
   if [ -n "$side" ]; then
     echo
     echo "$side"

@@ -210,7 +210,10 @@ fn word<T: Copy + std::fmt::Display>(
 /// only on the canonical table (measure, axes and levels, stock month, snapshot), not on
 /// the filters that select rows from it, so changing a filter value costs no protection.
 pub struct Cache {
-    answers: std::sync::Mutex<(i64, std::collections::HashMap<String, Table>)>,
+    answers: std::sync::Mutex<(
+        i64,
+        std::collections::HashMap<String, std::sync::Arc<Answer>>,
+    )>,
     lattices: std::sync::Mutex<LatticeCache>,
     /// Protections run one at a time (each on a blocking thread), so that they never hold
     /// the server's async workers and never take more than one core between them.
@@ -240,8 +243,36 @@ impl Default for Cache {
     }
 }
 
+/// A statistic's answer: the table and, once a caller asked for JSON, the table as JSON, so
+/// that a cached answer is serialised once, not once per request (the ministry's tables
+/// run to a thousand rows; serialising them was most of a cached answer's cost).
+pub struct Answer {
+    pub table: Table,
+    json: std::sync::OnceLock<axum::body::Bytes>,
+}
+
+impl Answer {
+    pub fn new(table: Table) -> Self {
+        Answer {
+            table,
+            json: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The table as JSON (serialised on the first call).
+    pub fn json(&self) -> Result<axum::body::Bytes, ApiError> {
+        if let Some(json) = self.json.get() {
+            return Ok(json.clone());
+        }
+        let json: axum::body::Bytes = serde_json::to_vec(&self.table)
+            .map_err(|_| ApiError::new(Code::Internal, "internal error"))?
+            .into();
+        Ok(self.json.get_or_init(|| json).clone())
+    }
+}
+
 impl Cache {
-    fn get(&self, version: i64, key: &str) -> Option<Table> {
+    fn get(&self, version: i64, key: &str) -> Option<std::sync::Arc<Answer>> {
         let guard = self.answers.lock().ok()?;
         let found = (guard.0 == version)
             .then(|| guard.1.get(key).cloned())
@@ -251,13 +282,13 @@ impl Cache {
         found
     }
 
-    fn put(&self, version: i64, key: String, table: &Table) {
+    fn put(&self, version: i64, key: String, answer: &std::sync::Arc<Answer>) {
         if let Ok(mut guard) = self.answers.lock() {
             if guard.0 != version || guard.1.len() >= CACHE_ENTRIES {
                 guard.1.clear();
                 guard.0 = version;
             }
-            guard.1.insert(key, table.clone());
+            guard.1.insert(key, answer.clone());
         }
     }
 
@@ -300,7 +331,7 @@ pub async fn run(
     cache: &std::sync::Arc<Cache>,
     charge: Option<&Charge>,
     req: Request,
-) -> Result<Table, ApiError> {
+) -> Result<std::sync::Arc<Answer>, ApiError> {
     match req.active_to {
         None => run_one(s, config, cache, charge, req).await,
         Some(to) => {
@@ -312,9 +343,10 @@ pub async fn run(
                     active_to: None,
                     ..req.clone()
                 };
-                tables.push(run_one(s, config, cache, charge, one).await?);
+                tables.push(run_one(s, config, cache, charge, one).await?.table.clone());
             }
             Table::series(tables, req.active_at, to)
+                .map(|t| std::sync::Arc::new(Answer::new(t)))
                 .ok_or_else(|| ApiError::new(Code::Internal, "internal error"))
         }
     }
@@ -433,7 +465,7 @@ async fn run_one(
     cache: &std::sync::Arc<Cache>,
     charge: Option<&Charge>,
     req: Request,
-) -> Result<Table, ApiError> {
+) -> Result<std::sync::Arc<Answer>, ApiError> {
     // The subtree (a coordinator's own by default) and the view the policy gives for it.
     let network_id = req.filters.network.or_else(|| s.scope().statistics_home());
     let network = match network_id {
@@ -468,11 +500,11 @@ async fn run_one(
             charge: charge.as_ref(),
             version,
         };
-        let table = compute(&s, &env, view, req).await?;
+        let answer = std::sync::Arc::new(Answer::new(compute(&s, &env, view, req).await?));
         if let Some(key) = key {
-            cache.put(version, key, &table);
+            cache.put(version, key, &answer);
         }
-        Ok(table)
+        Ok(answer)
     });
     task.await
         .map_err(|_| ApiError::new(Code::Internal, "internal error"))?

@@ -58,6 +58,7 @@ pub async fn statistics(
         req,
     )
     .await
+    .map(|answer| answer.table.clone())
     .map_err(|e| async_graphql::ErrorExtensions::extend(&e))
 }
 

@@ -142,7 +142,7 @@ pub async fn statistics(
         snapshot: p.snapshot,
         protected: p.protected.unwrap_or(false),
     };
-    let table = crate::statistics::run(
+    let answer = crate::statistics::run(
         &s,
         state.config.statistics,
         &state.statistics,
@@ -150,27 +150,37 @@ pub async fn statistics(
         req,
     )
     .await?;
+    let table = &answer.table;
     let excel = match format.as_deref() {
-        None | Some("json") => return Ok(axum::Json(table).into_response()),
+        None | Some("json") => {
+            return Ok((
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderValue::from_static("application/json"),
+                )],
+                answer.json()?,
+            )
+                .into_response());
+        }
         Some("csv") => true,
         Some("rfc4180") => false,
         Some("xlsx") => {
-            let file = super::csv::xlsx_file(&table_sheets(&table))?;
+            let file = super::csv::xlsx_file(&table_sheets(table))?;
             return Ok(super::csv::xlsx_response(file, &table.measure));
         }
         Some("jsonstat") => {
-            return Ok(axum::Json(super::stat_formats::json_stat(&table)?).into_response());
+            return Ok(axum::Json(super::stat_formats::json_stat(table)?).into_response());
         }
         Some("sdmx-csv") => {
             return Ok(file(
-                super::stat_formats::sdmx_csv(&table),
+                super::stat_formats::sdmx_csv(table),
                 SDMX_CSV,
                 &format!("{}.csv", table.measure),
             ));
         }
         Some("datapackage") => {
             return Ok(file(
-                super::stat_formats::data_package(&table)?,
+                super::stat_formats::data_package(table)?,
                 "application/zip",
                 &format!("{}-datapackage.zip", table.measure),
             ));
@@ -182,7 +192,7 @@ pub async fn statistics(
         }
     };
     Ok(file(
-        super::csv::csv_file(&table_records(&table), excel),
+        super::csv::csv_file(&table_records(table), excel),
         "text/csv; charset=utf-8; header=present",
         &format!("{}.csv", table.measure),
     ))
