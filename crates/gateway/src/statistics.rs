@@ -210,14 +210,19 @@ fn word<T: Copy + std::fmt::Display>(
 /// only on the canonical table (measure, axes and levels, stock month, snapshot), not on
 /// the filters that select rows from it, so changing a filter value costs no protection.
 pub struct Cache {
-    answers: std::sync::Mutex<(
-        i64,
-        std::collections::HashMap<String, std::sync::Arc<Answer>>,
-    )>,
+    answers: std::sync::Mutex<Answers>,
     lattices: std::sync::Mutex<LatticeCache>,
     /// Protections run one at a time (each on a blocking thread), so that they never hold
     /// the server's async workers and never take more than one core between them.
     protecting: tokio::sync::Semaphore,
+}
+
+/// The cached answers of one version of the cells, and the rows they hold.
+#[derive(Default)]
+struct Answers {
+    version: i64,
+    rows: usize,
+    entries: std::collections::HashMap<String, std::sync::Arc<Answer>>,
 }
 
 #[derive(Default)]
@@ -230,6 +235,9 @@ struct LatticeCache {
 }
 
 const CACHE_ENTRIES: usize = 512;
+/// Rows held in cached answers, at most: a row costs some hundreds of bytes as a table and
+/// as much again as JSON, so the answers stay within tens of megabytes whatever is asked.
+const CACHE_ROWS: usize = 50_000;
 /// Cells held in cached lattices, at most (about 100 bytes each).
 const CACHE_CELLS: usize = 2_000_000;
 
@@ -274,8 +282,8 @@ impl Answer {
 impl Cache {
     fn get(&self, version: i64, key: &str) -> Option<std::sync::Arc<Answer>> {
         let guard = self.answers.lock().ok()?;
-        let found = (guard.0 == version)
-            .then(|| guard.1.get(key).cloned())
+        let found = (guard.version == version)
+            .then(|| guard.entries.get(key).cloned())
             .flatten();
         let result = if found.is_some() { "hit" } else { "miss" };
         metrics::counter!("verbund_statistics_cache_total", "result" => result).increment(1);
@@ -283,12 +291,22 @@ impl Cache {
     }
 
     fn put(&self, version: i64, key: String, answer: &std::sync::Arc<Answer>) {
+        let rows = answer.table.rows.len() + 1;
+        if rows > CACHE_ROWS {
+            return;
+        }
         if let Ok(mut guard) = self.answers.lock() {
-            if guard.0 != version || guard.1.len() >= CACHE_ENTRIES {
-                guard.1.clear();
-                guard.0 = version;
+            if guard.version != version
+                || guard.entries.len() >= CACHE_ENTRIES
+                || guard.rows + rows > CACHE_ROWS
+            {
+                *guard = Answers {
+                    version,
+                    ..Default::default()
+                };
             }
-            guard.1.insert(key, answer.clone());
+            guard.rows += rows;
+            guard.entries.insert(key, answer.clone());
         }
     }
 
@@ -1307,4 +1325,58 @@ async fn render(
         total: row(Vec::new(), total.0, total.1, total.2),
         rows: out_rows,
     })
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    fn answer(rows: usize) -> std::sync::Arc<Answer> {
+        let row = Row {
+            keys: Vec::new(),
+            filters: Vec::new(),
+            count: Some(7),
+            amount: None,
+            suppressed: false,
+            suppression: None,
+            suppression_reason: None,
+        };
+        std::sync::Arc::new(Answer::new(Table {
+            measure: "mentorships".into(),
+            group_by: Vec::new(),
+            filters: Vec::new(),
+            protected: true,
+            k: Some(5),
+            amount_of: None,
+            snapshot: None,
+            rows: vec![row.clone(); rows],
+            total: row,
+        }))
+    }
+
+    #[test]
+    fn cached_answers_keep_their_json_and_stay_within_their_rows() {
+        let cache = Cache::default();
+        let a = answer(30_000);
+        cache.put(1, "a".into(), &a);
+        let json = cache.get(1, "a").expect("cached").json().expect("json");
+        assert_eq!(
+            json,
+            serde_json::to_vec(&a.table).expect("serialise"),
+            "the JSON is the table's"
+        );
+        // The same bytes, not serialised again.
+        let again = cache.get(1, "a").expect("cached").json().expect("json");
+        assert_eq!(json.as_ptr(), again.as_ptr());
+        // Another 30,000 rows would pass the bound: the cache starts over.
+        cache.put(1, "b".into(), &answer(30_000));
+        assert!(cache.get(1, "a").is_none());
+        assert!(cache.get(1, "b").is_some());
+        // An answer beyond the bound on its own is not kept; a new version empties it.
+        cache.put(1, "c".into(), &answer(CACHE_ROWS));
+        assert!(cache.get(1, "c").is_none());
+        cache.put(2, "d".into(), &answer(10));
+        assert!(cache.get(1, "b").is_none() && cache.get(2, "b").is_none());
+        assert!(cache.get(2, "d").is_some());
+    }
 }
