@@ -185,6 +185,11 @@ if [ "$only" = all ] || [ "$only" = s ]; then
     code=$(curl -s -o /dev/null -w '%{http_code}' -m 60 -H "authorization: Bearer $2" "$1$stat_path")
     [ "$code" = 200 ] || { echo "(c) answered HTTP $code at $1" >&2; exit 1; }
   done
+  # The size of each answer on both (the same request may answer with more rows on more data).
+  size() { curl -s -o /dev/null -w '%{size_download}' "$@"; }
+  sizes="a $(size -H "authorization: Bearer $admin" -H 'content-type: application/json' -d "$graphql_body" "$base/graphql") $(size -H "authorization: Bearer $dadmin" -H 'content-type: application/json' -d "$graphql_body" "$dbase/graphql")
+c $(size -H "authorization: Bearer $ministry" "$base$stat_path") $(size -H "authorization: Bearer $dministry" "$dbase$stat_path")
+d $(size "$base/api/v1/offerings?postcode=$prefix&category=mentorship&first=$dn") $(size "$dbase/api/v1/offerings?postcode=$dprefix&category=mentorship&first=$dn")"
   scales="$data/scale.txt"; : >"$scales"
   rs=$(( duration / 4 > 3 ? duration / 4 : 3 ))
   for r in $(seq 1 "$rounds"); do
@@ -201,9 +206,10 @@ if [ "$only" = all ] || [ "$only" = s ]; then
   done
   kill "$dpid" 2>/dev/null || true
   trap 'kill $pid $rpid 2>/dev/null || true' EXIT
-  scale=$(python3 - "$scales" "$rounds" "$rs" "$conns" "$dn" <<'PY'
+  scale=$(python3 - "$scales" "$rounds" "$rs" "$conns" "$dn" "$sizes" <<'PY'
 import statistics, sys
-path, rounds, rs, conns, dn = sys.argv[1:6]
+path, rounds, rs, conns, dn, sizes = sys.argv[1:7]
+size = {l.split()[0]: (int(l.split()[1]), int(l.split()[2])) for l in sizes.splitlines()}
 rows = {}
 for line in open(path):
     p = line.split()
@@ -211,15 +217,15 @@ for line in open(path):
 med = statistics.median
 names = {"a": "(a) GraphQL: 50 organisations with 3 counts", "c": "(c) mentorships by state × status × year, protected (cached)", "d": f"(d) public: offerings by postcode and category, pages of {dn}"}
 out = [f"Cost as the data grows — the same binary on the demo data set (60 organisations, 448 mentorships) and the large one, {rounds} interleaved rounds of {rs} s at {conns} connections, medians; a request's cost is 1 / rate, the target is at most 1.5× from demo to large.", "",
-       "| workload | demo req/s | large req/s | cost large ÷ demo | p50 ms demo / large | within 1.5× | errors |",
-       "|---|---|---|---|---|---|---|"]
+       "| workload | demo req/s | large req/s | cost large ÷ demo | p50 ms demo / large | answer bytes demo / large | within 1.5× | errors |",
+       "|---|---|---|---|---|---|---|---|"]
 for k in ("a", "c", "d"):
     rs_ = rows.get(k, [])
     if not rs_:
         continue
     growth = med([y / x for x, y, *_ in rs_])
     errs = int(sum(r[2] + r[3] for r in rs_))
-    out.append(f"| {names[k]} | {med([r[1] for r in rs_]):.1f} | {med([r[0] for r in rs_]):.1f} | {growth:.2f}× | {med([r[5] for r in rs_]):.2f} / {med([r[4] for r in rs_]):.2f} | {'yes' if growth <= 1.5 else 'NO'} | {errs} |")
+    out.append(f"| {names[k]} | {med([r[1] for r in rs_]):.1f} | {med([r[0] for r in rs_]):.1f} | {growth:.2f}× | {med([r[5] for r in rs_]):.2f} / {med([r[4] for r in rs_]):.2f} | {size[k][1]:,} / {size[k][0]:,} | {'yes' if growth <= 1.5 else 'NO'} | {errs} |")
 print("\n".join(out))
 PY
 )
