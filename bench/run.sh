@@ -101,8 +101,12 @@ ministry="$("$bin" --database "$url" token --role ministry_analyst --ttl 2h)"
 # published mentorship offerings for the public search.
 read -r org mentor <<<"$(curl -s -H "authorization: Bearer $admin" "$base/api/v1/volunteers?first=1" \
   | python3 -c 'import json,sys; v=json.load(sys.stdin)["items"][0]; print(v["organisationId"], v["id"])')"
-prefix="$(curl -s "$base/api/v1/offerings?first=1&category=mentorship" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["postcode"][:3])')"
+# The first three digits of the first mentorship offering's postcode at a server.
+postcode_prefix() {
+  curl -s "$1/api/v1/offerings?first=1&category=mentorship" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["postcode"][:3])'
+}
+prefix="$(postcode_prefix "$base")"
 
 graphql_body='{"query":"{ organisations(first: 50) { edges { node { name contactCount offeringCount mentorshipCount } } } }"}'
 
@@ -173,8 +177,7 @@ if [ "$only" = all ] || [ "$only" = s ]; then
   [ -n "$dbase" ] || { echo "the demo server did not start: $(cat "$data/demo.err")" >&2; exit 1; }
   dadmin="$("$bin" --database "$durl" token --role federal_admin --ttl 2h)"
   dministry="$("$bin" --database "$durl" token --role ministry_analyst --ttl 2h)"
-  dprefix="$(curl -s "$dbase/api/v1/offerings?first=1&category=mentorship" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["postcode"][:3])')"
+  dprefix="$(postcode_prefix "$dbase")"
   # The demo's search finds a few offerings where the large data set's finds dozens: both
   # ask for a page of as many as the demo finds, so that both answer with as many items.
   dn="$(curl -s "$dbase/api/v1/offerings?postcode=$dprefix&category=mentorship&first=20" \
